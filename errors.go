@@ -1,0 +1,84 @@
+package analytics
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors. Test for them with errors.Is.
+var (
+	// ErrUnreachable means the service's entrypoint could not be fetched:
+	// connection refused, DNS failure, timeout or TLS failure. The
+	// underlying cause stays in the chain for errors.As.
+	ErrUnreachable = errors.New("analytics: service unreachable")
+
+	// ErrClosed is returned by calls on a Client or Reporter after Close.
+	ErrClosed = errors.New("analytics: closed")
+
+	// ErrQueueFull is returned by a Reporter whose queue has no room for
+	// another item; the item was not accepted and the drop is counted.
+	ErrQueueFull = errors.New("analytics: queue full")
+)
+
+// ValidationError reports a payload that does not fit the value model. It is
+// returned before any network traffic.
+type ValidationError struct {
+	// Path names the offending value, such as "fields.puppetserver.metric4.x"
+	// or "metadata.tags[2]".
+	Path string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "analytics: invalid " + e.Path + ": " + e.Reason
+}
+
+// RejectedError is the service's 422 answer with a "rejected" map: the event
+// name (or fields) that the service's whitelist refused, with reasons such as
+// "Not an expected event".
+type RejectedError struct {
+	Rejected map[string]string
+	// Body is the raw response body.
+	Body []byte
+}
+
+func (e *RejectedError) Error() string {
+	keys := make([]string, 0, len(e.Rejected))
+	for k := range e.Rejected {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Rejected[k]
+	}
+	return "analytics: rejected by service: " + strings.Join(parts, "; ")
+}
+
+// ResponseError is any other 4xx or 5xx answer from the service. Kind and
+// Msg are filled from the service's JSON error shape
+// {"kind":"...","msg":"..."} when the body has it.
+type ResponseError struct {
+	StatusCode int
+	Kind       string
+	Msg        string
+	Body       []byte
+}
+
+func (e *ResponseError) Error() string {
+	switch {
+	case e.Kind != "" && e.Msg != "":
+		return fmt.Sprintf("analytics: service answered %d (%s): %s", e.StatusCode, e.Kind, e.Msg)
+	case len(e.Body) > 0:
+		body := e.Body
+		if len(body) > 200 {
+			body = body[:200]
+		}
+		return fmt.Sprintf("analytics: service answered %d: %s", e.StatusCode, strings.TrimSpace(string(body)))
+	default:
+		return fmt.Sprintf("analytics: service answered %d", e.StatusCode)
+	}
+}

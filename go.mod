@@ -1,0 +1,3 @@
+module github.com/analytics-client/analytics
+
+go 1.26
