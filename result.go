@@ -1,0 +1,51 @@
+package analytics
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// TimeFormat is the service's timestamp layout: UTC, RFC 3339 with
+// milliseconds and a Z, e.g. 2026-11-29T18:56:39.790Z.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Stamped is a snapshot field's value with the time the service received it.
+type Stamped struct {
+	Value     any       `json:"value"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// SnapshotResult is the service's answer to a stored snapshot. Fields the
+// service's whitelist refused are in Rejected with the reason (a 206
+// answer); the accepted part was stored.
+type SnapshotResult struct {
+	Accepted map[string]Stamped `json:"accepted"`
+	Rejected map[string]string  `json:"rejected"`
+	// StatusCode is 200 when every field was accepted, 206 otherwise.
+	StatusCode int `json:"-"`
+	// Raw is the response body as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+// EventResult is the service's answer to a stored event, and one entry of
+// the events collection.
+type EventResult struct {
+	Event     string    `json:"event"`
+	Metadata  Fields    `json:"metadata,omitempty"`
+	Timestamp time.Time `json:"timestamp"`
+	// Raw is the response body as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+// decodeJSON decodes data into v keeping numbers as json.Number, so 1337
+// stays 1337 and large integers keep every digit.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode %T: %w", v, err)
+	}
+	return nil
+}
