@@ -1,0 +1,254 @@
+package analytics
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// maxResponseBytes bounds how much of a response body the client reads, so
+// a misbehaving service cannot make it allocate without limit.
+const maxResponseBytes = 8 << 20
+
+// unreachableMsg is the JVM library's log line for an unreachable service,
+// kept word for word so existing log searches keep working.
+const unreachableMsg = "Cannot locate analytics service; not reporting"
+
+// Client stores snapshots and events in an analytics service.
+//
+// Unlike the JVM library, which opens a new connection and fetches the
+// entrypoint for every call, a Client keeps connections alive, fetches the
+// entrypoint once (concurrent first calls share the fetch) and fetches it
+// again only when a command meets a connection error or a 404, which is what
+// a moved or restarted service looks like.
+//
+// A Client is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	hc      *http.Client
+	own     *http.Transport // nil when the caller supplied HTTPClient
+	log     *slog.Logger
+	timeout time.Duration
+
+	group  singleflight.Group
+	ep     atomic.Pointer[Entrypoint]
+	down   atomic.Bool // the last entrypoint fetch failed: one log line per outage
+	closed atomic.Bool
+	mu     sync.Mutex // serialises outage-state transitions for logging
+}
+
+// New checks cfg and loads its certificates. Every problem is reported up
+// front as a *ConfigError naming the setting, the file and what is wrong, so
+// a bad installation fails at start rather than at the first report.
+func New(cfg Config) (*Client, error) {
+	base, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{base: base, log: cfg.Logger, timeout: cfg.Timeout}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if cfg.HTTPClient != nil {
+		c.hc = cfg.HTTPClient
+		return c, nil
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	if cfg.SSL != nil {
+		if base.Scheme != "https" {
+			return nil, &ConfigError{Field: "ssl-opts", Reason: "is set but url " + cfg.URL + " is not https"}
+		}
+		tc, err := cfg.SSL.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = tc
+	}
+	c.own = tr
+	c.hc = &http.Client{Transport: tr}
+	return c, nil
+}
+
+// Close releases the client's idle connections. Calls after Close return
+// ErrClosed. Close is safe to call more than once.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	if c.own != nil {
+		c.own.CloseIdleConnections()
+	}
+	return nil
+}
+
+// URL returns the entrypoint URL the client was configured with.
+func (c *Client) URL() string { return c.base.String() }
+
+// StoreSnapshot validates s and stores it. A 206 answer is not an error:
+// the result's Rejected map lists the fields the service's whitelist
+// refused, and the rest was stored.
+func (c *Client) StoreSnapshot(ctx context.Context, s Snapshot) (*SnapshotResult, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: store snapshot: encode: %w", err)
+	}
+	status, raw, err := c.command(ctx, "snapshot", body)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: store snapshot: %w", err)
+	}
+	res := &SnapshotResult{StatusCode: status, Raw: raw}
+	if err := decodeJSON(raw, res); err != nil {
+		return nil, fmt.Errorf("analytics: store snapshot: %w", err)
+	}
+	return res, nil
+}
+
+// StoreEvent validates e and stores it. The result carries the service's
+// receive time.
+func (c *Client) StoreEvent(ctx context.Context, e Event) (*EventResult, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: store event: encode: %w", err)
+	}
+	_, raw, err := c.command(ctx, "event", body)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: store event: %w", err)
+	}
+	res := &EventResult{Raw: raw}
+	if err := decodeJSON(raw, res); err != nil {
+		return nil, fmt.Errorf("analytics: store event: %w", err)
+	}
+	return res, nil
+}
+
+// command posts body to the named command and returns the 2xx status and
+// body. A connection failure before the request was sent, or a 404, means
+// the service may have moved: the entrypoint is fetched again and the
+// command retried once.
+func (c *Client) command(ctx context.Context, name string, body []byte) (int, []byte, error) {
+	if c.closed.Load() {
+		return 0, nil, ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		ep, err := c.entrypoint(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		target, err := ep.commandURL(name)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, raw, err := c.post(ctx, target, body)
+		if attempt == 0 && (isDialError(err) || status == http.StatusNotFound) {
+			c.ep.CompareAndSwap(ep, nil)
+			continue
+		}
+		if err != nil {
+			if !isTimeout(ctx, err) {
+				// The connection broke mid-request: the next call
+				// rediscovers the service.
+				c.ep.CompareAndSwap(ep, nil)
+			}
+			return 0, nil, err
+		}
+		if err := responseError(status, raw); err != nil {
+			return 0, nil, err
+		}
+		return status, raw, nil
+	}
+}
+
+func (c *Client) post(ctx context.Context, target string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if key, ok := ctx.Value(idempotencyKey{}).(string); ok && key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	return c.do(req)
+}
+
+// do sends req and reads the whole (bounded) body, so the connection goes
+// back to the pool.
+func (c *Client) do(req *http.Request) (int, []byte, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read %s response: %w", req.URL.Path, err)
+	}
+	return resp.StatusCode, raw, nil
+}
+
+// responseError turns a non-2xx answer into the error a caller can act on.
+func responseError(status int, raw []byte) error {
+	if status >= 200 && status < 300 {
+		return nil
+	}
+	var shape struct {
+		Rejected map[string]string `json:"rejected"`
+		Kind     string            `json:"kind"`
+		Msg      string            `json:"msg"`
+	}
+	_ = json.Unmarshal(raw, &shape) // not JSON: the raw body still speaks
+	if status == http.StatusUnprocessableEntity && shape.Rejected != nil {
+		return &RejectedError{Rejected: shape.Rejected, Body: raw}
+	}
+	return &ResponseError{StatusCode: status, Kind: shape.Kind, Msg: shape.Msg, Body: raw}
+}
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	return err != nil && errors.As(err, &op) && op.Op == "dial"
+}
+
+func isTimeout(ctx context.Context, err error) bool {
+	var ne net.Error
+	return ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout())
+}
+
+type idempotencyKey struct{}
+
+// WithIdempotencyKey returns a context that makes StoreEvent and
+// StoreSnapshot send key in an Idempotency-Key header. A service that
+// honours it (ours does; the JVM service ignores it) stores the entry once
+// per key and answers a repeat with the first answer, so a retry after a
+// lost answer does not duplicate the entry.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, key)
+}
