@@ -1,0 +1,110 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Ack marks records as done: delivered, or dropped for good. Their bytes no
+// longer count against Options.MaxBytes, and a segment whose records are all
+// acknowledged is deleted (except the active one, which is deleted once a
+// newer segment exists). IDs that are unknown or already acknowledged are
+// ignored, so Ack may be repeated.
+//
+// Acknowledgements are written at once but not fsynced; Sync, the periodic
+// syncer and Close fsync them. After a crash an acknowledgement that was not
+// yet durable is lost and its record is returned by Pending again, to be
+// delivered again under the same ID.
+func (s *Spool) Ack(ids ...uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("spool: ack: %w", ErrClosed)
+	}
+	var touched []*segment
+	for _, id := range ids {
+		seg, i := s.find(id)
+		if seg == nil || seg.recs[i].acked {
+			continue
+		}
+		r := &seg.recs[i]
+		r.acked = true
+		seg.live--
+		seg.liveBytes -= r.size
+		s.pendingRecs--
+		s.pendingBytes -= r.size
+		if len(seg.ackBuf) == 0 {
+			touched = append(touched, seg)
+		}
+		seg.ackBuf = appendAckEntry(seg.ackBuf, id)
+	}
+	var errs []error
+	for _, seg := range touched {
+		if seg.live == 0 && seg != s.active() {
+			seg.ackBuf = seg.ackBuf[:0]
+			errs = append(errs, s.deleteSegmentLocked(seg))
+			continue
+		}
+		errs = append(errs, s.writeAcksLocked(seg))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("spool: ack: %w", err)
+	}
+	return nil
+}
+
+// writeAcksLocked appends the collected ack entries of seg to its ack file.
+func (s *Spool) writeAcksLocked(seg *segment) error {
+	defer func() { seg.ackBuf = seg.ackBuf[:0] }()
+	if seg.ackF == nil {
+		path := filepath.Join(s.dir, ackName(seg.base))
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		seg.ackF = f
+	}
+	// A short write leaves a torn entry, which recovery truncates; the
+	// records concerned are merely delivered again.
+	_, err := seg.ackF.Write(seg.ackBuf)
+	seg.ackDirty = true
+	return err
+}
+
+// deleteSegmentLocked removes seg, whose records are all acknowledged, from
+// the index and the disk. The segment file goes first: an ack file left
+// without its segment by a crash is removed by recovery, whereas a segment
+// left without its ack file would bring its records back.
+func (s *Spool) deleteSegmentLocked(seg *segment) error {
+	if i := slices.Index(s.segs, seg); i >= 0 {
+		s.segs = slices.Delete(s.segs, i, i+1)
+	}
+	if seg.ackF != nil {
+		seg.ackF.Close() // a sync round holding it gets os.ErrClosed
+		seg.ackF = nil
+		seg.ackDirty = false
+	}
+	if seg.f != nil {
+		seg.f.Close()
+		seg.f = nil
+	}
+	if err := removeIfExists(filepath.Join(s.dir, segName(seg.base))); err != nil {
+		return fmt.Errorf("delete segment: %w", err)
+	}
+	if err := removeIfExists(filepath.Join(s.dir, ackName(seg.base))); err != nil {
+		return fmt.Errorf("delete segment: %w", err)
+	}
+	return nil
+}
+
+// removeIfExists removes path; a missing file is not an error.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Append adds a copy of data as a new record and returns its ID, which is
+// greater than every ID returned before, also by earlier Spools on the same
+// directory. With SyncAlways the record is on stable storage when Append
+// returns. It fails with ErrTooLarge for data over MaxRecordSize, ErrFull
+// when the record would take the unacknowledged bytes past Options.MaxBytes,
+// and ErrClosed after Close. If an fsync fails, Append returns the error and
+// the record may or may not survive a crash; the Spool then fails every
+// later Append and Sync, since a failed fsync cannot be retried safely.
+func (s *Spool) Append(data []byte) (uint64, error) {
+	if len(data) > MaxRecordSize {
+		return 0, fmt.Errorf("spool: append %d bytes: %w", len(data), ErrTooLarge)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.writeLocked(data)
+	if err != nil {
+		return 0, fmt.Errorf("spool: append: %w", err)
+	}
+	if s.opts.Sync == SyncAlways {
+		if err := s.syncLocked(s.writeSeq, false); err != nil {
+			return 0, fmt.Errorf("spool: append: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// writeLocked writes one record to the active segment, rotating first if
+// the segment is full.
+func (s *Spool) writeLocked(data []byte) (uint64, error) {
+	switch {
+	case s.closed:
+		return 0, ErrClosed
+	case s.failed != nil:
+		return 0, s.failed
+	}
+	size := frameSize(len(data))
+	if s.pendingBytes+size > s.opts.MaxBytes {
+		return 0, fmt.Errorf("%w: %d of %d bytes pending", ErrFull, s.pendingBytes, s.opts.MaxBytes)
+	}
+	if seg := s.active(); seg.size+size > s.opts.SegmentSize && len(seg.recs) > 0 {
+		if err := s.rotateLocked(); err != nil {
+			return 0, err
+		}
+	}
+	if s.nextID >= s.idBound {
+		if err := writeIDBound(s.dir, s.nextID+idBlock); err != nil {
+			return 0, err
+		}
+		s.idBound = s.nextID + idBlock
+	}
+	seg := s.active()
+	id, at := s.nextID, s.now().UnixNano()
+	s.buf = appendFrame(s.buf[:0], id, at, data)
+	if _, err := seg.f.WriteAt(s.buf, seg.size); err != nil {
+		// A partial frame must not stay in front of later records.
+		if terr := seg.f.Truncate(seg.size); terr != nil {
+			s.failed = fmt.Errorf("undo failed write to %s: %w", seg.f.Name(), terr)
+		}
+		return 0, err
+	}
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil // do not pin a large record's buffer
+	}
+	s.nextID++
+	seg.size += size
+	seg.recs = append(seg.recs, rec{id: id, at: at, size: size})
+	seg.live++
+	seg.liveBytes += size
+	s.pendingRecs++
+	s.pendingBytes += size
+	s.writeSeq++
+	s.appends++
+	return id, nil
+}
+
+// rotateLocked starts a new active segment. The old one is fsynced and
+// closed first, so every record written so far is durable afterwards.
+func (s *Spool) rotateLocked() error {
+	next, err := createSegment(s.dir, s.nextID)
+	if err != nil {
+		return err
+	}
+	old := s.active()
+	if err := old.f.Sync(); err != nil {
+		s.failed = fmt.Errorf("fsync %s: %w", old.f.Name(), err)
+		next.f.Close()
+		return s.failed
+	}
+	s.syncs++
+	s.syncedSeq = s.writeSeq
+	s.synced.Broadcast()
+	// A sync round running without mu may hold old.f; it will get
+	// os.ErrClosed and find its records covered by syncedSeq.
+	old.f.Close()
+	old.f = nil
+	s.segs = append(s.segs, next)
+	if old.live == 0 {
+		return s.deleteSegmentLocked(old)
+	}
+	return nil
+}
+
+// createSegment creates and fsyncs the segment file base, with only its
+// header, and fsyncs the directory so the file survives a crash.
+func createSegment(dir string, base uint64) (*segment, error) {
+	path := filepath.Join(dir, segName(base))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create segment: %w", err)
+	}
+	hdr := appendSegHeader(nil, base)
+	_, err = f.Write(hdr)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("create segment %s: %w", path, err)
+	}
+	return &segment{base: base, f: f, size: int64(len(hdr))}, nil
+}
+
+// Sync makes every record appended so far, and every acknowledgement, durable.
+func (s *Spool) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("spool: sync: %w", ErrClosed)
+	}
+	if err := s.syncLocked(s.writeSeq, true); err != nil {
+		return fmt.Errorf("spool: sync: %w", err)
+	}
+	return nil
+}
+
+// syncLocked returns once the first seq records written are durable, and
+// with acks also every acknowledgement written so far. It is the group
+// commit: if an fsync round is running, it waits for it, since that round
+// may cover seq; otherwise it runs one itself, without holding mu, for every
+// record written until then. s.mu must be held; it is released while waiting
+// and during the fsync.
+func (s *Spool) syncLocked(seq uint64, acks bool) error {
+	for {
+		if s.failed != nil {
+			return s.failed
+		}
+		if s.syncedSeq >= seq && (!acks || !s.acksDirty()) {
+			return nil
+		}
+		if !s.syncing {
+			break
+		}
+		s.synced.Wait()
+	}
+	s.syncing = true
+	target := s.writeSeq
+	var segF *os.File
+	if target > s.syncedSeq {
+		segF = s.active().f
+	}
+	var ackFs []*os.File
+	if acks {
+		for _, seg := range s.segs {
+			if seg.ackDirty {
+				ackFs = append(ackFs, seg.ackF)
+				seg.ackDirty = false
+			}
+		}
+	}
+	s.mu.Unlock()
+	segErr, ackErr := syncFiles(segF, ackFs)
+	s.mu.Lock()
+	s.syncing = false
+	s.synced.Broadcast()
+
+	if segF != nil {
+		s.syncs++
+	}
+	if segErr != nil && !(errors.Is(segErr, os.ErrClosed) && s.syncedSeq >= target) {
+		s.failed = segErr
+		return s.failed
+	}
+	if ackErr != nil {
+		s.failed = ackErr
+		return s.failed
+	}
+	s.syncedSeq = max(s.syncedSeq, target)
+	return nil
+}
+
+// syncFiles fsyncs a segment file (if not nil) and ack files. An ack file
+// closed meanwhile belonged to a deleted segment and needs no fsync.
+func syncFiles(segF *os.File, ackFs []*os.File) (segErr, ackErr error) {
+	if segF != nil {
+		if err := segF.Sync(); err != nil {
+			segErr = fmt.Errorf("fsync %s: %w", segF.Name(), err)
+		}
+	}
+	var errs []error
+	for _, f := range ackFs {
+		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, fmt.Errorf("fsync %s: %w", f.Name(), err))
+		}
+	}
+	return segErr, errors.Join(errs...)
+}
+
+// acksDirty reports whether an ack file has writes not yet fsynced.
+func (s *Spool) acksDirty() bool {
+	for _, seg := range s.segs {
+		if seg.ackDirty {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,83 @@
+// Package spool is the reporter's durable queue: a bounded, crash-safe FIFO
+// of opaque records kept in a directory on local disk.
+//
+// A [Spool] hands out a strictly increasing ID for every record it accepts
+// (also across restarts), keeps the record until it is acknowledged with
+// [Spool.Ack], and after a restart returns every unacknowledged record from
+// [Spool.Pending], in append order. The reporter stores one encoded event or
+// snapshot per record and uses the record ID as the idempotency id it sends
+// to the service, so a record delivered twice is de-duplicated there.
+//
+// # Files
+//
+// The directory holds:
+//
+//   - LOCK: an empty file held with an exclusive flock(2) while the spool is
+//     open, so that two processes cannot share a directory.
+//   - NNNNNNNNNNNNNNNNNNNN.seg: segments, named by the first ID they may hold
+//     (20 decimal digits, so names sort in ID order). Records are only ever
+//     appended to the newest segment; when it would grow past
+//     [Options.SegmentSize] a new one is started.
+//   - NNNNNNNNNNNNNNNNNNNN.ack: the acknowledgements of the records of the
+//     segment with the same name.
+//   - ids: the ID reservation (see below).
+//
+// All integers are little-endian. A segment starts with a 16-byte header, the
+// magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by
+// records framed as
+//
+//	length   uint32  length of data
+//	checksum uint32  CRC-32C of length, id, time and data
+//	id       uint64
+//	time     int64   append time, Unix nanoseconds
+//	data     [length]byte
+//
+// An ack file is a sequence of 12-byte entries: an acknowledged ID (uint64)
+// and the CRC-32C of those 8 bytes (uint32). A segment whose records are all
+// acknowledged is deleted together with its ack file, so acknowledgements
+// never need compaction. The newest segment is kept even when fully
+// acknowledged, because new records are appended to it; the disk use is
+// therefore bounded by about [Options.MaxBytes] plus one segment.
+//
+// # IDs
+//
+// IDs start at 1. The ids file holds the magic "ANSPIDS1", a bound and its
+// CRC-32C: every ID handed out is below the bound. Before handing out an ID
+// at or beyond the bound the spool durably raises it by 65536 (write to a
+// temporary file, fsync, rename, fsync the directory), so this costs one
+// rename per 65536 records. A clean Close lowers the bound to the next ID, so
+// IDs continue without a gap; after a crash the next ID is the old bound, so
+// an ID handed out before the crash but whose record was lost (possible with
+// [SyncPeriodic]) is never reused for a different record.
+//
+// # Durability
+//
+// With [SyncAlways], Append returns only after an fsync of the segment that
+// covers the record. Concurrent appenders share fsyncs (group commit): each
+// writes its record under the spool's mutex, then waits until an fsync
+// started after its write has finished; the first waiter to find no fsync in
+// progress performs it for everyone written so far. With [SyncPeriodic] a
+// background goroutine fsyncs every [Options.SyncInterval], and Close fsyncs
+// before returning; a crash may lose the records of the last interval.
+//
+// Acknowledgements are written to the ack file at once but fsynced only by
+// [Spool.Sync], by the periodic syncer and by Close. An acknowledgement lost
+// in a crash makes its record reappear in Pending after the restart; the
+// record is then delivered again under the same ID, which the service
+// de-duplicates. A record whose segment was deleted never reappears.
+//
+// # Recovery
+//
+// Open reads every segment and verifies every record. In the newest segment,
+// the first record that is incomplete (a torn write), fails its checksum, has
+// an impossible length or an out-of-order ID marks the end of the valid data:
+// it is logged at WARN with the file and byte offset, and the segment is
+// truncated there so that new records follow valid data. Every valid record
+// before it is kept. In an older segment the same damage cannot be a torn
+// write; it is logged at WARN and the rest of that segment is skipped, while
+// the records before it and all later segments are kept. A damaged ack entry
+// is logged and ignored (its record is delivered again); a torn ack entry at
+// the end of an ack file is truncated. Ack files without a segment, left by a
+// crash while a segment was being deleted, are removed, as are older segments
+// that hold no unacknowledged record.
+package spool

@@ -1,0 +1,19 @@
+package spool
+
+import "errors"
+
+// Errors returned by the spool, wrapped with the operation and, where there
+// is one, the file; test for them with errors.Is.
+var (
+	// ErrFull is returned by Append when the record would take the
+	// unacknowledged bytes past Options.MaxBytes. Acknowledging records
+	// makes room again.
+	ErrFull = errors.New("spool: full")
+	// ErrClosed is returned by calls on a closed Spool.
+	ErrClosed = errors.New("spool: closed")
+	// ErrTooLarge is returned by Append for data over MaxRecordSize.
+	ErrTooLarge = errors.New("spool: record too large")
+	// ErrLocked is returned by Open when another Spool (in this or another
+	// process) holds the directory.
+	ErrLocked = errors.New("spool: directory in use by another spool")
+)

@@ -1,0 +1,91 @@
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+const (
+	idsName  = "ids"
+	idsMagic = "ANSPIDS1"
+	idsSize  = 20
+	// idBlock is how far the ID bound is raised at a time.
+	idBlock = 1 << 16
+	// idJump is added to the next ID when the ids file is missing or
+	// damaged although records exist, to stay clear of IDs that may have
+	// been handed out for records lost in a crash.
+	idJump = 1 << 32
+)
+
+// idBoundState says what readIDBound found.
+type idBoundState int
+
+const (
+	idBoundMissing idBoundState = iota
+	idBoundValid
+	idBoundDamaged
+)
+
+// readIDBound reads the ID bound from dir's ids file.
+func readIDBound(dir string) (uint64, idBoundState, error) {
+	b, err := os.ReadFile(filepath.Join(dir, idsName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, idBoundMissing, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("spool: read id bound: %w", err)
+	}
+	if len(b) != idsSize || string(b[:8]) != idsMagic ||
+		crc(b[:16]) != binary.LittleEndian.Uint32(b[16:]) {
+		return 0, idBoundDamaged, nil
+	}
+	return binary.LittleEndian.Uint64(b[8:16]), idBoundValid, nil
+}
+
+// writeIDBound durably replaces dir's ids file with bound: the new content
+// is written and fsynced under a temporary name, renamed over the old file,
+// and the directory is fsynced, so a crash leaves either bound or the old one.
+func writeIDBound(dir string, bound uint64) error {
+	b := append([]byte(idsMagic), make([]byte, 8)...)
+	binary.LittleEndian.PutUint64(b[8:], bound)
+	b = binary.LittleEndian.AppendUint32(b, crc(b))
+	tmp := filepath.Join(dir, idsName+".tmp")
+	if err := writeFileSync(tmp, b); err != nil {
+		return fmt.Errorf("spool: write id bound: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, idsName)); err != nil {
+		return fmt.Errorf("spool: write id bound: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("spool: write id bound: %w", err)
+	}
+	return nil
+}
+
+// writeFileSync creates or truncates path, writes b and fsyncs it.
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// syncDir fsyncs the directory dir, making file creations, renames and
+// removals in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
+}

@@ -1,0 +1,195 @@
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// recover rebuilds the index from the directory, repairing what a crash may
+// have left behind, and makes sure there is an active segment.
+func (s *Spool) recover() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("spool: recover: %w", err)
+	}
+	var segBases, ackBases []uint64
+	for _, e := range entries {
+		base, ext, ok := parseName(e.Name())
+		switch {
+		case !ok || !e.Type().IsRegular():
+		case ext == segExt:
+			segBases = append(segBases, base)
+		default:
+			ackBases = append(ackBases, base)
+		}
+	}
+	slices.Sort(segBases)
+	for _, base := range ackBases {
+		if _, found := slices.BinarySearch(segBases, base); !found {
+			s.log.Info("removing ack file of a deleted segment", "file", ackName(base))
+			if err := removeIfExists(filepath.Join(s.dir, ackName(base))); err != nil {
+				return fmt.Errorf("spool: recover: %w", err)
+			}
+		}
+	}
+
+	var lastID uint64
+	for i, base := range segBases {
+		seg, err := s.loadSegment(base, i == len(segBases)-1)
+		if err != nil {
+			return fmt.Errorf("spool: recover: %w", err)
+		}
+		s.segs = append(s.segs, seg)
+		if n := len(seg.recs); n > 0 {
+			lastID = seg.recs[n-1].id
+		}
+	}
+	if err := s.recoverIDs(lastID); err != nil {
+		return err
+	}
+	if len(s.segs) == 0 {
+		seg, err := createSegment(s.dir, s.nextID)
+		if err != nil {
+			return fmt.Errorf("spool: recover: %w", err)
+		}
+		s.segs = append(s.segs, seg)
+	}
+	for _, seg := range slices.Clone(s.segs[:len(s.segs)-1]) {
+		if seg.live == 0 {
+			if err := s.deleteSegmentLocked(seg); err != nil {
+				return fmt.Errorf("spool: recover: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// recoverIDs sets the next ID from the ID bound, the last record and the
+// active segment's name, whichever is greatest.
+func (s *Spool) recoverIDs(lastID uint64) error {
+	bound, state, err := readIDBound(s.dir)
+	if err != nil {
+		return err
+	}
+	s.nextID = max(1, lastID+1, bound)
+	if n := len(s.segs); n > 0 {
+		s.nextID = max(s.nextID, s.segs[n-1].base)
+	}
+	if state == idBoundValid {
+		s.idBound = bound
+		return nil
+	}
+	if state == idBoundDamaged || s.nextID > 1 {
+		// IDs were handed out but their bound is unknown: skip far
+		// ahead rather than risk reusing the ID of a lost record.
+		s.log.Warn("ID bound missing or damaged; skipping IDs",
+			"file", filepath.Join(s.dir, idsName), "damaged", state == idBoundDamaged,
+			"from", s.nextID, "to", s.nextID+idJump)
+		s.nextID += idJump
+	}
+	return nil
+}
+
+// loadSegment reads and verifies the segment base. The last segment is
+// truncated after its last valid record and opened for appending.
+func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
+	path := filepath.Join(s.dir, segName(base))
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	acked, err := s.loadAcks(base)
+	if err != nil {
+		return nil, err
+	}
+	sc := scanSegment(buf, base)
+	if sc.damage != "" {
+		action := "skipping the rest of the segment"
+		if last {
+			action = "truncating the segment there"
+		}
+		s.log.Warn("damaged spool segment: "+action,
+			"file", path, "offset", sc.end, "size", len(buf), "reason", sc.damage)
+	}
+	seg := &segment{base: base, size: sc.end, recs: make([]rec, 0, len(sc.frames))}
+	for _, f := range sc.frames {
+		r := rec{id: f.id, at: f.at, size: frameSize(len(f.data))}
+		if _, ok := acked[f.id]; ok {
+			r.acked = true
+		} else {
+			seg.live++
+			seg.liveBytes += r.size
+			s.pendingRecs++
+			s.pendingBytes += r.size
+			s.recovered = append(s.recovered, Record{ID: f.id, Data: f.data})
+		}
+		seg.recs = append(seg.recs, r)
+	}
+	if last {
+		if err := s.openActive(seg, sc.end < int64(len(buf))); err != nil {
+			return nil, err
+		}
+	}
+	return seg, nil
+}
+
+// openActive opens the last segment for appending, first cutting off any
+// damaged tail and rewriting a damaged header.
+func (s *Spool) openActive(seg *segment, damaged bool) error {
+	path := filepath.Join(s.dir, segName(seg.base))
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if damaged || seg.size < segHeaderSize {
+		err = f.Truncate(seg.size)
+		if err == nil && seg.size < segHeaderSize {
+			seg.size = segHeaderSize
+			_, err = f.WriteAt(appendSegHeader(nil, seg.base), 0)
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("repair %s: %w", path, err)
+		}
+	}
+	seg.f = f
+	return nil
+}
+
+// loadAcks reads the acknowledged IDs of the segment base. A torn entry at
+// the end is truncated; a damaged entry is logged and ignored.
+func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
+	path := filepath.Join(s.dir, ackName(base))
+	buf, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n := len(buf) / ackEntrySize * ackEntrySize; n != len(buf) {
+		s.log.Warn("torn ack entry: truncating", "file", path, "offset", n)
+		if err := os.Truncate(path, int64(n)); err != nil {
+			return nil, fmt.Errorf("repair %s: %w", path, err)
+		}
+		buf = buf[:n]
+	}
+	acked := make(map[uint64]struct{}, len(buf)/ackEntrySize)
+	for off := 0; off < len(buf); off += ackEntrySize {
+		e := buf[off : off+ackEntrySize]
+		if crc(e[:8]) != binary.LittleEndian.Uint32(e[8:]) {
+			s.log.Warn("damaged ack entry ignored", "file", path, "offset", off)
+			continue
+		}
+		acked[binary.LittleEndian.Uint64(e[:8])] = struct{}{}
+	}
+	return acked, nil
+}

@@ -1,0 +1,356 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// SyncPolicy says when appended records are fsynced.
+type SyncPolicy int
+
+const (
+	// SyncAlways makes Append return only after the record is fsynced.
+	// Concurrent Appends share fsyncs (group commit). It is the default.
+	SyncAlways SyncPolicy = iota
+	// SyncPeriodic fsyncs every Options.SyncInterval and on Close; a
+	// crash may lose the records appended since the last fsync.
+	SyncPeriodic
+)
+
+// String returns "always" or "periodic".
+func (p SyncPolicy) String() string {
+	switch p {
+	case SyncAlways:
+		return "always"
+	case SyncPeriodic:
+		return "periodic"
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", int(p))
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxBytes     = 64 << 20
+	DefaultSyncInterval = time.Second
+	DefaultSegmentSize  = 4 << 20
+)
+
+// Options configure a Spool. The zero value is valid: every zero field
+// means its documented default.
+type Options struct {
+	// MaxBytes bounds the unacknowledged bytes on disk, counted as record
+	// data plus a 24-byte frame header each. Default DefaultMaxBytes.
+	MaxBytes int64
+	// Sync is the fsync policy. Default SyncAlways.
+	Sync SyncPolicy
+	// SyncInterval is the fsync period of SyncPeriodic. Default
+	// DefaultSyncInterval.
+	SyncInterval time.Duration
+	// SegmentSize is the size at which a new segment is started. A record
+	// larger than it gets a segment of its own. Default
+	// DefaultSegmentSize.
+	SegmentSize int64
+	// Logger receives recovery warnings and background sync errors. Nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults validates o and fills in its defaults.
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.MaxBytes < 0:
+		return o, fmt.Errorf("spool: options: negative MaxBytes %d", o.MaxBytes)
+	case o.SegmentSize < 0:
+		return o, fmt.Errorf("spool: options: negative SegmentSize %d", o.SegmentSize)
+	case o.SyncInterval < 0:
+		return o, fmt.Errorf("spool: options: negative SyncInterval %v", o.SyncInterval)
+	case o.Sync != SyncAlways && o.Sync != SyncPeriodic:
+		return o, fmt.Errorf("spool: options: unknown %v", o.Sync)
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.SegmentSize == 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = DefaultSyncInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// Record is one queued record.
+type Record struct {
+	ID   uint64
+	Data []byte
+}
+
+// Stats describe a Spool's state.
+type Stats struct {
+	Records  int       // unacknowledged records
+	Bytes    int64     // their size on disk, as counted against MaxBytes
+	Segments int       // segment files
+	Oldest   time.Time // append time of the oldest unacknowledged record; zero if none
+	Appends  uint64    // records appended since Open
+	Syncs    uint64    // fsyncs of segment data since Open
+}
+
+// Spool is a durable FIFO of records in one directory. It is safe for
+// concurrent use.
+type Spool struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+	lock *os.File
+
+	mu     sync.Mutex
+	synced *sync.Cond // on mu; broadcast when an fsync round ends
+
+	segs         []*segment // in ID order; the last one is active
+	nextID       uint64
+	idBound      uint64 // durable: every ID handed out is below it
+	pendingRecs  int
+	pendingBytes int64
+	recovered    []Record // unacknowledged records found by Open
+	buf          []byte   // frame encoding buffer
+
+	writeSeq  uint64 // count of records written
+	syncedSeq uint64 // records known durable
+	syncing   bool   // an fsync round runs without mu
+	failed    error  // sticky: an fsync or undoable write failed
+	closed    bool
+	appends   uint64
+	syncs     uint64
+
+	stop      chan struct{} // closed by Close to stop the syncer
+	done      chan struct{} // closed by the syncer when it exits
+	closeDone chan struct{} // closed when Close has finished
+	closeErr  error
+}
+
+// segment is the in-memory index of one segment file.
+type segment struct {
+	base      uint64
+	f         *os.File // write handle, only on the active segment
+	ackF      *os.File // opened on the first acknowledgement
+	ackDirty  bool     // ackF has writes not yet fsynced
+	ackBuf    []byte   // entries being collected by Ack
+	size      int64
+	recs      []rec
+	first     int // no unacknowledged record before this index
+	live      int
+	liveBytes int64
+}
+
+// rec is the index entry of one record.
+type rec struct {
+	id    uint64
+	at    int64
+	size  int64
+	acked bool
+}
+
+// Open opens the spool in dir, creating dir if needed, and recovers its
+// records (see the package documentation for the rules). It takes an
+// exclusive lock on dir: while the Spool is open, another Open of dir fails
+// with ErrLocked.
+func Open(dir string, opts Options) (*Spool, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("spool: open: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Spool{
+		dir:       dir,
+		opts:      opts,
+		log:       opts.Logger.With("spool", dir),
+		now:       time.Now,
+		lock:      lock,
+		closeDone: make(chan struct{}),
+	}
+	s.synced = sync.NewCond(&s.mu)
+	if err := s.recover(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if opts.Sync == SyncPeriodic {
+		s.stop = make(chan struct{})
+		s.done = make(chan struct{})
+		go s.syncLoop()
+	}
+	return s, nil
+}
+
+// Pending returns the unacknowledged records found by Open, in append
+// order, minus those acknowledged since. It hands them over: the Spool keeps
+// no reference, and later calls return nil.
+func (s *Spool) Pending() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs := s.recovered
+	s.recovered = nil
+	return slices.DeleteFunc(recs, func(r Record) bool {
+		seg, i := s.find(r.ID)
+		return seg == nil || seg.recs[i].acked
+	})
+}
+
+// Stats returns the spool's current state.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{
+		Records:  s.pendingRecs,
+		Bytes:    s.pendingBytes,
+		Segments: len(s.segs),
+		Appends:  s.appends,
+		Syncs:    s.syncs,
+	}
+	for _, seg := range s.segs {
+		for seg.first < len(seg.recs) && seg.recs[seg.first].acked {
+			seg.first++
+		}
+		if seg.first < len(seg.recs) {
+			st.Oldest = time.Unix(0, seg.recs[seg.first].at)
+			break
+		}
+	}
+	return st
+}
+
+// find returns the segment holding the record id and its index there, or a
+// nil segment if there is no such record.
+func (s *Spool) find(id uint64) (*segment, int) {
+	n := sort.Search(len(s.segs), func(i int) bool { return s.segs[i].base > id })
+	if n == 0 {
+		return nil, 0
+	}
+	seg := s.segs[n-1]
+	i, ok := slices.BinarySearchFunc(seg.recs, id, func(r rec, id uint64) int {
+		switch {
+		case r.id < id:
+			return -1
+		case r.id > id:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return nil, 0
+	}
+	return seg, i
+}
+
+// active returns the segment new records are appended to.
+func (s *Spool) active() *segment { return s.segs[len(s.segs)-1] }
+
+// Close fsyncs what is not yet durable, closes the files and releases the
+// directory lock. It waits for the background syncer to exit. Calls after
+// the first return the first call's result.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.closeDone
+		return s.closeErr
+	}
+	s.closed = true
+	s.mu.Unlock()
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+	}
+
+	s.mu.Lock()
+	for s.syncing {
+		s.synced.Wait()
+	}
+	err := s.finalSyncLocked()
+	s.synced.Broadcast()
+	s.closeFiles()
+	s.closeErr = err
+	s.mu.Unlock()
+	close(s.closeDone)
+	return err
+}
+
+// finalSyncLocked fsyncs everything and, if that worked, lowers the ID bound
+// to the next ID so that IDs continue without a gap after a clean Close.
+func (s *Spool) finalSyncLocked() error {
+	if s.failed != nil {
+		return fmt.Errorf("spool: close: %w", s.failed)
+	}
+	if err := s.active().f.Sync(); err != nil {
+		s.failed = fmt.Errorf("fsync %s: %w", s.active().f.Name(), err)
+		return fmt.Errorf("spool: close: %w", s.failed)
+	}
+	s.syncedSeq = s.writeSeq
+	var errs []error
+	for _, seg := range s.segs {
+		if seg.ackDirty {
+			errs = append(errs, seg.ackF.Sync())
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("spool: close: sync acks: %w", err)
+	}
+	if s.nextID < s.idBound {
+		if err := writeIDBound(s.dir, s.nextID); err != nil {
+			return fmt.Errorf("spool: close: %w", err)
+		}
+		s.idBound = s.nextID
+	}
+	return nil
+}
+
+// closeFiles closes every open file, the lock file last (which releases
+// the lock).
+func (s *Spool) closeFiles() {
+	for _, seg := range s.segs {
+		if seg.f != nil {
+			seg.f.Close()
+			seg.f = nil
+		}
+		if seg.ackF != nil {
+			seg.ackF.Close()
+			seg.ackF = nil
+		}
+	}
+	s.lock.Close()
+}
+
+// syncLoop is the SyncPeriodic background syncer.
+func (s *Spool) syncLoop() {
+	defer close(s.done)
+	t := time.NewTicker(s.opts.SyncInterval)
+	defer t.Stop()
+	logged := false // failures are sticky, so one log line says it
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		err := s.Sync()
+		if err != nil && !errors.Is(err, ErrClosed) && !logged {
+			s.log.Error("periodic sync failed", "err", err)
+			logged = true
+		}
+	}
+}
