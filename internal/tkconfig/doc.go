@@ -1,0 +1,69 @@
+// Package tkconfig loads service configuration the way Trapperkeeper (the
+// JVM service framework) does, so that the analytics service and CLI read
+// the same conf.d directories as the JVM services they sit beside.
+//
+// # Files
+//
+// Load takes the value of --config: a file, a directory, or a
+// comma-separated list of both. A directory contributes its files with a
+// known extension, in name order; hidden files, subdirectories and other
+// extensions are skipped. The format follows the extension:
+//
+//   - .conf: HOCON (see below)
+//   - .json: strict JSON; integers decode as int64, so no precision is lost
+//   - .yaml, .yml: YAML (gopkg.in/yaml.v3), first document only
+//   - .ini: each section is a top-level object; keys outside any section
+//     are top-level keys; values are strings
+//
+// All files merge into one tree. Objects merge across files, but a key that
+// two files both set is an error, *Error wrapping ErrDuplicate, whose
+// message reads like Trapperkeeper's, e.g.
+// "Duplicate configuration entry: [webserver port]", naming both files.
+//
+// # HOCON
+//
+// The parser covers what Trapperkeeper configurations use:
+//
+//   - # and // comments; a root object with or without braces
+//   - key: value, key = value and key { ... }; fields separated by newlines
+//     or commas; trailing commas
+//   - dotted keys (a.b.c: 1) and quoted segments
+//     (web-router-service."puppetlabs.analytics.service/analytics-service")
+//   - quoted strings with JSON escapes, """triple-quoted""" strings,
+//     unquoted strings, numbers (integers as int64, others float64), true,
+//     false, null, arrays and nested objects
+//   - value concatenation on one line: strings join with their whitespace
+//     (a: foo bar is "foo bar"), objects merge, arrays append
+//   - within one file a repeated key follows HOCON: objects merge, a later
+//     scalar wins
+//   - ${path} and ${?path} substitutions; include "file", include
+//     file("file") and include required(...), relative to the including
+//     file
+//
+// Deliberate differences from HOCON:
+//
+//   - Unquoted values may contain ':', '=' and other characters HOCON
+//     reserves, so unquoted URLs and paths work:
+//     url: https://localhost:8140/analytics. "//" starts a comment only at
+//     the start of a token (after whitespace or a separator), never inside
+//     one. '#' always starts a comment; quote values that contain it.
+//   - A substitution is resolved where it is read, against keys set
+//     earlier in the same file, then keys from files loaded before it,
+//     then the environment variable of that name (as a string). A forward
+//     reference is therefore unresolved. An undefined ${?x} standing alone
+//     leaves the field unset; inside a string it is empty.
+//   - Keys may not contain whitespace between their parts; +=, include
+//     url(...) and include classpath(...) are rejected.
+//
+// Anything not understood is an *Error wrapping ErrSyntax with file, line
+// and column.
+//
+// # Reading values
+//
+// Config getters take the key as separate segments taken literally, and
+// File tells which file set a key, so relative paths can be resolved
+// against filepath.Dir of it. Typed getters (String, Int, Bool, Duration)
+// report whether the key is set and convert where it is unambiguous: Int
+// accepts "8140", Bool accepts "yes"/"on", Duration reads a bare number as
+// milliseconds as Typesafe Config does.
+package tkconfig

@@ -1,0 +1,143 @@
+package tkconfig
+
+import (
+	"maps"
+	"slices"
+)
+
+// node is one value of the configuration tree together with where it was
+// set. An object has a non-nil obj; any other node is a leaf whose val is a
+// string, bool, int64, float64, []any (elements in the same types plus
+// map[string]any) or nil for null.
+type node struct {
+	obj  map[string]*node
+	val  any
+	file string
+	line int
+}
+
+func newObject(file string, line int) *node {
+	return &node{obj: map[string]*node{}, file: file, line: line}
+}
+
+func leaf(v any, file string, line int) *node {
+	return &node{val: v, file: file, line: line}
+}
+
+func (n *node) lookup(keys []string) (*node, bool) {
+	cur := n
+	for _, k := range keys {
+		if cur.obj == nil {
+			return nil, false
+		}
+		next, ok := cur.obj[k]
+		if !ok {
+			return nil, false
+		}
+		cur = next
+	}
+	return cur, true
+}
+
+func (n *node) clone() *node {
+	c := &node{file: n.file, line: n.line}
+	if n.obj == nil {
+		c.val = cloneValue(n.val)
+		return c
+	}
+	c.obj = make(map[string]*node, len(n.obj))
+	for k, v := range n.obj {
+		c.obj[k] = v.clone()
+	}
+	return c
+}
+
+// toAny converts the subtree to plain Go values, sharing nothing with it.
+func (n *node) toAny() any {
+	if n.obj == nil {
+		return cloneValue(n.val)
+	}
+	m := make(map[string]any, len(n.obj))
+	for k, c := range n.obj {
+		m[k] = c.toAny()
+	}
+	return m
+}
+
+func (n *node) sortedKeys() []string {
+	return slices.Sorted(maps.Keys(n.obj))
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = cloneValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// mergeWithin merges src over dst the way HOCON treats a key repeated in
+// one file: objects merge key by key, anything else is replaced.
+func mergeWithin(dst, src *node) {
+	for k, s := range src.obj {
+		if d, ok := dst.obj[k]; ok && d.obj != nil && s.obj != nil {
+			mergeWithin(d, s)
+			continue
+		}
+		dst.obj[k] = s
+	}
+}
+
+// setWithin sets root[keys...] = val with HOCON's in-file rules: a dotted
+// key creates the objects it names (replacing a non-object in the way), and
+// an object value merges into an object already there.
+func setWithin(root *node, keys []string, val *node) {
+	cur := root
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := cur.obj[k]
+		if !ok || next.obj == nil {
+			next = newObject(val.file, val.line)
+			cur.obj[k] = next
+		}
+		cur = next
+	}
+	last := keys[len(keys)-1]
+	if old, ok := cur.obj[last]; ok && old.obj != nil && val.obj != nil {
+		mergeWithin(old, val)
+		return
+	}
+	cur.obj[last] = val
+}
+
+// mergeFiles merges the tree of a later file into the accumulated tree the
+// way Trapperkeeper does: objects merge, and any key both trees set to a
+// non-object is an ErrDuplicate. src is consumed.
+func mergeFiles(dst, src *node, path []string) error {
+	for _, k := range src.sortedKeys() {
+		s := src.obj[k]
+		d, ok := dst.obj[k]
+		if !ok {
+			dst.obj[k] = s
+			continue
+		}
+		p := append(path[:len(path):len(path)], k)
+		if d.obj != nil && s.obj != nil {
+			if err := mergeFiles(d, s, p); err != nil {
+				return err
+			}
+			continue
+		}
+		return duplicateError(p, d, s)
+	}
+	return nil
+}
