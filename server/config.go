@@ -1,0 +1,266 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults applied by New to zero fields of Config.
+const (
+	DefaultPrefix            = "/analytics"
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
+	DefaultWriteTimeout      = 5 * time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultCheckInInterval   = 24 * time.Hour
+	DefaultConfDir           = "/etc/puppetlabs"
+
+	// WhitelistFetchTimeout bounds the whitelist fetch at start.
+	WhitelistFetchTimeout = 5 * time.Second
+	// CheckInTimeout bounds one upload to the update server.
+	CheckInTimeout = time.Minute
+)
+
+// ClientAuth is the TLS listener's client certificate policy, named as in
+// Trapperkeeper's webserver.client-auth.
+type ClientAuth string
+
+// The client certificate policies.
+const (
+	// ClientAuthWant asks for a client certificate and verifies it when
+	// one is sent; a client without one is still served. The JVM default.
+	ClientAuthWant ClientAuth = "want"
+	// ClientAuthNeed fails the handshake of a client without a valid
+	// certificate.
+	ClientAuthNeed ClientAuth = "need"
+	// ClientAuthNone does not ask for a client certificate.
+	ClientAuthNone ClientAuth = "none"
+)
+
+// TLSFiles names the PEM files of the HTTPS listener.
+type TLSFiles struct {
+	CertFile   string     // webserver.ssl-cert
+	KeyFile    string     // webserver.ssl-key
+	CAFile     string     // webserver.ssl-ca-cert: verifies client certificates
+	ClientAuth ClientAuth // webserver.client-auth; empty means want
+}
+
+// CheckInConfig describes the product reported to the upstream telemetry
+// server and how often the service checks in.
+type CheckInConfig struct {
+	// Product is product.name.artifact-id, e.g. "puppetserver". Empty
+	// means check-in is skipped and the stored entries are discarded, as
+	// the JVM service does.
+	Product string
+	// Group is product.name.group-id, e.g. "puppetlabs.packages".
+	Group string
+	// Version is the product version (the content of product.version-path).
+	Version string
+	// Certname is global.hostname; its SHA-512 is the host-id.
+	Certname string
+	// CAFile is global.certs.ssl-ca-cert; the SHA-512 of its text is the
+	// site-id. It is read at each check-in.
+	CAFile string
+	// ConfDir is product.conf-dir, where the file analytics-opt-out turns
+	// check-in off. Empty means DefaultConfDir.
+	ConfDir string
+	// Interval between automatic check-ins. Zero means
+	// DefaultCheckInInterval; negative means none (POST
+	// {prefix}/commands/send still checks in).
+	Interval time.Duration
+}
+
+// Config configures a Server. The zero value of each field is a documented
+// default; only DataDir is required.
+type Config struct {
+	// DataDir is analytics.data-directory; the store is the file
+	// analytics.db inside it. Created when missing.
+	DataDir string
+
+	// Prefix is the URL prefix the API is mounted under. Empty means
+	// DefaultPrefix.
+	Prefix string
+
+	// PublicURL, when set, is the entrypoint URL clients can reach (for a
+	// service behind a proxy); the entrypoint's command ids are built from
+	// it instead of the request's scheme, host and port.
+	PublicURL string
+
+	// Version is reported as version.server by the entrypoint.
+	Version string
+
+	// HTTPAddr is the plain HTTP listener address (webserver.host:port).
+	// Empty means none. Port 0 picks a free port.
+	HTTPAddr string
+	// HTTPSAddr is the TLS listener address (webserver.ssl-host:ssl-port).
+	// Empty means none. Port 0 picks a free port.
+	HTTPSAddr string
+	// TLS names the certificate files; required with HTTPSAddr.
+	TLS TLSFiles
+
+	// MaxBodyBytes limits a command's body; larger bodies get 413. Zero
+	// means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// Whitelist, when non-nil, is the whitelist at start, and neither
+	// WhitelistFile nor the update server is consulted.
+	Whitelist Whitelist
+	// WhitelistFile is analytics.whitelist-file: a JSON whitelist read by
+	// New. When set, the update server's whitelist is not fetched at start.
+	WhitelistFile string
+
+	// UpdateServerURL is product.update-server-url. The whitelist is
+	// fetched from {UpdateServerURL}/whitelist at Listen, and check-ins
+	// POST to it. Empty means no upstream: no whitelist fetch, and
+	// check-ins fail.
+	UpdateServerURL string
+	// CheckIn describes the product and the check-in schedule.
+	CheckIn CheckInConfig
+	// HTTPClient makes the upstream requests. Nil means a client with the
+	// system roots.
+	HTTPClient *http.Client
+
+	// Listener timeouts; zero means the Default* constant of the same name.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	// ShutdownTimeout bounds the graceful stop Serve makes when its
+	// context ends. Zero means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+
+	// Logger receives the service's log lines. Nil means slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock that stamps entries. Nil means time.Now.
+	Now func() time.Time
+}
+
+// ConfigError reports a Config that New cannot use, naming the field (and
+// the file, when one is involved).
+type ConfigError struct {
+	Field  string
+	File   string
+	Reason string
+	Err    error
+}
+
+func (e *ConfigError) Error() string {
+	s := "server: config " + e.Field
+	if e.File != "" {
+		s += " (" + e.File + ")"
+	}
+	return s + ": " + e.Reason
+}
+
+// Unwrap returns the underlying error, if any.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// withDefaults returns c with defaults filled in, or the first problem.
+func (c Config) withDefaults() (Config, error) {
+	if c.DataDir == "" {
+		return c, &ConfigError{Field: "DataDir", Reason: "is required"}
+	}
+	prefix, err := cleanPrefix(c.Prefix)
+	if err != nil {
+		return c, err
+	}
+	c.Prefix = prefix
+	if c.PublicURL != "" {
+		if err := checkURL("PublicURL", c.PublicURL); err != nil {
+			return c, err
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.UpdateServerURL != "" {
+		if err := checkURL("UpdateServerURL", c.UpdateServerURL); err != nil {
+			return c, err
+		}
+	}
+	if err := c.TLS.check(c.HTTPSAddr != ""); err != nil {
+		return c, err
+	}
+	c.fillDefaults()
+	return c, nil
+}
+
+func (c *Config) fillDefaults() {
+	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setDefault(&c.ReadTimeout, DefaultReadTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	setDefault(&c.CheckIn.Interval, DefaultCheckInInterval)
+	if c.CheckIn.ConfDir == "" {
+		c.CheckIn.ConfDir = DefaultConfDir
+	}
+	if c.TLS.ClientAuth == "" {
+		c.TLS.ClientAuth = ClientAuthWant
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{}
+	}
+}
+
+func setDefault[T int64 | time.Duration](p *T, v T) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func cleanPrefix(p string) (string, error) {
+	if p == "" {
+		return DefaultPrefix, nil
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "", &ConfigError{Field: "Prefix", Reason: fmt.Sprintf("%q does not start with /", p)}
+	}
+	return strings.TrimRight(p, "/"), nil
+}
+
+func checkURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &ConfigError{Field: field, Reason: fmt.Sprintf("cannot parse %q", raw), Err: err}
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &ConfigError{Field: field, Reason: fmt.Sprintf("%q is not an absolute http or https URL", raw)}
+	}
+	return nil
+}
+
+func (t TLSFiles) check(listening bool) error {
+	switch t.ClientAuth {
+	case "", ClientAuthWant, ClientAuthNeed, ClientAuthNone:
+	default:
+		return &ConfigError{Field: "TLS.ClientAuth", Reason: fmt.Sprintf("%q is not want, need or none", t.ClientAuth)}
+	}
+	if !listening {
+		return nil
+	}
+	if t.CertFile == "" || t.KeyFile == "" {
+		return &ConfigError{Field: "TLS", Reason: "CertFile and KeyFile are required with HTTPSAddr"}
+	}
+	if t.CAFile == "" && t.ClientAuth != ClientAuthNone {
+		return &ConfigError{Field: "TLS.CAFile", Reason: "is required unless ClientAuth is none"}
+	}
+	return nil
+}
+
+// ErrNoUpstream is in the chain of a check-in's error when no update
+// server is configured.
+var ErrNoUpstream = errors.New("server: no update server configured")

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+)
+
+// ErrServerClosed is returned by Listen and Serve after Close.
+var ErrServerClosed = errors.New("server: closed")
+
+// listener is one bound address and the http.Server that serves it.
+type listener struct {
+	ln     net.Listener
+	srv    *http.Server
+	secure bool
+}
+
+// Listen fetches the upstream whitelist (when no whitelist was configured
+// and an update server is; at most WhitelistFetchTimeout, and an
+// unreachable server means no whitelist) and binds the configured
+// listeners. Their addresses are then known (see HTTPAddr, HTTPSAddr, URL)
+// though nothing is served until Serve.
+func (s *Server) Listen(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrServerClosed
+	case s.listeners != nil:
+		return errors.New("server: listen: already listening")
+	case s.cfg.HTTPAddr == "" && s.cfg.HTTPSAddr == "":
+		return &ConfigError{Field: "HTTPAddr", Reason: "no listener configured (set HTTPAddr or HTTPSAddr)"}
+	}
+	s.fetchInitialWhitelist(ctx)
+	lns, err := s.bind(ctx)
+	if err != nil {
+		for _, l := range lns {
+			_ = l.ln.Close()
+		}
+		return err
+	}
+	s.listeners = lns
+	return nil
+}
+
+// fetchInitialWhitelist loads the whitelist from the update server unless
+// one is configured.
+func (s *Server) fetchInitialWhitelist(ctx context.Context) {
+	if s.cfg.Whitelist != nil || s.cfg.WhitelistFile != "" || s.cfg.UpdateServerURL == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, WhitelistFetchTimeout)
+	defer cancel()
+	wl, err := FetchWhitelist(ctx, s.cfg.HTTPClient, s.cfg.UpdateServerURL)
+	if err != nil {
+		s.log.Info("no whitelist: every event and field is accepted", "err", err)
+		return
+	}
+	s.SetWhitelist(wl)
+	s.log.Info("whitelist loaded", "url", s.cfg.UpdateServerURL, "entries", len(wl))
+}
+
+func (s *Server) bind(ctx context.Context) ([]*listener, error) {
+	var lns []*listener
+	var lc net.ListenConfig
+	if s.cfg.HTTPAddr != "" {
+		ln, err := lc.Listen(ctx, "tcp", s.cfg.HTTPAddr)
+		if err != nil {
+			return lns, fmt.Errorf("server: listen on %s (http): %w", s.cfg.HTTPAddr, err)
+		}
+		lns = append(lns, &listener{ln: ln, srv: s.httpServer(nil)})
+	}
+	if s.cfg.HTTPSAddr != "" {
+		tc, err := s.cfg.TLS.serverConfig()
+		if err != nil {
+			return lns, err
+		}
+		ln, err := lc.Listen(ctx, "tcp", s.cfg.HTTPSAddr)
+		if err != nil {
+			return lns, fmt.Errorf("server: listen on %s (https): %w", s.cfg.HTTPSAddr, err)
+		}
+		lns = append(lns, &listener{ln: ln, srv: s.httpServer(tc), secure: true})
+	}
+	return lns, nil
+}
+
+func (s *Server) httpServer(tc *tls.Config) *http.Server {
+	return &http.Server{
+		Handler:           s,
+		TLSConfig:         tc,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          slogErrorLog(s.log),
+	}
+}
+
+// serverConfig loads the listener's certificate and the CA that verifies
+// client certificates. TLS 1.2 is the minimum.
+func (t TLSFiles) serverConfig() (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, &ConfigError{Field: "TLS.CertFile", File: t.CertFile,
+			Reason: "cannot load the certificate with key " + t.KeyFile + ": " + err.Error(), Err: err}
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	switch t.ClientAuth {
+	case ClientAuthNone:
+		tc.ClientAuth = tls.NoClientCert
+		return tc, nil
+	case ClientAuthNeed:
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	default:
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	pem, err := os.ReadFile(t.CAFile)
+	if err != nil {
+		return nil, &ConfigError{Field: "TLS.CAFile", File: t.CAFile, Reason: "cannot be read", Err: err}
+	}
+	tc.ClientCAs = x509.NewCertPool()
+	if !tc.ClientCAs.AppendCertsFromPEM(pem) {
+		return nil, &ConfigError{Field: "TLS.CAFile", File: t.CAFile, Reason: "holds no PEM certificate"}
+	}
+	return tc, nil
+}
+
+// HTTPAddr is the bound address of the plain HTTP listener, nil when there
+// is none or before Listen.
+func (s *Server) HTTPAddr() net.Addr { return s.addr(false) }
+
+// HTTPSAddr is the bound address of the TLS listener, nil when there is none
+// or before Listen.
+func (s *Server) HTTPSAddr() net.Addr { return s.addr(true) }
+
+func (s *Server) addr(secure bool) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if l.secure == secure {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
+// URL is the entrypoint URL on the bound TLS listener (or the plain one
+// when there is no TLS listener), e.g. https://127.0.0.1:14433/analytics.
+// An unspecified bind address (0.0.0.0, ::) is written as localhost. It is
+// empty before Listen.
+func (s *Server) URL() string {
+	scheme, a := "https", s.HTTPSAddr()
+	if a == nil {
+		scheme, a = "http", s.HTTPAddr()
+	}
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	host := "localhost"
+	if !tcp.IP.IsUnspecified() {
+		host = tcp.IP.String()
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port)) + s.cfg.Prefix
+}

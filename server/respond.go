@@ -1,0 +1,60 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// contentTypeJSON is the Content-Type of every JSON answer.
+const contentTypeJSON = "application/json; charset=utf-8"
+
+// marshal encodes v as compact JSON without HTML escaping, so that strings
+// come back as they were sent ("<" stays "<").
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// writeBody sends a JSON body that is already encoded.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentTypeJSON)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeJSON encodes v and sends it.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := marshal(v)
+	if err != nil {
+		s.log.Error("encoding an answer", "err", err)
+		s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
+		return
+	}
+	writeBody(w, status, body)
+}
+
+// msgUncaught is the JVM service's message for an internal error.
+const msgUncaught = "An uncaught server error was thrown. Check the log for details."
+
+// writeError sends e in the JSON error shape.
+func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
+	body, err := marshal(e)
+	if err != nil {
+		body = []byte(`{"kind":"application-error","msg":"` + msgUncaught + `"}`)
+	}
+	writeBody(w, e.Status, body)
+}
+
+// notFound is the plain-text 404 for unknown paths and methods.
+func notFound(w http.ResponseWriter) {
+	http.Error(w, "Not Found", http.StatusNotFound)
+}

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/analytics-client/analytics/internal/store"
+)
+
+// StoreFile is the name of the store file inside Config.DataDir.
+const StoreFile = "analytics.db"
+
+// Server is the analytics service. It is an http.Handler for the API and
+// owns its listeners, its daily check-in and its store. Create it with New
+// and stop it with Close.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	whitelist atomic.Pointer[Whitelist]
+
+	// checkInMu serialises check-ins, so that two never upload (and then
+	// delete) the same entries.
+	checkInMu sync.Mutex
+
+	// lifetime is cancelled by Close; background work derives from it.
+	lifetime context.Context
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+
+	mu        sync.Mutex // guards listeners, servers and the fields below
+	listeners []*listener
+	serving   bool
+	closed    bool
+	closeErr  error
+	closeDone chan struct{}
+}
+
+// New checks cfg, opens the store in cfg.DataDir and loads the whitelist
+// file, if any. Nothing listens until Listen or ListenAndServe.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{})}
+	if err := s.initWhitelist(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(cfg.DataDir, StoreFile)
+	st, err := store.Open(path, store.Options{Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.store = st
+	s.lifetime, s.stop = context.WithCancel(context.Background())
+	s.startCheckInLoop()
+	return s, nil
+}
+
+// initWhitelist installs the configured whitelist or reads the file.
+func (s *Server) initWhitelist() error {
+	switch {
+	case s.cfg.Whitelist != nil:
+		if err := s.cfg.Whitelist.Validate(); err != nil {
+			return &ConfigError{Field: "Whitelist", Reason: err.Error(), Err: err}
+		}
+		s.SetWhitelist(s.cfg.Whitelist)
+	case s.cfg.WhitelistFile != "":
+		wl, err := LoadWhitelistFile(s.cfg.WhitelistFile)
+		if err != nil {
+			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
+		}
+		s.SetWhitelist(wl)
+		s.log.Info("whitelist loaded", "file", s.cfg.WhitelistFile, "entries", len(wl))
+	}
+	return nil
+}
+
+// SetWhitelist replaces the whitelist; requests already being handled keep
+// the one they started with. A nil whitelist accepts everything. The map is
+// copied.
+func (s *Server) SetWhitelist(wl Whitelist) {
+	if wl == nil {
+		s.whitelist.Store(nil)
+		return
+	}
+	c := wl.clone()
+	s.whitelist.Store(&c)
+}
+
+// Whitelist returns a copy of the current whitelist, nil when there is none.
+func (s *Server) Whitelist() Whitelist {
+	p := s.whitelist.Load()
+	if p == nil {
+		return nil
+	}
+	return p.clone()
+}
+
+// currentWhitelist returns the whitelist without copying; callers must not
+// modify it.
+func (s *Server) currentWhitelist() Whitelist {
+	if p := s.whitelist.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Prefix returns the URL prefix the API is mounted under.
+func (s *Server) Prefix() string { return s.cfg.Prefix }
+
+// ServeHTTP routes a request under the prefix. Unknown paths and methods get
+// a plain-text 404. A panic is logged and answered with the JSON 500 shape
+// rather than dropping the connection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverPanic(w, r)
+	rest, ok := trimPrefix(r.URL.Path, s.cfg.Prefix)
+	if !ok {
+		notFound(w)
+		return
+	}
+	switch (route{r.Method, rest}) {
+	case route{http.MethodGet, ""}, route{http.MethodGet, "/"}:
+		s.serveEntrypoint(w, r)
+	case route{http.MethodPost, "/commands/event"}:
+		s.serveEvent(w, r)
+	case route{http.MethodPost, "/commands/snapshot"}:
+		s.serveSnapshot(w, r)
+	case route{http.MethodPost, "/commands/send"}:
+		s.serveSend(w, r)
+	case route{http.MethodGet, "/collections/events"}:
+		s.serveCollection(w, r, store.Events)
+	case route{http.MethodGet, "/collections/snapshots"}:
+		s.serveCollection(w, r, store.Snapshots)
+	default:
+		notFound(w)
+	}
+}
+
+type route struct{ method, path string }
+
+// trimPrefix returns path below prefix, and whether path is under it.
+func trimPrefix(path, prefix string) (string, bool) {
+	if len(path) < len(prefix) || path[:len(prefix)] != prefix {
+		return "", false
+	}
+	rest := path[len(prefix):]
+	if rest != "" && rest[0] != '/' {
+		return "", false // "/analyticsfoo" is not under "/analytics"
+	}
+	return rest, true
+}
+
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+		panic(v)
+	}
+	s.log.Error("panic while handling a request", "method", r.Method, "path", r.URL.Path,
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
+}
