@@ -380,3 +380,54 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("Stats = %+v, want %d appends covered by 1 fsync", st, n)
 	}
 }
+
+// TestCloseDuringAppends closes the spool while appenders are waiting for
+// their fsync; every ID handed out must survive.
+func TestCloseDuringAppends(t *testing.T) {
+	for _, policy := range []SyncPolicy{SyncAlways, SyncPeriodic} {
+		t.Run(policy.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			s := mustOpen(t, dir, Options{Sync: policy, SyncInterval: time.Millisecond, SegmentSize: 1 << 10})
+			var (
+				wg      sync.WaitGroup
+				mu      sync.Mutex
+				got     []uint64
+				started = make(chan struct{}, 4)
+			)
+			for range 4 {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						id, err := s.Append([]byte("x"))
+						if errors.Is(err, ErrClosed) {
+							return
+						}
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						mu.Lock()
+						got = append(got, id)
+						mu.Unlock()
+						if i == 10 {
+							started <- struct{}{}
+						}
+					}
+				})
+			}
+			for range 4 {
+				<-started
+			}
+			mustClose(t, s)
+			wg.Wait()
+			s = mustOpen(t, dir, Options{})
+			var ids []uint64
+			for _, r := range s.Pending() {
+				ids = append(ids, r.ID)
+			}
+			slices.Sort(got)
+			if !slices.Equal(ids, got) {
+				t.Fatalf("recovered %d records, want the %d whose Append returned", len(ids), len(got))
+			}
+		})
+	}
+}
