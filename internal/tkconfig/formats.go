@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/ini.v1"
@@ -151,16 +152,19 @@ func (j *jsonParser) value(path []string, depth int) (*node, error) {
 // small document of nested aliases cannot expand without end.
 const maxYAMLNodes = 1 << 20
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+// yamlLine finds the line number in a yaml.v3 syntax error.
+func yamlLine() *regexp.Regexp { return regexp.MustCompile(`^(line (\d+): )`) }
 
 // parseYAML parses a YAML document whose top level is a mapping. Keys
 // repeated in one mapping are an error; merge keys (<<) are honoured.
 func parseYAML(file string, data []byte) (*node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &Error{File: file, Reason: err.Error(), Err: ErrSyntax}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
+		reason := strings.TrimPrefix(err.Error(), "yaml: ")
+		e := &Error{File: file, Reason: reason, Err: ErrSyntax}
+		if m := yamlLine().FindStringSubmatch(reason); m != nil {
+			e.Line, _ = strconv.Atoi(m[2])
+			e.Reason = reason[len(m[0]):]
 		}
 		return nil, e
 	}
