@@ -331,4 +331,3 @@ func (p *hoconParser) parseKey() (segs []string, quoted bool, err error) {
 		}
 	}
 }
-

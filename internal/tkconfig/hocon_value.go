@@ -434,4 +434,3 @@ func (p *hoconParser) parseTriple() (string, error) {
 	p.pos = end
 	return p.src[start+3 : end-3], nil
 }
-
