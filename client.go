@@ -3,6 +3,8 @@ package analytics
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,6 +160,10 @@ func (c *Client) command(ctx context.Context, name string, body []byte) (int, []
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	key, _ := ctx.Value(idempotencyKey{}).(string)
+	if key == "" {
+		key = newID()
+	}
 	for attempt := 0; ; attempt++ {
 		ep, err := c.entrypoint(ctx)
 		if err != nil {
@@ -167,56 +173,66 @@ func (c *Client) command(ctx context.Context, name string, body []byte) (int, []
 		if err != nil {
 			return 0, nil, err
 		}
-		status, raw, err := c.post(ctx, target, body)
-		if attempt == 0 && (isDialError(err) || status == http.StatusNotFound) {
+		status, hdr, raw, err := c.post(ctx, target, body, key)
+		retry := status == http.StatusNotFound || (err != nil && !isTimeout(ctx, err))
+		if retry {
+			// Refused, reset or answered 404: the service may have
+			// moved or restarted. Rediscover it; the idempotency key
+			// makes the second attempt safe for a service that honours
+			// it.
 			c.ep.CompareAndSwap(ep, nil)
-			continue
+			if attempt == 0 {
+				continue
+			}
 		}
 		if err != nil {
-			if !isTimeout(ctx, err) {
-				// The connection broke mid-request: the next call
-				// rediscovers the service.
-				c.ep.CompareAndSwap(ep, nil)
-			}
 			return 0, nil, err
 		}
-		if err := responseError(status, raw); err != nil {
+		if err := responseError(status, hdr, raw); err != nil {
 			return 0, nil, err
 		}
 		return status, raw, nil
 	}
 }
 
-func (c *Client) post(ctx context.Context, target string, body []byte) (int, []byte, error) {
+// post sends one command. Every command carries an Idempotency-Key (the
+// caller's, or a fresh one), which also lets net/http replay it on a
+// keep-alive connection the service closed while it sat idle.
+func (c *Client) post(ctx context.Context, target string, body []byte, key string) (int, http.Header, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, fmt.Errorf("build request: %w", err)
+		return 0, nil, nil, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if key, ok := ctx.Value(idempotencyKey{}).(string); ok && key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
+	req.Header["Content-Type"] = []string{"application/json"}
+	req.Header["Accept"] = []string{"application/json"}
+	req.Header["Idempotency-Key"] = []string{key}
 	return c.do(req)
+}
+
+// newID returns 128 random bits in hex: an idempotency key.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand panics rather than return an error
+	return hex.EncodeToString(b[:])
 }
 
 // do sends req and reads the whole (bounded) body, so the connection goes
 // back to the pool.
-func (c *Client) do(req *http.Request) (int, []byte, error) {
+func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return 0, nil, fmt.Errorf("read %s response: %w", req.URL.Path, err)
+		return 0, nil, nil, fmt.Errorf("read %s response: %w", req.URL.Path, err)
 	}
-	return resp.StatusCode, raw, nil
+	return resp.StatusCode, resp.Header, raw, nil
 }
 
 // responseError turns a non-2xx answer into the error a caller can act on.
-func responseError(status int, raw []byte) error {
+func responseError(status int, hdr http.Header, raw []byte) error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
@@ -229,12 +245,7 @@ func responseError(status int, raw []byte) error {
 	if status == http.StatusUnprocessableEntity && shape.Rejected != nil {
 		return &RejectedError{Rejected: shape.Rejected, Body: raw}
 	}
-	return &ResponseError{StatusCode: status, Kind: shape.Kind, Msg: shape.Msg, Body: raw}
-}
-
-func isDialError(err error) bool {
-	var op *net.OpError
-	return err != nil && errors.As(err, &op) && op.Op == "dial"
+	return &ResponseError{StatusCode: status, Kind: shape.Kind, Msg: shape.Msg, Body: raw, Header: hdr}
 }
 
 func isTimeout(ctx context.Context, err error) bool {
@@ -245,7 +256,8 @@ func isTimeout(ctx context.Context, err error) bool {
 type idempotencyKey struct{}
 
 // WithIdempotencyKey returns a context that makes StoreEvent and
-// StoreSnapshot send key in an Idempotency-Key header. A service that
+// StoreSnapshot send key in their Idempotency-Key header instead of a fresh
+// random one. A service that
 // honours it (ours does; the JVM service ignores it) stores the entry once
 // per key and answers a repeat with the first answer, so a retry after a
 // lost answer does not duplicate the entry.

@@ -100,12 +100,12 @@ func (c *Client) getEntrypoint(ctx context.Context) (*Entrypoint, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	status, raw, err := c.do(req)
+	status, hdr, raw, err := c.do(req)
 	if err != nil {
 		return nil, err
 	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("entrypoint answered: %w", responseError(status, raw))
+		return nil, fmt.Errorf("entrypoint answered: %w", responseError(status, hdr, raw))
 	}
 	ep := &Entrypoint{Raw: raw}
 	if err := json.Unmarshal(raw, ep); err != nil {

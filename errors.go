@@ -3,8 +3,11 @@ package analytics
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Test for them with errors.Is.
@@ -66,6 +69,24 @@ type ResponseError struct {
 	Kind       string
 	Msg        string
 	Body       []byte
+	// Header holds the response headers (Retry-After, for one).
+	Header http.Header
+}
+
+// RetryAfter returns the wait the service asked for in a Retry-After header,
+// given in seconds or as an HTTP date, and whether it asked for one.
+func (e *ResponseError) RetryAfter(now time.Time) (time.Duration, bool) {
+	v := e.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 func (e *ResponseError) Error() string {
