@@ -136,6 +136,11 @@ type Config struct {
 	// context ends. Zero means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 
+	// Middleware, when set, wraps the API handler on the listeners (for
+	// logging, metrics, or a test observing requests). ServeHTTP itself is
+	// not wrapped.
+	Middleware func(http.Handler) http.Handler
+
 	// Logger receives the service's log lines. Nil means slog.Default().
 	Logger *slog.Logger
 

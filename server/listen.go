@@ -92,8 +92,12 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 }
 
 func (s *Server) httpServer(tc *tls.Config) *http.Server {
+	var h http.Handler = s
+	if s.cfg.Middleware != nil {
+		h = s.cfg.Middleware(s)
+	}
 	return &http.Server{
-		Handler:           s,
+		Handler:           h,
 		TLSConfig:         tc,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,

@@ -1,0 +1,173 @@
+// Package analyticstest runs a real analytics service for tests, in the
+// spirit of net/http/httptest: the service of package server with its
+// durable store, on 127.0.0.1, behind mutual TLS with a throwaway CA.
+//
+//	func TestReport(t *testing.T) {
+//		srv := analyticstest.NewServer(t)
+//		client, err := analytics.New(srv.Config())
+//		...
+//		events := srv.Events()
+//	}
+//
+// The server stops when the test ends (t.Cleanup), or earlier with Close.
+package analyticstest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/pki"
+	"github.com/analytics-client/analytics/server"
+)
+
+// Server is a running analytics service.
+type Server struct {
+	// URL is the service's entrypoint, e.g. https://127.0.0.1:40123/analytics.
+	URL string
+
+	t       testing.TB
+	opts    options
+	srv     *server.Server
+	bundle  *pki.Bundle
+	client  *http.Client
+	served  chan error
+	closeMu sync.Mutex
+	closed  bool
+
+	// changeMu guards change, which is closed (and replaced) after every
+	// command the service answers, waking WaitEvents and WaitSnapshots.
+	changeMu sync.Mutex
+	change   chan struct{}
+}
+
+// NewServer starts a service and stops it when t ends. It fails t (with
+// t.Fatal) if the service cannot start, so call it from the test goroutine.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.dataDir == "" {
+		o.dataDir = t.TempDir()
+	}
+	b, err := pki.LoadOrGenerate(filepath.Join(o.dataDir, "pki"))
+	if err != nil {
+		t.Fatalf("analyticstest: certificates: %v", err)
+	}
+	s := &Server{t: t, opts: o, bundle: b, served: make(chan error, 1), change: make(chan struct{})}
+	if err := s.start(); err != nil {
+		t.Fatalf("analyticstest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// start creates, binds and serves the service.
+func (s *Server) start() error {
+	srv, err := server.New(s.serverConfig())
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if err := srv.Listen(ctx); err != nil {
+		_ = srv.Close(ctx)
+		return err
+	}
+	s.srv, s.URL = srv, srv.URL()
+	s.client, err = s.newClient()
+	if err != nil {
+		_ = srv.Close(ctx)
+		return err
+	}
+	go func() { s.served <- srv.Serve(ctx) }()
+	return nil
+}
+
+func (s *Server) serverConfig() server.Config {
+	o := s.opts
+	cfg := server.Config{
+		DataDir:    o.dataDir,
+		Whitelist:  o.whitelist,
+		Logger:     o.logger,
+		Now:        o.now,
+		CheckIn:    server.CheckInConfig{Interval: -1},
+		Middleware: s.observe,
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if o.plainHTTP {
+		cfg.HTTPAddr = o.addr
+		return cfg
+	}
+	cfg.HTTPSAddr = o.addr
+	cfg.TLS = server.TLSFiles{CertFile: s.bundle.ServerCert, KeyFile: s.bundle.ServerKey,
+		CAFile: s.bundle.CACert, ClientAuth: o.clientAuth}
+	return cfg
+}
+
+// Config is the client configuration for this service: its URL and, over
+// TLS, the client certificate, key and CA files.
+func (s *Server) Config() analytics.Config {
+	cfg := analytics.Config{URL: s.URL}
+	if !s.opts.plainHTTP {
+		cfg.SSL = &analytics.SSLOpts{CertFile: s.bundle.ClientCert, KeyFile: s.bundle.ClientKey, CAFile: s.bundle.CACert}
+	}
+	return cfg
+}
+
+// Client returns an HTTP client that trusts the service and presents the
+// client certificate. Its idle connections are closed by Close.
+func (s *Server) Client() *http.Client { return s.client }
+
+func (s *Server) newClient() (*http.Client, error) {
+	tr := &http.Transport{}
+	if !s.opts.plainHTTP {
+		tc, err := s.bundle.ClientTLSConfig()
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = tc
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
+}
+
+// Server returns the service itself, e.g. to call CheckIn.
+func (s *Server) Server() *server.Server { return s.srv }
+
+// DataDir is where the store (and the certificates, under pki/) are kept.
+// Pass it to WithDataDir to start a service on the same data.
+func (s *Server) DataDir() string { return s.opts.dataDir }
+
+// SetWhitelist replaces the whitelist while serving; nil accepts
+// everything.
+func (s *Server) SetWhitelist(wl server.Whitelist) { s.srv.SetWhitelist(wl) }
+
+// Close stops the service gracefully and waits for it. It is called by
+// t.Cleanup; calling it earlier (to test an unreachable service) is fine.
+func (s *Server) Close() {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.srv.Close(ctx); err != nil {
+		s.t.Errorf("analyticstest: close: %v", err)
+	}
+	// Serve reports ErrServerClosed when Close came before it started.
+	if err := <-s.served; err != nil && !errors.Is(err, server.ErrServerClosed) {
+		s.t.Errorf("analyticstest: serve: %v", err)
+	}
+	s.client.CloseIdleConnections()
+}

@@ -1,0 +1,66 @@
+package analyticstest
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/analytics-client/analytics/server"
+)
+
+// Option changes how NewServer starts the service.
+type Option func(*options)
+
+type options struct {
+	dataDir    string
+	addr       string
+	whitelist  server.Whitelist
+	clientAuth server.ClientAuth
+	plainHTTP  bool
+	logger     *slog.Logger
+	now        func() time.Time
+}
+
+func defaultOptions() options {
+	return options{addr: "127.0.0.1:0", clientAuth: server.ClientAuthNeed}
+}
+
+// WithWhitelist starts the service with a whitelist.
+func WithWhitelist(wl server.Whitelist) Option {
+	return func(o *options) { o.whitelist = wl }
+}
+
+// WithClientAuth sets the TLS client certificate policy; the default is
+// server.ClientAuthNeed.
+func WithClientAuth(a server.ClientAuth) Option {
+	return func(o *options) { o.clientAuth = a }
+}
+
+// WithDataDir keeps the store and the certificates in dir instead of a new
+// t.TempDir(), so that a second server started on the same dir sees what
+// the first stored and accepts the same client certificate.
+func WithDataDir(dir string) Option {
+	return func(o *options) { o.dataDir = dir }
+}
+
+// WithAddr listens on addr instead of 127.0.0.1:0, e.g. to restart on the
+// port a client is already configured with.
+func WithAddr(addr string) Option {
+	return func(o *options) { o.addr = addr }
+}
+
+// WithPlainHTTP serves plain HTTP instead of TLS; Config then has no SSL
+// settings.
+func WithPlainHTTP() Option {
+	return func(o *options) { o.plainHTTP = true }
+}
+
+// WithLogger sends the service's log lines to l. The default logs warnings
+// and errors to the test log.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithClock stamps entries with now instead of time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
