@@ -11,9 +11,19 @@ import (
 
 // Limits that keep hostile input from exhausting the stack.
 const (
-	maxDepth        = 256 // nested objects and arrays
+	maxDepth        = 256 // nested objects and arrays, and segments of a key
 	maxIncludeDepth = 32  // nested include directives
+	maxIncludes     = 1024
+	// maxExpansion bounds what substitutions may copy (values plus string
+	// bytes), so that a = ${a} ${a} repeated cannot grow without end.
+	maxExpansion = 1 << 22
 )
+
+// budget is shared by a file's parser and the parsers of its includes.
+type budget struct {
+	expansion int // copied by substitutions so far
+	includes  int // files included so far
+}
 
 // hoconParser parses one HOCON file. Values are built as *node trees;
 // substitutions are resolved as soon as they are read, against what is
@@ -32,6 +42,7 @@ type hoconParser struct {
 	prefix   []string // include point of an included file
 	depth    int
 	includes []string // chain of files being included, for cycle detection
+	budget   *budget
 	key      []string // field being parsed, for error messages
 }
 
@@ -66,7 +77,7 @@ func newHOCONParser(file string, data []byte, env func(string) (string, bool), b
 			lines = append(lines, i+1)
 		}
 	}
-	return &hoconParser{file: file, src: src, lines: lines, env: env, base: base}
+	return &hoconParser{file: file, src: src, lines: lines, env: env, base: base, budget: &budget{}}
 }
 
 // checkText rejects input that is not UTF-8 text, naming where it breaks.
@@ -252,6 +263,9 @@ func (p *hoconParser) parseField(obj *node, path []string, addressable bool) err
 		return err
 	}
 	full := append(slices.Clip(path), keys...)
+	if len(full) > maxDepth {
+		return p.errAt(start, "key has more than %d segments", maxDepth)
+	}
 	p.skipSpaces()
 	if len(keys) == 1 && keys[0] == "include" && !quoted {
 		if c := p.peek(); c == '"' || c >= 'a' && c <= 'z' {
@@ -276,7 +290,9 @@ func (p *hoconParser) parseField(obj *node, path []string, addressable bool) err
 	if absent {
 		return nil // an undefined ${?optional} leaves the field unset
 	}
-	val.line = p.lineOf(start)
+	// The key belongs to this file even when its value was copied from
+	// elsewhere by a substitution.
+	val.file, val.line = p.file, p.lineOf(start)
 	setWithin(obj, keys, val)
 	return nil
 }

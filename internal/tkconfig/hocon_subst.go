@@ -32,6 +32,10 @@ func (p *hoconParser) parseSubstitution() (*node, error) {
 	}
 	p.pos++
 	if n, ok := p.resolve(path); ok {
+		p.budget.expansion += n.size()
+		if p.budget.expansion > maxExpansion {
+			return nil, p.errAt(start, "substitutions copy more than %d values and bytes", maxExpansion)
+		}
 		return n.clone(), nil
 	}
 	if p.env != nil {
@@ -88,6 +92,9 @@ func (p *hoconParser) parseInclude(obj *node, path []string, addressable bool) e
 	}
 	if len(p.includes) >= maxIncludeDepth {
 		return p.errAt(start, "includes nested more than %d deep", maxIncludeDepth)
+	}
+	if p.budget.includes++; p.budget.includes > maxIncludes {
+		return p.errAt(start, "more than %d includes", maxIncludes)
 	}
 	if !filepath.IsAbs(name) {
 		name = filepath.Join(filepath.Dir(p.file), name)
@@ -184,6 +191,7 @@ func (p *hoconParser) includeFile(obj *node, path []string, addressable bool, fi
 	child.prefix = path
 	child.depth = p.depth
 	child.includes = append(slices.Clip(p.includes), p.file)
+	child.budget = p.budget
 	if err := child.checkText(); err != nil {
 		return false, err
 	}

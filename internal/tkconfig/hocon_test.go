@@ -2,6 +2,7 @@ package tkconfig
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -234,4 +235,46 @@ func write(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestHOCONLimits(t *testing.T) {
+	var doubling strings.Builder
+	doubling.WriteString("a: [1, 2, 3, 4]\n")
+	for range 40 {
+		doubling.WriteString("a: ${a} ${a}\n")
+	}
+	var strDoubling strings.Builder
+	strDoubling.WriteString("a: xxxxxxxx\n")
+	for range 40 {
+		strDoubling.WriteString("a: ${a}${a}\n")
+	}
+	tests := []struct {
+		name, src, text string
+	}{
+		{"array doubling", doubling.String(), "substitutions copy more than"},
+		{"string doubling", strDoubling.String(), "substitutions copy more than"},
+		{"long dotted key", strings.Repeat("a.", maxDepth) + "a: 1", "more than 256 segments"},
+		{"deep objects", strings.Repeat("a {", maxDepth+1), "more than 256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConf(t, tt.src)
+			if err == nil || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.text)
+			}
+		})
+	}
+}
+
+func TestHOCONIncludeFanOut(t *testing.T) {
+	// Each level includes the next twice: 2^20 parses without a limit.
+	dir := t.TempDir()
+	for i := range 20 {
+		write(t, dir, fmt.Sprintf("f%d.conf", i), fmt.Sprintf("include \"f%d.conf\"\ninclude \"f%d.conf\"\n", i+1, i+1))
+	}
+	write(t, dir, "f20.conf", "x: 1\n")
+	_, err := Load(filepath.Join(dir, "f0.conf"))
+	if err == nil || !strings.Contains(err.Error(), "more than 1024 includes") {
+		t.Fatalf("got %v, want the include limit", err)
+	}
 }

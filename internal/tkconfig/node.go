@@ -64,6 +64,38 @@ func (n *node) toAny() any {
 	return m
 }
 
+// size counts the values in the subtree plus the bytes of its strings.
+func (n *node) size() int {
+	if n.obj == nil {
+		return valueSize(n.val)
+	}
+	total := 1
+	for k, c := range n.obj {
+		total += len(k) + c.size()
+	}
+	return total
+}
+
+func valueSize(v any) int {
+	switch v := v.(type) {
+	case string:
+		return 1 + len(v)
+	case []any:
+		total := 1
+		for _, e := range v {
+			total += valueSize(e)
+		}
+		return total
+	case map[string]any:
+		total := 1
+		for k, e := range v {
+			total += len(k) + valueSize(e)
+		}
+		return total
+	}
+	return 1
+}
+
 func (n *node) sortedKeys() []string {
 	return slices.Sorted(maps.Keys(n.obj))
 }
