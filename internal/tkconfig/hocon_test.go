@@ -225,7 +225,7 @@ func TestHOCONIncludeCycle(t *testing.T) {
 }
 
 // write creates dir/name (and its directories) holding content.
-func write(t *testing.T, dir, name, content string) string {
+func write(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // confD writes a puppetserver-style conf.d directory and returns its path.
-func confD(t *testing.T) string {
+func confD(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "conf.d")
 	write(t, dir, "global.conf", `# Global settings
