@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -167,3 +168,10 @@ func isHandshakeFailure(err error) bool {
 	return strings.Contains(s, "certificate required") || strings.Contains(s, "bad certificate") ||
 		strings.Contains(s, "connection reset") || strings.Contains(s, "EOF")
 }
+
+// discard is a logger for tests that provoke expected errors.
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// runtimeGosched yields between polls of a condition that has no signal of
+// its own (a listener going away).
+func runtimeGosched() { runtime.Gosched() }

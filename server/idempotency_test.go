@@ -1,0 +1,85 @@
+package server_test
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/analytics-client/analytics/server"
+)
+
+// tickingClock advances one second per reading, so that an entry stored
+// twice would show two different timestamps.
+func tickingClock() func() time.Time {
+	var n atomic.Int64
+	return func() time.Time { return fixedTime.Add(time.Duration(n.Add(1)) * time.Second) }
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.Now = tickingClock() })
+	ev := ts.url + "/commands/event"
+	first := do(t, ts.client, "POST", ev, `{"event":"once"}`, "Idempotency-Key", "k1")
+	again := do(t, ts.client, "POST", ev, `{"event":"once"}`, "Idempotency-Key", "k1")
+	if first.status != 200 || again != first {
+		t.Fatalf("repeat answered %d %s, first %d %s", again.status, again.body, first.status, first.body)
+	}
+	other := do(t, ts.client, "POST", ev, `{"event":"once"}`, "Idempotency-Key", "k2")
+	if other.status != 200 || other.body == first.body {
+		t.Fatalf("another key answered %d %s", other.status, other.body)
+	}
+	snap := do(t, ts.client, "POST", ts.url+"/commands/snapshot", `{"fields":{"a":1}}`, "Idempotency-Key", "k1")
+	if snap.status != 200 || !strings.Contains(snap.body, `"accepted"`) {
+		t.Fatalf("same key on snapshots answered %d %s", snap.status, snap.body)
+	}
+	if got := do(t, ts.client, "GET", ts.url+"/collections/events", ""); strings.Count(got.body, `"once"`) != 2 {
+		t.Errorf("events stored: %s", got.body)
+	}
+}
+
+func TestIdempotencyKeyRemembersRejection(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.Whitelist = server.Whitelist{"x": {Datatype: server.DatatypeEvent}} })
+	ev := ts.url + "/commands/event"
+	first := do(t, ts.client, "POST", ev, `{"event":"no"}`, "Idempotency-Key", "r")
+	ts.srv.SetWhitelist(nil)
+	again := do(t, ts.client, "POST", ev, `{"event":"no"}`, "Idempotency-Key", "r")
+	if first.status != 422 || again != first {
+		t.Fatalf("first %d %s, repeat %d %s", first.status, first.body, again.status, again.body)
+	}
+	if got := do(t, ts.client, "GET", ts.url+"/collections/events", ""); got.body != "[]" {
+		t.Errorf("events stored: %s", got.body)
+	}
+}
+
+func TestIdempotencyKeyConcurrent(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.Now = tickingClock() })
+	const n = 8
+	replies := make([]reply, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replies[i], errs[i] = tryDo(ts.client, "POST", ts.url+"/commands/snapshot", `{"fields":{"a":1}}`, "Idempotency-Key", "same")
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || replies[i] != replies[0] || replies[i].status != 200 {
+			t.Errorf("request %d: %v %+v, first %+v", i, errs[i], replies[i], replies[0])
+		}
+	}
+	if got := do(t, ts.client, "GET", ts.url+"/collections/snapshots", ""); strings.Count(got.body, `"a"`) != 1 {
+		t.Errorf("snapshots stored: %s", got.body)
+	}
+}
+
+func TestIdempotencyKeyTooLong(t *testing.T) {
+	ts := startServer(t, nil)
+	got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"a"}`, "Idempotency-Key", strings.Repeat("k", 256))
+	if got.status != 400 || !strings.Contains(got.body, `"invalid-data"`) {
+		t.Errorf("long key: %d %s", got.status, got.body)
+	}
+}

@@ -1,0 +1,168 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/analytics-client/analytics/server"
+)
+
+func TestDatatypeMatches(t *testing.T) {
+	values := map[string]any{
+		"string": "s", "number": json.Number("1.5"), "boolean": true,
+		"array[string]": []any{"a", "b"}, "array[number]": []any{json.Number("1")}, "array[boolean]": []any{false},
+		"object[string-number]": map[string]any{"k": json.Number("2")}, "object[string-string]": map[string]any{"k": "v"},
+		"object[string-boolean]": map[string]any{"k": true},
+	}
+	for dt := range values {
+		d := server.Datatype(dt)
+		if !d.Valid() {
+			t.Errorf("%s not valid", dt)
+		}
+		for other, w := range values {
+			if got, want := d.Matches(w), other == dt; got != want {
+				t.Errorf("%s.Matches(%s value) = %v, want %v", dt, other, got, want)
+			}
+		}
+	}
+	if !server.DatatypeArrayString.Matches([]any{}) || server.DatatypeArrayString.Matches([]any{"a", json.Number("1")}) {
+		t.Error("array[string] on an empty or mixed list")
+	}
+	if server.DatatypeEvent.Matches("s") || server.Datatype("map").Valid() {
+		t.Error("event matches a value, or an unknown datatype is valid")
+	}
+}
+
+func TestParseWhitelist(t *testing.T) {
+	wl, err := server.ParseWhitelist("test", []byte(`{"a.b":{"datatype":"number","description":"A"},"e":{"datatype":"event"}}`))
+	if err != nil || wl["a.b"] != (server.WhitelistEntry{Datatype: "number", Description: "A"}) || len(wl) != 2 {
+		t.Fatalf("%v %v", wl, err)
+	}
+	for _, bad := range []string{`[]`, `null`, `{"a":{"datatype":"map"}}`, `{"":{"datatype":"event"}}`, `{`} {
+		_, err := server.ParseWhitelist("src.json", []byte(bad))
+		var we *server.WhitelistError
+		if !errors.As(err, &we) || we.Source != "src.json" {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func TestWhitelistFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wl.json")
+	if err := os.WriteFile(path, []byte(`{"ok":{"datatype":"event"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(c *server.Config) { c.WhitelistFile = path })
+	if got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"nope"}`); got.status != 422 {
+		t.Errorf("unlisted event: %d %s", got.status, got.body)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"ok"}`); got.status != 200 {
+		t.Errorf("listed event: %d %s", got.status, got.body)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"x":{"datatype":"nope"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{bad, filepath.Join(t.TempDir(), "missing.json")} {
+		_, err := server.New(server.Config{DataDir: t.TempDir(), WhitelistFile: p})
+		var ce *server.ConfigError
+		if !errors.As(err, &ce) || ce.File != p || !strings.Contains(err.Error(), p) {
+			t.Errorf("New with whitelist %s: %v", p, err)
+		}
+	}
+}
+
+func TestWhitelistFromUpdateServer(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/whitelist" || r.Method != "GET" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`{"up.listed":{"datatype":"event","description":"from upstream"}}`))
+	}))
+	defer up.Close()
+	ts := startServer(t, func(c *server.Config) { c.UpdateServerURL = up.URL })
+	if wl := ts.srv.Whitelist(); wl["up.listed"].Description != "from upstream" {
+		t.Fatalf("whitelist %v", wl)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"other"}`); got.status != 422 {
+		t.Errorf("unlisted event: %d", got.status)
+	}
+}
+
+func TestWhitelistUpdateServerUnreachable(t *testing.T) {
+	up := httptest.NewServer(http.NotFoundHandler())
+	addr := up.URL
+	up.Close() // nothing listens there any more
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	ts := startServer(t, func(c *server.Config) {
+		c.UpdateServerURL = addr
+		c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	})
+	if wl := ts.srv.Whitelist(); wl != nil {
+		t.Fatalf("whitelist %v", wl)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"any"}`); got.status != 200 {
+		t.Errorf("event without whitelist: %d", got.status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "level=INFO msg=\"no whitelist") {
+		t.Errorf("log: %s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestSwapWhitelistWhileServing changes the whitelist under concurrent
+// requests; the race detector checks the swap, and every answer must be one
+// of the two whitelists' answers.
+func TestSwapWhitelistWhileServing(t *testing.T) {
+	ts := startServer(t, nil)
+	a := server.Whitelist{"e": {Datatype: server.DatatypeEvent}}
+	b := server.Whitelist{"f": {Datatype: server.DatatypeEvent}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			if i%2 == 0 {
+				ts.srv.SetWhitelist(a)
+			} else {
+				ts.srv.SetWhitelist(b)
+			}
+		}
+	}()
+	for range 50 {
+		got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"e"}`)
+		if got.status != 200 && got.body != `{"rejected":{"e":"Not an expected event"}}` {
+			t.Errorf("%d %s", got.status, got.body)
+		}
+	}
+	cancel()
+	wg.Wait()
+	a["e"] = server.WhitelistEntry{Datatype: server.DatatypeString} // the server holds a copy
+	ts.srv.SetWhitelist(nil)
+}
