@@ -1,0 +1,347 @@
+package analytics
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+)
+
+type itemKind uint8
+
+const (
+	kindEvent itemKind = iota + 1
+	kindSnapshot
+)
+
+func (k itemKind) String() string {
+	if k == kindSnapshot {
+		return "snapshot"
+	}
+	return "event"
+}
+
+// item is one queued event or snapshot. In memory mode the payload stays as
+// Go values until a worker encodes it, which keeps enqueue cheap; in durable
+// mode body is the encoded payload as spooled.
+type item struct {
+	seq      uint64 // enqueue order, for Flush
+	kind     itemKind
+	event    Event
+	fields   Fields // snapshot fields
+	body     []byte // encoded payload, once known
+	key      string // idempotency key, fixed before the first attempt
+	spoolID  uint64 // 0 in memory mode
+	size     int64
+	at       time.Time
+	attempts int
+}
+
+// queue is the reporter's FIFO plus the bookkeeping that Flush, Stats and
+// Close need. Items being sent stay counted (inflight) until they are done.
+type queue struct {
+	mu          sync.Mutex
+	maxBytes    int64
+	items       []*item
+	head        int
+	inflight    map[*item]struct{}
+	bytes       int64
+	seq         uint64
+	pendingSnap *item // a queued snapshot that newer ones merge into
+	closed      bool
+	avail       chan struct{} // wakes one worker
+	changed     chan struct{} // closed and replaced when an item is done
+
+	enqueued, sent, retried, coalesced uint64
+	dropped                            map[string]uint64
+}
+
+func (q *queue) init(maxBytes int64) {
+	q.maxBytes = maxBytes
+	q.inflight = make(map[*item]struct{})
+	q.avail = make(chan struct{}, 1)
+	q.changed = make(chan struct{})
+	q.dropped = make(map[string]uint64)
+}
+
+func (q *queue) signal() {
+	select {
+	case q.avail <- struct{}{}:
+	default:
+	}
+}
+
+// push queues it, or refuses with ErrQueueFull or ErrClosed.
+func (q *queue) push(it item) error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return ErrClosed
+	}
+	if q.bytes+it.size > q.maxBytes {
+		q.dropped[DropQueueFull]++
+		q.mu.Unlock()
+		return ErrQueueFull
+	}
+	p := new(item)
+	*p = it
+	q.appendLocked(p)
+	q.mu.Unlock()
+	q.signal()
+	return nil
+}
+
+// pushDurable queues an item already on disk. The spool enforced the bound,
+// and the item is queued even if Close began meanwhile: it is on disk, so
+// Close counts it as kept rather than lost.
+func (q *queue) pushDurable(p *item) {
+	q.mu.Lock()
+	q.appendLocked(p)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *queue) appendLocked(p *item) {
+	q.seq++
+	p.seq = q.seq
+	if p.at.IsZero() {
+		p.at = time.Now()
+	}
+	q.items = append(q.items, p)
+	q.bytes += p.size
+	q.enqueued++
+}
+
+// persistFunc spools a (possibly merged) snapshot, acknowledging the record
+// it replaces (0 for none), and returns its record id, encoded payload, key
+// and size.
+type persistFunc func(fields Fields, replaces uint64) (id uint64, body []byte, key string, size int64, err error)
+
+// pushSnapshot queues a snapshot, merging it into a snapshot that is still
+// waiting when there is one. persist is nil in memory mode.
+func (q *queue) pushSnapshot(fields Fields, size int64, persist persistFunc) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return ErrClosed
+	}
+	if old := q.pendingSnap; old != nil {
+		if old.fields == nil {
+			// Recovered from the spool: only the encoded form is known.
+			var s Snapshot
+			if err := decodeJSON(old.body, &s); err == nil {
+				old.fields = s.Fields
+			}
+		}
+		merged := make(Fields, len(old.fields)+len(fields))
+		maps.Copy(merged, old.fields)
+		maps.Copy(merged, fields)
+		return q.replaceSnapshotLocked(old, merged, persist)
+	}
+	p := &item{kind: kindSnapshot, fields: fields, size: size}
+	if persist != nil {
+		var err error
+		if p.spoolID, p.body, p.key, p.size, err = persist(fields, 0); err != nil {
+			return err
+		}
+	} else if q.bytes+size > q.maxBytes {
+		q.dropped[DropQueueFull]++
+		return ErrQueueFull
+	}
+	q.appendLocked(p)
+	q.pendingSnap = p
+	q.signal()
+	return nil
+}
+
+func (q *queue) replaceSnapshotLocked(old *item, merged Fields, persist persistFunc) error {
+	size := estimateFields(merged)
+	if persist != nil {
+		id, body, key, n, err := persist(merged, old.spoolID)
+		if err != nil {
+			return err
+		}
+		old.spoolID, old.body, old.key, size = id, body, key, n
+	}
+	q.bytes += size - old.size
+	old.fields, old.size = merged, size
+	q.enqueued++
+	q.coalesced++
+	return nil
+}
+
+// take blocks until an item is available or ctx ends (then it returns nil).
+func (q *queue) take(ctx context.Context) *item {
+	for {
+		q.mu.Lock()
+		if q.head < len(q.items) {
+			p := q.items[q.head]
+			q.items[q.head] = nil
+			q.head++
+			if q.head > 64 && q.head*2 >= len(q.items) {
+				q.items = append(q.items[:0], q.items[q.head:]...)
+				q.head = 0
+			}
+			if p == q.pendingSnap {
+				q.pendingSnap = nil
+			}
+			q.inflight[p] = struct{}{}
+			more := q.head < len(q.items)
+			q.mu.Unlock()
+			if more {
+				q.signal()
+			}
+			return p
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.avail:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// done records the end of an item: delivered (reason "") or dropped.
+func (q *queue) done(p *item, reason string) {
+	q.mu.Lock()
+	delete(q.inflight, p)
+	q.bytes -= p.size
+	if reason == "" {
+		q.sent++
+	} else {
+		q.dropped[reason]++
+	}
+	close(q.changed)
+	q.changed = make(chan struct{})
+	q.mu.Unlock()
+}
+
+func (q *queue) countRetry() {
+	q.mu.Lock()
+	q.retried++
+	q.mu.Unlock()
+}
+
+func (q *queue) countDrop(reason string, n uint64) {
+	q.mu.Lock()
+	q.dropped[reason] += n
+	q.mu.Unlock()
+}
+
+func (q *queue) lastSeq() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.seq
+}
+
+// flushed reports whether every item up to seq target is done; if not, it
+// returns a channel closed at the next change and the pending count.
+func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	pending := 0
+	for p := range q.inflight {
+		if p.seq <= target {
+			pending++
+		}
+	}
+	for _, p := range q.items[q.head:] {
+		if p.seq > target {
+			break
+		}
+		pending++
+	}
+	return pending == 0, q.changed, pending
+}
+
+func (q *queue) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
+}
+
+// close stops new items; it reports false if the queue was already closed.
+func (q *queue) close() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	q.closed = true
+	return true
+}
+
+// drain empties the queue once the workers have stopped and returns how
+// many items were still pending.
+func (q *queue) drain() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.items) - q.head + len(q.inflight)
+	q.items, q.head, q.pendingSnap = nil, 0, nil
+	clear(q.inflight)
+	q.bytes = 0
+	return n
+}
+
+func (q *queue) stats() ReporterStats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := ReporterStats{
+		Enqueued: q.enqueued, Sent: q.sent, Retried: q.retried, Coalesced: q.coalesced,
+		Dropped:    maps.Clone(q.dropped),
+		QueueDepth: len(q.items) - q.head + len(q.inflight),
+		QueueBytes: q.bytes,
+	}
+	var oldest time.Time
+	if q.head < len(q.items) {
+		oldest = q.items[q.head].at
+	}
+	for p := range q.inflight {
+		if oldest.IsZero() || p.at.Before(oldest) {
+			oldest = p.at
+		}
+	}
+	if !oldest.IsZero() {
+		s.OldestPending = time.Since(oldest)
+	}
+	return s
+}
+
+// estimateEvent and estimateFields approximate an item's encoded size for
+// the memory-mode bound without encoding it.
+func estimateEvent(e Event) int64 {
+	return int64(len(e.Name)+32) + estimateFields(e.Metadata)
+}
+
+func estimateFields(f Fields) int64 {
+	n := int64(16)
+	for k, v := range f {
+		n += int64(len(k)) + 8 + estimateValue(v)
+	}
+	return n
+}
+
+func estimateValue(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x)) + 2
+	case []string:
+		n := int64(2)
+		for _, s := range x {
+			n += int64(len(s)) + 3
+		}
+		return n
+	case map[string]string:
+		n := int64(2)
+		for k, s := range x {
+			n += int64(len(k)+len(s)) + 6
+		}
+		return n
+	case []any:
+		return 2 + int64(len(x))*16
+	case map[string]any:
+		return 2 + int64(len(x))*24
+	}
+	return 16
+}

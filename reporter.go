@@ -1,0 +1,303 @@
+package analytics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/analytics-client/analytics/internal/spool"
+)
+
+// Reporter defaults.
+const (
+	DefaultWorkers         = 4
+	DefaultMemoryMaxBytes  = 8 << 20
+	DefaultDurableMaxBytes = 64 << 20
+	DefaultMinBackoff      = 100 * time.Millisecond
+	DefaultMaxBackoff      = 30 * time.Second
+	DefaultCloseTimeout    = 10 * time.Second
+)
+
+// SyncPolicy says when a durable Reporter's enqueued items reach the disk.
+type SyncPolicy int
+
+const (
+	// SyncEach makes Event and Snapshot return only once the item is on
+	// disk (fsync). Concurrent callers share fsyncs. A power loss loses
+	// nothing that was accepted.
+	SyncEach SyncPolicy = iota
+	// SyncPeriodic writes at once but syncs every SyncInterval: several
+	// times the rate, but a power loss (not a crash of the program) can
+	// lose what was accepted in the last interval.
+	SyncPeriodic
+)
+
+// Drop reasons, the keys of ReporterStats.Dropped.
+const (
+	DropQueueFull  = "queue-full"  // Event or Snapshot returned ErrQueueFull
+	DropRejected   = "rejected"    // the service answered 422
+	DropBadRequest = "bad-request" // the service answered 400 or another final 4xx
+	DropTooLarge   = "too-large"   // the service answered 413
+	DropCorrupt    = "corrupt"     // a spooled record could not be decoded
+	DropShutdown   = "shutdown"    // memory mode: still pending when Close returned
+)
+
+// ReporterOptions configures a Reporter. The zero value is a memory-mode
+// reporter with the defaults above.
+type ReporterOptions struct {
+	// Dir, when set, makes the reporter durable: items are spooled to this
+	// directory and survive crashes, outages and restarts. A new Reporter
+	// on the same Dir delivers what an earlier one left.
+	Dir string
+	// MaxBytes bounds the queue. Default DefaultMemoryMaxBytes in memory
+	// mode (estimated from the values) and DefaultDurableMaxBytes in
+	// durable mode (the encoded size on disk).
+	MaxBytes int64
+	// Sync and SyncInterval apply to durable mode. Default SyncEach.
+	Sync         SyncPolicy
+	SyncInterval time.Duration
+	// Workers is the number of concurrent senders. Default DefaultWorkers.
+	Workers int
+	// Backoff gives the wait before retry number attempt (1 for the first
+	// retry). Default ExponentialBackoff(DefaultMinBackoff, DefaultMaxBackoff).
+	Backoff func(attempt int) time.Duration
+	// MaxBackoff caps every wait, including configuration-error waits.
+	// Default DefaultMaxBackoff.
+	MaxBackoff time.Duration
+	// CloseTimeout bounds how long Close waits for delivery when its
+	// context has no deadline. Default DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// OnOutcome, when set, is called from a worker for every item
+	// delivered or dropped. It must not block for long.
+	OnOutcome func(Outcome)
+	// Logger receives the reporter's log lines. Nil means the client's.
+	Logger *slog.Logger
+}
+
+// Outcome is the final fate of one reported item.
+type Outcome struct {
+	Kind     string // "event" or "snapshot"
+	Key      string // the idempotency key it was sent with
+	Attempts int
+	// Dropped is "" when the item was delivered, else a Drop* reason.
+	Dropped string
+	// Err is the error that dropped the item.
+	Err error
+	// Rejected lists snapshot fields the service's whitelist refused (a
+	// 206 answer); the rest was stored.
+	Rejected map[string]string
+}
+
+// ReporterStats is a snapshot of a Reporter's counters.
+type ReporterStats struct {
+	Enqueued uint64
+	Sent     uint64
+	Retried  uint64
+	// Coalesced counts snapshots merged into one still waiting in the
+	// queue: each was enqueued but is delivered as part of another.
+	Coalesced uint64
+	// Dropped counts items given up, by Drop* reason.
+	Dropped map[string]uint64
+	// QueueDepth and QueueBytes count items not yet delivered, including
+	// those being sent.
+	QueueDepth int
+	QueueBytes int64
+	// OldestPending is the age of the oldest item not yet delivered.
+	OldestPending time.Duration
+}
+
+// Reporter reports events and snapshots in the background: Event and
+// Snapshot validate and enqueue, and never wait for the network. Workers
+// deliver with retries and backoff; see NewReporter.
+//
+// A Reporter is safe for concurrent use.
+type Reporter struct {
+	client *Client
+	opts   ReporterOptions
+	log    *slog.Logger
+	spool  *spool.Spool // nil in memory mode
+	q      queue
+
+	stop    context.CancelFunc
+	stopCtx context.Context
+	workers sync.WaitGroup
+	tickers sync.WaitGroup
+}
+
+// NewReporter starts a reporter sending through client. In durable mode it
+// opens (or creates) opts.Dir and queues what an earlier reporter left
+// there. The reporter does not own the client: close the reporter first,
+// then the client.
+func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
+	if client == nil {
+		return nil, errors.New("analytics: NewReporter: client is nil")
+	}
+	opts = opts.withDefaults()
+	r := &Reporter{client: client, opts: opts, log: opts.Logger}
+	if r.log == nil {
+		r.log = client.log
+	}
+	r.q.init(opts.MaxBytes)
+	if opts.Dir != "" {
+		if err := r.openSpool(); err != nil {
+			return nil, err
+		}
+	}
+	r.stopCtx, r.stop = context.WithCancel(context.Background())
+	for range opts.Workers {
+		r.workers.Add(1)
+		go r.work()
+	}
+	return r, nil
+}
+
+func (o ReporterOptions) withDefaults() ReporterOptions {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMemoryMaxBytes
+		if o.Dir != "" {
+			o.MaxBytes = DefaultDurableMaxBytes
+		}
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.Backoff == nil {
+		o.Backoff = ExponentialBackoff(DefaultMinBackoff, o.MaxBackoff)
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
+	return o
+}
+
+// Event validates e and queues it for delivery. It returns a
+// *ValidationError for a bad event, ErrQueueFull when the queue has no room
+// (the drop is counted) and ErrClosed after Close. In durable mode with
+// SyncEach it returns once the event is on disk.
+//
+// The reporter keeps e.Metadata until the event is sent: do not modify the
+// map after passing it.
+func (r *Reporter) Event(e Event) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if r.spool != nil {
+		return r.enqueueDurable(kindEvent, e, nil)
+	}
+	return r.q.push(item{kind: kindEvent, event: e, size: estimateEvent(e)})
+}
+
+// Snapshot validates s and queues it. A snapshot still waiting in the queue
+// absorbs a newer one (newest value per field wins), so a long outage
+// leaves one current snapshot rather than a backlog of stale ones.
+// Errors are as for Event.
+func (r *Reporter) Snapshot(s Snapshot) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if r.spool != nil {
+		return r.enqueueDurable(kindSnapshot, Event{}, s.Fields)
+	}
+	return r.q.pushSnapshot(s.Fields, estimateFields(s.Fields), nil)
+}
+
+// ReportSnapshots calls fn now and then every interval until Close, and
+// queues each snapshot it returns. An error from fn is logged and the tick
+// skipped.
+func (r *Reporter) ReportSnapshots(interval time.Duration, fn func(context.Context) (Snapshot, error)) error {
+	if interval <= 0 {
+		return fmt.Errorf("analytics: ReportSnapshots: interval %v is not positive", interval)
+	}
+	if r.q.isClosed() {
+		return ErrClosed
+	}
+	r.tickers.Add(1)
+	go func() {
+		defer r.tickers.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			r.snapshotOnce(fn)
+			select {
+			case <-t.C:
+			case <-r.stopCtx.Done():
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (r *Reporter) snapshotOnce(fn func(context.Context) (Snapshot, error)) {
+	s, err := fn(r.stopCtx)
+	if err == nil {
+		err = r.Snapshot(s)
+	}
+	if err != nil && !errors.Is(err, ErrClosed) && r.stopCtx.Err() == nil {
+		r.log.Warn("analytics: periodic snapshot not queued", slog.Any("error", err))
+	}
+}
+
+// Stats returns the reporter's counters.
+func (r *Reporter) Stats() ReporterStats { return r.q.stats() }
+
+// Flush returns when every item queued before the call has been delivered
+// or dropped, or when ctx ends; then the error says how many are still
+// pending.
+func (r *Reporter) Flush(ctx context.Context) error {
+	target := r.q.lastSeq()
+	for {
+		done, changed, pending := r.q.flushed(target)
+		if done {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("analytics: flush: %d items still pending: %w", pending, ctx.Err())
+		}
+	}
+}
+
+// Close stops accepting items, waits for what is queued to be delivered
+// until ctx ends (or CloseTimeout passes, when ctx has no deadline), then
+// stops the workers and waits for them. In durable mode what was not
+// delivered stays on disk for the next Reporter on the same Dir and Close
+// returns nil; in memory mode the error counts what could not be
+// delivered. Close never drops anything silently.
+func (r *Reporter) Close(ctx context.Context) error {
+	if !r.q.close() {
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.opts.CloseTimeout)
+		defer cancel()
+	}
+	flushErr := r.Flush(ctx)
+	r.stop()
+	r.tickers.Wait()
+	r.workers.Wait()
+	left := r.q.drain()
+	if r.spool != nil {
+		if err := r.spool.Close(); err != nil {
+			return fmt.Errorf("analytics: close reporter: %w", err)
+		}
+		if left > 0 {
+			r.log.Info("analytics: undelivered items kept on disk for the next reporter",
+				slog.Int("pending", left), slog.String("dir", r.opts.Dir))
+		}
+		return nil
+	}
+	if left > 0 {
+		r.q.countDrop(DropShutdown, uint64(left))
+		return fmt.Errorf("analytics: close reporter: %d items not delivered: %w", left, flushErr)
+	}
+	return nil
+}

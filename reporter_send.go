@@ -1,0 +1,195 @@
+package analytics
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// ExponentialBackoff returns a backoff policy with full jitter: retry n
+// waits a random time in [0, min·2ⁿ⁻¹), capped at max. Full jitter spreads
+// many reporters' retries after a shared outage instead of having them hit
+// the service in waves.
+func ExponentialBackoff(min, max time.Duration) func(attempt int) time.Duration {
+	return func(attempt int) time.Duration {
+		d := max
+		if attempt < 40 {
+			d = min << (attempt - 1)
+		}
+		if d <= 0 || d > max {
+			d = max
+		}
+		return rand.N(d) + 1
+	}
+}
+
+// verdict says what to do with an item after an attempt.
+type verdict uint8
+
+const (
+	delivered verdict = iota
+	retry
+	retryAtCap // a configuration problem: keep the data, wait the longest
+	drop
+)
+
+// work is one sender goroutine.
+func (r *Reporter) work() {
+	defer r.workers.Done()
+	for {
+		p := r.q.take(r.stopCtx)
+		if p == nil {
+			return
+		}
+		r.deliver(p)
+	}
+}
+
+// deliver sends p until it is delivered, dropped or the reporter stops.
+func (r *Reporter) deliver(p *item) {
+	for {
+		p.attempts++
+		rejected, err := r.send(p)
+		if r.stopCtx.Err() != nil && err != nil {
+			return // still pending: Close counts it, the spool keeps it
+		}
+		v, reason := classify(err)
+		switch v {
+		case delivered:
+			r.finish(p, "", nil, rejected)
+			return
+		case drop:
+			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", reason), slog.Any("error", err))
+			r.finish(p, reason, err, nil)
+			return
+		}
+		wait := r.opts.MaxBackoff
+		if v == retryAtCap {
+			r.log.Error("analytics: cannot deliver "+p.kind.String()+" because of a configuration problem; keeping it and retrying",
+				slog.Any("error", err), slog.Duration("retry_in", wait))
+		} else {
+			wait = min(r.opts.Backoff(p.attempts), r.opts.MaxBackoff)
+		}
+		if ra, ok := retryAfter(err); ok {
+			wait = max(wait, ra)
+		}
+		r.q.countRetry()
+		if !r.sleep(wait) {
+			return
+		}
+	}
+}
+
+// sleep waits d unless the reporter stops first.
+func (r *Reporter) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.stopCtx.Done():
+		return false
+	}
+}
+
+// send makes one attempt. The payload is encoded and the key chosen once,
+// so every attempt sends the same bytes under the same key.
+func (r *Reporter) send(p *item) (map[string]string, error) {
+	if p.body == nil {
+		var err error
+		if p.kind == kindSnapshot {
+			p.body, err = json.Marshal(Snapshot{Fields: p.fields})
+		} else {
+			p.body, err = json.Marshal(p.event)
+		}
+		if err != nil {
+			return nil, &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
+		}
+	}
+	if p.key == "" {
+		p.key = newID()
+	}
+	ctx := WithIdempotencyKey(r.stopCtx, p.key)
+	status, raw, err := r.client.command(ctx, p.kind.String(), p.body)
+	if err != nil || status != http.StatusPartialContent {
+		return nil, err
+	}
+	var res SnapshotResult
+	if decodeJSON(raw, &res) == nil {
+		return res.Rejected, nil
+	}
+	return nil, nil
+}
+
+func (r *Reporter) finish(p *item, reason string, err error, rejected map[string]string) {
+	if p.spoolID != 0 {
+		if aerr := r.spool.Ack(p.spoolID); aerr != nil {
+			r.log.Warn("analytics: cannot record delivery in the spool; the item may be sent again", slog.Any("error", aerr))
+		}
+	}
+	r.q.done(p, reason)
+	if r.opts.OnOutcome != nil {
+		r.opts.OnOutcome(Outcome{Kind: p.kind.String(), Key: p.key, Attempts: p.attempts, Dropped: reason, Err: err, Rejected: rejected})
+	}
+}
+
+// classify decides, from one attempt's error, whether to retry.
+func classify(err error) (verdict, string) {
+	if err == nil {
+		return delivered, ""
+	}
+	var ve *ValidationError
+	var rej *RejectedError
+	var re *ResponseError
+	switch {
+	case errors.As(err, &ve):
+		return drop, DropBadRequest
+	case errors.As(err, &rej):
+		return drop, DropRejected
+	case errors.As(err, &re):
+		return classifyStatus(re.StatusCode)
+	case isTLSConfigError(err), errors.Is(err, ErrClosed):
+		return retryAtCap, ""
+	}
+	return retry, ""
+}
+
+func classifyStatus(code int) (verdict, string) {
+	switch {
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
+		return retry, ""
+	case code == http.StatusUnauthorized, code == http.StatusForbidden, code == http.StatusNotFound:
+		// Wrong certificate or wrong URL: an operator must fix it.
+		return retryAtCap, ""
+	case code == http.StatusRequestEntityTooLarge:
+		return drop, DropTooLarge
+	case code == http.StatusUnprocessableEntity:
+		return drop, DropRejected
+	}
+	return drop, DropBadRequest
+}
+
+// isTLSConfigError reports a certificate the other side will not accept, or
+// one we cannot verify: retrying soon cannot help.
+func isTLSConfigError(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var alert tls.AlertError
+	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) ||
+		errors.As(err, &ci) || errors.As(err, &alert)
+}
+
+func retryAfter(err error) (time.Duration, bool) {
+	var re *ResponseError
+	if !errors.As(err, &re) {
+		return 0, false
+	}
+	return re.RetryAfter(time.Now())
+}
