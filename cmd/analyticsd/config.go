@@ -1,0 +1,226 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/analytics-client/analytics/internal/tkconfig"
+	"github.com/analytics-client/analytics/server"
+)
+
+// Trapperkeeper settings the service reads.
+const (
+	routeService       = "puppetlabs.analytics.service/analytics-service"
+	defaultUpdateURL   = "https://updates.puppet.com"
+	defaultListenHost  = "localhost" // Trapperkeeper's webserver default
+	keyDataDirectory   = "analytics.data-directory"
+	keyWhitelistFile   = "analytics.whitelist-file"
+	keyMaxBodyBytes    = "analytics.max-body-bytes"
+	keyPublicURL       = "analytics.public-url"
+	keyUpdateServerURL = "product.update-server-url"
+	keyVersionPath     = "product.version-path"
+)
+
+// tk wraps a loaded configuration so that every error names the file (or
+// files) and the key.
+type tk struct {
+	c    *tkconfig.Config
+	path string // the --config value, for keys that are not set
+}
+
+// keyError is a configuration problem with one key.
+type keyError struct {
+	File, Key, Reason string
+	Err               error
+}
+
+func (e *keyError) Error() string {
+	return "config " + e.File + ": " + e.Key + ": " + e.Reason
+}
+
+func (e *keyError) Unwrap() error { return e.Err }
+
+// fail reports a problem with dotted key, naming the file that set it.
+func (t tk) fail(key, reason string, err error) error {
+	file := t.c.File(splitKey(key)...)
+	if file == "" {
+		file = t.path
+	}
+	return &keyError{File: file, Key: key, Reason: reason, Err: err}
+}
+
+// splitKey splits a dotted key; the route key's quoted segment is kept
+// whole.
+func splitKey(key string) []string {
+	if rest, ok := strings.CutPrefix(key, "web-router-service."); ok {
+		return []string{"web-router-service", strings.Trim(rest, `"`)}
+	}
+	return strings.Split(key, ".")
+}
+
+func (t tk) str(key string) (string, error) {
+	s, _, err := t.c.String(splitKey(key)...)
+	return s, err // tkconfig errors name the file, line and key already
+}
+
+func (t tk) int(key string) (int64, bool, error) {
+	return t.c.Int(splitKey(key)...)
+}
+
+// loadConfig reads a Trapperkeeper configuration into a server.Config.
+func loadConfig(path string) (server.Config, error) {
+	c, err := tkconfig.Load(path)
+	if err != nil {
+		return server.Config{}, err
+	}
+	t := tk{c: c, path: path}
+	var cfg server.Config
+	for _, step := range []func(*server.Config) error{t.analytics, t.listeners, t.route, t.product} {
+		if err := step(&cfg); err != nil {
+			return server.Config{}, err
+		}
+	}
+	cfg.Version = version()
+	return cfg, nil
+}
+
+func (t tk) analytics(cfg *server.Config) error {
+	var err error
+	if cfg.DataDir, err = t.str(keyDataDirectory); err != nil {
+		return err
+	}
+	if cfg.DataDir == "" {
+		return t.fail(keyDataDirectory, "is required: the directory of the durable queue", nil)
+	}
+	if cfg.WhitelistFile, err = t.str(keyWhitelistFile); err != nil {
+		return err
+	}
+	if cfg.PublicURL, err = t.str(keyPublicURL); err != nil {
+		return err
+	}
+	n, set, err := t.int(keyMaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	if set && n <= 0 {
+		return t.fail(keyMaxBodyBytes, fmt.Sprintf("%d is not a positive number of bytes", n), nil)
+	}
+	cfg.MaxBodyBytes = n
+	return nil
+}
+
+func (t tk) listeners(cfg *server.Config) error {
+	var err error
+	if cfg.HTTPAddr, err = t.addr("webserver.host", "webserver.port"); err != nil {
+		return err
+	}
+	if cfg.HTTPSAddr, err = t.addr("webserver.ssl-host", "webserver.ssl-port"); err != nil {
+		return err
+	}
+	if cfg.HTTPAddr == "" && cfg.HTTPSAddr == "" {
+		return t.fail("webserver.ssl-port", "is required (or webserver.port): the service has nothing to listen on", nil)
+	}
+	files := []struct {
+		key string
+		dst *string
+	}{{"webserver.ssl-cert", &cfg.TLS.CertFile}, {"webserver.ssl-key", &cfg.TLS.KeyFile}, {"webserver.ssl-ca-cert", &cfg.TLS.CAFile}}
+	for _, f := range files {
+		if *f.dst, err = t.str(f.key); err != nil {
+			return err
+		}
+		if cfg.HTTPSAddr != "" && *f.dst == "" && (f.key != "webserver.ssl-ca-cert" || !t.noClientAuth()) {
+			return t.fail(f.key, "is required with webserver.ssl-port", nil)
+		}
+	}
+	auth, err := t.str("webserver.client-auth")
+	if err != nil {
+		return err
+	}
+	cfg.TLS.ClientAuth = server.ClientAuth(auth)
+	switch cfg.TLS.ClientAuth {
+	case "", server.ClientAuthWant, server.ClientAuthNeed, server.ClientAuthNone:
+		return nil
+	}
+	return t.fail("webserver.client-auth", fmt.Sprintf("%q is not want, need or none", auth), nil)
+}
+
+func (t tk) noClientAuth() bool {
+	auth, _ := t.str("webserver.client-auth")
+	return auth == string(server.ClientAuthNone)
+}
+
+// addr joins a host and port key; "" when the port is not set.
+func (t tk) addr(hostKey, portKey string) (string, error) {
+	port, set, err := t.int(portKey)
+	if err != nil || !set {
+		return "", err
+	}
+	if port < 0 || port > 65535 {
+		return "", t.fail(portKey, fmt.Sprintf("%d is not a port number", port), nil)
+	}
+	host, err := t.str(hostKey)
+	if err != nil {
+		return "", err
+	}
+	if host == "" {
+		host = defaultListenHost
+	}
+	return net.JoinHostPort(host, strconv.FormatInt(port, 10)), nil
+}
+
+// route reads the URL prefix: a string, or an object with a "route" key as
+// Trapperkeeper allows for services on several servers.
+func (t tk) route(cfg *server.Config) error {
+	keys := []string{"web-router-service", routeService}
+	v, ok := t.c.Get(keys...)
+	if !ok || v == nil {
+		return nil
+	}
+	key := `web-router-service."` + routeService + `"`
+	switch r := v.(type) {
+	case string:
+		cfg.Prefix = r
+	case map[string]any:
+		s, ok := r["route"].(string)
+		if !ok {
+			return t.fail(key, "is an object without a string \"route\"", nil)
+		}
+		cfg.Prefix = s
+	default:
+		return t.fail(key, fmt.Sprintf("%v is not a URL prefix", v), nil)
+	}
+	if !strings.HasPrefix(cfg.Prefix, "/") {
+		return t.fail(key, fmt.Sprintf("%q does not start with /", cfg.Prefix), nil)
+	}
+	return nil
+}
+
+func (t tk) product(cfg *server.Config) error {
+	var err error
+	strs := map[string]*string{
+		"global.hostname": &cfg.CheckIn.Certname, "global.certs.ssl-ca-cert": &cfg.CheckIn.CAFile,
+		"product.name.artifact-id": &cfg.CheckIn.Product, "product.name.group-id": &cfg.CheckIn.Group,
+		"product.conf-dir": &cfg.CheckIn.ConfDir, keyUpdateServerURL: &cfg.UpdateServerURL,
+	}
+	for key, dst := range strs {
+		if *dst, err = t.str(key); err != nil {
+			return err
+		}
+	}
+	if cfg.UpdateServerURL == "" {
+		cfg.UpdateServerURL = defaultUpdateURL
+	}
+	versionPath, err := t.str(keyVersionPath)
+	if err != nil || versionPath == "" {
+		return err
+	}
+	data, err := os.ReadFile(versionPath)
+	if err != nil {
+		return t.fail(keyVersionPath, "cannot read "+versionPath, err)
+	}
+	cfg.CheckIn.Version = strings.TrimSpace(string(data))
+	return nil
+}

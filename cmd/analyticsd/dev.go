@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"syscall"
+
+	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/devenv"
+	"github.com/analytics-client/analytics/internal/pki"
+	"github.com/analytics-client/analytics/server"
+)
+
+// runDev runs the development service: HTTPS on 127.0.0.1 only, with a
+// throwaway CA created once under the data directory, and the client
+// settings printed and written to client.json.
+func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) error {
+	dir := f.dataDir
+	if dir == "" {
+		dir = devenv.DefaultDir()
+	}
+	b, err := pki.LoadOrGenerate(filepath.Join(dir, devenv.PKIDir))
+	if err != nil {
+		return fmt.Errorf("development certificates in %s: %w", dir, err)
+	}
+	srv, err := listenDev(ctx, devConfig(dir, b, log), f.listen)
+	if err != nil {
+		return err
+	}
+	clientCfg := analytics.Config{URL: srv.URL(),
+		SSL: &analytics.SSLOpts{CertFile: b.ClientCert, KeyFile: b.ClientKey, CAFile: b.CACert}}
+	clientPath := filepath.Join(dir, devenv.ClientConfigFile)
+	if err := devenv.WriteClientConfig(clientPath, clientCfg); err != nil {
+		_ = srv.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	printDev(stdout, clientCfg, clientPath, dir)
+	log.Info("development analytics service started", "url", srv.URL(), "data-directory", dir)
+	return serve(ctx, srv, log)
+}
+
+func devConfig(dir string, b *pki.Bundle, log *slog.Logger) server.Config {
+	return server.Config{
+		DataDir: dir,
+		TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert,
+			ClientAuth: server.ClientAuthWant},
+		CheckIn: server.CheckInConfig{Interval: -1}, // no upstream: keep what arrives
+		Logger:  log,
+		Version: version(),
+	}
+}
+
+// listenDev binds addr, or devenv.DefaultAddr and then a free port on
+// 127.0.0.1 when the default is taken.
+func listenDev(ctx context.Context, cfg server.Config, addr string) (*server.Server, error) {
+	fallback := addr == ""
+	if fallback {
+		addr = devenv.DefaultAddr
+	}
+	srv, err := listenOn(ctx, cfg, addr)
+	if fallback && errors.Is(err, syscall.EADDRINUSE) {
+		cfg.Logger.Info("default port taken; using a free one", "addr", addr)
+		srv, err = listenOn(ctx, cfg, "127.0.0.1:0")
+	}
+	return srv, err
+}
+
+func listenOn(ctx context.Context, cfg server.Config, addr string) (*server.Server, error) {
+	cfg.HTTPSAddr = addr
+	srv, err := server.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen(ctx); err != nil {
+		_ = srv.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return srv, nil
+}
+
+// printDev tells the user how to reach the service.
+func printDev(w io.Writer, c analytics.Config, clientPath, dir string) {
+	fmt.Fprintf(w, `analytics development service
+  url:         %s
+  ssl-cert:    %s
+  ssl-key:     %s
+  ssl-ca-cert: %s
+client config: %s
+data directory: %s
+try: curl --cacert %s --cert %s --key %s %s
+`, c.URL, c.SSL.CertFile, c.SSL.KeyFile, c.SSL.CAFile, clientPath, dir,
+		c.SSL.CAFile, c.SSL.CertFile, c.SSL.KeyFile, c.URL)
+}

@@ -1,0 +1,29 @@
+// Command analyticsd runs the analytics service.
+//
+// With --config PATH (a Trapperkeeper configuration: a file, a conf.d
+// directory, or a comma-separated list) it runs as configured. With no
+// --config it runs a development service on 127.0.0.1 that needs no setup:
+// it creates (once) a throwaway CA with server and client certificates under
+// its data directory, and writes the client settings to client.json there
+// for the CLI.
+//
+// Usage:
+//
+//	analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
+//
+// SIGINT and SIGTERM stop it gracefully.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/analytics-client/analytics/server"
+)
+
+// flags are the command line settings.
+type flags struct {
+	config   string
+	dataDir  string
+	listen   string
+	logLevel slog.Level
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("analyticsd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "Trapperkeeper configuration: file, directory or comma-separated list (none: development service)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "development service: data directory (default: the user cache directory's analytics-dev)")
+	fs.StringVar(&f.listen, "listen", "", "development service: HTTPS address (default 127.0.0.1:14433, or a free port when taken)")
+	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if f.config != "" && (f.dataDir != "" || f.listen != "") {
+		return f, errors.New("--data-dir and --listen are for the development service; with --config, set analytics.data-directory and webserver.* in the configuration")
+	}
+	return f, nil
+}
+
+// run is the whole command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "analyticsd:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
+	if f.config != "" {
+		err = runConfigured(ctx, f, log)
+	} else {
+		err = runDev(ctx, f, log, stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "analyticsd:", err)
+		return 1
+	}
+	return 0
+}
+
+// runConfigured serves as the Trapperkeeper configuration says.
+func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(ctx); err != nil {
+		_ = srv.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	log.Info("analytics service started", "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(), "data-directory", cfg.DataDir)
+	return serve(ctx, srv, log)
+}
+
+// serve runs srv until ctx ends (a signal) and reports the stop.
+func serve(ctx context.Context, srv *server.Server, log *slog.Logger) error {
+	err := srv.Serve(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("analytics service stopped")
+	return nil
+}
+
+// version is the module version the binary was built from, "" for a
+// development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "(devel)" {
+		return ""
+	}
+	return bi.Main.Version
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/analytics-client/analytics/internal/devenv"
+	"github.com/analytics-client/analytics/internal/pki"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestDevService(t *testing.T) {
+	dir := t.TempDir()
+	s := startRun(t, []string{"--data-dir", dir, "--listen", "127.0.0.1:0"}, false)
+	if !strings.HasPrefix(s.url, "https://127.0.0.1:") {
+		t.Fatalf("url %s", s.url)
+	}
+	cfg, err := devenv.ReadClientConfig(filepath.Join(dir, devenv.ClientConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.URL != s.url || cfg.SSL == nil || !strings.HasPrefix(cfg.SSL.CAFile, dir) {
+		t.Fatalf("client config %+v", cfg)
+	}
+	c := devClient(t, dir)
+	mustStatus(t, c, "POST", s.url+"/commands/event", `{"event":"dev"}`, 200)
+	if got := mustStatus(t, c, "GET", s.url+"/collections/events", "", 200); !strings.Contains(got, `"dev"`) {
+		t.Errorf("events %s", got)
+	}
+	s.stop(t)
+
+	// A second start keeps the CA, so existing client settings still work.
+	caBefore, _ := os.ReadFile(cfg.SSL.CAFile)
+	again := startRun(t, []string{"--data-dir", dir, "--listen", "127.0.0.1:0"}, false)
+	caAfter, _ := os.ReadFile(cfg.SSL.CAFile)
+	if !bytes.Equal(caBefore, caAfter) {
+		t.Error("the CA was regenerated")
+	}
+	if got := mustStatus(t, devClient(t, dir), "GET", again.url+"/collections/events", "", 200); !strings.Contains(got, `"dev"`) {
+		t.Errorf("events after restart %s", got)
+	}
+}
+
+// TestDevDefaultPortFallback holds the default port, so the service must
+// pick another.
+func TestDevDefaultPortFallback(t *testing.T) {
+	if ln, err := net.Listen("tcp", devenv.DefaultAddr); err == nil {
+		defer ln.Close()
+	} // else someone else holds it, which serves the test as well
+	dir := t.TempDir()
+	s := startRun(t, []string{"--data-dir", dir}, false)
+	if strings.Contains(s.url, ":14433/") || !strings.HasPrefix(s.url, "https://127.0.0.1:") {
+		t.Errorf("url %s", s.url)
+	}
+	mustStatus(t, devClient(t, dir), "GET", s.url, "", 200)
+}
+
+func TestConfiguredService(t *testing.T) {
+	dir := t.TempDir()
+	b, err := pki.Generate(filepath.Join(dir, "ssl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "version"), []byte("7.1.0\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "wl.json"), []byte(`{"ok":{"datatype":"event"}}`), 0o600)
+	confd := filepath.Join(dir, "conf.d")
+	os.Mkdir(confd, 0o700)
+	writeConf(t, filepath.Join(confd, "webserver.conf"), `webserver: {
+    ssl-host: 127.0.0.1
+    ssl-port: 0
+    ssl-cert: `+b.ServerCert+`
+    ssl-key: `+b.ServerKey+`
+    ssl-ca-cert: `+b.CACert+`
+    client-auth: need
+}
+web-router-service: {
+    "puppetlabs.analytics.service/analytics-service": "/telemetry"
+}`)
+	writeConf(t, filepath.Join(confd, "analytics.conf"), `analytics: {
+    data-directory: `+filepath.Join(dir, "data")+`
+    whitelist-file: `+filepath.Join(dir, "wl.json")+`
+    max-body-bytes: 100
+}
+product: {
+    name: { artifact-id: puppetserver, group-id: puppetlabs.packages }
+    version-path: `+filepath.Join(dir, "version")+`
+    update-server-url: "http://127.0.0.1:1"
+}`)
+	s := startRun(t, []string{"--config", confd, "--log-level", "info"}, true)
+	if !strings.HasSuffix(s.url, "/telemetry") {
+		t.Fatalf("url %s", s.url)
+	}
+	tc, _ := b.ClientTLSConfig()
+	c := newClient(t, tc)
+	mustStatus(t, c, "POST", s.url+"/commands/event", `{"event":"ok"}`, 200)
+	mustStatus(t, c, "POST", s.url+"/commands/event", `{"event":"not-listed"}`, 422)
+	mustStatus(t, c, "POST", s.url+"/commands/event", `{"event":"`+strings.Repeat("x", 100)+`"}`, 413)
+	if _, err := os.Stat(filepath.Join(dir, "data", "analytics.db")); err != nil {
+		t.Errorf("store file: %v", err)
+	}
+}
+
+func writeConf(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct{ conf, want string }{
+		"no data directory": {`webserver.port: 0`, "analytics.data-directory: is required"},
+		"no listener":       {`analytics.data-directory: /tmp/x`, "webserver.ssl-port: is required"},
+		"bad client-auth": {`analytics.data-directory: /tmp/x
+webserver: { ssl-port: 0, ssl-cert: c, ssl-key: k, ssl-ca-cert: ca, client-auth: maybe }`, `webserver.client-auth: "maybe" is not want`},
+		"missing ssl-key": {`analytics.data-directory: /tmp/x
+webserver: { ssl-port: 0, ssl-cert: c }`, "webserver.ssl-key: is required"},
+		"bad port": {`analytics.data-directory: /tmp/x
+webserver.port: eighty`, "webserver.port"},
+		"version-path": {`analytics.data-directory: /tmp/x
+webserver.port: 0
+product.version-path: /nonexistent/version`, "product.version-path: cannot read /nonexistent/version"},
+		"route": {`analytics.data-directory: /tmp/x
+webserver.port: 0
+web-router-service."puppetlabs.analytics.service/analytics-service": analytics`, `does not start with /`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
+			writeConf(t, path, tc.conf)
+			_, err := loadConfig(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error %v, want one naming %s and %q", err, path, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--bogus"}, &out, &errb); code != 2 {
+		t.Errorf("bad flag: exit %d", code)
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"--config", "/nonexistent/conf.d"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "/nonexistent/conf.d") {
+		t.Errorf("missing config: exit %d, %s", code, errb.String())
+	}
+	if code := run(context.Background(), []string{"--config", "x", "--data-dir", "y"}, &out, &errb); code != 2 {
+		t.Errorf("--config with --data-dir: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"-h"}, &out, &errb); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+	var ke *keyError
+	_, err := loadConfig(writeTemp(t, "analytics.data-directory: /x\n"))
+	if !errors.As(err, &ke) || ke.Key != "webserver.ssl-port" {
+		t.Errorf("keyError: %v", err)
+	}
+}
+
+func writeTemp(t *testing.T, text string) string {
+	path := filepath.Join(t.TempDir(), "c.conf")
+	writeConf(t, path, text)
+	return path
+}

@@ -1,0 +1,87 @@
+// Package devenv locates the development service's files, so that the
+// service (cmd/analyticsd with no --config) and the CLI agree on them
+// without any setup: the data directory, the throwaway certificates inside
+// it, and the client configuration the service writes for the CLI.
+package devenv
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/analytics-client/analytics"
+)
+
+// Names and defaults of the development setup.
+const (
+	// DirName is the directory under the user cache directory.
+	DirName = "analytics-dev"
+	// ClientConfigFile is the client configuration the service writes in
+	// its data directory.
+	ClientConfigFile = "client.json"
+	// PKIDir holds the throwaway CA and certificates in the data directory.
+	PKIDir = "pki"
+	// DefaultAddr is where the development service listens first; it
+	// falls back to a free port when this one is taken.
+	DefaultAddr = "127.0.0.1:14433"
+)
+
+// DefaultDir is the development data directory:
+// os.UserCacheDir()/analytics-dev, or analytics-dev under the system
+// temporary directory when there is no cache directory.
+func DefaultDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, DirName)
+}
+
+// ClientConfigPath is the client configuration file of the default data
+// directory.
+func ClientConfigPath() string {
+	return filepath.Join(DefaultDir(), ClientConfigFile)
+}
+
+// WriteClientConfig writes cfg as JSON to path ({"url":...,"ssl-opts":
+// {...}}), replacing the file atomically so that a reader never sees half
+// of it.
+func WriteClientConfig(path string, cfg analytics.Config) error {
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("devenv: write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".client-*.json")
+	if err != nil {
+		return fmt.Errorf("devenv: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	_, werr := tmp.Write(append(data, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		return fmt.Errorf("devenv: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("devenv: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadClientConfig reads a client configuration written by
+// WriteClientConfig.
+func ReadClientConfig(path string) (analytics.Config, error) {
+	var cfg analytics.Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("devenv: read %s: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("devenv: read %s: %w", path, err)
+	}
+	return cfg, nil
+}
