@@ -1,0 +1,137 @@
+package analytics
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/analytics-client/analytics/internal/tkconfig"
+)
+
+// LoadConfig reads the client settings of a Trapperkeeper installation: the
+// "analytics" section of the configuration at path, which is a file, a
+// directory of config files (such as /etc/puppetlabs/puppetserver/conf.d)
+// or a comma-separated list of both, read as Trapperkeeper's --config reads
+// it (HOCON .conf, .json, .yaml, .ini; a key set by two files is an error).
+// It is the Go form of the JVM library's (select-keys config [:analytics]):
+//
+//	analytics: {
+//	    url: "https://localhost:8140/analytics"
+//	    ssl-opts: {
+//	        ssl-cert: certs/myhost.pem
+//	        ssl-key: private_keys/myhost.pem
+//	        ssl-ca-cert: certs/ca.pem
+//	    }
+//	}
+//
+// analytics.url is required. The ssl-opts block is optional (a plain http
+// URL needs none) but, when present, must set all three files. A relative
+// file path is resolved against the directory of the config file that set
+// it. Other keys of the section (the service's own settings, such as
+// data-directory) are ignored.
+//
+// Every failure is a *ConfigError naming the missing or bad keys and the
+// files that were read. The certificates themselves are read by New.
+func LoadConfig(path string) (Config, error) {
+	c, err := tkconfig.Load(path)
+	if err != nil {
+		return Config{}, &ConfigError{Field: "analytics", File: path, Reason: "cannot be loaded: " + err.Error(), Err: err}
+	}
+	l := sectionLoader{c: c, path: path}
+	if _, ok := c.Sub("analytics"); !ok {
+		return Config{}, l.missing("analytics", "section is not set or not an object")
+	}
+	return l.config()
+}
+
+// sectionLoader reads the analytics section of one loaded configuration.
+type sectionLoader struct {
+	c    *tkconfig.Config
+	path string // the path given to LoadConfig
+}
+
+// config reads url and ssl-opts, reporting every missing key at once.
+func (l sectionLoader) config() (Config, error) {
+	var missing []string
+	url, err := l.str("url")
+	if err != nil {
+		return Config{}, err
+	}
+	if url == "" {
+		missing = append(missing, "analytics.url")
+	}
+	cfg := Config{URL: url}
+	if _, ok := l.c.Get("analytics", "ssl-opts"); ok {
+		ssl, miss, err := l.ssl()
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.SSL, missing = ssl, append(missing, miss...)
+	}
+	if len(missing) > 0 {
+		return Config{}, l.missing(strings.Join(missing, ", "), "not set")
+	}
+	return cfg, nil
+}
+
+// ssl reads the ssl-opts block and resolves its relative paths. It returns
+// the keys that are not set.
+func (l sectionLoader) ssl() (*SSLOpts, []string, error) {
+	if _, ok := l.c.Sub("analytics", "ssl-opts"); !ok {
+		return nil, nil, l.bad("ssl-opts", "is not an object with ssl-cert, ssl-key and ssl-ca-cert", nil)
+	}
+	keys := [...]string{"ssl-cert", "ssl-key", "ssl-ca-cert"}
+	var vals [len(keys)]string
+	var missing []string
+	for i, key := range keys {
+		v, err := l.str("ssl-opts", key)
+		if err != nil {
+			return nil, nil, err
+		}
+		if v == "" {
+			missing = append(missing, "analytics.ssl-opts."+key)
+			continue
+		}
+		vals[i] = l.resolve(v, "ssl-opts", key)
+	}
+	return &SSLOpts{CertFile: vals[0], KeyFile: vals[1], CAFile: vals[2]}, missing, nil
+}
+
+// str returns the string under analytics.keys, "" when unset or null.
+func (l sectionLoader) str(keys ...string) (string, error) {
+	v, _, err := l.c.String(append([]string{"analytics"}, keys...)...)
+	if err != nil {
+		return "", l.bad(strings.Join(keys, "."), "is not a string", err)
+	}
+	return strings.TrimSpace(v), nil
+}
+
+// resolve makes a relative path relative to the directory of the file that
+// set analytics.keys, as a Trapperkeeper service would read it from there.
+func (l sectionLoader) resolve(p string, keys ...string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	file := l.c.File(append([]string{"analytics"}, keys...)...)
+	return filepath.Join(filepath.Dir(file), p)
+}
+
+// missing reports keys that no file sets, naming the files read.
+func (l sectionLoader) missing(keys, reason string) error {
+	files := l.c.Files()
+	read := "no configuration files were found"
+	if len(files) > 0 {
+		read = "files read: " + strings.Join(files, ", ")
+	}
+	return &ConfigError{Field: keys, File: l.path, Reason: fmt.Sprintf("%s (%s)", reason, read)}
+}
+
+// bad reports a key that is set to something unusable, naming the file and
+// line that set it.
+func (l sectionLoader) bad(key, reason string, err error) error {
+	file, line := l.c.Origin(append([]string{"analytics"}, strings.Split(key, ".")...)...)
+	if line > 0 {
+		file = fmt.Sprintf("%s:%d", file, line)
+	}
+	return &ConfigError{Field: "analytics." + key, File: file, Reason: reason, Err: err}
+}
