@@ -1,5 +1,12 @@
 // Package store keeps the analytics service's entries durably, behind a small
 // interface so that the service does not depend on the storage engine.
+//
+// Bolt, the implementation, keeps everything in one bbolt file: one bucket
+// per Kind keyed by big-endian sequence numbers (so key order is arrival
+// order), and the idempotency keys with a time index so expired ones are
+// found and pruned cheaply. Concurrent appends share one fsync (group
+// commit); scans copy entries out a page at a time so readers never pin a
+// read transaction while the caller works.
 package store
 
 import (
