@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/analytics-client/analytics"
+)
+
+// exitCodesHelp ends every usage text.
+const exitCodesHelp = `Exit status:
+  0  stored (a snapshot partly stored, 206, too: refused fields go to stderr)
+  1  the service answered with an error (rejected, 422, or another 4xx/5xx)
+  2  usage, configuration or validation error: nothing was sent
+  3  the service is unreachable, or the exchange was cut off
+`
+
+// settingsHelp explains where connection settings come from.
+const settingsHelp = `Connection settings, in rising precedence: the development config that
+analyticsd writes (only when no --config and no URL are given), --config,
+ANALYTICS_URL / ANALYTICS_SSL_CERT / ANALYTICS_SSL_KEY / ANALYTICS_SSL_CA_CERT,
+then the flags.
+`
+
+func mainUsage() string {
+	var b strings.Builder
+	b.WriteString("analytics reports snapshots and events to an analytics service.\n\nUsage:\n")
+	for _, cmd := range commands() {
+		fmt.Fprintf(&b, "  analytics %-11s %s\n", cmd.name, cmd.summary)
+	}
+	b.WriteString("\nRun analytics COMMAND --help for a command's arguments, flags and an example.\n\n")
+	b.WriteString(settingsHelp + "\n" + exitCodesHelp)
+	return b.String()
+}
+
+// opts are the flags the commands share.
+type opts struct {
+	config, url, cert, key, ca string
+	json                       string
+	timeout                    time.Duration
+	quiet, verbose             bool
+}
+
+// newFlagSet returns cmd's flag set; connection adds the connection flags.
+// Errors and help are printed by the caller, not by package flag.
+func newFlagSet(cmd command, o *opts, connection bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("analytics "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.quiet, "quiet", false, "print nothing on stdout")
+	fs.BoolVar(&o.verbose, "verbose", false, "log the client's (or service's) informational lines on stderr")
+	if !connection {
+		return fs
+	}
+	fs.StringVar(&o.config, "config", "", "Trapperkeeper `PATH` (file, conf.d directory, comma list) with an analytics section")
+	fs.StringVar(&o.url, "url", "", "the service's entrypoint `URL`, e.g. https://puppet:8140/analytics")
+	fs.StringVar(&o.cert, "ssl-cert", "", "client certificate `FILE`, PEM")
+	fs.StringVar(&o.key, "ssl-key", "", "client private key `FILE`, PEM")
+	fs.StringVar(&o.ca, "ssl-ca-cert", "", "CA bundle `FILE`, PEM, that signs the service's certificate")
+	fs.DurationVar(&o.timeout, "timeout", analytics.DefaultTimeout, "bound on the whole exchange with the service")
+	return fs
+}
+
+// parse parses args, allowing flags between and after the positional
+// arguments (everything after "--" is positional). It prints the usage to
+// stdout for --help and returns flag.ErrHelp.
+func (c *cli) parse(cmd command, fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos, rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				fmt.Fprint(c.stdout, usage(cmd, fs))
+				return nil, err
+			}
+			return nil, usageErrorf("analytics %s: %v (see analytics %s --help)", cmd.name, err, cmd.name)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// usage is a command's --help text.
+func usage(cmd command, fs *flag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: analytics %s %s\n\n%s.\n\nExample:\n%s\n\nFlags (one or two dashes):\n", cmd.name, cmd.args, cmd.summary, cmd.example)
+	var defaults bytes.Buffer
+	fs.SetOutput(&defaults)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	b.Write(defaults.Bytes())
+	if fs.Lookup("url") != nil {
+		b.WriteString("\n" + settingsHelp)
+	}
+	b.WriteString("\n" + exitCodesHelp)
+	return b.String()
+}

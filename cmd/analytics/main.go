@@ -1,0 +1,72 @@
+// Command analytics reports snapshots and events to an analytics service
+// and shows what the service advertises.
+//
+// Usage:
+//
+//	analytics event NAME [KEY=VALUE | KEY:=JSON ...] [flags]
+//	analytics snapshot KEY=VALUE | KEY:=JSON ... [flags]
+//	analytics event|snapshot --json FILE [flags]
+//	analytics entrypoint [flags]
+//	analytics try
+//	analytics version
+//
+// KEY=VALUE sends VALUE as a string; KEY:=JSON sends a number, boolean, list
+// or map written as JSON (n:=1337, ok:=true, l:='["a","b"]',
+// m:='{"k":"v"}'). Numbers are sent exactly as written. --json FILE (- for
+// standard input) sends a whole payload in its wire shape instead:
+// {"event":NAME,"metadata":{...}} or {"fields":{...}}.
+//
+// The try command needs no configuration and no network: it starts the
+// service in-process on 127.0.0.1 behind mutual TLS with a throwaway CA in a
+// temporary directory, sends an example snapshot and event through the
+// client, prints the answers and what the service stored, then stops and
+// removes everything it created.
+//
+// # Connection settings
+//
+// In rising precedence:
+//
+//  1. the development client configuration that analyticsd writes when it
+//     runs with no --config, used only when neither --config nor a URL
+//     (ANALYTICS_URL or --url) is given;
+//  2. --config PATH: a Trapperkeeper configuration (file, conf.d directory
+//     or comma-separated list) whose analytics section holds url and
+//     ssl-opts; it replaces the development configuration;
+//  3. the environment: ANALYTICS_URL, ANALYTICS_SSL_CERT, ANALYTICS_SSL_KEY,
+//     ANALYTICS_SSL_CA_CERT;
+//  4. the flags --url, --ssl-cert, --ssl-key, --ssl-ca-cert.
+//
+// Layers 3 and 4 override single settings of what lies below them.
+//
+// # Output and exit status
+//
+// The service's answer is printed on standard output as indented JSON
+// (--quiet prints nothing); errors go to standard error as one line. The
+// exit status is:
+//
+//	0  stored (for a snapshot, also a partial store, 206: the refused
+//	   fields are listed on standard error)
+//	1  the service answered with an error: rejected (422) or another
+//	   4xx or 5xx answer
+//	2  usage, configuration or validation error: nothing was sent
+//	3  the service is unreachable, or the exchange was cut off
+//
+// SIGINT and SIGTERM cancel the exchange in flight.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/analytics-client/analytics/internal/devenv"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := env{Stdin: os.Stdin, Getenv: os.Getenv, DevConfigPath: devenv.ClientConfigPath()}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, e)
+	stop()
+	os.Exit(code)
+}

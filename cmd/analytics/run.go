@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/analytics-client/analytics"
+)
+
+// Exit statuses; see the package documentation.
+const (
+	exitOK          = 0
+	exitRejected    = 1
+	exitUsage       = 2
+	exitUnreachable = 3
+)
+
+// env is what the command takes from its surroundings, so that tests can
+// run it without the process environment or the user's home directory.
+type env struct {
+	// Stdin is read by --json -.
+	Stdin io.Reader
+	// Getenv looks up ANALYTICS_* settings, like os.Getenv.
+	Getenv func(string) string
+	// DevConfigPath is the client configuration the development service
+	// writes; "" means there is none.
+	DevConfigPath string
+}
+
+// cli is one invocation: its surroundings and output streams.
+type cli struct {
+	env
+	stdout, stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // what follows the name in the usage line
+	summary string
+	example string
+	run     func(c *cli, ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{eventCommand(), snapshotCommand(), entrypointCommand(), tryCommand(), versionCommand()}
+}
+
+// run runs the command line args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, e env) int {
+	c := &cli{env: e, stdout: stdout, stderr: stderr}
+	if c.Stdin == nil {
+		c.Stdin = strings.NewReader("")
+	}
+	if c.Getenv == nil {
+		c.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage())
+		return exitUsage
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
+		fmt.Fprint(stdout, mainUsage())
+		return exitOK
+	}
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return c.finish(cmd.run(c, ctx, args[1:]))
+		}
+	}
+	return c.finish(usageErrorf("unknown command %q (want event, snapshot, entrypoint, try or version; see analytics --help)", name))
+}
+
+// finish reports err on one line and returns its exit status.
+func (c *cli) finish(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if !strings.HasPrefix(msg, "analytics") {
+		msg = "analytics: " + msg
+	}
+	fmt.Fprintln(c.stderr, msg)
+	return exitCode(err)
+}
+
+// exitCode maps an error to the documented exit status.
+func exitCode(err error) int {
+	var (
+		ue *usageError
+		ve *analytics.ValidationError
+		ce *analytics.ConfigError
+		re *analytics.RejectedError
+		rs *analytics.ResponseError
+		ur *url.Error
+		ne net.Error
+	)
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ve), errors.As(err, &ce):
+		return exitUsage
+	case errors.Is(err, analytics.ErrUnreachable):
+		return exitUnreachable
+	case errors.As(err, &re), errors.As(err, &rs):
+		return exitRejected
+	case errors.As(err, &ur), errors.As(err, &ne), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return exitUnreachable
+	default:
+		return exitRejected // the service answered something unusable
+	}
+}
+
+// usageError is a mistake on the command line: nothing was sent.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
