@@ -1,0 +1,37 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestHelp(t *testing.T) {
+	r := runCLI(t, testEnv(t, nil), "--help")
+	expect(t, r, exitOK)
+	for _, w := range []string{"event", "snapshot", "entrypoint", "try", "version", "Exit status", "3  the service is unreachable"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("analytics --help does not mention %q", w)
+		}
+	}
+	for _, cmd := range commands() {
+		for _, flag := range []string{"--help", "-h"} {
+			r := runCLI(t, testEnv(t, nil), cmd.name, flag)
+			expect(t, r, exitOK)
+			if !strings.HasPrefix(r.stdout, "Usage: analytics "+cmd.name) || !strings.Contains(r.stdout, "Example:\n  analytics "+cmd.name) {
+				t.Errorf("analytics %s %s lacks the usage line or an example:\n%s", cmd.name, flag, r.stdout)
+			}
+			if !strings.Contains(r.stdout, "2  usage") {
+				t.Errorf("analytics %s %s does not list the exit statuses", cmd.name, flag)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runCLI(t, testEnv(t, nil), "version")
+	expect(t, r, exitOK)
+	if !regexp.MustCompile(`^analytics (\(devel\)|v\S+) go\S+\n$`).MatchString(r.stdout) {
+		t.Errorf("version printed %q", r.stdout)
+	}
+}
