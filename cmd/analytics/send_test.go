@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -266,5 +267,22 @@ func TestQuiet(t *testing.T) {
 	}
 	if len(srv.Events()) != 1 {
 		t.Error("--quiet event was not stored")
+	}
+}
+
+// An interrupted exchange (the context main cancels on SIGINT) exits 3
+// and stores nothing.
+func TestInterrupted(t *testing.T) {
+	srv := analyticstest.NewServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, append([]string{"event", "x"}, connFlags(srv.Config())...), &stdout, &stderr, testEnv(t, nil))
+	if code != exitUnreachable {
+		t.Errorf("exit status %d, want %d (stderr %q)", code, exitUnreachable, stderr.String())
+	}
+	oneLine(t, stderr.String(), "context canceled")
+	if n := len(srv.Events()); n != 0 {
+		t.Errorf("stored %d events after the interruption", n)
 	}
 }
