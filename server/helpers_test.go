@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/pki"
+	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -35,6 +36,12 @@ type testServer struct {
 // startServer starts a service; edit may change the config first.
 func startServer(t testing.TB, edit func(*server.Config)) *testServer {
 	t.Helper()
+	return startServerWith(t, nil, edit)
+}
+
+// startServerWith starts a service on st (nil: the Bolt store).
+func startServerWith(t testing.TB, st store.Store, edit func(*server.Config)) *testServer {
+	t.Helper()
 	b, err := pki.Generate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -51,13 +58,13 @@ func startServer(t testing.TB, edit func(*server.Config)) *testServer {
 	if edit != nil {
 		edit(&cfg)
 	}
-	return runServer(t, cfg, b)
+	return runServer(t, cfg, st, b)
 }
 
 // runServer starts cfg and stops it when the test ends.
-func runServer(t testing.TB, cfg server.Config, b *pki.Bundle) *testServer {
+func runServer(t testing.TB, cfg server.Config, st store.Store, b *pki.Bundle) *testServer {
 	t.Helper()
-	srv, err := server.New(cfg)
+	srv, err := server.NewWithStore(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,9 @@ import (
 // decodeObject parses body as exactly one JSON object, keeping numbers as
 // json.Number so that literals survive unchanged.
 func decodeObject(body []byte) (map[string]any, *apiError) {
-	trimmed := bytes.TrimSpace(body)
+	// Only JSON's own whitespace: bytes.TrimSpace would also drop Unicode
+	// spaces such as U+00A0, which make a body invalid JSON.
+	trimmed := bytes.Trim(body, " \t\r\n")
 	if len(trimmed) == 0 {
 		return nil, invalidData("the body is empty")
 	}

@@ -45,7 +45,11 @@ type Server struct {
 
 // New checks cfg, opens the store in cfg.DataDir and loads the whitelist
 // file, if any. Nothing listens until Listen or ListenAndServe.
-func New(cfg Config) (*Server, error) {
+func New(cfg Config) (*Server, error) { return newServer(cfg, nil) }
+
+// newServer is New with a given store; nil opens the Bolt store in
+// cfg.DataDir. Tests use it to measure the service without storage costs.
+func newServer(cfg Config, st store.Store) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -54,10 +58,11 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initWhitelist(); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(cfg.DataDir, StoreFile)
-	st, err := store.Open(path, store.Options{Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	if st == nil {
+		path := filepath.Join(cfg.DataDir, StoreFile)
+		if st, err = store.Open(path, store.Options{Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
 	}
 	s.store = st
 	s.lifetime, s.stop = context.WithCancel(context.Background())
