@@ -26,7 +26,7 @@ func FuzzCommands(f *testing.F) {
 		}
 	}
 	for _, s := range []string{`{"fields":{"a":[{"k":1},2]}}`, `{"fields":{"a":[[1]]}}`, `{"event":"e","metadata":{"a":[{"b":{}}]}}`,
-		`{"fields":{"":1}}`, `{"event":"\ud800"}`, `{"fields":{"a":1e999}}`, `{"fields":{"a":-0.0e-0}}`, "\ufeff{}", `{"fields":{}} `} {
+		`{"fields":{"":1}}`, `{"event":"\ud800"}`, `{"fields":{"a":1e999}}`, `{"fields":{"a":-0.0e-0}}`, "\ufeff{}", "\u00a0{\"fields\":{}}", `{"fields":{}} `} {
 		f.Add([]byte(s))
 	}
 	srv, err := server.New(server.Config{DataDir: f.TempDir(), MaxBodyBytes: fuzzMaxBody, Logger: discard(),
