@@ -24,7 +24,7 @@ func tryCommand() command {
 	return command{
 		name:    "try",
 		args:    "[flags]",
-		summary: "Start a throwaway service on 127.0.0.1, report an example snapshot and event to it over mutual TLS, show what it stored, and clean up",
+		summary: "Report an example snapshot and event to a throwaway in-process service over mutual TLS, show what it stored, clean up",
 		example: "  analytics try",
 		run:     (*cli).try,
 	}
