@@ -79,15 +79,44 @@ const (
 )
 
 func validateFields(path string, f Fields) error {
+	_, err := validateFieldsSize(path, f)
+	return err
+}
+
+// validateFieldsSize validates f and, in the same pass, estimates its
+// encoded size (exact for strings, approximate for the rest), which a
+// memory-mode Reporter uses to bound its queue.
+func validateFieldsSize(path string, f Fields) (int64, error) {
+	n := int64(2)
 	for k, v := range f {
 		if k == "" {
-			return &ValidationError{Path: path, Reason: "key must not be empty"}
+			return 0, &ValidationError{Path: path, Reason: "key must not be empty"}
+		}
+		n += int64(len(k)) + 4
+		if size, ok := plainScalar(v); ok {
+			n += size
+			continue // the common case, checked without building a path
 		}
 		if err := validateValue(path+"."+k, v, levelTop); err != nil {
-			return err
+			return 0, err
 		}
+		n += estimateValue(v)
 	}
-	return nil
+	return n, nil
+}
+
+// plainScalar reports the scalars that are always valid, so validating them
+// needs no path string, with their approximate encoded size.
+func plainScalar(v any) (int64, bool) {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x)) + 2, true
+	case bool, int, int64, int32, uint, uint64, uint32:
+		return 8, true
+	case float64:
+		return 16, !math.IsNaN(x) && !math.IsInf(x, 0)
+	}
+	return 0, false
 }
 
 // validateValue checks v at path. The common concrete types are handled

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,8 +34,9 @@ type item struct {
 	key      string // idempotency key, fixed before the first attempt
 	spoolID  uint64 // 0 in memory mode
 	size     int64
-	at       time.Time
+	at       int64 // enqueue time, Unix nanoseconds (see queue.stamp)
 	attempts int
+	slot     int // index in queue.inflight while being sent
 }
 
 // queue is the reporter's FIFO plus the bookkeeping that Flush, Stats and
@@ -44,13 +46,17 @@ type queue struct {
 	maxBytes    int64
 	items       []*item
 	head        int
-	inflight    map[*item]struct{}
+	inflight    []*item
 	bytes       int64
 	seq         uint64
 	pendingSnap *item // a queued snapshot that newer ones merge into
 	closed      bool
-	avail       chan struct{} // wakes one worker
-	changed     chan struct{} // closed and replaced when an item is done
+	clock       atomic.Int64  // a recent time.Now, Unix nanoseconds
+	unstamped   int           // pushes since clock was last read for real
+	avail       chan struct{} // wakes one worker...
+	idle        int           // ...when some are waiting for work
+	changed     chan struct{} // closed and replaced when an item is done...
+	watched     bool          // ...if a Flush is waiting on it
 
 	enqueued, sent, retried, coalesced uint64
 	dropped                            map[string]uint64
@@ -58,7 +64,6 @@ type queue struct {
 
 func (q *queue) init(maxBytes int64) {
 	q.maxBytes = maxBytes
-	q.inflight = make(map[*item]struct{})
 	q.avail = make(chan struct{}, 1)
 	q.changed = make(chan struct{})
 	q.dropped = make(map[string]uint64)
@@ -86,8 +91,11 @@ func (q *queue) push(it item) error {
 	p := new(item)
 	*p = it
 	q.appendLocked(p)
+	wake := q.idle > 0
 	q.mu.Unlock()
-	q.signal()
+	if wake {
+		q.signal()
+	}
 	return nil
 }
 
@@ -104,13 +112,34 @@ func (q *queue) pushDurable(p *item) {
 func (q *queue) appendLocked(p *item) {
 	q.seq++
 	p.seq = q.seq
-	if p.at.IsZero() {
-		p.at = time.Now()
+	if p.at == 0 {
+		p.at = q.stampLocked()
 	}
 	q.items = append(q.items, p)
 	q.bytes += p.size
 	q.enqueued++
 }
+
+// stampLocked returns the enqueue time for a new item. Reading the clock
+// costs as much as the rest of an enqueue on some virtual machines, so
+// during a burst (a backlog in the queue) only one push in 64 reads it and
+// the others reuse that reading; workers also refresh it on every attempt.
+// An item's age is thus exact when the queue is idle and otherwise
+// overstated by at most the time between refreshes: one delivery attempt,
+// or one backoff during an outage.
+func (q *queue) stampLocked() int64 {
+	if q.head == len(q.items) || q.unstamped >= 64 {
+		now := time.Now().UnixNano()
+		q.clock.Store(now)
+		q.unstamped = 0
+		return now
+	}
+	q.unstamped++
+	return q.clock.Load()
+}
+
+// tick refreshes the cached clock; workers call it after each attempt.
+func (q *queue) tick() { q.clock.Store(time.Now().UnixNano()) }
 
 // persistFunc spools a (possibly merged) snapshot, acknowledging the record
 // it replaces (0 for none), and returns its record id, encoded payload, key
@@ -155,7 +184,7 @@ func (q *queue) pushSnapshot(fields Fields, size int64, persist persistFunc) err
 }
 
 func (q *queue) replaceSnapshotLocked(old *item, merged Fields, persist persistFunc) error {
-	size := estimateFields(merged)
+	size, _ := validateFieldsSize("fields", merged)
 	if persist != nil {
 		id, body, key, n, err := persist(merged, old.spoolID)
 		if err != nil {
@@ -185,18 +214,26 @@ func (q *queue) take(ctx context.Context) *item {
 			if p == q.pendingSnap {
 				q.pendingSnap = nil
 			}
-			q.inflight[p] = struct{}{}
+			p.slot = len(q.inflight)
+			q.inflight = append(q.inflight, p)
 			more := q.head < len(q.items)
+			wake := more && q.idle > 0
 			q.mu.Unlock()
-			if more {
+			if wake {
 				q.signal()
 			}
 			return p
 		}
+		q.idle++
 		q.mu.Unlock()
 		select {
 		case <-q.avail:
 		case <-ctx.Done():
+		}
+		q.mu.Lock()
+		q.idle--
+		q.mu.Unlock()
+		if ctx.Err() != nil {
 			return nil
 		}
 	}
@@ -205,16 +242,28 @@ func (q *queue) take(ctx context.Context) *item {
 // done records the end of an item: delivered (reason "") or dropped.
 func (q *queue) done(p *item, reason string) {
 	q.mu.Lock()
-	delete(q.inflight, p)
+	q.removeInflightLocked(p)
 	q.bytes -= p.size
 	if reason == "" {
 		q.sent++
 	} else {
 		q.dropped[reason]++
 	}
-	close(q.changed)
-	q.changed = make(chan struct{})
+	if q.watched {
+		close(q.changed)
+		q.changed = make(chan struct{})
+		q.watched = false
+	}
 	q.mu.Unlock()
+}
+
+// removeInflightLocked swaps p out of the in-flight list in O(1).
+func (q *queue) removeInflightLocked(p *item) {
+	last := len(q.inflight) - 1
+	q.inflight[p.slot] = q.inflight[last]
+	q.inflight[p.slot].slot = p.slot
+	q.inflight[last] = nil
+	q.inflight = q.inflight[:last]
 }
 
 func (q *queue) countRetry() {
@@ -241,7 +290,7 @@ func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	pending := 0
-	for p := range q.inflight {
+	for _, p := range q.inflight {
 		if p.seq <= target {
 			pending++
 		}
@@ -251,6 +300,9 @@ func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
 			break
 		}
 		pending++
+	}
+	if pending > 0 {
+		q.watched = true
 	}
 	return pending == 0, q.changed, pending
 }
@@ -279,7 +331,7 @@ func (q *queue) drain() int {
 	defer q.mu.Unlock()
 	n := len(q.items) - q.head + len(q.inflight)
 	q.items, q.head, q.pendingSnap = nil, 0, nil
-	clear(q.inflight)
+	q.inflight = nil
 	q.bytes = 0
 	return n
 }
@@ -293,39 +345,24 @@ func (q *queue) stats() ReporterStats {
 		QueueDepth: len(q.items) - q.head + len(q.inflight),
 		QueueBytes: q.bytes,
 	}
-	var oldest time.Time
+	var oldest int64
 	if q.head < len(q.items) {
 		oldest = q.items[q.head].at
 	}
-	for p := range q.inflight {
-		if oldest.IsZero() || p.at.Before(oldest) {
+	for _, p := range q.inflight {
+		if oldest == 0 || p.at < oldest {
 			oldest = p.at
 		}
 	}
-	if !oldest.IsZero() {
-		s.OldestPending = time.Since(oldest)
+	if oldest != 0 {
+		s.OldestPending = max(time.Duration(time.Now().UnixNano()-oldest), 0)
 	}
 	return s
 }
 
-// estimateEvent and estimateFields approximate an item's encoded size for
-// the memory-mode bound without encoding it.
-func estimateEvent(e Event) int64 {
-	return int64(len(e.Name)+32) + estimateFields(e.Metadata)
-}
-
-func estimateFields(f Fields) int64 {
-	n := int64(16)
-	for k, v := range f {
-		n += int64(len(k)) + 8 + estimateValue(v)
-	}
-	return n
-}
-
+// estimateValue approximates the encoded size of a container value.
 func estimateValue(v any) int64 {
 	switch x := v.(type) {
-	case string:
-		return int64(len(x)) + 2
 	case []string:
 		n := int64(2)
 		for _, s := range x {

@@ -184,13 +184,17 @@ func (o ReporterOptions) withDefaults() ReporterOptions {
 // The reporter keeps e.Metadata until the event is sent: do not modify the
 // map after passing it.
 func (r *Reporter) Event(e Event) error {
-	if err := e.Validate(); err != nil {
+	if e.Name == "" {
+		return e.Validate()
+	}
+	size, err := validateFieldsSize("metadata", e.Metadata)
+	if err != nil {
 		return err
 	}
 	if r.spool != nil {
 		return r.enqueueDurable(kindEvent, e, nil)
 	}
-	return r.q.push(item{kind: kindEvent, event: e, size: estimateEvent(e)})
+	return r.q.push(item{kind: kindEvent, event: e, size: size + int64(len(e.Name)) + 24})
 }
 
 // Snapshot validates s and queues it. A snapshot still waiting in the queue
@@ -198,13 +202,17 @@ func (r *Reporter) Event(e Event) error {
 // leaves one current snapshot rather than a backlog of stale ones.
 // Errors are as for Event.
 func (r *Reporter) Snapshot(s Snapshot) error {
-	if err := s.Validate(); err != nil {
+	if s.Fields == nil {
+		return s.Validate()
+	}
+	size, err := validateFieldsSize("fields", s.Fields)
+	if err != nil {
 		return err
 	}
 	if r.spool != nil {
 		return r.enqueueDurable(kindSnapshot, Event{}, s.Fields)
 	}
-	return r.q.pushSnapshot(s.Fields, estimateFields(s.Fields), nil)
+	return r.q.pushSnapshot(s.Fields, size+12, nil)
 }
 
 // ReportSnapshots calls fn now and then every interval until Close, and

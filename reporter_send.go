@@ -55,6 +55,7 @@ func (r *Reporter) deliver(p *item) {
 	for {
 		p.attempts++
 		rejected, err := r.send(p)
+		r.q.tick()
 		if r.stopCtx.Err() != nil && err != nil {
 			return // still pending: Close counts it, the spool keeps it
 		}

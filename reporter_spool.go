@@ -32,7 +32,7 @@ func decodeRecord(rec []byte) (*item, error) {
 	p := &item{
 		kind: itemKind(rec[0]),
 		key:  string(rec[1:33]),
-		at:   time.Unix(0, int64(binary.BigEndian.Uint64(rec[33:41]))),
+		at:   int64(binary.BigEndian.Uint64(rec[33:41])),
 		body: rec[recordHeader:],
 		size: int64(len(rec)),
 	}
@@ -91,7 +91,7 @@ func (r *Reporter) enqueueDurable(kind itemKind, e Event, fields Fields) error {
 	if err != nil {
 		return err
 	}
-	r.q.pushDurable(&item{kind: kindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: now})
+	r.q.pushDurable(&item{kind: kindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: now.UnixNano()})
 	return nil
 }
 
