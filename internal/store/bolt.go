@@ -32,23 +32,6 @@ var ErrKeyTooLong = errors.New("store: idempotency key too long")
 
 // Tuning of the storage engine.
 const (
-	// batchDelay is how long the first Append of a group commit waits for
-	// others to join before the group is written and synced. It is kept
-	// below one fsync (2-3 ms on the disks we measured): appends arriving
-	// while a commit syncs pile up behind it and share the next commit, so
-	// a longer window adds little grouping, while every lone append pays
-	// the whole window as latency. bbolt's default (10 ms) would cap a
-	// sequential writer below 100 appends/s. See BenchmarkAppend and
-	// BenchmarkAppendParallel (entries/commit) for the effect.
-	batchDelay = time.Millisecond
-
-	// batchSize commits a group as soon as it holds this many appends,
-	// without waiting for batchDelay. The service's concurrency is bounded
-	// by its HTTP handlers, so groups rarely reach it; it bounds the size
-	// of one write transaction (and of the work redone if one member fails
-	// and bbolt re-runs the rest).
-	batchSize = 256
-
 	// scanPage is how many entries Scan copies out of one read
 	// transaction. A long-lived bbolt read transaction blocks the file from
 	// growing (remapping), so a slow reader must not hold one for the
@@ -103,10 +86,11 @@ type Options struct {
 // Bolt is the Store kept in one bbolt file. Create it with Open.
 //
 // Appends are group-committed: concurrent calls share one write transaction
-// and one fsync. Bolt starts no goroutines of its own; expired idempotency
-// keys are pruned by the writes themselves (and by Prune).
+// and one fsync (see committer; its goroutine is stopped by Close). Expired
+// idempotency keys are pruned by the writes themselves (and by Prune).
 type Bolt struct {
 	db        *bolt.DB
+	commits   *committer
 	path      string
 	retention time.Duration
 	now       func() time.Time
@@ -150,8 +134,6 @@ func Open(path string, opts Options) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.MaxBatchDelay = batchDelay
-	db.MaxBatchSize = batchSize
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -167,6 +149,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention)
 	return &Bolt{
 		db:        db,
+		commits:   newCommitter(db),
 		path:      path,
 		retention: opts.Retention,
 		now:       opts.Now,
@@ -187,6 +170,7 @@ func (s *Bolt) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.commits.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
 	}
@@ -239,12 +223,13 @@ func (s *Bolt) Append(ctx context.Context, kind Kind, data []byte, key string, r
 		}
 	}
 
-	// bbolt may run this function more than once (when another member of
-	// the group fails, the transaction is rolled back and the rest re-run),
+	// The committer may run this function more than once (when another
+	// member of the group fails, the transaction is rolled back and the
+	// rest re-run),
 	// so it sets every result from scratch on each run. Two appends of one
 	// key in the same group see each other because they share the
 	// transaction: the second finds the first's key and stores nothing.
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.commits.do(func(tx *bolt.Tx) error {
 		prior, dup = nil, false
 		if err := ctx.Err(); err != nil {
 			return err
