@@ -215,8 +215,8 @@ func (r *Reporter) Snapshot(s Snapshot) error {
 	return r.q.pushSnapshot(s.Fields, size+12, nil)
 }
 
-// ReportSnapshots calls fn now and then every interval until Close, and
-// queues each snapshot it returns. An error from fn is logged and the tick
+// ReportSnapshots calls fn now (before returning) and then every interval
+// until Close, and queues each snapshot it returns. An error from fn is logged and the tick
 // skipped.
 func (r *Reporter) ReportSnapshots(interval time.Duration, fn func(context.Context) (Snapshot, error)) error {
 	if interval <= 0 {
@@ -225,15 +225,16 @@ func (r *Reporter) ReportSnapshots(interval time.Duration, fn func(context.Conte
 	if r.q.isClosed() {
 		return ErrClosed
 	}
+	r.snapshotOnce(fn) // the first one before returning, so it is never missed
 	r.tickers.Add(1)
 	go func() {
 		defer r.tickers.Done()
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			r.snapshotOnce(fn)
 			select {
 			case <-t.C:
+				r.snapshotOnce(fn)
 			case <-r.stopCtx.Done():
 				return
 			}

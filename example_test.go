@@ -1,0 +1,189 @@
+package analytics_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"time"
+
+	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/server"
+)
+
+// startService runs the real analytics service in-process over plain HTTP,
+// so the examples below run as they are written. A real installation would
+// use an https:// URL with SSL settings instead (see ExampleNew).
+func startService() (url string, stop func()) {
+	dir, err := os.MkdirTemp("", "analytics-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	return ts.URL + "/analytics", func() {
+		ts.Close()
+		srv.Close(context.Background())
+		os.RemoveAll(dir)
+	}
+}
+
+func ExampleNew() {
+	// In a Puppet installation the settings come from the service's own
+	// configuration (see LoadConfig); written out, they look like this.
+	cfg := analytics.Config{
+		URL: "https://puppet.example:8140/analytics",
+		SSL: &analytics.SSLOpts{
+			CertFile: "/etc/puppetlabs/puppet/ssl/certs/myhost.pem",
+			KeyFile:  "/etc/puppetlabs/puppet/ssl/private_keys/myhost.pem",
+			CAFile:   "/etc/puppetlabs/puppet/ssl/certs/ca.pem",
+		},
+	}
+	_, err := analytics.New(cfg)
+	var ce *analytics.ConfigError
+	if errors.As(err, &ce) {
+		// Those files do not exist here, and New says so before any traffic.
+		fmt.Println(ce.Field, "-", ce.Reason)
+	}
+	// Output:
+	// ssl-opts.ssl-cert - does not exist
+}
+
+func ExampleClient_StoreSnapshot() {
+	url, stop := startService()
+	defer stop()
+
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	res, err := client.StoreSnapshot(context.Background(), analytics.Snapshot{Fields: analytics.Fields{
+		"puppetserver.metric1": "value",
+		"puppetserver.metric2": 1337,
+		"puppetserver.metric3": []string{"123", "456"},
+		"puppetserver.metric4": map[string]string{"something": "extra"},
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.StatusCode, len(res.Accepted), "fields accepted,", len(res.Rejected), "rejected")
+	fmt.Println("metric2 =", res.Accepted["puppetserver.metric2"].Value)
+	// Output:
+	// 200 4 fields accepted, 0 rejected
+	// metric2 = 1337
+}
+
+func ExampleClient_StoreEvent() {
+	url, stop := startService()
+	defer stop()
+
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	res, err := client.StoreEvent(context.Background(), analytics.Event{
+		Name: "puppetserver.some-event",
+		Metadata: analytics.Fields{
+			"property1": "value",
+			"property2": 1337,
+			"property3": []string{"123", "456"},
+			"property4": map[string]string{"some": "value"},
+		},
+	})
+	switch {
+	case errors.Is(err, analytics.ErrUnreachable):
+		return // the service is away: nothing to report, not a failure
+	case err != nil:
+		log.Fatal(err)
+	}
+	fmt.Println(res.Event, res.Metadata["property4"], time.Since(res.Timestamp) < time.Minute)
+	// Output:
+	// puppetserver.some-event map[some:value] true
+}
+
+func ExampleClient_StoreEvent_validation() {
+	client, err := analytics.New(analytics.Config{URL: "http://127.0.0.1:1/analytics"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Nothing is sent: a map inside a map is deeper than the value model.
+	_, err = client.StoreEvent(context.Background(), analytics.Event{
+		Name:     "puppetserver.some-event",
+		Metadata: analytics.Fields{"property4": map[string]any{"x": map[string]int{"y": 1}}},
+	})
+	fmt.Println(err)
+	// Output:
+	// analytics: invalid metadata.property4.x: too deep: a map may not contain a map
+}
+
+func ExampleClient_Entrypoint() {
+	url, stop := startService()
+	defer stop()
+
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	ep, err := client.Entrypoint(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ep.Commands["event"].Name, ep.Commands["snapshot"].Params["fields"].Datatype)
+	// Output:
+	// event object
+}
+
+// The typical program: one Reporter for the life of the process, a
+// periodic snapshot of its state, events from the hot path, and Close on
+// shutdown.
+func ExampleNewReporter() {
+	url, stop := startService()
+	defer stop()
+
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	reporter, err := analytics.NewReporter(client, analytics.ReporterOptions{
+		// Dir: "/var/lib/myd/analytics", // durable: survives crashes and restarts
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// State, every hour (and once now).
+	reporter.ReportSnapshots(time.Hour, func(ctx context.Context) (analytics.Snapshot, error) {
+		return analytics.Snapshot{Fields: analytics.Fields{"myd.workers": 4}}, nil
+	})
+
+	// The hot path: returns at once and never waits for the network.
+	for i := 0; i < 3; i++ {
+		if err := reporter.Event(analytics.Event{Name: "myd.request.served"}); err != nil {
+			slog.Warn("analytics event not queued", "error", err)
+		}
+	}
+
+	// Shutdown: deliver what is queued, within a deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := reporter.Close(ctx); err != nil {
+		log.Print(err)
+	}
+	st := reporter.Stats()
+	fmt.Println("sent:", st.Sent, "pending:", st.QueueDepth)
+	// Output:
+	// sent: 4 pending: 0
+}
