@@ -44,11 +44,14 @@ type Client struct {
 	log     *slog.Logger
 	timeout time.Duration
 
-	group  singleflight.Group
-	ep     atomic.Pointer[Entrypoint]
-	down   atomic.Bool // the last entrypoint fetch failed: one log line per outage
-	closed atomic.Bool
-	mu     sync.Mutex // serialises outage-state transitions for logging
+	group singleflight.Group
+	ep    atomic.Pointer[Entrypoint]
+	down  atomic.Bool // the last entrypoint fetch failed: one log line per outage
+	// batchMode is batchUnknown, batchYes or batchNo: whether the service
+	// takes batches (see batch.go). Rediscovery resets it.
+	batchMode atomic.Int32
+	closed    atomic.Bool
+	mu        sync.Mutex // serialises outage-state transitions for logging
 }
 
 // New checks cfg and loads its certificates. Every problem is reported up

@@ -90,6 +90,7 @@ func (c *Client) fetchEntrypoint(ctx context.Context) (*Entrypoint, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, c.base.Redacted(), err)
 	}
 	c.markUp()
+	c.batchMode.Store(batchUnknown) // a different service may answer now
 	c.ep.Store(ep)
 	return ep, nil
 }

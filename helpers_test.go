@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
@@ -90,7 +89,7 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, entrypointJSON(base))
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/analytics/commands/"):
+	case r.Method == http.MethodPost && (r.URL.Path == "/analytics/commands/event" || r.URL.Path == "/analytics/commands/snapshot"):
 		body, _ := io.ReadAll(r.Body)
 		s.posts = append(s.posts, recorded{r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Idempotency-Key"), body})
 		w.Header().Set("Content-Type", "application/json")

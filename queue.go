@@ -239,6 +239,25 @@ func (q *queue) take(ctx context.Context) *item {
 	}
 }
 
+// takeMore appends to batch, without waiting, queued items until it holds
+// max.
+func (q *queue) takeMore(batch []*item, max int) []*item {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(batch) < max && q.head < len(q.items) {
+		p := q.items[q.head]
+		q.items[q.head] = nil
+		q.head++
+		if p == q.pendingSnap {
+			q.pendingSnap = nil
+		}
+		p.slot = len(q.inflight)
+		q.inflight = append(q.inflight, p)
+		batch = append(batch, p)
+	}
+	return batch
+}
+
 // done records the end of an item: delivered (reason "") or dropped.
 func (q *queue) done(p *item, reason string) {
 	q.mu.Lock()

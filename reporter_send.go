@@ -46,8 +46,120 @@ func (r *Reporter) work() {
 		if p == nil {
 			return
 		}
-		r.deliver(p)
+		if r.client.batchMode.Load() == batchNo {
+			r.deliver(p)
+			continue
+		}
+		r.deliverBatch(append(make([]*item, 0, maxBatch), p))
 	}
+}
+
+// deliverBatch sends p and whatever else is queued (up to maxBatch items)
+// in batch requests until each item is delivered or dropped, or the
+// reporter stops. A service that takes no batches gets them one by one.
+func (r *Reporter) deliverBatch(batch []*item) {
+	batch = r.q.takeMore(batch, maxBatch)
+	for len(batch) > 0 {
+		items, err := r.prepare(batch)
+		if err != nil { // cannot happen for validated items; keep them moving
+			for _, p := range batch {
+				r.deliver(p)
+			}
+			return
+		}
+		results, err := r.client.batch(r.stopCtx, items)
+		r.q.tick()
+		switch {
+		case r.stopCtx.Err() != nil && err != nil:
+			return // still pending: Close counts them, the spool keeps them
+		case errors.Is(err, errNoBatch):
+			for _, p := range batch {
+				p.attempts-- // the batch attempt did not reach a command
+				r.deliver(p)
+			}
+			return
+		case err != nil:
+			if !r.retryBatch(batch, err) {
+				return
+			}
+			continue
+		}
+		batch = r.settle(batch, results)
+		if len(batch) > 0 && !r.sleep(min(r.opts.Backoff(batch[0].attempts), r.opts.MaxBackoff)) {
+			return
+		}
+	}
+}
+
+// prepare encodes each item (once) and counts the attempt.
+func (r *Reporter) prepare(batch []*item) ([]batchItem, error) {
+	items := make([]batchItem, len(batch))
+	for i, p := range batch {
+		if err := r.encode(p); err != nil {
+			return nil, err
+		}
+		p.attempts++
+		items[i] = batchItem{kind: p.kind, key: p.key, body: p.body}
+	}
+	return items, nil
+}
+
+// retryBatch handles a failure of the whole batch request: transient ones
+// wait and retry the batch; anything the request itself provoked (a 413,
+// say) sends the items one by one instead. It reports whether to go on.
+func (r *Reporter) retryBatch(batch []*item, err error) bool {
+	v, _ := classify(err)
+	if v == drop {
+		for _, p := range batch {
+			r.deliver(p)
+		}
+		return false
+	}
+	wait := r.opts.MaxBackoff
+	if v == retryAtCap {
+		r.log.Error("analytics: cannot deliver because of a configuration problem; keeping the data and retrying",
+			slog.Any("error", err), slog.Duration("retry_in", wait))
+	} else {
+		wait = min(r.opts.Backoff(batch[0].attempts), r.opts.MaxBackoff)
+	}
+	if ra, ok := retryAfter(err); ok {
+		wait = max(wait, ra)
+	}
+	r.q.countRetry()
+	return r.sleep(wait)
+}
+
+// settle finishes the items whose results are final and returns those to
+// retry.
+func (r *Reporter) settle(batch []*item, results []batchResult) []*item {
+	again := batch[:0]
+	for i, p := range batch {
+		res := results[i]
+		err := responseError(res.Status, nil, res.Body)
+		v, reason := classify(err)
+		switch v {
+		case delivered:
+			r.finish(p, "", nil, rejectedFields(res))
+		case drop:
+			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", reason), slog.Any("error", err))
+			r.finish(p, reason, err, nil)
+		default:
+			r.q.countRetry()
+			again = append(again, p)
+		}
+	}
+	return again
+}
+
+func rejectedFields(res batchResult) map[string]string {
+	if res.Status != http.StatusPartialContent {
+		return nil
+	}
+	var sr SnapshotResult
+	if decodeJSON(res.Body, &sr) != nil {
+		return nil
+	}
+	return sr.Rejected
 }
 
 // deliver sends p until it is delivered, dropped or the reporter stops.
@@ -101,19 +213,8 @@ func (r *Reporter) sleep(d time.Duration) bool {
 // send makes one attempt. The payload is encoded and the key chosen once,
 // so every attempt sends the same bytes under the same key.
 func (r *Reporter) send(p *item) (map[string]string, error) {
-	if p.body == nil {
-		var err error
-		if p.kind == kindSnapshot {
-			p.body, err = json.Marshal(Snapshot{Fields: p.fields})
-		} else {
-			p.body, err = json.Marshal(p.event)
-		}
-		if err != nil {
-			return nil, &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
-		}
-	}
-	if p.key == "" {
-		p.key = newID()
+	if err := r.encode(p); err != nil {
+		return nil, err
 	}
 	ctx := WithIdempotencyKey(r.stopCtx, p.key)
 	status, raw, err := r.client.command(ctx, p.kind.String(), p.body)
@@ -125,6 +226,26 @@ func (r *Reporter) send(p *item) (map[string]string, error) {
 		return res.Rejected, nil
 	}
 	return nil, nil
+}
+
+// encode fixes p's payload bytes and idempotency key before its first
+// attempt.
+func (r *Reporter) encode(p *item) error {
+	if p.body == nil {
+		var err error
+		if p.kind == kindSnapshot {
+			p.body, err = json.Marshal(Snapshot{Fields: p.fields})
+		} else {
+			p.body, err = json.Marshal(p.event)
+		}
+		if err != nil {
+			return &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
+		}
+	}
+	if p.key == "" {
+		p.key = newID()
+	}
+	return nil
 }
 
 func (r *Reporter) finish(p *item, reason string, err error, rejected map[string]string) {

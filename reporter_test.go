@@ -300,6 +300,10 @@ func TestReporterHonoursRetryAfter(t *testing.T) {
 			io.WriteString(w, entrypointJSON("https://"+r.Host))
 			return
 		}
+		if r.URL.Path != "/analytics/commands/event" {
+			http.NotFound(w, r) // as the JVM service answers a batch
+			return
+		}
 		mu.Lock()
 		times = append(times, time.Now())
 		mu.Unlock()

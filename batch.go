@@ -1,0 +1,121 @@
+package analytics
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Batching is an extension of our own service: POST {prefix}/commands/batch
+// carries many commands, each with its idempotency key, and answers each as
+// the single command would. The JVM service answers 404 to it, after which
+// the client sends single commands to that service.
+
+// maxBatch is the most items a Reporter worker sends in one request.
+const maxBatch = 64
+
+// errNoBatch means the service does not take batches.
+var errNoBatch = errors.New("analytics: the service does not take batches")
+
+// Batch capability, as far as the client knows.
+const (
+	batchUnknown int32 = iota
+	batchYes
+	batchNo
+)
+
+type batchItem struct {
+	kind itemKind
+	key  string
+	body []byte // the single command's payload
+}
+
+type batchResult struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// batchURL returns the batch command's URL beside the event command's, or
+// "" when the entrypoint's command URLs do not have the expected shape.
+func (e *Entrypoint) batchURL() string {
+	ev := e.urls["event"]
+	base, ok := strings.CutSuffix(ev, "/commands/event")
+	if !ok {
+		return ""
+	}
+	return base + "/commands/batch"
+}
+
+// batch sends items in one request and returns one result per item, in
+// order. It returns errNoBatch when the service does not take batches.
+func (c *Client) batch(ctx context.Context, items []batchItem) ([]batchResult, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	if c.batchMode.Load() == batchNo {
+		return nil, errNoBatch
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	ep, err := c.entrypoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	target := ep.batchURL()
+	if target == "" {
+		c.batchMode.Store(batchNo)
+		return nil, errNoBatch
+	}
+	status, hdr, raw, err := c.post(ctx, target, encodeBatch(items), newID())
+	if err != nil {
+		if !isTimeout(ctx, err) {
+			c.ep.CompareAndSwap(ep, nil) // rediscover, as for single commands
+		}
+		return nil, err
+	}
+	if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+		c.batchMode.Store(batchNo)
+		return nil, errNoBatch
+	}
+	if err := responseError(status, hdr, raw); err != nil {
+		return nil, err
+	}
+	var res struct {
+		Results []batchResult `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil || len(res.Results) != len(items) {
+		return nil, fmt.Errorf("analytics: batch answer does not hold %d results: %.200s", len(items), raw)
+	}
+	c.batchMode.Store(batchYes)
+	return res.Results, nil
+}
+
+// encodeBatch writes the batch envelope around the items' encoded payloads.
+func encodeBatch(items []batchItem) []byte {
+	n := 16
+	for _, it := range items {
+		n += len(it.body) + len(it.key) + 48
+	}
+	var b bytes.Buffer
+	b.Grow(n)
+	b.WriteString(`{"commands":[`)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"command":"`)
+		b.WriteString(it.kind.String())
+		b.WriteString(`","key":`)
+		key, _ := json.Marshal(it.key) // keys are ours (hex), but stay safe
+		b.Write(key)
+		b.WriteString(`,"payload":`)
+		b.Write(it.body)
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
