@@ -23,7 +23,7 @@ type child struct {
 }
 
 // buildDaemon compiles this command into a temporary directory.
-func buildDaemon(t *testing.T) string {
+func buildDaemon(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "analyticsd")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -34,7 +34,7 @@ func buildDaemon(t *testing.T) string {
 }
 
 // startChild runs the development service on dir and waits for its URL.
-func startChild(t *testing.T, bin, dir string) *child {
+func startChild(t testing.TB, bin, dir string) *child {
 	t.Helper()
 	cmd := exec.Command(bin, "--data-dir", dir, "--listen", "127.0.0.1:0", "--log-level", "warn")
 	stdout, err := cmd.StdoutPipe()
@@ -72,7 +72,7 @@ func startChild(t *testing.T, bin, dir string) *child {
 }
 
 // stop signals the child and waits for it to exit.
-func (c *child) stop(t *testing.T, sig syscall.Signal) error {
+func (c *child) stop(t testing.TB, sig syscall.Signal) error {
 	t.Helper()
 	if err := c.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)

@@ -111,7 +111,7 @@ func (s *started) stop(t *testing.T) {
 
 // devClient trusts the development CA in dir and presents its client
 // certificate.
-func devClient(t *testing.T, dir string) *http.Client {
+func devClient(t testing.TB, dir string) *http.Client {
 	t.Helper()
 	b, err := pki.LoadOrGenerate(filepath.Join(dir, devenv.PKIDir))
 	if err != nil {
@@ -124,7 +124,7 @@ func devClient(t *testing.T, dir string) *http.Client {
 	return newClient(t, tc)
 }
 
-func newClient(t *testing.T, tc *tls.Config) *http.Client {
+func newClient(t testing.TB, tc *tls.Config) *http.Client {
 	tr := &http.Transport{TLSClientConfig: tc}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
