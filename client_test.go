@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/analyticstest"
 	"github.com/analytics-client/analytics/internal/pki"
 )
 
@@ -396,5 +397,52 @@ func TestTimeoutIsUnreachable(t *testing.T) {
 	_, err := c.StoreEvent(context.Background(), analytics.Event{Name: "a"})
 	if !errors.Is(err, analytics.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The seed examples end to end against the real service: what it stores is
+// what was sent.
+func TestSeedExamplesAgainstService(t *testing.T) {
+	srv := analyticstest.NewServer(t)
+	c := newClient(t, srv.Config())
+	ctx := context.Background()
+	snap, err := c.StoreSnapshot(ctx, seedSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.StatusCode != 200 || len(snap.Accepted) != 4 || len(snap.Rejected) != 0 {
+		t.Errorf("snapshot answer = %+v", snap)
+	}
+	ev, err := c.StoreEvent(ctx, seedEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Event != seedEvent.Name || time.Since(ev.Timestamp) > time.Minute {
+		t.Errorf("event answer = %+v", ev)
+	}
+
+	stored := srv.Snapshots()
+	if len(stored) != 1 {
+		t.Fatalf("%d snapshots stored", len(stored))
+	}
+	got := map[string]any{}
+	for k, v := range stored[0] {
+		got[k] = v.Value
+	}
+	want := map[string]any{
+		"puppetserver.metric1": "value",
+		"puppetserver.metric2": json.Number("1337"),
+		"puppetserver.metric3": []any{"123", "456"},
+		"puppetserver.metric4": map[string]any{"something": "extra"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stored snapshot = %#v", got)
+	}
+	events := srv.Events()
+	if len(events) != 1 || events[0].Event != seedEvent.Name ||
+		!reflect.DeepEqual(map[string]any(events[0].Metadata), map[string]any{
+			"property1": "value", "property2": json.Number("1337"),
+			"property3": []any{"123", "456"}, "property4": map[string]any{"some": "value"}}) {
+		t.Errorf("stored events = %+v", events)
 	}
 }
