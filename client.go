@@ -114,43 +114,44 @@ func (c *Client) URL() string { return c.base.String() }
 // the result's Rejected map lists the fields the service's whitelist
 // refused, and the rest was stored.
 func (c *Client) StoreSnapshot(ctx context.Context, s Snapshot) (*SnapshotResult, error) {
-	if err := s.Validate(); err != nil {
+	res := new(SnapshotResult)
+	status, err := store(ctx, c, kindSnapshot, s.Validate, s, res)
+	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: store snapshot: encode: %w", err)
-	}
-	status, raw, err := c.command(ctx, "snapshot", body)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: store snapshot: %w", err)
-	}
-	res := &SnapshotResult{StatusCode: status, Raw: raw}
-	if err := decodeJSON(raw, res); err != nil {
-		return nil, fmt.Errorf("analytics: store snapshot: %w", err)
-	}
+	res.StatusCode = status
 	return res, nil
 }
 
 // StoreEvent validates e and stores it. The result carries the service's
 // receive time.
 func (c *Client) StoreEvent(ctx context.Context, e Event) (*EventResult, error) {
-	if err := e.Validate(); err != nil {
+	res := new(EventResult)
+	if _, err := store(ctx, c, kindEvent, e.Validate, e, res); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: store event: encode: %w", err)
-	}
-	_, raw, err := c.command(ctx, "event", body)
-	if err != nil {
-		return nil, fmt.Errorf("analytics: store event: %w", err)
-	}
-	res := &EventResult{Raw: raw}
-	if err := decodeJSON(raw, res); err != nil {
-		return nil, fmt.Errorf("analytics: store event: %w", err)
-	}
 	return res, nil
+}
+
+// store validates and encodes payload, sends it as the kind's command and
+// decodes the answer into res, keeping the raw body.
+func store[R interface{ setRaw(json.RawMessage) }](ctx context.Context, c *Client, kind itemKind, validate func() error, payload any, res R) (int, error) {
+	if err := validate(); err != nil {
+		return 0, err
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return 0, fmt.Errorf("analytics: store %s: encode: %w", kind, err)
+	}
+	status, raw, err := c.command(ctx, kind.String(), body)
+	if err != nil {
+		return 0, fmt.Errorf("analytics: store %s: %w", kind, err)
+	}
+	if err := decodeJSON(raw, res); err != nil {
+		return 0, fmt.Errorf("analytics: store %s: %w", kind, err)
+	}
+	res.setRaw(raw)
+	return status, nil
 }
 
 // command posts body to the named command and returns the 2xx status and

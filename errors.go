@@ -49,16 +49,21 @@ type RejectedError struct {
 }
 
 func (e *RejectedError) Error() string {
-	keys := make([]string, 0, len(e.Rejected))
-	for k := range e.Rejected {
+	return "analytics: rejected by service: " + formatReasons(e.Rejected)
+}
+
+// formatReasons lists name: reason pairs in name order.
+func formatReasons(reasons map[string]string) string {
+	keys := make([]string, 0, len(reasons))
+	for k := range reasons {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": " + e.Rejected[k]
+		parts[i] = k + ": " + reasons[k]
 	}
-	return "analytics: rejected by service: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // ResponseError is any other 4xx or 5xx answer from the service. Kind and

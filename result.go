@@ -29,6 +29,11 @@ type SnapshotResult struct {
 	Raw json.RawMessage `json:"-"`
 }
 
+// RejectedSummary lists the refused fields with their reasons, in field
+// order: "other: Not an expected field; there.n: Expected a value of type
+// number". It is empty when every field was stored.
+func (r *SnapshotResult) RejectedSummary() string { return formatReasons(r.Rejected) }
+
 // EventResult is the service's answer to a stored event, and one entry of
 // the events collection.
 type EventResult struct {
@@ -38,6 +43,9 @@ type EventResult struct {
 	// Raw is the response body as received.
 	Raw json.RawMessage `json:"-"`
 }
+
+func (r *SnapshotResult) setRaw(raw json.RawMessage) { r.Raw = raw }
+func (r *EventResult) setRaw(raw json.RawMessage)    { r.Raw = raw }
 
 // decodeJSON decodes data into v keeping numbers as json.Number, so 1337
 // stays 1337 and large integers keep every digit.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/analytics-client/analytics"
@@ -156,16 +155,7 @@ func (c *cli) snapshotFrom(pos []string, jsonPath string) (analytics.Snapshot, e
 // printPartial reports, on stderr, the fields of a 206 answer that were not
 // stored.
 func (c *cli) printPartial(res *analytics.SnapshotResult) {
-	keys := make([]string, 0, len(res.Rejected))
-	for k := range res.Rejected {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + res.Rejected[k]
-	}
-	fmt.Fprintf(c.stderr, "analytics: snapshot partly stored (%d); not stored: %s\n", res.StatusCode, strings.Join(parts, "; "))
+	fmt.Fprintf(c.stderr, "analytics: snapshot partly stored (%d); not stored: %s\n", res.StatusCode, res.RejectedSummary())
 }
 
 func (c *cli) entrypoint(ctx context.Context, args []string) error {
