@@ -29,6 +29,15 @@ type apiError struct {
 	Details map[string]string `json:"details,omitempty"`
 }
 
+// outcome encodes e as an answer in the JSON error shape.
+func (e *apiError) outcome() outcome {
+	body, err := marshal(e)
+	if err != nil {
+		body = []byte(`{"kind":"application-error","msg":"` + msgUncaught + `"}`)
+	}
+	return outcome{e.Status, body}
+}
+
 func invalidData(format string, args ...any) *apiError {
 	return &apiError{Status: 400, Kind: KindInvalidData, Msg: "Failed to parse body as JSON: " + fmt.Sprintf(format, args...)}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -27,15 +28,54 @@ func BenchmarkIngestNoStorage(b *testing.B) {
 	ingest(b, startServerWith(b, newMemStore(), func(c *server.Config) { c.Logger = discard(); c.Now = time.Now }))
 }
 
+// BenchmarkIngestBatch measures events/s for 4 concurrent keep-alive
+// HTTP/1.1 clients over mTLS, each POSTing batches of 64 events to
+// /commands/batch with the durable store: every answer waits for its 64
+// events to be on disk, and they share group commits.
+func BenchmarkIngestBatch(b *testing.B) {
+	ingestBatch(b, startServer(b, func(c *server.Config) { c.Logger = discard(); c.Now = time.Now }))
+}
+
+// BenchmarkIngestBatchNoStorage is BenchmarkIngestBatch against an
+// in-memory store.
+func BenchmarkIngestBatchNoStorage(b *testing.B) {
+	ingestBatch(b, startServerWith(b, newMemStore(), func(c *server.Config) { c.Logger = discard(); c.Now = time.Now }))
+}
+
+const benchEvent = `{"event":"puppetserver.bench.event","metadata":{"run":1337,"tags":["a","b"],"ok":true}}`
+
 func ingest(b *testing.B, ts *testServer) {
-	const clients = 8
-	url := ts.url + "/commands/event"
-	body := []byte(`{"event":"puppetserver.bench.event","metadata":{"run":1337,"tags":["a","b"],"ok":true}}`)
-	cls := make([]*http.Client, clients)
+	load{clients: 8, url: ts.url + "/commands/event", body: []byte(benchEvent), events: 1}.run(b, ts)
+}
+
+func ingestBatch(b *testing.B, ts *testServer) {
+	const size = 64
+	items := make([]string, size)
+	for i := range items {
+		items[i] = item("event", "", benchEvent)
+	}
+	load{clients: 4, url: ts.url + "/commands/batch", body: []byte(batch(items...)), events: size}.run(b, ts)
+}
+
+// load is a benchmark's traffic: clients each with its own transport and
+// client certificate POST body to url; each POST carries events events, all
+// of which must be answered 200.
+type load struct {
+	clients int
+	url     string
+	body    []byte
+	events  int
+}
+
+// run posts until b.N events are answered, spread over the clients, and
+// reports events/s.
+func (l load) run(b *testing.B, ts *testServer) {
+	cls := make([]*http.Client, l.clients)
 	for i := range cls {
 		cls[i] = ts.newClient(b, true, false)
 		do(b, cls[i], "GET", ts.url, "") // handshake before the clock starts
 	}
+	posts := int64((b.N + l.events - 1) / l.events)
 	var next atomic.Int64
 	var failed atomic.Value
 	b.ReportAllocs()
@@ -43,16 +83,14 @@ func ingest(b *testing.B, ts *testServer) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, c := range cls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				if err := postOnce(c, url, body); err != nil {
+		wg.Go(func() {
+			for next.Add(1) <= posts {
+				if err := postOnce(c, l.url, l.body, l.events); err != nil {
 					failed.Store(err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -60,18 +98,25 @@ func ingest(b *testing.B, ts *testServer) {
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(posts)*float64(l.events)/elapsed.Seconds(), "events/s")
 }
 
-func postOnce(c *http.Client, url string, body []byte) error {
+// postOnce posts body and checks the answer: a 200 and, for a batch of n
+// events, n results of 200.
+func postOnce(c *http.Client, url string, body []byte, n int) error {
 	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	data, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case err != nil:
+		return err
+	case resp.StatusCode != http.StatusOK:
 		return &statusError{resp.StatusCode}
+	case n > 1 && bytes.Count(data, []byte(`{"status":200,`)) != n:
+		return fmt.Errorf("batch answer without %d results of 200: %.200s", n, data)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/store"
@@ -42,19 +43,87 @@ type answer struct {
 	data   []byte // the entry to store; nil stores nothing
 }
 
+// outcome is a command's answer as sent: its status and JSON body.
+type outcome struct {
+	status int
+	body   []byte
+}
+
+// prepared is a command that passed validation, ready to be committed: its
+// collection, its answer, and the store key that remembers the answer
+// ("" for none).
+type prepared struct {
+	kind store.Kind
+	answer
+	key string
+}
+
 func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
+	s.serveCommand(w, r, store.Events)
+}
+
+func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	s.serveCommand(w, r, store.Snapshots)
+}
+
+// serveCommand reads one command's body, then prepares and commits it as
+// every command is, one alone or many in a batch.
+func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, kind store.Kind) {
 	m, aerr := s.readObject(w, r)
 	if aerr != nil {
 		s.writeError(w, aerr)
 		return
 	}
-	ev, aerr := parseEvent(m)
+	p, aerr := s.prepare(kind, m, r.Header.Get(IdempotencyHeader))
 	if aerr != nil {
 		s.writeError(w, aerr)
 		return
 	}
-	a, err := s.eventAnswer(ev)
-	s.finish(w, r, store.Events, a, err)
+	o := s.commit(r.Context(), p)
+	writeBody(w, o.status, o.body)
+}
+
+// prepare checks a command's payload (shape and value model), applies the
+// whitelist and builds the answer; key is the client's idempotency key, ""
+// for none. Nothing is stored yet: see commit. A payload error is reported
+// before a key error, as single commands always have.
+func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepared, *apiError) {
+	a, aerr := s.answerFor(kind, m)
+	if aerr != nil {
+		return prepared{}, aerr
+	}
+	if len(key) > MaxIdempotencyKeyLen {
+		return prepared{}, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData,
+			Msg: "The idempotency key is longer than " + strconv.Itoa(MaxIdempotencyKeyLen) + " bytes."}
+	}
+	if key != "" {
+		key = kind.String() + ":" + key // a key names one request of one command
+	}
+	return prepared{kind: kind, answer: a, key: key}, nil
+}
+
+// answerFor parses m as the payload of kind and answers it.
+func (s *Server) answerFor(kind store.Kind, m map[string]any) (answer, *apiError) {
+	var a answer
+	var err error
+	if kind == store.Events {
+		ev, aerr := parseEvent(m)
+		if aerr != nil {
+			return answer{}, aerr
+		}
+		a, err = s.eventAnswer(ev)
+	} else {
+		snap, aerr := parseSnapshot(m)
+		if aerr != nil {
+			return answer{}, aerr
+		}
+		a, err = s.snapshotAnswer(snap)
+	}
+	if err != nil {
+		s.log.Error("encoding an answer", "kind", kind.String(), "err", err)
+		return answer{}, &apiError{Status: http.StatusInternalServerError, Kind: KindApplicationError, Msg: msgUncaught}
+	}
+	return a, nil
 }
 
 func (s *Server) eventAnswer(ev analytics.Event) (answer, error) {
@@ -65,21 +134,6 @@ func (s *Server) eventAnswer(ev analytics.Event) (answer, error) {
 	rec := eventRecord{Event: ev.Name, Metadata: ev.Metadata, Timestamp: s.stamp()}
 	body, err := marshal(rec)
 	return answer{status: http.StatusOK, body: body, data: body}, err
-}
-
-func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
-	m, aerr := s.readObject(w, r)
-	if aerr != nil {
-		s.writeError(w, aerr)
-		return
-	}
-	snap, aerr := parseSnapshot(m)
-	if aerr != nil {
-		s.writeError(w, aerr)
-		return
-	}
-	a, err := s.snapshotAnswer(snap)
-	s.finish(w, r, store.Snapshots, a, err)
 }
 
 func (s *Server) snapshotAnswer(snap analytics.Snapshot) (answer, error) {

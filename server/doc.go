@@ -33,4 +33,34 @@
 // concurrent requests share one sync. A request carrying an
 // Idempotency-Key header is stored once per key: a repeat gets the first
 // answer, status and body, without storing again.
+//
+// # Batches
+//
+// POST {prefix}/commands/batch is an extension of this service: the JVM
+// service answers it with 404 (clients then fall back to single commands),
+// and the entrypoint document, identical to the JVM's, does not mention it.
+// The body is
+//
+//	{"commands":[{"command":"event","key":"K1","payload":{"event":"a.b"}},
+//	             {"command":"snapshot","payload":{"fields":{"a":1}}}]}
+//
+// where "command" is "event" or "snapshot", "payload" is exactly the
+// single command's body, and "key", optional, is the item's idempotency key,
+// the same as an Idempotency-Key header on the single command. Each item
+// is handled as its single command is: the same validation, whitelist,
+// stored entry and answer, and the same keys (an item whose key repeats
+// an earlier item's in the batch gets that item's answer). The answer is a
+// 200 with one result per command, in request order, each the status and
+// body the single command would have answered:
+//
+//	{"results":[{"status":200,"body":{...}},{"status":206,"body":{...}}]}
+//
+// It is sent once every stored item is on stable storage. The items are
+// appended concurrently so that they share group commits; the order of
+// one batch's entries within a collection is therefore not guaranteed.
+// More than [MaxBatchCommands] commands, or a body over
+// Config.MaxBodyBytes, get 413; an envelope of any other shape gets the
+// single commands' 400 and 422 error shapes and stores nothing. A bad
+// payload fails its own item only. When a batch is interrupted, some items
+// may be stored; resending it with keys stores none twice.
 package server

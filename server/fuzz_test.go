@@ -69,17 +69,33 @@ func checkFuzzAnswer(t *testing.T, cmd string, body []byte, rec *httptest.Respon
 // (and nothing after it) with only the allowed keys, that the value model
 // accepts.
 func validPayload(cmd string, body []byte) bool {
+	v, ok := decodeOne(body)
+	return ok && validPayloadValue(cmd, v)
+}
+
+// decodeOne decodes a body within the size limit that is exactly one JSON
+// value, with numbers as json.Number.
+func decodeOne(body []byte) (any, bool) {
 	if len(body) > fuzzMaxBody {
-		return false
+		return nil, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return false
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
 	}
 	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
-		return false // something follows the object
+		return nil, false // something follows the value
+	}
+	return v, true
+}
+
+// validPayloadValue reports whether a decoded payload is a valid cmd.
+func validPayloadValue(cmd string, v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
 	}
 	if cmd == "event" {
 		return validEvent(m)

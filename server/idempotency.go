@@ -1,10 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
-
-	"github.com/analytics-client/analytics/internal/store"
 )
 
 // IdempotencyHeader names the request header that makes a command
@@ -12,47 +11,36 @@ import (
 // key gets the first answer (status and body) and stores nothing.
 const IdempotencyHeader = "Idempotency-Key"
 
-// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted.
+// MaxIdempotencyKeyLen is the longest idempotency key accepted, in the
+// Idempotency-Key header or as a batch item's "key"; a longer one gets 400.
 const MaxIdempotencyKeyLen = 255
 
-// finish stores a command's entry (remembering its answer under the
-// request's idempotency key, if any) and sends the answer, or the earlier
-// answer for a repeated key. The answer is sent only once the entry is on
-// stable storage.
-func (s *Server) finish(w http.ResponseWriter, r *http.Request, kind store.Kind, a answer, err error) {
+// commit stores a prepared command's entry (remembering its answer under
+// its key, if any) and returns the answer, or the earlier answer for a
+// repeated key. It returns only once the entry is on stable storage;
+// concurrent commits share the store's group commit.
+func (s *Server) commit(ctx context.Context, p prepared) outcome {
+	if p.key == "" && p.data == nil {
+		return outcome{p.status, p.body}
+	}
+	prior, dup, err := s.store.Append(ctx, p.kind, p.data, p.key, encodeReply(p.status, p.body))
 	if err != nil {
-		s.log.Error("encoding an answer", "kind", kind.String(), "err", err)
-		s.writeError(w, &apiError{Status: http.StatusInternalServerError, Kind: KindApplicationError, Msg: msgUncaught})
-		return
-	}
-	key := r.Header.Get(IdempotencyHeader)
-	if len(key) > MaxIdempotencyKeyLen {
-		s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData,
-			Msg: "The " + IdempotencyHeader + " header is longer than " + strconv.Itoa(MaxIdempotencyKeyLen) + " bytes."})
-		return
-	}
-	if key == "" && a.data == nil {
-		writeBody(w, a.status, a.body)
-		return
-	}
-	if key != "" {
-		key = kind.String() + ":" + key // a key names one request of one command
-	}
-	prior, dup, err := s.store.Append(r.Context(), kind, a.data, key, encodeReply(a.status, a.body))
-	if err != nil {
-		s.log.Error("storing an entry", "kind", kind.String(), "err", err)
-		s.writeError(w, &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
-			Msg: "The entry could not be stored; it is safe to retry. Check the log for details."})
-		return
+		s.log.Error("storing an entry", "kind", p.kind.String(), "err", err)
+		return storageError().outcome()
 	}
 	if dup {
 		if status, body, ok := decodeReply(prior); ok {
-			writeBody(w, status, body)
-			return
+			return outcome{status, body}
 		}
-		s.log.Error("unreadable remembered answer", "kind", kind.String(), "key", key)
+		s.log.Error("unreadable remembered answer", "kind", p.kind.String(), "key", p.key)
 	}
-	writeBody(w, a.status, a.body)
+	return outcome{p.status, p.body}
+}
+
+// storageError answers a command whose entry could not be stored.
+func storageError() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
+		Msg: "The entry could not be stored; it is safe to retry. Check the log for details."}
 }
 
 // encodeReply packs an answer as three status digits and the body.

@@ -26,6 +26,11 @@ func decodeObject(body []byte) (map[string]any, *apiError) {
 	if off := dec.InputOffset(); off != int64(len(trimmed)) {
 		return nil, invalidData("unexpected data after the JSON value at offset %d", off)
 	}
+	return asObject(v)
+}
+
+// asObject is v as a JSON object, or the 422 a body that is not one gets.
+func asObject(v any) (map[string]any, *apiError) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, schemaViolation(problem{"", notA("map", v)})

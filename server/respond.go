@@ -47,11 +47,8 @@ const msgUncaught = "An uncaught server error was thrown. Check the log for deta
 
 // writeError sends e in the JSON error shape.
 func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
-	body, err := marshal(e)
-	if err != nil {
-		body = []byte(`{"kind":"application-error","msg":"` + msgUncaught + `"}`)
-	}
-	writeBody(w, e.Status, body)
+	o := e.outcome()
+	writeBody(w, o.status, o.body)
 }
 
 // notFound is the plain-text 404 for unknown paths and methods.

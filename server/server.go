@@ -139,6 +139,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveEvent(w, r)
 	case route{http.MethodPost, "/commands/snapshot"}:
 		s.serveSnapshot(w, r)
+	case route{http.MethodPost, "/commands/batch"}:
+		s.serveBatch(w, r)
 	case route{http.MethodPost, "/commands/send"}:
 		s.serveSend(w, r)
 	case route{http.MethodGet, "/collections/events"}:
