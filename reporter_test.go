@@ -456,3 +456,76 @@ func TestReportSnapshotsPeriodically(t *testing.T) {
 		t.Errorf("ReportSnapshots after Close = %v", err)
 	}
 }
+
+// A service without the batch extension (the JVM service answers 404 to it)
+// gets every item as a single command, once.
+func TestReporterFallsBackToSingleCommands(t *testing.T) {
+	s := &scripted{status: 200, body: `{"event":"a","timestamp":"2026-11-29T18:56:39.790Z"}`}
+	c := newClient(t, newPeer(t, s).config())
+	r := newReporter(t, c, analytics.ReporterOptions{})
+	const n = 50
+	for i := range n {
+		if err := r.Event(analytics.Event{Name: "test.single", Metadata: analytics.Fields{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]int{}
+	for _, p := range s.posts {
+		var ev struct {
+			Metadata struct{ I json.Number } `json:"metadata"`
+		}
+		if p.path != "/analytics/commands/event" || json.Unmarshal(p.body, &ev) != nil || p.idemKey == "" {
+			t.Fatalf("unexpected command %s %s", p.path, p.body)
+		}
+		seen[ev.Metadata.I.String()]++
+	}
+	if len(seen) != n || len(s.posts) != n {
+		t.Errorf("%d commands for %d distinct events, want %d of each", len(s.posts), len(seen), n)
+	}
+	if st := r.Stats(); st.Sent != n || st.Retried != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// Against our service, queued items travel in batches; each is stored once
+// and a whitelist refusal drops only its own item.
+func TestReporterBatchesWithPerItemOutcomes(t *testing.T) {
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{
+		"test.listed": {Datatype: "event"},
+	}))
+	c := newClient(t, srv.Config())
+	var dropped atomic.Int32
+	r := newReporter(t, c, analytics.ReporterOptions{Workers: 1, OnOutcome: func(o analytics.Outcome) {
+		if o.Dropped == analytics.DropRejected {
+			dropped.Add(1)
+		}
+	}})
+	const n = 300
+	for i := range n {
+		name := "test.listed"
+		if i%100 == 7 {
+			name = "test.unlisted"
+		}
+		if err := r.Event(analytics.Event{Name: name, Metadata: analytics.Fields{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Flush(waitCtx(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for i := range n {
+		if i%100 != 7 {
+			want = append(want, i)
+		}
+	}
+	assertEachOnce(t, eventIndexes(t, srv.Events()), want)
+	if st := r.Stats(); st.Sent != n-3 || st.Dropped[analytics.DropRejected] != 3 || dropped.Load() != 3 {
+		t.Errorf("stats = %+v, outcomes dropped = %d", st, dropped.Load())
+	}
+}
