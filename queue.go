@@ -78,6 +78,8 @@ func (q *queue) signal() {
 
 // push queues it, or refuses with ErrQueueFull or ErrClosed.
 func (q *queue) push(it item) error {
+	p := new(item) // allocated before taking the lock, to keep it short
+	*p = it
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -88,8 +90,6 @@ func (q *queue) push(it item) error {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
-	p := new(item)
-	*p = it
 	q.appendLocked(p)
 	wake := q.idle > 0
 	q.mu.Unlock()
