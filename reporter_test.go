@@ -23,6 +23,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
+	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -527,5 +528,48 @@ func TestReporterBatchesWithPerItemOutcomes(t *testing.T) {
 	assertEachOnce(t, eventIndexes(t, srv.Events()), want)
 	if st := r.Stats(); st.Sent != n-3 || st.Dropped[analytics.DropRejected] != 3 || dropped.Load() != 3 {
 		t.Errorf("stats = %+v, outcomes dropped = %d", st, dropped.Load())
+	}
+}
+
+// A certificate the reporter cannot verify is a configuration problem: the
+// data is kept, the problem logged at ERROR, and Flush reports what is
+// still pending when its deadline passes.
+func TestReporterKeepsDataOnTLSFailure(t *testing.T) {
+	srv := analyticstest.NewServer(t)
+	cfg := srv.Config()
+	other, err := pki.Generate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SSL.CAFile = other.CACert // trusts another CA than the service's
+	var logs logBuffer
+	cfg.Logger = logs.logger()
+	c := newClient(t, cfg)
+	r, err := analytics.NewReporter(c, analytics.ReporterOptions{Workers: 1, Logger: logs.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		r.Event(analytics.Event{Name: "test.tls", Metadata: analytics.Fields{"i": i}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = r.Flush(ctx)
+	if err == nil || !strings.Contains(err.Error(), "3 items still pending") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Flush = %v", err)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "configuration problem") {
+		t.Errorf("no ERROR about the configuration:\n%s", logs.String())
+	}
+	if st := r.Stats(); st.QueueDepth != 3 || len(st.Dropped) != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	ended, stop := context.WithCancel(context.Background())
+	stop()
+	if err := r.Close(ended); err == nil || !strings.Contains(err.Error(), "3 items not delivered") {
+		t.Errorf("Close = %v", err)
+	}
+	if n := len(srv.Events()); n != 0 {
+		t.Errorf("%d events stored through an untrusted connection", n)
 	}
 }
