@@ -152,13 +152,30 @@ func (s *Server) prepareItem(it batchItem) (prepared, *apiError) {
 	return s.prepare(it.kind, m, it.key)
 }
 
-// commitAll commits ps on at most batchWorkers goroutines and calls done
-// with each index and outcome (from those goroutines, each index once). It
-// returns when every commit has returned, that is when every entry is on
-// stable storage. Workers take the items in order, but appends racing into
-// one group commit may land in any order, so the order of one batch's
-// entries within a collection is not guaranteed.
+// commitAll commits ps and calls done with each index and outcome (each
+// index once). It returns when every entry is on stable storage. A store
+// that appends many records at once (the Bolt store) gets the whole batch
+// in one ordered step, so the batch's entries keep their order in the
+// collections; any other store gets concurrent appends on at most
+// batchWorkers goroutines, which share group commits but may land in any
+// order.
 func (s *Server) commitAll(ctx context.Context, ps []prepared, done func(int, outcome)) {
+	if b, ok := s.store.(store.Batcher); ok {
+		recs := make([]store.Record, 0, len(ps))
+		at := make([]int, 0, len(ps))
+		for n, p := range ps {
+			if p.key == "" && p.data == nil {
+				done(n, outcome{p.status, p.body}) // nothing to store or remember
+				continue
+			}
+			recs = append(recs, p.record())
+			at = append(at, n)
+		}
+		for i, r := range b.AppendAll(ctx, recs) {
+			done(at[i], s.committed(ps[at[i]], r.Prior, r.Dup, r.Err))
+		}
+		return
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(len(ps), batchWorkers) {

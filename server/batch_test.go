@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -345,5 +346,31 @@ func TestBatchRoute(t *testing.T) {
 	}
 	if got := do(t, ts.client, "GET", ts.url, ""); strings.Contains(got.body, "batch") {
 		t.Errorf("entrypoint: %s", got.body)
+	}
+}
+
+// TestBatchKeepsOrder: with the Bolt store a batch is appended in one
+// ordered step, so its entries are stored in the order sent.
+func TestBatchKeepsOrder(t *testing.T) {
+	ts := startServer(t, nil)
+	var items, want []string
+	for i := range 100 {
+		name := fmt.Sprintf("order.%03d", i)
+		items = append(items, item("event", fmt.Sprint("key", i), `{"event":"`+name+`"}`))
+		want = append(want, name)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/batch", batch(items...)); got.status != 200 {
+		t.Fatalf("batch: %d %.300s", got.status, got.body)
+	}
+	var got []string
+	for _, e := range collection(t, ts, "events") {
+		var ev struct{ Event string }
+		if err := json.Unmarshal([]byte(e), &ev); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev.Event)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("stored order:\n got %v\nwant %v", got, want)
 	}
 }

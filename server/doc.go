@@ -55,9 +55,9 @@
 //
 //	{"results":[{"status":200,"body":{...}},{"status":206,"body":{...}}]}
 //
-// It is sent once every stored item is on stable storage. The items are
-// appended concurrently so that they share group commits; the order of
-// one batch's entries within a collection is therefore not guaranteed.
+// It is sent once every stored item is on stable storage. With the Bolt
+// store the whole batch is appended in one ordered step (one commit, shared
+// with concurrent requests), so its entries keep the batch's order.
 // More than [MaxBatchCommands] commands, or a body over
 // Config.MaxBodyBytes, get 413; an envelope of any other shape gets the
 // single commands' 400 and 422 error shapes and stores nothing. A bad

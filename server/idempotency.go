@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // IdempotencyHeader names the request header that makes a command
@@ -24,6 +26,17 @@ func (s *Server) commit(ctx context.Context, p prepared) outcome {
 		return outcome{p.status, p.body}
 	}
 	prior, dup, err := s.store.Append(ctx, p.kind, p.data, p.key, encodeReply(p.status, p.body))
+	return s.committed(p, prior, dup, err)
+}
+
+// record is what the store keeps for p.
+func (p prepared) record() store.Record {
+	return store.Record{Kind: p.kind, Data: p.data, Key: p.key, Reply: encodeReply(p.status, p.body)}
+}
+
+// committed turns the store's answer for p into the answer to send: p's
+// own, the first answer for a repeated key, or a storage error.
+func (s *Server) committed(p prepared, prior []byte, dup bool, err error) outcome {
 	if err != nil {
 		s.log.Error("storing an entry", "kind", p.kind.String(), "err", err)
 		return storageError().outcome()

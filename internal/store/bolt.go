@@ -230,22 +230,14 @@ func (s *Bolt) Append(ctx context.Context, kind Kind, data []byte, key string, r
 	// key in the same group see each other because they share the
 	// transaction: the second finds the first's key and stores nothing.
 	err = s.commits.do(func(tx *bolt.Tx) error {
-		prior, dup = nil, false
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if key != "" {
-			if prior, dup = s.lookup(tx, key); dup {
-				return nil
-			}
-			if err := s.remember(tx, key, reply); err != nil {
-				return err
-			}
-		}
-		if data != nil {
-			if err := putNext(tx.Bucket(bucket), data); err != nil {
-				return err
-			}
+		var res Result
+		err := s.appendIn(tx, bucket, Record{Kind: kind, Data: data, Key: key, Reply: reply}, &res)
+		prior, dup = res.Prior, res.Dup
+		if err != nil {
+			return err
 		}
 		return s.prune(tx, prunePerAppend)
 	})

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestAppendAllKeepsOrderAndDeduplicates(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	if _, _, err := s.Append(ctx, Events, []byte("before"), "k-old", []byte("old reply")); err != nil {
+		t.Fatal(err)
+	}
+	var recs []Record
+	for i := range 50 {
+		recs = append(recs, Record{Kind: Events, Data: []byte(fmt.Sprint("e", i)), Key: fmt.Sprint("k", i), Reply: []byte(fmt.Sprint("r", i))})
+	}
+	recs = append(recs,
+		Record{Kind: Snapshots, Data: []byte("s0"), Key: "ks"},
+		Record{Kind: Events, Data: []byte("repeat"), Key: "k3"},   // repeats an item of this call
+		Record{Kind: Events, Data: []byte("again"), Key: "k-old"}, // repeats an earlier Append
+		Record{Kind: Events, Data: []byte("long"), Key: strings.Repeat("x", MaxKeyLen+1)},
+		Record{Kind: Kind(9), Data: []byte("unknown")},
+		Record{Kind: Events, Data: []byte("no key")},
+	)
+	res := s.AppendAll(ctx, recs)
+	if len(res) != len(recs) {
+		t.Fatalf("%d results for %d records", len(res), len(recs))
+	}
+	for i := range 50 {
+		if res[i].Err != nil || res[i].Dup {
+			t.Errorf("record %d: %+v", i, res[i])
+		}
+	}
+	if r := res[51]; !r.Dup || string(r.Prior) != "r3" {
+		t.Errorf("repeat within the call: %+v", r)
+	}
+	if r := res[52]; !r.Dup || string(r.Prior) != "old reply" {
+		t.Errorf("repeat of an earlier append: %+v", r)
+	}
+	if !errors.Is(res[53].Err, ErrKeyTooLong) || !errors.Is(res[54].Err, ErrUnknownKind) || res[55].Err != nil {
+		t.Errorf("refusals: %v / %v / %v", res[53].Err, res[54].Err, res[55].Err)
+	}
+	want := []string{"before"}
+	for i := range 50 {
+		want = append(want, fmt.Sprint("e", i))
+	}
+	want = append(want, "no key")
+	if got := datas(scanAll(t, s, Events, 0)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events in order:\n got %v\nwant %v", got, want)
+	}
+	if got := datas(scanAll(t, s, Snapshots, 0)); fmt.Sprint(got) != "[s0]" {
+		t.Errorf("snapshots = %v", got)
+	}
+}
+
+func TestAppendAllOnClosedStoreOrCancelled(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := s.AppendAll(ctx, []Record{{Kind: Events, Data: []byte("x")}})
+	if !errors.Is(res[0].Err, context.Canceled) {
+		t.Errorf("cancelled: %v", res[0].Err)
+	}
+	s.Close()
+	res = s.AppendAll(context.Background(), []Record{{Kind: Events, Data: []byte("x")}})
+	if !errors.Is(res[0].Err, ErrClosed) {
+		t.Errorf("closed: %v", res[0].Err)
+	}
+}
