@@ -187,3 +187,59 @@ func ExampleNewReporter() {
 	// Output:
 	// sent: 4 pending: 0
 }
+
+// A retry under the same key is stored once by our service, which answers
+// it with the first answer.
+func ExampleWithIdempotencyKey() {
+	url, stop := startService()
+	defer stop()
+
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	ctx := analytics.WithIdempotencyKey(context.Background(), "job-42-finished")
+	first, err := client.StoreEvent(ctx, analytics.Event{Name: "myd.job.finished"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, err := client.StoreEvent(ctx, analytics.Event{Name: "myd.job.finished"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(first.Timestamp.Equal(again.Timestamp))
+	// Output:
+	// true
+}
+
+// Flush waits until everything queued so far is delivered, or says how
+// much is still pending when its context ends.
+func ExampleReporter_Flush() {
+	url, stop := startService()
+	defer stop()
+
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	reporter, err := analytics.NewReporter(client, analytics.ReporterOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer reporter.Close(context.Background())
+
+	for i := 0; i < 100; i++ {
+		reporter.Event(analytics.Event{Name: "myd.tick", Metadata: analytics.Fields{"i": i}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := reporter.Flush(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("delivered:", reporter.Stats().Sent)
+	// Output:
+	// delivered: 100
+}
