@@ -2,10 +2,8 @@ package analytics_test
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/analytics-client/analytics"
@@ -50,15 +48,7 @@ func TestNewReportsEachConfigProblem(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := analytics.New(tc.cfg)
-			var ce *analytics.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want *ConfigError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%q does not mention %q", err, w)
-				}
-			}
+			assertConfigError(t, err, tc.want...)
 		})
 	}
 }

@@ -34,6 +34,19 @@ func startService() (url string, stop func()) {
 	}
 }
 
+// startClient returns a client of a service started with startService.
+func startClient() (*analytics.Client, func()) {
+	url, stop := startService()
+	client, err := analytics.New(analytics.Config{URL: url})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return client, func() {
+		client.Close()
+		stop()
+	}
+}
+
 func ExampleNew() {
 	// In a Puppet installation the settings come from the service's own
 	// configuration (see LoadConfig); written out, they look like this.
@@ -56,14 +69,8 @@ func ExampleNew() {
 }
 
 func ExampleClient_StoreSnapshot() {
-	url, stop := startService()
+	client, stop := startClient()
 	defer stop()
-
-	client, err := analytics.New(analytics.Config{URL: url})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
 
 	res, err := client.StoreSnapshot(context.Background(), analytics.Snapshot{Fields: analytics.Fields{
 		"puppetserver.metric1": "value",
@@ -82,14 +89,8 @@ func ExampleClient_StoreSnapshot() {
 }
 
 func ExampleClient_StoreEvent() {
-	url, stop := startService()
+	client, stop := startClient()
 	defer stop()
-
-	client, err := analytics.New(analytics.Config{URL: url})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
 
 	res, err := client.StoreEvent(context.Background(), analytics.Event{
 		Name: "puppetserver.some-event",
@@ -127,14 +128,8 @@ func ExampleClient_StoreEvent_validation() {
 }
 
 func ExampleClient_Entrypoint() {
-	url, stop := startService()
+	client, stop := startClient()
 	defer stop()
-
-	client, err := analytics.New(analytics.Config{URL: url})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
 	ep, err := client.Entrypoint(context.Background())
 	if err != nil {
 		log.Fatal(err)
@@ -148,14 +143,8 @@ func ExampleClient_Entrypoint() {
 // periodic snapshot of its state, events from the hot path, and Close on
 // shutdown.
 func ExampleNewReporter() {
-	url, stop := startService()
+	client, stop := startClient()
 	defer stop()
-
-	client, err := analytics.New(analytics.Config{URL: url})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
 
 	reporter, err := analytics.NewReporter(client, analytics.ReporterOptions{
 		// Dir: "/var/lib/myd/analytics", // durable: survives crashes and restarts
@@ -191,14 +180,8 @@ func ExampleNewReporter() {
 // A retry under the same key is stored once by our service, which answers
 // it with the first answer.
 func ExampleWithIdempotencyKey() {
-	url, stop := startService()
+	client, stop := startClient()
 	defer stop()
-
-	client, err := analytics.New(analytics.Config{URL: url})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
 
 	ctx := analytics.WithIdempotencyKey(context.Background(), "job-42-finished")
 	first, err := client.StoreEvent(ctx, analytics.Event{Name: "myd.job.finished"})
@@ -217,14 +200,8 @@ func ExampleWithIdempotencyKey() {
 // Flush waits until everything queued so far is delivered, or says how
 // much is still pending when its context ends.
 func ExampleReporter_Flush() {
-	url, stop := startService()
+	client, stop := startClient()
 	defer stop()
-
-	client, err := analytics.New(analytics.Config{URL: url})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
 	reporter, err := analytics.NewReporter(client, analytics.ReporterOptions{})
 	if err != nil {
 		log.Fatal(err)

@@ -2,6 +2,8 @@ package analytics_test
 
 import (
 	"bytes"
+	"errors"
+	"strings"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -136,4 +138,19 @@ func (l *logBuffer) String() string {
 
 func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// assertConfigError checks that err is a *ConfigError whose message
+// mentions each of want.
+func assertConfigError(t *testing.T, err error, want ...string) {
+	t.Helper()
+	var ce *analytics.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a *ConfigError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
 }

@@ -137,15 +137,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeFiles(t, t.TempDir(), tt.files)
 			_, err := analytics.LoadConfig(dir)
-			var ce *analytics.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("LoadConfig = %v, want a *ConfigError", err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			assertConfigError(t, err, tt.want...)
 		})
 	}
 }
