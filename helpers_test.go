@@ -2,13 +2,13 @@ package analytics_test
 
 import (
 	"bytes"
-	"errors"
-	"strings"
 	"crypto/tls"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
