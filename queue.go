@@ -332,6 +332,19 @@ func (q *queue) isClosed() bool {
 	return q.closed
 }
 
+// addTicker counts a new snapshot ticker in wg unless the queue is closed:
+// under the queue's lock, so the count is never raised after Close began
+// waiting for the tickers.
+func (q *queue) addTicker(wg *sync.WaitGroup) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	wg.Add(1)
+	return true
+}
+
 // close stops new items; it reports false if the queue was already closed.
 func (q *queue) close() bool {
 	q.mu.Lock()

@@ -226,7 +226,9 @@ func (r *Reporter) ReportSnapshots(interval time.Duration, fn func(context.Conte
 		return ErrClosed
 	}
 	r.snapshotOnce(fn) // the first one before returning, so it is never missed
-	r.tickers.Add(1)
+	if !r.q.addTicker(&r.tickers) {
+		return ErrClosed
+	}
 	go func() {
 		defer r.tickers.Done()
 		t := time.NewTicker(interval)
