@@ -3,14 +3,11 @@ package server_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/loadgen"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -75,52 +72,26 @@ func (l load) run(b *testing.B, ts *testServer) {
 		cls[i] = ts.newClient(b, true, false)
 		do(b, cls[i], "GET", ts.url, "") // handshake before the clock starts
 	}
-	posts := int64((b.N + l.events - 1) / l.events)
-	var next atomic.Int64
-	var failed atomic.Value
+	posts := (b.N + l.events - 1) / l.events
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, c := range cls {
-		wg.Go(func() {
-			for next.Add(1) <= posts {
-				if err := postOnce(c, l.url, l.body, l.events); err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, err := loadgen.Run(cls, l.url, l.body, posts, func(status int, body []byte) error {
+		return checkAnswer(status, body, l.events)
+	})
 	b.StopTimer()
-	if err, _ := failed.Load().(error); err != nil {
+	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(posts)*float64(l.events)/elapsed.Seconds(), "events/s")
 }
 
-// postOnce posts body and checks the answer: a 200 and, for a batch of n
-// events, n results of 200.
-func postOnce(c *http.Client, url string, body []byte, n int) error {
-	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
+// checkAnswer accepts a 200 and, for a batch of n events, n results of 200.
+func checkAnswer(status int, data []byte, n int) error {
+	if err := loadgen.OK(status, data); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	switch {
-	case err != nil:
-		return err
-	case resp.StatusCode != http.StatusOK:
-		return &statusError{resp.StatusCode}
-	case n > 1 && bytes.Count(data, []byte(`{"status":200,`)) != n:
+	if n > 1 && bytes.Count(data, []byte(`{"status":200,`)) != n {
 		return fmt.Errorf("batch answer without %d results of 200: %.200s", n, data)
 	}
 	return nil
 }
-
-type statusError struct{ code int }
-
-func (e *statusError) Error() string { return "status " + strconv.Itoa(e.code) }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/loadgen"
 )
 
 // BenchmarkDaemon runs analyticsd as its own process, as an installation
@@ -40,36 +39,11 @@ func BenchmarkDaemon(b *testing.B) {
 	for i := range cls {
 		cls[i] = devClient(b, dir)
 	}
-	body := `{"event":"bench.daemon","metadata":{"run":1337,"tags":["a","b"],"ok":true}}`
-	var next atomic.Int64
-	var failed atomic.Value
-	var wg sync.WaitGroup
+	body := []byte(`{"event":"bench.daemon","metadata":{"run":1337,"tags":["a","b"],"ok":true}}`)
 	b.ResetTimer()
-	start := time.Now()
-	for _, c := range cls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				resp, err := c.Post(d.url+"/commands/event", "application/json", strings.NewReader(body))
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = &http.ProtocolError{ErrorString: resp.Status}
-					}
-				}
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, err := loadgen.Run(cls, d.url+"/commands/event", body, b.N, loadgen.OK)
 	b.StopTimer()
-	if err, _ := failed.Load().(error); err != nil {
+	if err != nil {
 		b.Fatal(err)
 	}
 	if err := d.stop(b, syscall.SIGTERM); err != nil {
