@@ -12,17 +12,17 @@ import (
 )
 
 // ExponentialBackoff returns a backoff policy with full jitter: retry n
-// waits a random time in [0, min·2ⁿ⁻¹), capped at max. Full jitter spreads
+// waits a random time up to base·2ⁿ⁻¹, capped at limit. Full jitter spreads
 // many reporters' retries after a shared outage instead of having them hit
 // the service in waves.
-func ExponentialBackoff(min, max time.Duration) func(attempt int) time.Duration {
+func ExponentialBackoff(base, limit time.Duration) func(attempt int) time.Duration {
 	return func(attempt int) time.Duration {
-		d := max
-		if attempt < 40 {
-			d = min << (attempt - 1)
+		d := limit
+		if attempt >= 1 && attempt < 40 {
+			d = base << (attempt - 1)
 		}
-		if d <= 0 || d > max {
-			d = max
+		if d <= 0 || d > limit {
+			d = limit
 		}
 		return rand.N(d) + 1
 	}

@@ -573,3 +573,17 @@ func TestReporterKeepsDataOnTLSFailure(t *testing.T) {
 		t.Errorf("%d events stored through an untrusted connection", n)
 	}
 }
+
+func TestExponentialBackoff(t *testing.T) {
+	b := analytics.ExponentialBackoff(10*time.Millisecond, time.Second)
+	for attempt, ceiling := range map[int]time.Duration{
+		1: 10 * time.Millisecond, 2: 20 * time.Millisecond, 5: 160 * time.Millisecond,
+		8: time.Second, 100: time.Second, 0: time.Second,
+	} {
+		for range 200 {
+			if d := b(attempt); d <= 0 || d > ceiling {
+				t.Fatalf("attempt %d waited %v, want (0, %v]", attempt, d, ceiling)
+			}
+		}
+	}
+}
