@@ -131,6 +131,11 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 	errs := make([]error, len(lns))
 	for i, l := range lns {
 		wg.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.conns.closeNew()
+		}()
 		go func() {
 			defer wg.Done()
 			if err := l.srv.Shutdown(ctx); err != nil {

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -141,5 +143,30 @@ func TestListenErrors(t *testing.T) {
 	var ce *server.ConfigError
 	if !errors.As(err, &ce) || ce.File != "/nonexistent/c.pem" {
 		t.Errorf("Listen with missing certificate: %v", err)
+	}
+}
+
+// TestCloseDoesNotWaitForSilentConnections: a client that completed its
+// TLS handshake but never sent a request must not hold up a graceful stop
+// (http.Server.Shutdown alone would wait five seconds for it).
+func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
+	ts := startServer(t, nil)
+	tc, err := ts.pki.ClientTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(ts.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := tls.Dial("tcp", u.Host, tc) // handshake done: the server holds a new, silent connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := ts.srv.Close(ctx); err != nil {
+		t.Fatalf("Close with a silent connection open: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ var ErrServerClosed = errors.New("server: closed")
 type listener struct {
 	ln     net.Listener
 	srv    *http.Server
+	conns  *conns
 	secure bool
 }
 
@@ -75,7 +76,7 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 		if err != nil {
 			return lns, fmt.Errorf("server: listen on %s (http): %w", s.cfg.HTTPAddr, err)
 		}
-		lns = append(lns, &listener{ln: ln, srv: s.httpServer(nil)})
+		lns = append(lns, s.newListener(ln, nil))
 	}
 	if s.cfg.HTTPSAddr != "" {
 		tc, err := s.cfg.TLS.serverConfig()
@@ -86,9 +87,17 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 		if err != nil {
 			return lns, fmt.Errorf("server: listen on %s (https): %w", s.cfg.HTTPSAddr, err)
 		}
-		lns = append(lns, &listener{ln: ln, srv: s.httpServer(tc), secure: true})
+		lns = append(lns, s.newListener(ln, tc))
 	}
 	return lns, nil
+}
+
+// newListener wraps ln in an http.Server whose connections are tracked;
+// a non-nil tc makes it a TLS listener.
+func (s *Server) newListener(ln net.Listener, tc *tls.Config) *listener {
+	l := &listener{ln: ln, srv: s.httpServer(tc), conns: newConns(), secure: tc != nil}
+	l.srv.ConnState = l.conns.track
+	return l
 }
 
 func (s *Server) httpServer(tc *tls.Config) *http.Server {
