@@ -40,7 +40,13 @@ func newReporter(t *testing.T, c *analytics.Client, o analytics.ReporterOptions)
 	if err != nil {
 		t.Fatalf("NewReporter: %v", err)
 	}
-	t.Cleanup(func() { r.Close(context.Background()) })
+	t.Cleanup(func() {
+		// Tests flush what they need; whatever is left when one ends is
+		// not waited for.
+		ended, stop := context.WithCancel(context.Background())
+		stop()
+		r.Close(ended)
+	})
 	return r
 }
 
