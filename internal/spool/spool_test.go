@@ -19,13 +19,11 @@ func TestAppendAckReopen(t *testing.T) {
 	if got := s.Pending(); len(got) != 0 {
 		t.Fatalf("Pending of a new spool = %v, want none", got)
 	}
-	var ids []uint64
 	for i := 1; i <= 10; i++ {
 		id := mustAppend(t, s, fmt.Sprintf("r%d", i))
 		if id != uint64(i) {
 			t.Fatalf("Append #%d returned ID %d, want %d", i, id, i)
 		}
-		ids = append(ids, id)
 	}
 	if err := s.Ack(1, 3, 5, 7, 9); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // DefaultRetention is how long idempotency keys are kept when
@@ -129,7 +130,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			err = fmt.Errorf("file is locked by another process: %w", err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"go.uber.org/goleak"
 	"golang.org/x/sync/errgroup"
 )
@@ -575,7 +576,7 @@ func TestOpenLockedFile(t *testing.T) {
 	}
 	defer s.Close()
 	_, err = Open(path, Options{lockTimeout: 50 * time.Millisecond})
-	if !errors.Is(err, bolt.ErrTimeout) {
+	if !errors.Is(err, berrors.ErrTimeout) {
 		t.Fatalf("second Open: %v, want a lock timeout", err)
 	}
 }
