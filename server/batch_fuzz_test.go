@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
@@ -26,12 +25,7 @@ func FuzzBatch(f *testing.F) {
 			f.Add([]byte(batch(item("event", "k", row.body), item("snapshot", "", row.body))))
 		}
 	}
-	srv, err := server.New(server.Config{DataDir: f.TempDir(), MaxBodyBytes: fuzzMaxBody, Logger: discard(),
-		CheckIn: server.CheckInConfig{Interval: -1}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { srv.Close(context.Background()) })
+	srv := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest("POST", "/analytics/commands/batch", bytes.NewReader(body)))

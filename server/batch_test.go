@@ -166,11 +166,7 @@ func TestBatch(t *testing.T) {
 	ts := startServer(t, func(c *server.Config) { c.MaxBodyBytes = batchMaxBody })
 	for _, row := range batchRows() {
 		t.Run(row.name, func(t *testing.T) {
-			wl := server.Whitelist(nil)
-			if row.whitelist {
-				wl = protocolWhitelist
-			}
-			ts.srv.SetWhitelist(wl)
+			ts.useWhitelist(row.whitelist)
 			events, snaps := collection(t, ts, "events"), collection(t, ts, "snapshots")
 			got := do(t, ts.client, "POST", ts.url+"/commands/batch", row.body)
 			if got.status != row.status {

@@ -29,12 +29,7 @@ func FuzzCommands(f *testing.F) {
 		`{"fields":{"":1}}`, `{"event":"\ud800"}`, `{"fields":{"a":1e999}}`, `{"fields":{"a":-0.0e-0}}`, "\ufeff{}", "\u00a0{\"fields\":{}}", `{"fields":{}} `} {
 		f.Add([]byte(s))
 	}
-	srv, err := server.New(server.Config{DataDir: f.TempDir(), MaxBodyBytes: fuzzMaxBody, Logger: discard(),
-		CheckIn: server.CheckInConfig{Interval: -1}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { srv.Close(context.Background()) })
+	srv := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, cmd := range []string{"event", "snapshot"} {
 			rec := httptest.NewRecorder()
@@ -153,4 +148,17 @@ func TestFuzzOracleAgreesOnProtocolRows(t *testing.T) {
 			t.Errorf("%s: oracle says valid=%v, table says status %d", row.name, got, row.status)
 		}
 	}
+}
+
+// fuzzServer is a service for fuzz targets: real store, no listeners, no
+// check-in; its handler is called in-process.
+func fuzzServer(f *testing.F) *server.Server {
+	f.Helper()
+	srv, err := server.New(server.Config{DataDir: f.TempDir(), MaxBodyBytes: fuzzMaxBody, Logger: discard(),
+		CheckIn: server.CheckInConfig{Interval: -1}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { srv.Close(context.Background()) })
+	return srv
 }

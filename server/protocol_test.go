@@ -98,11 +98,7 @@ func TestProtocol(t *testing.T) {
 	ts := startServer(t, func(c *server.Config) { c.MaxBodyBytes = 1024 })
 	for _, row := range protocolRows() {
 		t.Run(row.name, func(t *testing.T) {
-			wl := server.Whitelist(nil)
-			if row.whitelist {
-				wl = protocolWhitelist
-			}
-			ts.srv.SetWhitelist(wl)
+			ts.useWhitelist(row.whitelist)
 			got := do(t, ts.client, row.method, ts.url+row.path, row.body)
 			if got.status != row.status {
 				t.Fatalf("status %d, want %d; body %s", got.status, row.status, got.body)
@@ -225,4 +221,13 @@ func TestEmptyCollections(t *testing.T) {
 			t.Errorf("%s: %d %q", c, got.status, got.body)
 		}
 	}
+}
+
+// useWhitelist serves protocolWhitelist when on, and no whitelist otherwise.
+func (ts *testServer) useWhitelist(on bool) {
+	var wl server.Whitelist
+	if on {
+		wl = protocolWhitelist
+	}
+	ts.srv.SetWhitelist(wl)
 }
