@@ -22,6 +22,11 @@ import (
 // check-in off (and empties the queue instead).
 const OptOutFile = "analytics-opt-out"
 
+// checkInGroup is the check-in's "group". The JVM service passes only the
+// artifact id on and always sends this value, whatever
+// product.name.group-id says; the upstream expects it.
+const checkInGroup = "puppetlabs.packages"
+
 // CheckInResult says what a check-in did.
 type CheckInResult struct {
 	// Skipped is the reason the check-in was skipped (opt-out file, no
@@ -108,12 +113,20 @@ func (s *Server) CheckIn(ctx context.Context) (CheckInResult, error) {
 
 // skipReason says why check-in is off, or "" when it is on.
 func (s *Server) skipReason() string {
-	optOut := filepath.Join(s.cfg.CheckIn.ConfDir, OptOutFile)
-	if _, err := os.Stat(optOut); err == nil {
+	if optOut := s.optedOut(); optOut != "" {
 		return "opted out: " + optOut + " exists"
 	}
 	if s.cfg.CheckIn.Product == "" {
 		return "no product name configured"
+	}
+	return ""
+}
+
+// optedOut returns the path of the opt-out file when it exists, else "".
+func (s *Server) optedOut() string {
+	optOut := filepath.Join(s.cfg.CheckIn.ConfDir, OptOutFile)
+	if _, err := os.Stat(optOut); err == nil {
+		return optOut
 	}
 	return ""
 }
@@ -142,7 +155,7 @@ func (s *Server) collect(ctx context.Context) (upload, error) {
 	}
 	ci := s.cfg.CheckIn
 	up := upload{payload: checkInPayload{
-		Product: ci.Product, Group: ci.Group, Version: ci.Version,
+		Product: ci.Product, Group: checkInGroup, Version: ci.Version,
 		HostID: sha512Hex([]byte(ci.Certname)), SiteID: siteID,
 		Analytics: selfService{Events: []json.RawMessage{}, Snapshots: map[string]json.RawMessage{}},
 	}}

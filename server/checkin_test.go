@@ -56,7 +56,7 @@ func answerWith(status int, body string) func(http.ResponseWriter) {
 func checkInServer(t *testing.T, up *upstream, edit func(*server.Config)) *testServer {
 	return startServer(t, func(c *server.Config) {
 		c.UpdateServerURL = up.URL
-		c.CheckIn = server.CheckInConfig{Product: "puppetserver", Group: "puppetlabs.packages", Version: "1.0.0",
+		c.CheckIn = server.CheckInConfig{Product: "puppetserver", Version: "1.0.0",
 			Certname: "host.example", ConfDir: t.TempDir(), Interval: -1}
 		if edit != nil {
 			edit(c)

@@ -59,8 +59,6 @@ type CheckInConfig struct {
 	// means check-in is skipped and the stored entries are discarded, as
 	// the JVM service does.
 	Product string
-	// Group is product.name.group-id, e.g. "puppetlabs.packages".
-	Group string
 	// Version is the product version (the content of product.version-path).
 	Version string
 	// Certname is global.hostname; its SHA-512 is the host-id.
@@ -116,11 +114,16 @@ type Config struct {
 	// New. When set, the update server's whitelist is not fetched at start.
 	WhitelistFile string
 
-	// UpdateServerURL is product.update-server-url. The whitelist is
-	// fetched from {UpdateServerURL}/whitelist at Listen, and check-ins
-	// POST to it. Empty means no upstream: no whitelist fetch, and
-	// check-ins fail.
+	// UpdateServerURL is where check-ins POST: product.update-server-url,
+	// or the JVM's default https://updates.puppet.com when that is unset
+	// (analyticsd fills it in). Empty means no upstream: check-ins fail.
 	UpdateServerURL string
+	// FetchWhitelist, when true, fetches the whitelist from
+	// {UpdateServerURL}/whitelist at Listen, unless Whitelist or
+	// WhitelistFile is set or the opt-out file exists. The JVM service
+	// fetches one only when product.update-server-url is configured, so
+	// analyticsd sets this only then.
+	FetchWhitelist bool
 	// CheckIn describes the product and the check-in schedule.
 	CheckIn CheckInConfig
 	// HTTPClient makes the upstream requests. Nil means a client with the

@@ -23,9 +23,10 @@ type listener struct {
 	secure bool
 }
 
-// Listen fetches the upstream whitelist (when no whitelist was configured
-// and an update server is; at most WhitelistFetchTimeout, and an
-// unreachable server means no whitelist) and binds the configured
+// Listen fetches the upstream whitelist (when Config.FetchWhitelist asks
+// for it, no whitelist was configured and the opt-out file is absent; at
+// most WhitelistFetchTimeout, and an unreachable server means no
+// whitelist) and binds the configured
 // listeners. Their addresses are then known (see HTTPAddr, HTTPSAddr, URL)
 // though nothing is served until Serve.
 func (s *Server) Listen(ctx context.Context) error {
@@ -51,10 +52,15 @@ func (s *Server) Listen(ctx context.Context) error {
 	return nil
 }
 
-// fetchInitialWhitelist loads the whitelist from the update server unless
-// one is configured.
+// fetchInitialWhitelist loads the whitelist from the update server when
+// asked to and none is configured. While the opt-out file exists the
+// service makes no network contact at all.
 func (s *Server) fetchInitialWhitelist(ctx context.Context) {
-	if s.cfg.Whitelist != nil || s.cfg.WhitelistFile != "" || s.cfg.UpdateServerURL == "" {
+	if !s.cfg.FetchWhitelist || s.cfg.Whitelist != nil || s.cfg.WhitelistFile != "" || s.cfg.UpdateServerURL == "" {
+		return
+	}
+	if s.optedOut() != "" {
+		s.log.Info("whitelist not fetched: opted out", "file", s.optedOut())
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, WhitelistFetchTimeout)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
@@ -92,7 +93,7 @@ func TestWhitelistFromUpdateServer(t *testing.T) {
 		w.Write([]byte(`{"up.listed":{"datatype":"event","description":"from upstream"}}`))
 	}))
 	defer up.Close()
-	ts := startServer(t, func(c *server.Config) { c.UpdateServerURL = up.URL })
+	ts := startServer(t, func(c *server.Config) { c.UpdateServerURL, c.FetchWhitelist = up.URL, true })
 	if wl := ts.srv.Whitelist(); wl["up.listed"].Description != "from upstream" {
 		t.Fatalf("whitelist %v", wl)
 	}
@@ -108,7 +109,7 @@ func TestWhitelistUpdateServerUnreachable(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	ts := startServer(t, func(c *server.Config) {
-		c.UpdateServerURL = addr
+		c.UpdateServerURL, c.FetchWhitelist = addr, true
 		c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
 	})
 	if wl := ts.srv.Whitelist(); wl != nil {
@@ -165,4 +166,62 @@ func TestSwapWhitelistWhileServing(t *testing.T) {
 	wg.Wait()
 	a["e"] = server.WhitelistEntry{Datatype: server.DatatypeString} // the server holds a copy
 	ts.srv.SetWhitelist(nil)
+}
+
+// countingUpstream is a fake update server that counts every request it
+// gets, whatever the path, and serves a whitelist and check-in answers.
+func countingUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if r.Method == "GET" && r.URL.Path == "/whitelist" {
+			w.Write([]byte(`{"up.listed":{"datatype":"event"}}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"version":"1","newer":false,"link":"","product":"p"}`))
+	}))
+	t.Cleanup(up.Close)
+	return up, &n
+}
+
+// TestUpstreamContactOnlyWhenConfigured counts the requests a fake update
+// server gets from a start and a POST /commands/send: the whitelist is
+// fetched only when asked for, and while the opt-out file exists nothing
+// reaches the upstream at all.
+func TestUpstreamContactOnlyWhenConfigured(t *testing.T) {
+	cases := []struct {
+		name            string
+		fetch, optOut   bool
+		atStart, atSend int64
+	}{
+		{"whitelist not configured", false, false, 0, 1},
+		{"whitelist configured", true, false, 1, 2},
+		{"opted out", true, true, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up, n := countingUpstream(t)
+			confDir := t.TempDir()
+			if tc.optOut {
+				os.WriteFile(filepath.Join(confDir, server.OptOutFile), nil, 0o600)
+			}
+			ts := startServer(t, func(c *server.Config) {
+				c.UpdateServerURL, c.FetchWhitelist = up.URL, tc.fetch
+				c.CheckIn = server.CheckInConfig{Product: "p", ConfDir: confDir, Interval: -1}
+			})
+			if got := n.Load(); got != tc.atStart {
+				t.Errorf("requests at start: %d, want %d", got, tc.atStart)
+			}
+			if got := ts.srv.Whitelist() != nil; got != (tc.atStart == 1) {
+				t.Errorf("whitelist loaded: %v", got)
+			}
+			if got := do(t, ts.client, "POST", ts.url+"/commands/send", ""); got.status != 200 {
+				t.Fatalf("send: %d %s", got.status, got.body)
+			}
+			if got := n.Load(); got != tc.atSend {
+				t.Errorf("requests after /commands/send: %d, want %d", got, tc.atSend)
+			}
+		})
+	}
 }

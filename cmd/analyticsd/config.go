@@ -202,14 +202,17 @@ func (t tk) product(cfg *server.Config) error {
 	var err error
 	strs := map[string]*string{
 		"global.hostname": &cfg.CheckIn.Certname, "global.certs.ssl-ca-cert": &cfg.CheckIn.CAFile,
-		"product.name.artifact-id": &cfg.CheckIn.Product, "product.name.group-id": &cfg.CheckIn.Group,
-		"product.conf-dir": &cfg.CheckIn.ConfDir, keyUpdateServerURL: &cfg.UpdateServerURL,
+		"product.name.artifact-id": &cfg.CheckIn.Product,
+		"product.conf-dir":         &cfg.CheckIn.ConfDir, keyUpdateServerURL: &cfg.UpdateServerURL,
 	}
 	for key, dst := range strs {
 		if *dst, err = t.str(key); err != nil {
 			return err
 		}
 	}
+	// As the JVM service: the whitelist is fetched only from a configured
+	// update server; check-ins go to the default one otherwise.
+	cfg.FetchWhitelist = cfg.UpdateServerURL != ""
 	if cfg.UpdateServerURL == "" {
 		cfg.UpdateServerURL = defaultUpdateURL
 	}

@@ -187,3 +187,18 @@ func writeTemp(t *testing.T, text string) string {
 	writeConf(t, path, text)
 	return path
 }
+
+// TestUpdateServerSetting: the whitelist comes from the update server only
+// when product.update-server-url is configured, as with the JVM service;
+// check-ins still have the JVM's default URL.
+func TestUpdateServerSetting(t *testing.T) {
+	base := "analytics.data-directory: /x\nwebserver.port: 0\n"
+	cfg, err := loadConfig(writeTemp(t, base))
+	if err != nil || cfg.FetchWhitelist || cfg.UpdateServerURL != "https://updates.puppet.com" {
+		t.Errorf("unset: fetch %v, url %q, %v", cfg.FetchWhitelist, cfg.UpdateServerURL, err)
+	}
+	cfg, err = loadConfig(writeTemp(t, base+`product.update-server-url: "http://127.0.0.1:1"`))
+	if err != nil || !cfg.FetchWhitelist || cfg.UpdateServerURL != "http://127.0.0.1:1" {
+		t.Errorf("set: fetch %v, url %q, %v", cfg.FetchWhitelist, cfg.UpdateServerURL, err)
+	}
+}
