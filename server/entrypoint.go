@@ -75,29 +75,30 @@ func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return s.cfg.PublicURL
 	}
-	scheme := "http"
+	scheme, port := "http", "80"
 	if r.TLS != nil {
-		scheme = "https"
+		scheme, port = "https", "443"
 	}
-	return scheme + "://" + hostPort(r) + s.cfg.Prefix
+	return scheme + "://" + hostPort(r, port) + s.cfg.Prefix
 }
 
-// hostPort is the request's Host with the port filled in from the local
-// address when the client left it out.
-func hostPort(r *http.Request) string {
-	host := r.Host
-	if host == "" {
-		host = "localhost"
-	}
+// hostPort is the request's Host with a port always present. A Host
+// without one gets the scheme's default port, as the JVM service writes
+// it (Host: example.org on HTTPS advertises example.org:443); a request
+// without a Host gets localhost and the port it arrived on.
+func hostPort(r *http.Request, defaultPort string) string {
+	host, port := r.Host, defaultPort
 	if _, _, err := net.SplitHostPort(host); err == nil {
 		return host
 	}
-	port := ""
-	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		_, port, _ = net.SplitHostPort(la.String())
-	}
-	if port == "" {
-		return host
+	if host == "" {
+		host, port = "localhost", ""
+		if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			_, port, _ = net.SplitHostPort(la.String())
+		}
+		if port == "" {
+			return host
+		}
 	}
 	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
 		host = "[" + host + "]" // a bare IPv6 address

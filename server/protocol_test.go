@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,6 +155,27 @@ func TestEntrypoint(t *testing.T) {
 		want := doc(strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/analytics") + "/analytics")
 		if got.status != 200 || got.body != want {
 			t.Errorf("GET %s: %d\n got %s\nwant %s", u, got.status, got.body, want)
+		}
+	}
+	// A Host header without a port gets the scheme's default port, byte for
+	// byte as the JVM service writes it.
+	hosts := []struct{ url, host, base string }{
+		{ts.url, "example.org", "https://example.org:443/analytics"},
+		{ts.http, "example.org", "http://example.org:80/analytics"},
+		{ts.url, "[::1]", "https://[::1]:443/analytics"},
+		{ts.url, "example.org:8140", "https://example.org:8140/analytics"},
+	}
+	for _, h := range hosts {
+		req, _ := http.NewRequest("GET", h.url, nil)
+		req.Host = h.host
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != doc(h.base) {
+			t.Errorf("Host %s on %s:\n got %s\nwant %s", h.host, h.url, body, doc(h.base))
 		}
 	}
 	pub := startServer(t, func(c *server.Config) { c.Version = "1.2.3"; c.PublicURL = "https://puppet.example:8140/analytics/" })
