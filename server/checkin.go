@@ -12,7 +12,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
@@ -86,9 +85,10 @@ type upload struct {
 // stored meanwhile stay. On failure nothing is discarded. When the opt-out
 // file exists or no product is configured, nothing is sent and every
 // stored entry is discarded. Check-ins never overlap.
-func (s *Server) CheckIn(ctx context.Context) (CheckInResult, error) {
+func (s *Server) CheckIn(ctx context.Context) (res CheckInResult, err error) {
 	s.checkInMu.Lock()
 	defer s.checkInMu.Unlock()
+	defer func() { s.ops.noteCheckIn(s.cfg.Now(), res, err) }()
 	if reason := s.skipReason(); reason != "" {
 		return CheckInResult{Skipped: reason}, s.discardAll(ctx)
 	}
@@ -113,18 +113,15 @@ func (s *Server) CheckIn(ctx context.Context) (CheckInResult, error) {
 
 // skipReason says why check-in is off, or "" when it is on.
 func (s *Server) skipReason() string {
-	if optOut := s.optedOut(); optOut != "" {
-		return "opted out: " + optOut + " exists"
-	}
-	if s.cfg.CheckIn.Product == "" {
-		return "no product name configured"
+	if mode, reason := s.checkInMode(); mode == ModeOptedOut || mode == ModeNoProduct {
+		return reason
 	}
 	return ""
 }
 
 // optedOut returns the path of the opt-out file when it exists, else "".
 func (s *Server) optedOut() string {
-	optOut := filepath.Join(s.cfg.CheckIn.ConfDir, OptOutFile)
+	optOut := s.optOutFile()
 	if _, err := os.Stat(optOut); err == nil {
 		return optOut
 	}
@@ -254,7 +251,7 @@ func (s *Server) applyWhitelist(resp json.RawMessage) {
 		s.log.Warn("keeping the current whitelist", "err", err)
 		return
 	}
-	s.SetWhitelist(wl)
+	s.installWhitelist(wl, WhitelistFromUpstream)
 	s.log.Info("whitelist replaced by check-in", "entries", len(wl))
 }
 

@@ -103,6 +103,16 @@ type Config struct {
 	// TLS names the certificate files; required with HTTPSAddr.
 	TLS TLSFiles
 
+	// AdminAddr is analytics.admin-listen: a plain HTTP listener for local
+	// users serving /status, /checkin/preview, /view and /metrics without
+	// authentication. It must be a loopback address (127.0.0.1, ::1 or
+	// localhost); anything else is refused. Empty means none.
+	AdminAddr string
+
+	// AccessLog, when true, logs every request at Info: request id,
+	// certname (or -), method, path, status, bytes and duration.
+	AccessLog bool
+
 	// MaxBodyBytes limits a command's body; larger bodies get 413. Zero
 	// means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -194,6 +204,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.TLS.check(c.HTTPSAddr != ""); err != nil {
 		return c, err
+	}
+	if c.AdminAddr != "" {
+		if err := checkAdminAddr(c.AdminAddr); err != nil {
+			return c, err
+		}
 	}
 	c.fillDefaults()
 	return c, nil

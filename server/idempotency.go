@@ -37,6 +37,7 @@ func (p prepared) record() store.Record {
 // committed turns the store's answer for p into the answer to send: p's
 // own, the first answer for a repeated key, or a storage error.
 func (s *Server) committed(p prepared, prior []byte, dup bool, err error) outcome {
+	s.ops.noteStored(p, dup, err)
 	if err != nil {
 		s.log.Error("storing an entry", "kind", p.kind.String(), "err", err)
 		return storageError().outcome()

@@ -21,6 +21,7 @@ type listener struct {
 	srv    *http.Server
 	conns  *conns
 	secure bool
+	admin  bool // the admin listener: operator endpoints for local users
 }
 
 // Listen fetches the upstream whitelist (when Config.FetchWhitelist asks
@@ -70,7 +71,7 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 		s.log.Info("no whitelist: every event and field is accepted", "err", err)
 		return
 	}
-	s.SetWhitelist(wl)
+	s.installWhitelist(wl, WhitelistFromUpstream)
 	s.log.Info("whitelist loaded", "url", s.cfg.UpdateServerURL, "entries", len(wl))
 }
 
@@ -95,6 +96,13 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 		}
 		lns = append(lns, s.newListener(ln, tc))
 	}
+	if s.cfg.AdminAddr != "" {
+		l, err := s.listenAdmin(ctx)
+		if err != nil {
+			return lns, err
+		}
+		lns = append(lns, l)
+	}
 	return lns, nil
 }
 
@@ -111,6 +119,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 	if s.cfg.Middleware != nil {
 		h = s.cfg.Middleware(s)
 	}
+	h = s.observe(h, s.cfg.Prefix)
 	return &http.Server{
 		Handler:           h,
 		TLSConfig:         tc,
@@ -163,7 +172,7 @@ func (s *Server) addr(secure bool) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range s.listeners {
-		if l.secure == secure {
+		if l.secure == secure && !l.admin {
 			return l.ln.Addr()
 		}
 	}

@@ -25,6 +25,9 @@ type Server struct {
 	log       *slog.Logger
 	store     store.Store
 	whitelist atomic.Pointer[Whitelist]
+	ops       *ops // operator state and metrics
+
+	metricsHandler http.Handler
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -54,17 +57,18 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger)}
 	if err := s.initWhitelist(); err != nil {
 		return nil, err
 	}
 	if st == nil {
 		path := filepath.Join(cfg.DataDir, StoreFile)
-		if st, err = store.Open(path, store.Options{Logger: cfg.Logger}); err != nil {
+		if st, err = store.Open(path, store.Options{Logger: cfg.Logger, OnCommit: s.ops.metrics.observeCommit}); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
 	s.store = st
+	s.initMetrics()
 	s.lifetime, s.stop = context.WithCancel(context.Background())
 	s.startCheckInLoop()
 	return s, nil
@@ -83,7 +87,7 @@ func (s *Server) initWhitelist() error {
 		if err != nil {
 			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
 		}
-		s.SetWhitelist(wl)
+		s.installWhitelist(wl, WhitelistFromFile)
 		s.log.Info("whitelist loaded", "file", s.cfg.WhitelistFile, "entries", len(wl))
 	}
 	return nil
@@ -92,7 +96,11 @@ func (s *Server) initWhitelist() error {
 // SetWhitelist replaces the whitelist; requests already being handled keep
 // the one they started with. A nil whitelist accepts everything. The map is
 // copied.
-func (s *Server) SetWhitelist(wl Whitelist) {
+func (s *Server) SetWhitelist(wl Whitelist) { s.installWhitelist(wl, WhitelistFromConfig) }
+
+// installWhitelist replaces the whitelist and records its source.
+func (s *Server) installWhitelist(wl Whitelist, source string) {
+	s.ops.noteWhitelist(source, wl, s.cfg.Now())
 	if wl == nil {
 		s.whitelist.Store(nil)
 		return
@@ -147,6 +155,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveCollection(w, r, store.Events)
 	case route{http.MethodGet, "/collections/snapshots"}:
 		s.serveCollection(w, r, store.Snapshots)
+	case route{http.MethodGet, "/status"}, route{http.MethodGet, "/checkin/preview"},
+		route{http.MethodGet, "/view"}, route{http.MethodGet, "/view/live"}, route{http.MethodGet, "/metrics"}:
+		s.serveOperator(w, r, rest)
 	default:
 		notFound(w)
 	}

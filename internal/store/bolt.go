@@ -79,6 +79,11 @@ type Options struct {
 	// Now is the clock used to age idempotency keys; nil means time.Now.
 	Now func() time.Time
 
+	// OnCommit, when set, is called after each group commit with the
+	// number of writes it held and how long it took (sync included), for
+	// metrics. It must be quick: the next group waits for it.
+	OnCommit func(writes int, took time.Duration)
+
 	// scanPage and lockTimeout override the package defaults in tests.
 	scanPage    int
 	lockTimeout time.Duration
@@ -150,7 +155,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention)
 	return &Bolt{
 		db:        db,
-		commits:   newCommitter(db),
+		commits:   newCommitter(db, opts.OnCommit),
 		path:      path,
 		retention: opts.Retention,
 		now:       opts.Now,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,7 +16,8 @@ import (
 // per write. (bbolt's own Batch waits a fixed delay for a group to form,
 // which every write then pays as latency.)
 type committer struct {
-	db *bolt.DB
+	db       *bolt.DB
+	onCommit func(writes int, took time.Duration) // nil: not observed
 
 	mu      sync.Mutex
 	queue   []*call
@@ -31,8 +33,8 @@ type call struct {
 	err chan error
 }
 
-func newCommitter(db *bolt.DB) *committer {
-	c := &committer{db: db, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newCommitter(db *bolt.DB, onCommit func(int, time.Duration)) *committer {
+	c := &committer{db: db, onCommit: onCommit, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -89,6 +91,7 @@ func (c *committer) commitQueued() {
 func (c *committer) commit(group []*call) {
 	for len(group) > 0 {
 		failed := -1
+		start := time.Now()
 		err := c.db.Update(func(tx *bolt.Tx) error {
 			for i, cl := range group {
 				if err := cl.fn(tx); err != nil {
@@ -99,6 +102,9 @@ func (c *committer) commit(group []*call) {
 			return nil
 		})
 		if failed < 0 {
+			if err == nil && c.onCommit != nil {
+				c.onCommit(len(group), time.Since(start))
+			}
 			for _, cl := range group {
 				cl.err <- err // nil, or the commit's own failure for all
 			}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// checkAdminAddr refuses an admin listener address that is not on the
+// loopback interface: the admin listener serves without authentication.
+func checkAdminAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &ConfigError{Field: "AdminAddr", Reason: fmt.Sprintf("%q is not host:port", addr), Err: err}
+	}
+	if isLoopbackHost(host) {
+		return nil
+	}
+	return &ConfigError{Field: "AdminAddr", Reason: fmt.Sprintf(
+		"%q is not a loopback address (127.0.0.1, ::1 or localhost): the admin listener serves without authentication", addr)}
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// listenAdmin binds the admin listener and checks that the bound address
+// is a loopback one (localhost could resolve elsewhere).
+func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.AdminAddr)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen on %s (admin): %w", s.cfg.AdminAddr, err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		_ = ln.Close()
+		return nil, &ConfigError{Field: "AdminAddr", Reason: fmt.Sprintf("%s is bound to %s, not a loopback address", s.cfg.AdminAddr, ln.Addr())}
+	}
+	srv := s.httpServer(nil)
+	srv.Handler = s.adminHandler()
+	l := &listener{ln: ln, srv: srv, conns: newConns(), admin: true}
+	l.srv.ConnState = l.conns.track
+	return l, nil
+}
+
+// adminHandler serves the operator endpoints at the root of the admin
+// listener (/status, /checkin/preview, /view, /metrics), GET only. A
+// request whose Host is not a loopback name is refused: a web page
+// elsewhere could otherwise read them through a DNS name it points at
+// 127.0.0.1 (DNS rebinding).
+func (s *Server) adminHandler() http.Handler {
+	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverPanic(w, r)
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if !isLoopbackHost(strings.Trim(host, "[]")) {
+			http.Error(w, "Forbidden: the admin listener answers only to localhost and loopback addresses", http.StatusForbidden)
+			return
+		}
+		if r.Method != http.MethodGet {
+			notFound(w)
+			return
+		}
+		s.serveOperator(w, r, r.URL.Path)
+	}), "")
+}
+
+// AdminAddr is the bound address of the admin listener, nil when there is
+// none or before Listen.
+func (s *Server) AdminAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if l.admin {
+			return l.ln.Addr()
+		}
+	}
+	return nil
+}
+
+// AdminURL is the URL of the page on the admin listener, e.g.
+// http://127.0.0.1:8141/view; empty when there is none or before Listen.
+func (s *Server) AdminURL() string {
+	if a := s.AdminAddr(); a != nil {
+		return "http://" + a.String() + "/view"
+	}
+	return ""
+}

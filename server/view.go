@@ -1,0 +1,165 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+//go:embed view/view.html
+var viewFiles embed.FS
+
+var viewTemplate = template.Must(template.ParseFS(viewFiles, "view/view.html"))
+
+// livePollInterval is how often the page asks for updates.
+const livePollInterval = 2 * time.Second
+
+// liveView is what the page shows, and what its script fetches from
+// {prefix}/view/live to update itself.
+type liveView struct {
+	Banner   banner    `json:"banner"`
+	Status   Status    `json:"status"`
+	Preview  string    `json:"preview"` // pretty-printed Preview document
+	Arrivals []Arrival `json:"arrivals"`
+}
+
+// banner says prominently whether data leaves the site, and why.
+type banner struct {
+	Sends bool   `json:"sends"`
+	Text  string `json:"text"`
+}
+
+// bannerFor words the check-in mode for people.
+func bannerFor(st Status) banner {
+	ci := st.CheckIn
+	switch ci.Mode {
+	case ModeOn:
+		return banner{Sends: true, Text: "Data leaves this site: check-ins upload the stored entries to " + ci.Upstream + "."}
+	case ModeOptedOut:
+		return banner{Text: "Not sent: opted out by " + ci.OptOutFile + ". Stored entries are discarded at each check-in."}
+	case ModeNoProduct:
+		return banner{Text: "Not sent: no product name is configured (product.name.artifact-id). Stored entries are discarded at each check-in."}
+	case ModeNoUpstream:
+		return banner{Text: "Not sent: no update server is configured (product.update-server-url). Entries stay here."}
+	}
+	return banner{Text: "Unknown check-in mode " + ci.Mode + "."}
+}
+
+// live gathers the page's data; after is the last arrival the page has.
+func (s *Server) live(r *http.Request, after uint64) (liveView, error) {
+	st, err := s.Status(r.Context())
+	if err != nil {
+		return liveView{}, err
+	}
+	select {
+	case s.ops.previewSlots <- struct{}{}:
+	case <-r.Context().Done():
+		return liveView{}, r.Context().Err()
+	}
+	p, err := s.Preview(r.Context())
+	<-s.ops.previewSlots
+	if err != nil {
+		return liveView{}, err
+	}
+	doc, err := marshal(p)
+	if err != nil {
+		return liveView{}, err
+	}
+	var pretty bytes.Buffer
+	_ = json.Indent(&pretty, doc, "", "  ")
+	return liveView{Banner: bannerFor(st), Status: st, Preview: pretty.String(),
+		Arrivals: s.ops.arrivalsAfter(after)}, nil
+}
+
+// viewPage is the template's data.
+type viewPage struct {
+	liveView
+	Nonce     string
+	Whitelist []whitelistRow
+	Last      uint64 // ID of the newest arrival shown
+	Poll      int64  // milliseconds between updates
+}
+
+type whitelistRow struct {
+	Name string
+	WhitelistEntry
+}
+
+// serveView answers GET {prefix}/view: the page, readable without
+// JavaScript, whose small script then polls view/live.
+func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
+	lv, err := s.live(r, 0)
+	if err != nil {
+		s.viewError(w, r, err)
+		return
+	}
+	page := viewPage{liveView: lv, Nonce: nonce(), Whitelist: s.whitelistRows(),
+		Poll: livePollInterval.Milliseconds()}
+	if n := len(lv.Arrivals); n > 0 {
+		page.Last = lv.Arrivals[n-1].ID
+	}
+	var buf bytes.Buffer
+	if err := viewTemplate.Execute(&buf, page); err != nil {
+		s.viewError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+page.Nonce+"'; style-src 'nonce-"+
+		page.Nonce+"'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// serveViewLive answers GET {prefix}/view/live?after=N with the page's
+// data and the arrivals after N.
+func (s *Server) serveViewLive(w http.ResponseWriter, r *http.Request) {
+	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	if err != nil && r.URL.Query().Get("after") != "" {
+		s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData,
+			Msg: "The parameter after must be a non-negative integer."})
+		return
+	}
+	lv, err := s.live(r, after)
+	if err != nil {
+		s.viewError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, http.StatusOK, lv)
+}
+
+func (s *Server) viewError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away
+	}
+	s.ops.throttle.Log(r.Context(), slog.LevelError, "view", "building the page", "err", err)
+	s.writeError(w, storeReadError())
+}
+
+func (s *Server) whitelistRows() []whitelistRow {
+	wl := s.currentWhitelist()
+	rows := make([]whitelistRow, 0, len(wl))
+	for name, e := range wl {
+		rows = append(rows, whitelistRow{Name: name, WhitelistEntry: e})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	return rows
+}
+
+// nonce is a fresh value that lets the page's own script and style run
+// under its Content-Security-Policy, and nothing injected.
+func nonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
