@@ -15,14 +15,17 @@ import (
 )
 
 // startService runs the real analytics service in-process over plain HTTP,
-// so the examples below run as they are written. A real installation would
-// use an https:// URL with SSL settings instead (see ExampleNew).
+// so the examples below run as they are written; plain HTTP identifies no
+// client, so its rule lets anyone in. A real installation would use an
+// https:// URL with SSL settings instead (see ExampleNew).
 func startService() (url string, stop func()) {
 	dir, err := os.MkdirTemp("", "analytics-example-")
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler),
+		Authorization: []server.Rule{{Name: "examples", SortOrder: 1, Type: server.PathPrefix,
+			Path: "/analytics", AllowUnauthenticated: true}}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -104,9 +104,17 @@ func (s *Server) serverConfig() server.Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	cfg.Authorization = o.rules
 	if o.plainHTTP {
+		if cfg.Authorization == nil {
+			cfg.Authorization = []server.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
+				Type: server.PathPrefix, Path: "/", AllowUnauthenticated: true}}
+		}
 		cfg.HTTPAddr = o.addr
 		return cfg
+	}
+	if cfg.Authorization == nil {
+		cfg.Authorization = server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName)
 	}
 	cfg.HTTPSAddr = o.addr
 	cfg.TLS = server.TLSFiles{CertFile: s.bundle.ServerCert, KeyFile: s.bundle.ServerKey,

@@ -16,6 +16,7 @@ type options struct {
 	whitelist  server.Whitelist
 	clientAuth server.ClientAuth
 	plainHTTP  bool
+	rules      []server.Rule
 	logger     *slog.Logger
 	now        func() time.Time
 }
@@ -63,4 +64,12 @@ func WithLogger(l *slog.Logger) Option {
 // WithClock stamps entries with now instead of time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
+}
+
+// WithAuthorization decides requests with rules instead of the default:
+// over TLS, server.DefaultRules with the client certificate of Config and
+// Client allowed the operator endpoints (collections, commands/send);
+// over plain HTTP, which identifies no client, every request is allowed.
+func WithAuthorization(rules []server.Rule) Option {
+	return func(o *options) { o.rules = rules }
 }

@@ -14,6 +14,7 @@ const (
 	KindTooLarge         = "request-too-large"
 	KindApplicationError = "application-error"
 	KindStorageError     = "storage-error"
+	KindForbidden        = "forbidden"
 )
 
 // schemaPrefix starts every schema-violation message, as the JVM service
@@ -21,12 +22,16 @@ const (
 const schemaPrefix = "The objects that were submitted did not conform to the schema. The problem is: "
 
 // apiError is an answer in the JSON error shape. Details, when set, maps
-// each offending key or path to its problem.
+// each offending key or path to its problem. RequestID is the id of the
+// request (see RequestIDHeader). Cause, never sent, is the internal error
+// behind the answer: it is logged with the request id.
 type apiError struct {
-	Status  int               `json:"-"`
-	Kind    string            `json:"kind"`
-	Msg     string            `json:"msg"`
-	Details map[string]string `json:"details,omitempty"`
+	Status    int               `json:"-"`
+	Kind      string            `json:"kind"`
+	Msg       string            `json:"msg"`
+	Details   map[string]string `json:"details,omitempty"`
+	RequestID string            `json:"request-id,omitempty"`
+	Cause     error             `json:"-"`
 }
 
 // outcome encodes e as an answer in the JSON error shape.

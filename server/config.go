@@ -22,6 +22,10 @@ const (
 	DefaultCheckInInterval   = 24 * time.Hour
 	DefaultConfDir           = "/etc/puppetlabs"
 
+	// RefusalLogInterval is how often a refused request is logged per
+	// certname and rule; the others are counted in the next line.
+	RefusalLogInterval = time.Minute
+
 	// WhitelistFetchTimeout bounds the whitelist fetch at start.
 	WhitelistFetchTimeout = 5 * time.Second
 	// CheckInTimeout bounds one upload to the update server.
@@ -148,6 +152,13 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful stop Serve makes when its
 	// context ends. Zero means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+
+	// Authorization holds the rules that decide who may call what, in the
+	// trapperkeeper-authorization format (see Rule). Nil means
+	// DefaultRules for Prefix and the service's own certname
+	// (CheckIn.Certname, or else the CN of the TLS certificate); an empty
+	// non-nil slice refuses every request.
+	Authorization []Rule
 
 	// Middleware, when set, wraps the API handler on the listeners (for
 	// logging, metrics, or a test observing requests). ServeHTTP itself is

@@ -15,7 +15,8 @@ import (
 
 // The service as a library: a plain HTTP listener on a free loopback port
 // (an installation adds HTTPSAddr and TLS), one event stored, then a
-// graceful stop.
+// graceful stop. Plain HTTP identifies no client, so a rule lets anyone
+// send events; the default rules would refuse them.
 func ExampleNew() {
 	dir, err := os.MkdirTemp("", "analytics-example-")
 	if err != nil {
@@ -23,7 +24,9 @@ func ExampleNew() {
 	}
 	defer os.RemoveAll(dir)
 
-	srv, err := server.New(server.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
+		Authorization: []server.Rule{{Name: "anyone may send events", SortOrder: 1,
+			Type: server.PathPrefix, Path: "/analytics/commands/event", AllowUnauthenticated: true}}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func TestFuzzOracleAgreesOnProtocolRows(t *testing.T) {
 func fuzzServer(f *testing.F) *server.Server {
 	f.Helper()
 	srv, err := server.New(server.Config{DataDir: f.TempDir(), MaxBodyBytes: fuzzMaxBody, Logger: discard(),
-		CheckIn: server.CheckInConfig{Interval: -1}})
+		CheckIn: server.CheckInConfig{Interval: -1}, Authorization: openRules})
 	if err != nil {
 		f.Fatal(err)
 	}

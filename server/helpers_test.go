@@ -58,8 +58,20 @@ func startServerWith(t testing.TB, st store.Store, edit func(*server.Config)) *t
 	if edit != nil {
 		edit(&cfg)
 	}
+	if cfg.Authorization == nil {
+		cfg.Authorization = server.DefaultRules(cfg.Prefix, testOperator)
+	}
 	return runServer(t, cfg, st, b)
 }
+
+// testOperator is the CN of the test client certificate, which the test
+// services allow the operator endpoints (collections, commands/send) under
+// otherwise default rules. TestDefaultRules covers the defaults themselves.
+const testOperator = "analytics-client"
+
+// openRules let every request through, for tests that call ServeHTTP with
+// no TLS connection to identify the client.
+var openRules = []server.Rule{{Name: "open", SortOrder: 1, Path: "/", Type: server.PathPrefix, AllowUnauthenticated: true}}
 
 // runServer starts cfg and stops it when the test ends.
 func runServer(t testing.TB, cfg server.Config, st store.Store, b *pki.Bundle) *testServer {

@@ -74,7 +74,8 @@ func waitRefused(t *testing.T, addr string) {
 
 // TestServeStopsWithContext serves until the context is cancelled.
 func TestServeStopsWithContext(t *testing.T) {
-	srv, err := server.New(server.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Logger: discard(), CheckIn: server.CheckInConfig{Interval: -1}})
+	srv, err := server.New(server.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Logger: discard(),
+		CheckIn: server.CheckInConfig{Interval: -1}, Authorization: openRules})
 	if err != nil {
 		t.Fatal(err)
 	}

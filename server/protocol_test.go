@@ -60,7 +60,13 @@ func protocolRows() []protocolRow {
 			status: 422, want: `{"kind":"schema-violation","msg":"The objects that were submitted did not conform to the schema. The problem is: ([\"extra\" disallowed-key])","details":{"extra":"disallowed-key"}}`},
 		{name: "unknown key in snapshot", method: "POST", path: "/commands/snapshot", body: `{"fields":{},"extra":1}`,
 			status: 422, kind: "schema-violation", msgPrefix: `The objects that were submitted did not conform to the schema. The problem is: (["extra" disallowed-key])`},
-		{name: "unknown path", method: "GET", path: "/nope", status: 404},
+		// No rule allows a path the service does not serve (the defaults
+		// end with a deny on the whole prefix), so it is refused before
+		// routing, as behind trapperkeeper-authorization; a path a rule
+		// allows but the service does not serve is a 404
+		// (TestUnroutablePaths).
+		{name: "unknown path", method: "GET", path: "/nope", status: 403,
+			kind: "forbidden", msgPrefix: `Forbidden request: rule "` + server.RuleDenyRest + `" does not allow analytics-client`},
 		{name: "unknown method", method: "GET", path: "/commands/event", status: 404},
 		{name: "delete entrypoint", method: "DELETE", path: "", status: 404},
 		{name: "outside prefix", method: "GET", path: "/../elsewhere", status: 404},
@@ -149,7 +155,13 @@ func TestEntrypoint(t *testing.T) {
 			`"rel":"https://api.puppetlabs.com/analytics/v1/commands/snapshot","id":"` + base + `/commands/snapshot",` +
 			`"params":{"namespace":{"datatype":"string"},"fields":{"datatype":"object"}}}},"version":{"server":"1.2.3"}}`
 	}
-	ts := startServer(t, func(c *server.Config) { c.Version = "1.2.3" })
+	ts := startServer(t, func(c *server.Config) {
+		c.Version = "1.2.3"
+		// The plain HTTP listener identifies nobody: let anyone read the
+		// entrypoint there, ahead of the default rules.
+		c.Authorization = append([]server.Rule{{Name: "entrypoint for all", SortOrder: 1, Type: server.PathRegex,
+			Path: "^/analytics/?$", AllowUnauthenticated: true}}, server.DefaultRules("", testOperator)...)
+	})
 	for _, u := range []string{ts.url, ts.url + "/", ts.http} {
 		got := do(t, ts.client, "GET", u, "")
 		want := doc(strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/analytics") + "/analytics")

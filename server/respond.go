@@ -45,9 +45,21 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 // msgUncaught is the JVM service's message for an internal error.
 const msgUncaught = "An uncaught server error was thrown. Check the log for details."
 
-// writeError sends e in the JSON error shape.
+// writeError sends e in the JSON error shape and logs its cause, if any,
+// with the request id: the client is told what kind of error it met, the
+// log says why. The body of a refusal or a server error carries the id, so
+// that its log lines can be found; other 4xx bodies say all there is to
+// say and stay byte-for-byte those of the JVM service (the id is in
+// RequestIDHeader on every response).
 func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
-	o := e.outcome()
+	c := *e
+	if c.Status == http.StatusForbidden || c.Status >= 500 {
+		c.RequestID = requestID(w)
+	}
+	if c.Cause != nil {
+		s.log.Error("request failed", "request-id", c.RequestID, "status", c.Status, "kind", c.Kind, "err", c.Cause)
+	}
+	o := c.outcome()
 	writeBody(w, o.status, o.body)
 }
 

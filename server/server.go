@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 )
 
@@ -26,6 +27,8 @@ type Server struct {
 	store     store.Store
 	whitelist atomic.Pointer[Whitelist]
 	ops       *ops // operator state and metrics
+	authz     *authorizer
+	refusals  *logthrottle.Logger // refused requests, per certname and rule
 
 	metricsHandler http.Handler
 
@@ -57,7 +60,11 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger)}
+	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger),
+		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now)}
+	if s.authz, err = cfg.authorizer(); err != nil {
+		return nil, err
+	}
 	if err := s.initWhitelist(); err != nil {
 		return nil, err
 	}
@@ -130,40 +137,37 @@ func (s *Server) currentWhitelist() Whitelist {
 // Prefix returns the URL prefix the API is mounted under.
 func (s *Server) Prefix() string { return s.cfg.Prefix }
 
-// ServeHTTP routes a request under the prefix. Unknown paths and methods get
-// a plain-text 404. A panic is logged and answered with the JSON 500 shape
-// rather than dropping the connection.
+// ServeHTTP answers a request under the prefix. Every response carries a
+// request id (RequestIDHeader). A path with an encoded slash or a dot
+// segment is a plain-text 404 and is never routed; then the authorization
+// rules decide (403 in the JSON error shape when they refuse), and unknown
+// paths and methods get a plain-text 404. A panic is logged and answered
+// with the JSON 500 shape rather than dropping the connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setRequestID(w)
 	defer s.recoverPanic(w, r)
-	rest, ok := trimPrefix(r.URL.Path, s.cfg.Prefix)
+	path, ok := cleanPath(r)
 	if !ok {
 		notFound(w)
 		return
 	}
-	switch (route{r.Method, rest}) {
-	case route{http.MethodGet, ""}, route{http.MethodGet, "/"}:
-		s.serveEntrypoint(w, r)
-	case route{http.MethodPost, "/commands/event"}:
-		s.serveEvent(w, r)
-	case route{http.MethodPost, "/commands/snapshot"}:
-		s.serveSnapshot(w, r)
-	case route{http.MethodPost, "/commands/batch"}:
-		s.serveBatch(w, r)
-	case route{http.MethodPost, "/commands/send"}:
-		s.serveSend(w, r)
-	case route{http.MethodGet, "/collections/events"}:
-		s.serveCollection(w, r, store.Events)
-	case route{http.MethodGet, "/collections/snapshots"}:
-		s.serveCollection(w, r, store.Snapshots)
-	case route{http.MethodGet, "/status"}, route{http.MethodGet, "/checkin/preview"},
-		route{http.MethodGet, "/view"}, route{http.MethodGet, "/view/live"}, route{http.MethodGet, "/metrics"}:
-		s.serveOperator(w, r, rest)
-	default:
+	rest, ok := trimPrefix(path, s.cfg.Prefix)
+	if !ok {
 		notFound(w)
+		return
 	}
+	id := identify(r)
+	if d := s.authz.decide(r, path, id); !d.allowed {
+		s.forbidden(w, r, id, d)
+		return
+	}
+	e, ok := routes[route{r.Method, rest}]
+	if !ok {
+		notFound(w)
+		return
+	}
+	e.serve(s, w, r)
 }
-
-type route struct{ method, path string }
 
 // trimPrefix returns path below prefix, and whether path is under it.
 func trimPrefix(path, prefix string) (string, bool) {
@@ -185,7 +189,7 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 		panic(v)
 	}
-	s.log.Error("panic while handling a request", "method", r.Method, "path", r.URL.Path,
+	s.log.Error("panic while handling a request", "request-id", requestID(w), "method", r.Method, "path", r.URL.Path,
 		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
 }

@@ -47,16 +47,31 @@ func TestJVMExchange(t *testing.T) {
 	}
 }
 
+// TestWantWithoutCertificate: under want a client without a certificate
+// gets through the handshake and is unauthenticated: the default rules
+// refuse it, and a rule with allow-unauthenticated lets it in.
 func TestWantWithoutCertificate(t *testing.T) {
 	ts := startServer(t, func(c *server.Config) { c.TLS.ClientAuth = server.ClientAuthWant })
 	anon := ts.newClient(t, false, true)
-	if got := jvmExchange(t, anon, ts.url, "event", `{"event":"anon"}`); got.status != 200 {
-		t.Fatalf("event without a certificate under want: %d %s", got.status, got.body)
+	if got := do(t, anon, "GET", ts.url, ""); got.status != 403 {
+		t.Fatalf("entrypoint without a certificate under want and default rules: %d %s", got.status, got.body)
+	}
+	open := startServer(t, func(c *server.Config) {
+		c.TLS.ClientAuth = server.ClientAuthWant
+		c.Authorization = openRules
+	})
+	if got := jvmExchange(t, open.newClient(t, false, true), open.url, "event", `{"event":"anon"}`); got.status != 200 {
+		t.Fatalf("event without a certificate under want and allow-unauthenticated: %d %s", got.status, got.body)
 	}
 }
 
+// TestNoneWithoutCertificate: under none nobody is authenticated.
 func TestNoneWithoutCertificate(t *testing.T) {
-	ts := startServer(t, func(c *server.Config) { c.TLS.ClientAuth = server.ClientAuthNone; c.TLS.CAFile = "" })
+	ts := startServer(t, func(c *server.Config) {
+		c.TLS.ClientAuth = server.ClientAuthNone
+		c.TLS.CAFile = ""
+		c.Authorization = openRules
+	})
 	if got := do(t, ts.newClient(t, false, true), "GET", ts.url, ""); got.status != 200 {
 		t.Fatalf("entrypoint under none: %d", got.status)
 	}

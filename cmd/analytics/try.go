@@ -109,7 +109,9 @@ func startTryService(ctx context.Context, dir string, log *slog.Logger) (*trySer
 		TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert,
 			ClientAuth: server.ClientAuthNeed},
 		CheckIn: server.CheckInConfig{Interval: -1}, // no upstream to check in with
-		Logger:  log,
+		// The generated client certificate also reads the collections.
+		Authorization: server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName),
+		Logger:        log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("analytics try: %w", err)

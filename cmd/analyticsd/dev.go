@@ -21,7 +21,12 @@ import (
 func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) error {
 	dir := f.dataDir
 	if dir == "" {
-		dir = devenv.DefaultDir()
+		if dir = devenv.DefaultDir(); dir == "" {
+			return errors.New("development service: no user cache directory for the data directory ($XDG_CACHE_HOME or $HOME unset); pass --data-dir")
+		}
+	}
+	if err := privateDir(dir); err != nil {
+		return err
 	}
 	b, err := pki.LoadOrGenerate(filepath.Join(dir, devenv.PKIDir))
 	if err != nil {
@@ -43,14 +48,18 @@ func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) er
 	return serve(ctx, srv, log)
 }
 
+// devConfig needs a client certificate from every client, and lets the
+// generated client certificate (the one in client.json) call the operator
+// endpoints as well as the service's own certname.
 func devConfig(dir string, b *pki.Bundle, log *slog.Logger) server.Config {
 	return server.Config{
 		DataDir: dir,
 		TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert,
-			ClientAuth: server.ClientAuthWant},
-		CheckIn: server.CheckInConfig{Interval: -1}, // no upstream: keep what arrives
-		Logger:  log,
-		Version: version(),
+			ClientAuth: server.ClientAuthNeed},
+		Authorization: server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName),
+		CheckIn:       server.CheckInConfig{Interval: -1}, // no upstream: keep what arrives
+		Logger:        log,
+		Version:       version(),
 	}
 }
 

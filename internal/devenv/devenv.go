@@ -29,21 +29,26 @@ const (
 	DefaultAddr = "127.0.0.1:14433"
 )
 
-// DefaultDir is the development data directory:
-// os.UserCacheDir()/analytics-dev, or analytics-dev under the system
-// temporary directory when there is no cache directory.
+// DefaultDir is the development data directory,
+// os.UserCacheDir()/analytics-dev, or "" when there is no user cache
+// directory. It never falls back to a fixed name in the shared temporary
+// directory, where another user could create it first.
 func DefaultDir() string {
 	base, err := os.UserCacheDir()
 	if err != nil {
-		base = os.TempDir()
+		return ""
 	}
 	return filepath.Join(base, DirName)
 }
 
 // ClientConfigPath is the client configuration file of the default data
-// directory.
+// directory, "" when there is none.
 func ClientConfigPath() string {
-	return filepath.Join(DefaultDir(), ClientConfigFile)
+	dir := DefaultDir()
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, ClientConfigFile)
 }
 
 // WriteClientConfig writes cfg as JSON to path ({"url":...,"ssl-opts":

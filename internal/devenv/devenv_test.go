@@ -42,3 +42,16 @@ func TestDefaultPaths(t *testing.T) {
 		t.Errorf("ClientConfigPath %s", got)
 	}
 }
+
+// TestNoCacheDirNoDefault: without a user cache directory there is no
+// default (never a fixed name under the shared temporary directory).
+func TestNoCacheDirNoDefault(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	if got := devenv.DefaultDir(); got != "" {
+		t.Errorf("DefaultDir %q, want none", got)
+	}
+	if got := devenv.ClientConfigPath(); got != "" {
+		t.Errorf("ClientConfigPath %q, want none", got)
+	}
+}

@@ -55,6 +55,13 @@ func bundleIn(dir string) *Bundle {
 	}
 }
 
+// Common names of the certificates Generate signs: the server's is the
+// service's own certname, the client's the certname of its client.
+const (
+	ServerCommonName = "localhost"
+	ClientCommonName = "analytics-client"
+)
+
 // Generate creates a new CA in dir (created if missing) and signs a server
 // certificate valid for localhost, 127.0.0.1, ::1 and any extra hosts, and a
 // client certificate with the common name "analytics-client".
@@ -71,10 +78,10 @@ func Generate(dir string, hosts ...string) (*Bundle, error) {
 		return nil, err
 	}
 	all := append([]string{"localhost", "127.0.0.1", "::1"}, hosts...)
-	if err := issue(b.ServerCert, b.ServerKey, ca, caKey, "localhost", all, x509.ExtKeyUsageServerAuth); err != nil {
+	if err := issue(b.ServerCert, b.ServerKey, ca, caKey, ServerCommonName, all, x509.ExtKeyUsageServerAuth); err != nil {
 		return nil, err
 	}
-	if err := issue(b.ClientCert, b.ClientKey, ca, caKey, "analytics-client", nil, x509.ExtKeyUsageClientAuth); err != nil {
+	if err := issue(b.ClientCert, b.ClientKey, ca, caKey, ClientCommonName, nil, x509.ExtKeyUsageClientAuth); err != nil {
 		return nil, err
 	}
 	return b, nil

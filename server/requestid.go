@@ -1,0 +1,33 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+)
+
+// RequestIDHeader is the response header that carries the id of every
+// request. Error bodies carry it too ("request-id"), and the log line with
+// the detail of an error names the same id, so an operator can find what
+// a client was told.
+const RequestIDHeader = "X-Request-Id"
+
+// newRequestID returns a random 16-hex-digit id.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// setRequestID gives the response a new request id.
+func setRequestID(w http.ResponseWriter) {
+	w.Header()[RequestIDHeader] = []string{newRequestID()}
+}
+
+// requestID returns the id setRequestID gave the response ("" for none).
+func requestID(w http.ResponseWriter) string {
+	if v := w.Header()[RequestIDHeader]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
