@@ -21,6 +21,7 @@ const (
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultCheckInInterval   = 24 * time.Hour
 	DefaultConfDir           = "/etc/puppetlabs"
+	DefaultCertCheckInterval = 5 * time.Second
 
 	// RefusalLogInterval is how often a refused request is logged per
 	// certname and rule; the others are counted in the next line.
@@ -50,9 +51,13 @@ const (
 
 // TLSFiles names the PEM files of the HTTPS listener.
 type TLSFiles struct {
-	CertFile   string     // webserver.ssl-cert
-	KeyFile    string     // webserver.ssl-key
-	CAFile     string     // webserver.ssl-ca-cert: verifies client certificates
+	CertFile string // webserver.ssl-cert
+	KeyFile  string // webserver.ssl-key
+	CAFile   string // webserver.ssl-ca-cert: verifies client certificates
+	// CRLFile is webserver.ssl-crl-path: one or more PEM CRLs, each signed
+	// by a CA in CAFile. A client certificate they revoke is refused
+	// during the handshake. Empty means no revocation checking.
+	CRLFile    string
 	ClientAuth ClientAuth // webserver.client-auth; empty means want
 }
 
@@ -104,8 +109,14 @@ type Config struct {
 	// HTTPSAddr is the TLS listener address (webserver.ssl-host:ssl-port).
 	// Empty means none. Port 0 picks a free port.
 	HTTPSAddr string
-	// TLS names the certificate files; required with HTTPSAddr.
+	// TLS names the certificate files; required with HTTPSAddr. They are
+	// loaded by Listen and read again when they change (see
+	// CertCheckInterval and ReloadCertificates), with no restart.
 	TLS TLSFiles
+	// CertCheckInterval is how often, at most, a handshake looks at the
+	// TLS files for a change. Zero means DefaultCertCheckInterval;
+	// negative means only ReloadCertificates reads them again.
+	CertCheckInterval time.Duration
 
 	// AdminAddr is analytics.admin-listen: a plain HTTP listener for local
 	// users serving /status, /checkin/preview, /view and /metrics without
@@ -233,6 +244,7 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	setDefault(&c.CheckIn.Interval, DefaultCheckInInterval)
+	setDefault(&c.CertCheckInterval, DefaultCertCheckInterval)
 	if c.CheckIn.ConfDir == "" {
 		c.CheckIn.ConfDir = DefaultConfDir
 	}
@@ -291,6 +303,9 @@ func (t TLSFiles) check(listening bool) error {
 	}
 	if t.CAFile == "" && t.ClientAuth != ClientAuthNone {
 		return &ConfigError{Field: "TLS.CAFile", Reason: "is required unless ClientAuth is none"}
+	}
+	if t.CRLFile != "" && t.ClientAuth == ClientAuthNone {
+		return &ConfigError{Field: "TLS.CRLFile", Reason: "has no use when ClientAuth is none (no client certificate is asked for)"}
 	}
 	return nil
 }

@@ -3,13 +3,13 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
+
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
 // ErrServerClosed is returned by Listen and Serve after Close.
@@ -21,7 +21,8 @@ type listener struct {
 	srv    *http.Server
 	conns  *conns
 	secure bool
-	admin  bool // the admin listener: operator endpoints for local users
+	admin  bool               // the admin listener: operator endpoints for local users
+	certs  *tlsfiles.Reloader // the TLS listener's files; nil for plain HTTP
 }
 
 // Listen fetches the upstream whitelist (when Config.FetchWhitelist asks
@@ -86,7 +87,7 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 		lns = append(lns, s.newListener(ln, nil))
 	}
 	if s.cfg.HTTPSAddr != "" {
-		tc, err := s.cfg.TLS.serverConfig()
+		certs, err := s.loadCertificates()
 		if err != nil {
 			return lns, err
 		}
@@ -94,7 +95,9 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 		if err != nil {
 			return lns, fmt.Errorf("server: listen on %s (https): %w", s.cfg.HTTPSAddr, err)
 		}
-		lns = append(lns, s.newListener(ln, tc))
+		l := s.newListener(ln, certs)
+		l.srv.TLSConfig = tlsConfig(certs, s.cfg.TLS.ClientAuth, l.srv)
+		lns = append(lns, l)
 	}
 	if s.cfg.AdminAddr != "" {
 		l, err := s.listenAdmin(ctx)
@@ -107,9 +110,9 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 }
 
 // newListener wraps ln in an http.Server whose connections are tracked;
-// a non-nil tc makes it a TLS listener.
-func (s *Server) newListener(ln net.Listener, tc *tls.Config) *listener {
-	l := &listener{ln: ln, srv: s.httpServer(tc), conns: newConns(), secure: tc != nil}
+// non-nil certs make it a TLS listener.
+func (s *Server) newListener(ln net.Listener, certs *tlsfiles.Reloader) *listener {
+	l := &listener{ln: ln, srv: s.httpServer(nil), conns: newConns(), secure: certs != nil, certs: certs}
 	l.srv.ConnState = l.conns.track
 	return l
 }
@@ -129,35 +132,6 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slogErrorLog(s.log),
 	}
-}
-
-// serverConfig loads the listener's certificate and the CA that verifies
-// client certificates. TLS 1.2 is the minimum.
-func (t TLSFiles) serverConfig() (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-	if err != nil {
-		return nil, &ConfigError{Field: "TLS.CertFile", File: t.CertFile,
-			Reason: "cannot load the certificate with key " + t.KeyFile + ": " + err.Error(), Err: err}
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	switch t.ClientAuth {
-	case ClientAuthNone:
-		tc.ClientAuth = tls.NoClientCert
-		return tc, nil
-	case ClientAuthNeed:
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-	default:
-		tc.ClientAuth = tls.VerifyClientCertIfGiven
-	}
-	pem, err := os.ReadFile(t.CAFile)
-	if err != nil {
-		return nil, &ConfigError{Field: "TLS.CAFile", File: t.CAFile, Reason: "cannot be read", Err: err}
-	}
-	tc.ClientCAs = x509.NewCertPool()
-	if !tc.ClientCAs.AppendCertsFromPEM(pem) {
-		return nil, &ConfigError{Field: "TLS.CAFile", File: t.CAFile, Reason: "holds no PEM certificate"}
-	}
-	return tc, nil
 }
 
 // HTTPAddr is the bound address of the plain HTTP listener, nil when there

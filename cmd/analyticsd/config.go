@@ -20,6 +20,8 @@ const (
 	keyWhitelistFile   = "analytics.whitelist-file"
 	keyMaxBodyBytes    = "analytics.max-body-bytes"
 	keyPublicURL       = "analytics.public-url"
+	keyCertCheck       = "analytics.certificate-check-interval"
+	keyCRLPath         = "webserver.ssl-crl-path"
 	keyUpdateServerURL = "product.update-server-url"
 	keyVersionPath     = "product.version-path"
 )
@@ -140,11 +142,35 @@ func (t tk) listeners(cfg *server.Config) error {
 		return err
 	}
 	cfg.TLS.ClientAuth = server.ClientAuth(auth)
+	if err := t.revocation(cfg); err != nil {
+		return err
+	}
 	switch cfg.TLS.ClientAuth {
 	case "", server.ClientAuthWant, server.ClientAuthNeed, server.ClientAuthNone:
 		return nil
 	}
 	return t.fail("webserver.client-auth", fmt.Sprintf("%q is not want, need or none", auth), nil)
+}
+
+// revocation reads the CRL file and how often the TLS files are checked
+// for changes.
+func (t tk) revocation(cfg *server.Config) error {
+	var err error
+	if cfg.TLS.CRLFile, err = t.str(keyCRLPath); err != nil {
+		return err
+	}
+	if cfg.TLS.CRLFile != "" && cfg.TLS.ClientAuth == server.ClientAuthNone {
+		return t.fail(keyCRLPath, "has no use with client-auth: none (no client certificate is asked for)", nil)
+	}
+	d, set, err := t.c.Duration(splitKey(keyCertCheck)...)
+	if err != nil {
+		return err
+	}
+	if set && d <= 0 {
+		return t.fail(keyCertCheck, fmt.Sprintf("%v is not a positive duration", d), nil)
+	}
+	cfg.CertCheckInterval = d
+	return nil
 }
 
 func (t tk) noClientAuth() bool {

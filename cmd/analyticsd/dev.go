@@ -44,6 +44,8 @@ func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) er
 		return err
 	}
 	printDev(stdout, clientCfg, clientPath, dir)
+	stopReload := reloadOnHangup(srv, log)
+	defer stopReload()
 	log.Info("development analytics service started", "url", srv.URL(), "data-directory", dir)
 	return serve(ctx, srv, log)
 }

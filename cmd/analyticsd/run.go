@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/analytics-client/analytics/server"
 )
@@ -79,8 +82,34 @@ func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
 		_ = srv.Close(context.WithoutCancel(ctx))
 		return err
 	}
+	stopReload := reloadOnHangup(srv, log)
+	defer stopReload()
 	log.Info("analytics service started", "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(), "data-directory", cfg.DataDir)
 	return serve(ctx, srv, log)
+}
+
+// reloadOnHangup makes SIGHUP read the TLS files again at once (they are
+// also read when they change, within Config.CertCheckInterval). The
+// returned function stops it and waits for it.
+func reloadOnHangup(srv *server.Server, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range hup {
+			if err := srv.ReloadCertificates(); err != nil && !errors.Is(err, server.ErrNoTLS) {
+				log.Error("SIGHUP: certificates not reloaded; keeping those in use", "error", err)
+				continue
+			}
+			log.Info("SIGHUP: certificates checked", "expires", srv.CertificateExpiry())
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(hup)
+		<-done
+	}
 }
 
 // serve runs srv until ctx ends (a signal) and reports the stop.

@@ -1,24 +1,20 @@
 // Package pki creates a throwaway certificate authority with a server and a
-// client certificate, written as PEM files. Tests use it for real mutual TLS;
+// client certificate, written as PEM files, and can sign more certificates
+// and CRLs with it or rotate it. Tests use it for real mutual TLS;
 // the development service and the CLI's try command use it so that they run
 // on a fresh machine with no setup.
 package pki
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
 // Bundle names the PEM files of one throwaway CA and the certificates it
@@ -64,28 +60,79 @@ const (
 
 // Generate creates a new CA in dir (created if missing) and signs a server
 // certificate valid for localhost, 127.0.0.1, ::1 and any extra hosts, and a
-// client certificate with the common name "analytics-client".
+// client certificate with the common name ClientCommonName.
 func Generate(dir string, hosts ...string) (*Bundle, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("pki: %w", err)
 	}
 	b := bundleIn(dir)
-	ca, caKey, err := newCA("analytics throwaway CA")
+	ca, err := NewCA("analytics throwaway CA")
 	if err != nil {
 		return nil, err
 	}
-	if err := writePair(b.CACert, b.CAKey, ca.Raw, caKey); err != nil {
-		return nil, err
-	}
-	all := append([]string{"localhost", "127.0.0.1", "::1"}, hosts...)
-	if err := issue(b.ServerCert, b.ServerKey, ca, caKey, ServerCommonName, all, x509.ExtKeyUsageServerAuth); err != nil {
-		return nil, err
-	}
-	if err := issue(b.ClientCert, b.ClientKey, ca, caKey, ClientCommonName, nil, x509.ExtKeyUsageClientAuth); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return b, b.install(ca, append([]string{"localhost", "127.0.0.1", "::1"}, hosts...))
 }
+
+// install writes ca as the bundle's only CA and new server and client
+// certificates signed by it, each file by rename. The CA bundle is written
+// last, so that a peer that reads it sees the certificates it signs.
+func (b *Bundle) install(ca *CA, hosts []string) error {
+	server, err := ca.Issue(ServerCommonName, hosts, x509.ExtKeyUsageServerAuth, 0)
+	if err != nil {
+		return err
+	}
+	client, err := ca.Issue(ClientCommonName, nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		return err
+	}
+	caKey, err := ca.KeyPEM()
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+		perm os.FileMode
+	}{
+		{b.CAKey, caKey, 0o600},
+		{b.ServerKey, server.KeyPEM, 0o600}, {b.ServerCert, server.CertPEM, 0o644},
+		{b.ClientKey, client.KeyPEM, 0o600}, {b.ClientCert, client.CertPEM, 0o644},
+		{b.CACert, EncodeCerts(ca.Cert), 0o644},
+	} {
+		if err := WriteFile(f.path, f.data, f.perm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rotate replaces the bundle's CA and both certificates, as a CA rotation
+// ends: a new CA signs new server and client certificates for the same
+// hosts, and the CA bundle then holds the new CA only. Each file is
+// replaced by rename. Peers that reload their files (see package
+// tlsfiles) carry on; the old certificates no longer verify.
+func (b *Bundle) Rotate() error {
+	old, err := b.CA()
+	if err != nil {
+		return err
+	}
+	m, err := tlsfiles.Load(tlsfiles.Files{CertFile: b.ServerCert, KeyFile: b.ServerKey}, time.Now())
+	if err != nil {
+		return fmt.Errorf("pki: %w", err)
+	}
+	hosts := m.Leaf.DNSNames
+	for _, ip := range m.Leaf.IPAddresses {
+		hosts = append(hosts, ip.String())
+	}
+	ca, err := NewCA(old.Cert.Subject.CommonName)
+	if err != nil {
+		return err
+	}
+	return b.install(ca, hosts)
+}
+
+// CA returns the bundle's CA, to sign more certificates or CRLs.
+func (b *Bundle) CA() (*CA, error) { return LoadCA(b.CACert, b.CAKey) }
 
 // LoadOrGenerate returns the bundle in dir when all its files exist, and
 // generates a new one otherwise.
@@ -102,125 +149,37 @@ func LoadOrGenerate(dir string, hosts ...string) (*Bundle, error) {
 	return b, nil
 }
 
-// CertPool returns a pool holding the bundle's CA certificate.
+// CertPool returns a pool holding the bundle's CA certificates.
 func (b *Bundle) CertPool() (*x509.CertPool, error) {
-	pemBytes, err := os.ReadFile(b.CACert)
+	m, err := tlsfiles.Load(tlsfiles.Files{CAFile: b.CACert}, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("pki: %w", err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
-		return nil, fmt.Errorf("pki: %s holds no certificate", b.CACert)
-	}
-	return pool, nil
+	return m.Roots, nil
 }
 
 // ServerTLSConfig returns a TLS 1.2+ server configuration presenting the
 // server certificate and verifying clients against the CA with the given
-// policy.
+// policy. The files are read once.
 func (b *Bundle) ServerTLSConfig(auth tls.ClientAuthType) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(b.ServerCert, b.ServerKey)
+	m, err := tlsfiles.Load(tlsfiles.Files{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert}, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("pki: %w", err)
 	}
-	pool, err := b.CertPool()
-	if err != nil {
-		return nil, err
-	}
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		ClientCAs:    pool,
+		Certificates: []tls.Certificate{*m.Cert},
+		ClientCAs:    m.Roots,
 		ClientAuth:   auth,
 	}, nil
 }
 
 // ClientTLSConfig returns a client configuration presenting the client
-// certificate and trusting only the bundle's CA.
+// certificate and trusting only the bundle's CA. The files are read once.
 func (b *Bundle) ClientTLSConfig() (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(b.ClientCert, b.ClientKey)
+	m, err := tlsfiles.Load(tlsfiles.Files{CertFile: b.ClientCert, KeyFile: b.ClientKey, CAFile: b.CACert}, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("pki: %w", err)
 	}
-	pool, err := b.CertPool()
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, RootCAs: pool}, nil
-}
-
-func newCA(name string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pki: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().AddDate(10, 0, 0),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pki: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pki: %w", err)
-	}
-	return cert, key, nil
-}
-
-func issue(certPath, keyPath string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string, hosts []string, usage x509.ExtKeyUsage) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(5, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	return writePair(certPath, keyPath, der, key)
-}
-
-func writePair(certPath, keyPath string, der []byte, key *ecdsa.PrivateKey) error {
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-	return nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		// crypto/rand does not fail on supported platforms; a fixed serial
-		// is still a valid certificate.
-		return big.NewInt(1)
-	}
-	return n
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*m.Cert}, RootCAs: m.Roots}, nil
 }

@@ -1,0 +1,122 @@
+package tlsfiles
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// ErrRevoked is in the chain of the handshake error of a peer whose
+// certificate a CRL revokes.
+var ErrRevoked = errors.New("certificate revoked")
+
+// ClientConfig returns a TLS 1.2+ client configuration that presents the
+// current certificate (GetClientCertificate) and, when a CA bundle is
+// named, verifies the service against the current bundle
+// (VerifyConnection: the standard verification, host name included, done
+// with the bundle of the moment instead of a fixed RootCAs). Without a CA
+// bundle the system roots verify the service as usual.
+func (r *Reloader) ClientConfig() *tls.Config {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if r.files.CertFile != "" {
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return r.Current().Cert, nil
+		}
+	}
+	if r.files.CAFile != "" {
+		// The verification is VerifyConnection's, against the bundle in
+		// use at this handshake.
+		tc.InsecureSkipVerify = true
+		tc.VerifyConnection = func(cs tls.ConnectionState) error {
+			return r.Current().verifyServer(cs)
+		}
+	}
+	return tc
+}
+
+// verifyServer is crypto/tls's own verification of a server certificate,
+// against m's CA bundle.
+func (m *Material) verifyServer(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("tls: the server sent no certificate")
+	}
+	opts := x509.VerifyOptions{Roots: m.Roots, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
+	for _, c := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	chains, err := cs.PeerCertificates[0].Verify(opts)
+	if err != nil {
+		return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+	}
+	for _, chain := range chains {
+		if c := m.Revoked(chain); c != nil {
+			return revokedError(c)
+		}
+	}
+	return nil
+}
+
+// ServerConfig returns a server configuration built on template (its
+// ClientAuth, MinVersion, NextProtos and the like) whose GetConfigForClient
+// gives each handshake the current Material: its certificate, its CA
+// bundle as ClientCAs, and a VerifyConnection that refuses a client
+// certificate a CRL revokes, or whose CA has left the bundle (a resumed
+// session does not verify the chain again).
+func (r *Reloader) ServerConfig(template *tls.Config) *tls.Config {
+	base := template.Clone()
+	var cache atomic.Pointer[serverConfig]
+	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		m := r.Current()
+		c := cache.Load()
+		if c == nil || c.m != m {
+			c = &serverConfig{m: m, tc: m.serverConfig(template)}
+			cache.Store(c)
+		}
+		return c.tc, nil
+	}
+	return base
+}
+
+// serverConfig is the configuration built for one Material.
+type serverConfig struct {
+	m  *Material
+	tc *tls.Config
+}
+
+func (m *Material) serverConfig(template *tls.Config) *tls.Config {
+	tc := template.Clone()
+	if m.Cert != nil {
+		tc.Certificates = []tls.Certificate{*m.Cert}
+	}
+	tc.ClientCAs = m.Roots
+	tc.VerifyConnection = m.verifyClient
+	return tc
+}
+
+// verifyClient checks the chains crypto/tls verified against m's bundle.
+func (m *Material) verifyClient(cs tls.ConnectionState) error {
+	for _, chain := range cs.VerifiedChains {
+		if c := m.Revoked(chain); c != nil {
+			return revokedError(c)
+		}
+		if !m.trusts(chain[len(chain)-1]) {
+			return fmt.Errorf("tls: client certificate %q: its CA is no longer in the CA bundle", chain[0].Subject.CommonName)
+		}
+	}
+	return nil
+}
+
+func (m *Material) trusts(root *x509.Certificate) bool {
+	for _, ca := range m.CAs {
+		if ca.Equal(root) {
+			return true
+		}
+	}
+	return false
+}
+
+func revokedError(c *x509.Certificate) error {
+	return fmt.Errorf("tls: certificate %q (serial %s): %w", c.Subject.CommonName, c.SerialNumber.Text(16), ErrRevoked)
+}

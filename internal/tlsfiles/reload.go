@@ -1,0 +1,228 @@
+package tlsfiles
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/analytics-client/analytics/internal/logthrottle"
+)
+
+// DefaultInterval is how often, at most, a Reloader looks at its files
+// when Options.Interval is zero.
+const DefaultInterval = 5 * time.Second
+
+// ExpiryWarning is how long before a certificate expires the Reloader
+// starts warning about it, once a day.
+const ExpiryWarning = 30 * 24 * time.Hour
+
+// racyWindow is how recent a file's modification time may be for a later
+// write to the same file to leave it unchanged (file systems stamp with a
+// coarse clock, some to the second). Files modified that recently are read
+// again at the next check even when their stamps have not moved.
+const racyWindow = 2 * time.Second
+
+// Options configures a Reloader. The zero value is usable.
+type Options struct {
+	// Interval is how often, at most, the files are looked at during
+	// handshakes. Zero means DefaultInterval; negative means only when
+	// Reload is called.
+	Interval time.Duration
+	// Logger receives reload errors and expiry warnings. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// OnChange, when set, is called (without locks held) after new
+	// Material is in use, e.g. to close connections that used the old.
+	OnChange func(*Material)
+}
+
+// Reloader holds the Material in use and replaces it when the files
+// change. It is safe for concurrent use.
+type Reloader struct {
+	files    Files
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	onChange func(*Material)
+	expiry   *logthrottle.Logger
+
+	cur atomic.Pointer[Material]
+	due atomic.Int64 // UnixNano of the next routine check
+
+	mu      sync.Mutex // serialises checks; guards the fields below
+	stamps  stamps     // of the files behind cur
+	racy    bool       // stamps may hide a write: read the files again
+	failed  stamps     // of the files whose failure was last logged
+	changed chan struct{}
+}
+
+// New loads the files; a problem is returned as a *FileError and nothing
+// is started. A Reloader owns no goroutine: checks happen in the callers
+// of Current and Reload.
+func New(files Files, opts Options) (*Reloader, error) {
+	r := &Reloader{files: files, interval: opts.Interval, log: opts.Logger, now: opts.Now,
+		onChange: opts.OnChange, changed: make(chan struct{})}
+	if r.interval == 0 {
+		r.interval = DefaultInterval
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.expiry = logthrottle.New(r.log, 24*time.Hour, r.now)
+	now := r.now()
+	st := r.stat()
+	m, err := Load(files, now)
+	if err != nil {
+		return nil, err
+	}
+	r.cur.Store(m)
+	r.stamps, r.racy = st, st.racy(time.Now())
+	r.due.Store(now.Add(r.interval).UnixNano())
+	r.warnExpiry(m, now)
+	return r, nil
+}
+
+// Files returns the names the Reloader loads.
+func (r *Reloader) Files() Files { return r.files }
+
+// Current returns the Material in use, first looking at the files when an
+// interval has passed since the last look. A look that finds them being
+// changed by another goroutine's look does not wait for it.
+func (r *Reloader) Current() *Material {
+	if r.interval > 0 && r.now().UnixNano() >= r.due.Load() && r.mu.TryLock() {
+		now := r.now()
+		if now.UnixNano() >= r.due.Load() {
+			_ = r.check(now)
+		}
+		r.mu.Unlock()
+	}
+	return r.cur.Load()
+}
+
+// Reload looks at the files now (after a SIGHUP, or a handshake failure
+// that a renewed certificate could explain) and loads them if they
+// changed. It returns the validation error of files that changed but
+// cannot be used; the Material in use is then kept.
+func (r *Reloader) Reload() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.check(r.now())
+}
+
+// Changed returns a channel that is closed the next time new Material is
+// put in use.
+func (r *Reloader) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changed
+}
+
+// check loads the files if their stamps moved (or may hide a write); r.mu
+// is held.
+func (r *Reloader) check(now time.Time) error {
+	r.due.Store(now.Add(r.interval).UnixNano())
+	st := r.stat()
+	if st.equal(r.stamps) && !r.racy {
+		r.warnExpiry(r.cur.Load(), now)
+		return nil
+	}
+	m, err := Load(r.files, now)
+	if err != nil {
+		if !st.equal(r.failed) {
+			r.failed = st
+			r.log.Error("tls: keeping the certificates in use: the files changed but cannot be used; trying again",
+				"error", err, "retry_in", r.interval)
+		}
+		return err
+	}
+	r.failed = nil
+	r.stamps, r.racy = st, st.racy(time.Now())
+	old := r.cur.Load()
+	if !m.sameFiles(old) {
+		r.install(old, m)
+	}
+	r.warnExpiry(r.cur.Load(), now)
+	return nil
+}
+
+// install puts m in use; r.mu is held.
+func (r *Reloader) install(old, m *Material) {
+	r.cur.Store(m)
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.log.Info("tls: certificates reloaded", "cert", r.files.CertFile, "ca", r.files.CAFile,
+		"crl", r.files.CRLFile, "expires", m.Expiry(), "previous_expires", old.Expiry())
+	if r.onChange != nil {
+		r.onChange(m)
+	}
+}
+
+// warnExpiry logs, once a day per certificate, each certificate of m that
+// expires within ExpiryWarning.
+func (r *Reloader) warnExpiry(m *Material, now time.Time) {
+	if m.Leaf != nil && m.Leaf.NotAfter.Sub(now) < ExpiryWarning {
+		r.expiry.Log(context.Background(), slog.LevelWarn, "cert:"+m.Leaf.SerialNumber.String(),
+			"tls: certificate expires soon; renew it (the new file is loaded without a restart)",
+			"file", r.files.CertFile, "subject", m.Leaf.Subject.String(), "expires", m.Leaf.NotAfter)
+	}
+	for _, ca := range m.CAs {
+		if ca.NotAfter.Sub(now) < ExpiryWarning {
+			r.expiry.Log(context.Background(), slog.LevelWarn, "ca:"+ca.SerialNumber.String(),
+				"tls: CA certificate expires soon; rotate the CA bundle",
+				"file", r.files.CAFile, "subject", ca.Subject.String(), "expires", ca.NotAfter)
+		}
+	}
+}
+
+// stamps are the identity, size and modification time of each file (nil
+// for a file that is not named or cannot be stat'ed).
+type stamps []os.FileInfo
+
+func (r *Reloader) stat() stamps {
+	st := make(stamps, 4)
+	for role := RoleCert; role <= RoleCRL; role++ {
+		if name := r.files.path(role); name != "" {
+			st[role], _ = os.Stat(name)
+		}
+	}
+	return st
+}
+
+func (s stamps) equal(o stamps) bool {
+	if len(s) != len(o) {
+		return false
+	}
+	for i, a := range s {
+		b := o[i]
+		if a == nil || b == nil {
+			if a != b {
+				return false
+			}
+			continue
+		}
+		if !os.SameFile(a, b) || a.Size() != b.Size() || !a.ModTime().Equal(b.ModTime()) {
+			return false
+		}
+	}
+	return true
+}
+
+// racy reports (against the real clock, which stamps the files) a file
+// modified so recently that a further write in the same clock tick would
+// not move its stamps.
+func (s stamps) racy(now time.Time) bool {
+	for _, fi := range s {
+		if fi != nil && now.Sub(fi.ModTime()) < racyWindow {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/analytics-client/analytics/internal/pki"
+	"github.com/analytics-client/analytics/server"
+)
+
+// lockedBuffer is a log sink tests can read while the service writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// pairClient is a client presenting pair, trusting the CA bundle of ts,
+// with a new connection (a new handshake) per request.
+func pairClient(t *testing.T, ts *testServer, pair *pki.Pair) *http.Client {
+	t.Helper()
+	cert, err := tls.X509KeyPair(pair.CertPEM, pair.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := ts.pki.CertPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{cert}}
+	tr := &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+// withCRL starts the service with a CRL file (revoking nothing) next to
+// its CA, checking its files at every handshake.
+func withCRL(t *testing.T, log *slog.Logger) (*testServer, *pki.CA, string) {
+	t.Helper()
+	var crlPath string
+	var ca *pki.CA
+	ts := startServer(t, func(c *server.Config) {
+		var err error
+		if ca, err = pki.LoadCA(c.TLS.CAFile, filepath.Join(filepath.Dir(c.TLS.CAFile), "ca-key.pem")); err != nil {
+			t.Fatal(err)
+		}
+		crlPath = filepath.Join(filepath.Dir(c.TLS.CAFile), "crl.pem")
+		writeCRL(t, ca, crlPath, false)
+		c.TLS.CRLFile = crlPath
+		c.CertCheckInterval = time.Nanosecond
+		c.Logger = log
+	})
+	return ts, ca, crlPath
+}
+
+// writeCRL writes a CRL of ca revoking certs, by rename or in place.
+func writeCRL(t *testing.T, ca *pki.CA, path string, inPlace bool, certs ...*x509.Certificate) {
+	t.Helper()
+	data, err := ca.CRL(certs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inPlace {
+		err = os.WriteFile(path, data, 0o644)
+	} else {
+		err = pki.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCRLUpdatedWhileRunning revokes one of two client certificates by
+// rewriting the CRL file while the service runs (by rename, then in
+// place): its next connection is refused in the handshake, the other
+// client's still work, and a CRL that does not verify keeps the previous
+// one with one ERROR line.
+func TestCRLUpdatedWhileRunning(t *testing.T) {
+	var log lockedBuffer
+	ts, ca, crlPath := withCRL(t, slog.New(slog.NewTextHandler(&log, nil)))
+	agent, err := ca.Issue("agent.example", nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ca.Issue("other.example", nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentC, otherC := pairClient(t, ts, agent), pairClient(t, ts, other)
+	for _, c := range []*http.Client{agentC, otherC} {
+		if got := do(t, c, "GET", ts.url, ""); got.status != 200 {
+			t.Fatalf("before revocation: %d", got.status)
+		}
+	}
+	for _, inPlace := range []bool{false, true} {
+		writeCRL(t, ca, crlPath, inPlace, agent.Cert)
+		if _, err := tryDo(agentC, "GET", ts.url, ""); err == nil || !isHandshakeFailure(err) {
+			t.Fatalf("revoked certificate (CRL written in place: %v): err = %v, want a handshake failure", inPlace, err)
+		}
+		if got := do(t, otherC, "POST", ts.url+"/commands/event", `{"event":"still.in"}`); got.status != 200 {
+			t.Fatalf("certificate not revoked: %d %s", got.status, got.body)
+		}
+		writeCRL(t, ca, crlPath, inPlace)
+		if got := do(t, agentC, "GET", ts.url, ""); got.status != 200 {
+			t.Fatalf("after the revocation was lifted: %d", got.status)
+		}
+	}
+
+	writeCRL(t, ca, crlPath, false, agent.Cert)
+	if _, err := tryDo(agentC, "GET", ts.url, ""); err == nil {
+		t.Fatal("revoked certificate accepted")
+	}
+	stranger, err := pki.NewCA("stranger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeCRL(t, stranger, crlPath, false)
+	for range 3 {
+		if _, err := tryDo(agentC, "GET", ts.url, ""); err == nil {
+			t.Fatal("a CRL signed by another CA replaced the one in use")
+		}
+	}
+	if n := strings.Count(log.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d ERROR lines for one bad CRL, want 1:\n%s", n, log.String())
+	}
+	if !strings.Contains(log.String(), "not signed by a CA") {
+		t.Errorf("the ERROR line does not say what is wrong:\n%s", log.String())
+	}
+}
+
+// TestCRLRefusedAtStart: a CRL that does not parse or verify is a
+// configuration error naming the field and the file.
+func TestCRLRefusedAtStart(t *testing.T) {
+	b, err := pki.Generate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := pki.NewCA("stranger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := stranger.CRL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		data   []byte
+		reason string
+	}{
+		"garbage":     {[]byte("not a CRL"), "is not PEM"},
+		"certificate": {pki.EncodeCerts(), "holds no CRL"},
+		"truncated":   {[]byte("-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n"), "cannot be parsed"},
+		"foreign":     {foreign, "not signed by a CA"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "crl.pem")
+			if name == "certificate" {
+				tc.data, _ = os.ReadFile(b.CACert)
+			}
+			os.WriteFile(path, tc.data, 0o644)
+			srv, err := server.New(server.Config{DataDir: t.TempDir(), HTTPSAddr: "127.0.0.1:0", Logger: discard(),
+				TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert, CRLFile: path}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close(context.Background())
+			err = srv.Listen(context.Background())
+			var ce *server.ConfigError
+			if !errors.As(err, &ce) || ce.Field != "TLS.CRLFile" || ce.File != path || !strings.Contains(ce.Reason, tc.reason) {
+				t.Errorf("Listen: %v, want TLS.CRLFile %s: %s", err, path, tc.reason)
+			}
+		})
+	}
+}
