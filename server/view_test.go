@@ -1,0 +1,109 @@
+package server_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/analytics-client/analytics/server"
+)
+
+// TestViewPage reads the page as a browser without JavaScript would.
+func TestViewPage(t *testing.T) {
+	up := newUpstream(t, answerWith(200, `{}`))
+	ts := checkInServer(t, up, func(c *server.Config) {
+		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
+		c.Whitelist = server.Whitelist{"<b>bold</b>": {Datatype: server.DatatypeEvent, Description: "a & b"}}
+	})
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"<b>bold</b>"}`)
+	got := do(t, ts.client, "GET", ts.url+"/view", "")
+	if got.status != 200 || got.ctype != "text/html; charset=utf-8" {
+		t.Fatalf("view: %d %s", got.status, got.ctype)
+	}
+	optOut := filepath.Join(filepath.Dir(strings.TrimSpace(getStatus(t, ts).CheckIn.OptOutFile)), server.OptOutFile)
+	for _, want := range []string{
+		`<p id="banner" class="local" data-mode="opted-out">Not sent: opted out by ` + optOut + `.`,
+		`events: {&#34;event&#34;:&#34;&lt;b&gt;bold&lt;/b&gt;&#34;`,
+		`<td>&lt;b&gt;bold&lt;/b&gt;</td><td>event</td><td>a &amp; b</td>`,
+		`<dd id="store-events">1</dd>`,
+		`<pre id="preview">{
+  &#34;mode&#34;: &#34;opted-out&#34;,`,
+	} {
+		if !strings.Contains(got.body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(got.body, "<b>bold") {
+		t.Error("a stored name is in the page unescaped")
+	}
+	for _, ref := range []string{"src=", "href=", "url(", "@import"} {
+		if strings.Contains(got.body, ref) {
+			t.Errorf("the page loads something (%s)", ref)
+		}
+	}
+}
+
+func TestViewHeaders(t *testing.T) {
+	ts := startServer(t, nil)
+	req := do(t, ts.client, "GET", ts.url+"/view", "")
+	resp, err := ts.client.Get(ts.url + "/view")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'nonce-") ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("headers %v", resp.Header)
+	}
+	// The nonce is new for each page.
+	if n := strings.Split(csp, "'nonce-")[1]; strings.Contains(req.body, n) {
+		t.Error("two pages share a nonce")
+	}
+}
+
+func TestViewLive(t *testing.T) {
+	ts := startServer(t, nil)
+	for _, e := range []string{"a", "b", "c"} {
+		do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"`+e+`"}`)
+	}
+	got := do(t, ts.client, "GET", ts.url+"/view/live?after=1", "")
+	var lv struct {
+		Banner struct {
+			Sends bool
+			Text  string
+		}
+		Arrivals []server.Arrival
+	}
+	if err := json.Unmarshal([]byte(got.body), &lv); err != nil || got.status != 200 {
+		t.Fatalf("live: %d %s", got.status, got.body)
+	}
+	if len(lv.Arrivals) != 2 || lv.Arrivals[0].ID != 2 || !strings.Contains(string(lv.Arrivals[1].Data), `"c"`) ||
+		lv.Banner.Sends || !strings.HasPrefix(lv.Banner.Text, "Not sent: no product name") {
+		t.Errorf("live %+v", lv)
+	}
+	for _, bad := range []string{"-1", "x", "1e3", "99999999999999999999999"} {
+		if got := do(t, ts.client, "GET", ts.url+"/view/live?after="+bad, ""); got.status != 400 || !strings.Contains(got.body, "after") {
+			t.Errorf("after=%s: %d %s", bad, got.status, got.body)
+		}
+	}
+}
+
+// TestViewArrivalsKeepsTheLatest stores more entries than the page keeps.
+func TestViewArrivalsKeepsTheLatest(t *testing.T) {
+	ts := startServer(t, nil)
+	var batch []string
+	for i := range 70 {
+		batch = append(batch, `{"command":"event","payload":{"event":"n`+strings.Repeat("x", i)+`"}}`)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/batch", `{"commands":[`+strings.Join(batch, ",")+`]}`); got.status != 200 {
+		t.Fatalf("batch: %d %s", got.status, got.body)
+	}
+	var lv struct{ Arrivals []server.Arrival }
+	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live?after=0", "").body), &lv)
+	if n := len(lv.Arrivals); n != 50 || lv.Arrivals[0].ID != 21 || lv.Arrivals[n-1].ID != 70 {
+		t.Errorf("%d arrivals, first %d", n, lv.Arrivals[0].ID)
+	}
+}
