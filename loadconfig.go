@@ -2,7 +2,6 @@ package analytics
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/analytics-client/analytics/internal/tkconfig"
@@ -12,7 +11,7 @@ import (
 // "analytics" section of the configuration at path, which is a file, a
 // directory of config files (such as /etc/puppetlabs/puppetserver/conf.d)
 // or a comma-separated list of both, read as Trapperkeeper's --config reads
-// it (HOCON .conf, .json, .yaml, .ini; a key set by two files is an error).
+// it (HOCON .conf, .json, .yaml, .ini, .edn, .properties; a key set by two files is an error).
 // It is the Go form of the JVM library's (select-keys config [:analytics]):
 //
 //	analytics: {
@@ -84,15 +83,15 @@ func (l sectionLoader) ssl() (*SSLOpts, []string, error) {
 	var vals [len(keys)]string
 	var missing []string
 	for i, key := range keys {
-		v, err := l.str("ssl-opts", key)
+		v, _, err := l.c.Path("analytics", "ssl-opts", key)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, l.bad("ssl-opts."+key, "is not a string", err)
 		}
 		if v == "" {
 			missing = append(missing, "analytics.ssl-opts."+key)
 			continue
 		}
-		vals[i] = l.resolve(v, "ssl-opts", key)
+		vals[i] = v
 	}
 	return &SSLOpts{CertFile: vals[0], KeyFile: vals[1], CAFile: vals[2]}, missing, nil
 }
@@ -104,16 +103,6 @@ func (l sectionLoader) str(keys ...string) (string, error) {
 		return "", l.bad(strings.Join(keys, "."), "is not a string", err)
 	}
 	return strings.TrimSpace(v), nil
-}
-
-// resolve makes a relative path relative to the directory of the file that
-// set analytics.keys, as a Trapperkeeper service would read it from there.
-func (l sectionLoader) resolve(p string, keys ...string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	file := l.c.File(append([]string{"analytics"}, keys...)...)
-	return filepath.Join(filepath.Dir(file), p)
 }
 
 // missing reports keys that no file sets, naming the files read.

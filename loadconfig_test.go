@@ -74,7 +74,7 @@ func assertConfig(t *testing.T, got, want analytics.Config) {
 }
 
 func TestLoadConfigPlainHTTPNeedsNoSSL(t *testing.T) {
-	dir := writeFiles(t, t.TempDir(), map[string]string{"a.conf": "analytics.url: http://127.0.0.1:8080/analytics\n"})
+	dir := writeFiles(t, t.TempDir(), map[string]string{"a.conf": "analytics.url: \"http://127.0.0.1:8080/analytics\"\n"})
 	cfg, err := analytics.LoadConfig(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		want  []string // substrings of the error
 	}{
 		{"duplicate key", map[string]string{
-			"a.conf": "analytics.url: https://a:8140/analytics\n",
+			"a.conf": "analytics.url: \"https://a:8140/analytics\"\n",
 			"b.conf": "analytics: { url: \"https://b:8140/analytics\" }\n",
 		}, []string{"Duplicate configuration entry", "a.conf", "b.conf"}},
 		{"missing section", map[string]string{
@@ -163,8 +163,8 @@ func TestLoadConfigReportsOverMutualTLS(t *testing.T) {
 		}
 		writeFiles(t, dir, map[string]string{filepath.Join("ssl", name): string(data)})
 	}
-	writeFiles(t, dir, map[string]string{"conf.d/analytics.conf": "analytics {\n  url: " + sc.URL +
-		"\n  ssl-opts { ssl-cert: ../ssl/client.pem, ssl-key: ../ssl/client.key, ssl-ca-cert: ../ssl/ca.pem }\n}\n"})
+	writeFiles(t, dir, map[string]string{"conf.d/analytics.conf": "analytics {\n  url: \"" + sc.URL +
+		"\"\n  ssl-opts { ssl-cert: ../ssl/client.pem, ssl-key: ../ssl/client.key, ssl-ca-cert: ../ssl/ca.pem }\n}\n"})
 
 	cfg, err := analytics.LoadConfig(filepath.Join(dir, "conf.d"))
 	if err != nil {

@@ -68,6 +68,14 @@ func (t tk) str(key string) (string, error) {
 	return s, err // tkconfig errors name the file, line and key already
 }
 
+// path reads a file or directory setting; a relative path is resolved
+// against the directory of the file that set it, as the client's
+// LoadConfig does.
+func (t tk) filePath(key string) (string, error) {
+	s, _, err := t.c.Path(splitKey(key)...)
+	return s, err
+}
+
 func (t tk) int(key string) (int64, bool, error) {
 	return t.c.Int(splitKey(key)...)
 }
@@ -91,13 +99,13 @@ func loadConfig(path string) (server.Config, error) {
 
 func (t tk) analytics(cfg *server.Config) error {
 	var err error
-	if cfg.DataDir, err = t.str(keyDataDirectory); err != nil {
+	if cfg.DataDir, err = t.filePath(keyDataDirectory); err != nil {
 		return err
 	}
 	if cfg.DataDir == "" {
 		return t.fail(keyDataDirectory, "is required: the directory of the durable queue", nil)
 	}
-	if cfg.WhitelistFile, err = t.str(keyWhitelistFile); err != nil {
+	if cfg.WhitelistFile, err = t.filePath(keyWhitelistFile); err != nil {
 		return err
 	}
 	if cfg.PublicURL, err = t.str(keyPublicURL); err != nil {
@@ -130,7 +138,7 @@ func (t tk) listeners(cfg *server.Config) error {
 		dst *string
 	}{{"webserver.ssl-cert", &cfg.TLS.CertFile}, {"webserver.ssl-key", &cfg.TLS.KeyFile}, {"webserver.ssl-ca-cert", &cfg.TLS.CAFile}}
 	for _, f := range files {
-		if *f.dst, err = t.str(f.key); err != nil {
+		if *f.dst, err = t.filePath(f.key); err != nil {
 			return err
 		}
 		if cfg.HTTPSAddr != "" && *f.dst == "" && (f.key != "webserver.ssl-ca-cert" || !t.noClientAuth()) {
@@ -226,13 +234,16 @@ func (t tk) route(cfg *server.Config) error {
 
 func (t tk) product(cfg *server.Config) error {
 	var err error
-	strs := map[string]*string{
-		"global.hostname": &cfg.CheckIn.Certname, "global.certs.ssl-ca-cert": &cfg.CheckIn.CAFile,
-		"product.name.artifact-id": &cfg.CheckIn.Product,
-		"product.conf-dir":         &cfg.CheckIn.ConfDir, keyUpdateServerURL: &cfg.UpdateServerURL,
-	}
+	strs := map[string]*string{"global.hostname": &cfg.CheckIn.Certname,
+		"product.name.artifact-id": &cfg.CheckIn.Product, keyUpdateServerURL: &cfg.UpdateServerURL}
 	for key, dst := range strs {
 		if *dst, err = t.str(key); err != nil {
+			return err
+		}
+	}
+	paths := map[string]*string{"global.certs.ssl-ca-cert": &cfg.CheckIn.CAFile, "product.conf-dir": &cfg.CheckIn.ConfDir}
+	for key, dst := range paths {
+		if *dst, err = t.filePath(key); err != nil {
 			return err
 		}
 	}
@@ -242,7 +253,7 @@ func (t tk) product(cfg *server.Config) error {
 	if cfg.UpdateServerURL == "" {
 		cfg.UpdateServerURL = defaultUpdateURL
 	}
-	versionPath, err := t.str(keyVersionPath)
+	versionPath, err := t.filePath(keyVersionPath)
 	if err != nil || versionPath == "" {
 		return err
 	}

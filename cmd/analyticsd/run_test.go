@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/devenv"
 	"github.com/analytics-client/analytics/internal/pki"
 )
@@ -200,5 +201,50 @@ func TestUpdateServerSetting(t *testing.T) {
 	cfg, err = loadConfig(writeTemp(t, base+`product.update-server-url: "http://127.0.0.1:1"`))
 	if err != nil || !cfg.FetchWhitelist || cfg.UpdateServerURL != "http://127.0.0.1:1" {
 		t.Errorf("set: fetch %v, url %q, %v", cfg.FetchWhitelist, cfg.UpdateServerURL, err)
+	}
+}
+
+// TestRelativePathsAsTheClient: the service and the client's LoadConfig
+// read the same conf.d, and both resolve a relative path against the
+// directory of the file that set it, not the working directory.
+func TestRelativePathsAsTheClient(t *testing.T) {
+	dir := t.TempDir()
+	confd := filepath.Join(dir, "conf.d")
+	os.Mkdir(confd, 0o700)
+	os.WriteFile(filepath.Join(dir, "version"), []byte("1.0.0\n"), 0o600)
+	writeConf(t, filepath.Join(confd, "analytics.conf"), `analytics {
+  url: "https://localhost:8140/analytics"
+  ssl-opts { ssl-cert: ../ssl/client.pem, ssl-key: ../ssl/client.key, ssl-ca-cert: ../ssl/ca.pem }
+  data-directory: ../data
+  whitelist-file: wl.json
+}
+webserver { ssl-port: 0, ssl-cert: ../ssl/server.pem, ssl-key: ../ssl/server.key, ssl-ca-cert: ../ssl/ca.pem }
+global.certs.ssl-ca-cert: ../ssl/ca.pem
+product { version-path: ../version, conf-dir: ".." }
+`)
+	svc, err := loadConfig(confd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := analytics.LoadConfig(confd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "ssl", "ca.pem")
+	got := map[string][2]string{
+		"ssl-ca-cert":    {cli.SSL.CAFile, svc.TLS.CAFile},
+		"data-directory": {svc.DataDir, filepath.Join(dir, "data")},
+		"whitelist-file": {svc.WhitelistFile, filepath.Join(confd, "wl.json")},
+		"ssl-cert":       {svc.TLS.CertFile, filepath.Join(dir, "ssl", "server.pem")},
+		"global ca":      {svc.CheckIn.CAFile, ca},
+		"conf-dir":       {svc.CheckIn.ConfDir, dir},
+	}
+	for key, pair := range got {
+		if pair[0] != pair[1] {
+			t.Errorf("%s: %q and %q differ", key, pair[0], pair[1])
+		}
+	}
+	if cli.SSL.CAFile != ca || svc.CheckIn.Version != "1.0.0" {
+		t.Errorf("client CA %q, version %q", cli.SSL.CAFile, svc.CheckIn.Version)
 	}
 }

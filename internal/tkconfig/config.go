@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,20 @@ func (c *Config) String(keys ...string) (string, bool, error) {
 		return "", ok, err
 	}
 	return formatScalar(n.val), true, nil
+}
+
+// Path returns the string at keys as a file path: a relative path is
+// resolved against the directory of the file that set it, so a conf.d
+// means the same whatever directory the program starts in. The client's
+// LoadConfig and the service read every path setting this way. Leading
+// and trailing spaces are trimmed; "" means not set.
+func (c *Config) Path(keys ...string) (string, bool, error) {
+	s, ok, err := c.String(keys...)
+	s = strings.TrimSpace(s)
+	if !ok || err != nil || s == "" || filepath.IsAbs(s) {
+		return s, ok, err
+	}
+	return filepath.Join(filepath.Dir(c.File(keys...)), s), true, nil
 }
 
 // Int returns the value at keys as an integer. Strings such as "8140" (as

@@ -5,15 +5,23 @@
 // # Files
 //
 // Load takes the value of --config: a file, a directory, or a
-// comma-separated list of both. A directory contributes its files with a
-// known extension, in name order; hidden files, subdirectories and other
-// extensions are skipped. The format follows the extension:
+// comma-separated list of both. A directory contributes its files with an
+// extension Trapperkeeper reads, in name order; hidden files,
+// subdirectories and other extensions are skipped, as Trapperkeeper skips
+// them. The format follows the extension:
 //
 //   - .conf: HOCON (see below)
 //   - .json: strict JSON; integers decode as int64, so no precision is lost
 //   - .yaml, .yml: YAML (gopkg.in/yaml.v3), first document only
 //   - .ini: each section is a top-level object; keys outside any section
 //     are top-level keys; values are strings
+//   - .edn: the map subset of EDN that configurations use: keyword or
+//     string keys; maps, vectors, lists and sets (as arrays), strings,
+//     numbers, booleans, nil, keywords and symbols (as strings). Anything
+//     else (tagged literals, characters, ratios) is an error naming the
+//     file, line and column; a file is never skipped.
+//   - .properties: Java properties as Typesafe Config reads them: keys
+//     split at '.', string values
 //
 // All files merge into one tree. Objects merge across files, but a key that
 // two files both set is an error, *Error wrapping ErrDuplicate, whose
@@ -35,24 +43,28 @@
 //   - value concatenation on one line: strings join with their whitespace
 //     (a: foo bar is "foo bar"), objects merge, arrays append
 //   - within one file a repeated key follows HOCON: objects merge, a later
-//     scalar wins
-//   - ${path} and ${?path} substitutions; include "file", include
-//     file("file") and include required(...), relative to the including
-//     file
+//     scalar wins; key += value appends to an array (or starts one)
+//   - ${path} and ${?path} substitutions, resolved as Typesafe Config
+//     resolves them once the whole file is read: against the file's final
+//     values (so forward references work), then keys of files loaded
+//     before it, then the environment variable of that name (as a
+//     string). A self-reference (path: ${path}":/x") means the value the
+//     key had before. An undefined ${?x} standing alone leaves the field
+//     as it was (unset); inside a string it is empty, in an array it is
+//     dropped. A cycle is an error.
+//   - include "file", include file("file") and include required(...),
+//     relative to the including file
 //
 // Deliberate differences from HOCON:
 //
 //   - Unquoted values may contain ':', '=' and other characters HOCON
-//     reserves, so unquoted URLs and paths work:
-//     url: https://localhost:8140/analytics. "//" starts a comment only at
-//     the start of a token (after whitespace or a separator), never inside
-//     one. '#' always starts a comment; quote values that contain it.
-//   - A substitution is resolved where it is read, against keys set
-//     earlier in the same file, then keys from files loaded before it,
-//     then the environment variable of that name (as a string). A forward
-//     reference is therefore unresolved. An undefined ${?x} standing alone
-//     leaves the field unset; inside a string it is empty.
-//   - Keys may not contain whitespace between their parts; +=, include
+//     reserves, so paths and host:port need no quotes. "//" starts a
+//     comment anywhere, as in HOCON, so url: https://host/x is not a URL;
+//     an unquoted value that runs into "//" is an error whose message says
+//     to quote URLs (Typesafe Config rejects such a line too, or reads a
+//     value cut short). '#' always starts a comment; quote values that
+//     contain it.
+//   - Keys may not contain whitespace between their parts; include
 //     url(...) and include classpath(...) are rejected.
 //
 // Anything not understood is an *Error wrapping ErrSyntax with file, line

@@ -17,7 +17,7 @@ func ExampleLoad() {
 	files := map[string]string{
 		"webserver.conf":  "webserver {\n  ssl-host: 0.0.0.0\n  ssl-port: 8140\n}\n",
 		"web-routes.conf": `web-router-service."puppetlabs.analytics.service/analytics-service": "/analytics"` + "\n",
-		"analytics.conf":  "analytics.url: https://localhost:8140/analytics\n",
+		"analytics.conf":  "analytics.url: \"https://localhost:8140/analytics\"\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {

@@ -3,6 +3,7 @@ package tkconfig
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,21 @@ func TestParseFormats(t *testing.T) {
 		{"x.ini", "", m{}},
 		{"x.ini", "[empty]\n[s]\nk = v\n", m{"empty": m{}, "s": m{"k": "v"}}},
 		{"x.CONF", "a: 1", m{"a": int64(1)}},
+		// EDN, the map subset Trapperkeeper configurations use.
+		{"x.edn", `{:webserver {:host "0.0.0.0", :port 8140}
+ ; a comment
+ :web-router-service {"puppetlabs.analytics.service/analytics-service" "/analytics"}
+ :list [1 -2.5 +3 "s" true false nil :kw sym (4) #{5}] #_ :skipped #_ 1 :e {}}`,
+			m{"webserver": m{"host": "0.0.0.0", "port": int64(8140)},
+				"web-router-service": m{"puppetlabs.analytics.service/analytics-service": "/analytics"},
+				"list":               []any{int64(1), -2.5, int64(3), "s", true, false, nil, "kw", "sym", []any{int64(4)}, []any{int64(5)}},
+				"e":                  m{}}},
+		{"x.edn", "{}", m{}},
+		// Java properties, read as Typesafe Config reads them.
+		{"x.properties", "# comment\n! comment\nwebserver.port=8140\nwebserver.host : 0.0.0.0\nname value with spaces\n" +
+			"long = a\\\n    b\nesc = tab\\there \\u00e9\nkey\\ with\\=sep = v\nrepeat = 1\nrepeat = 2\nboth = 1\nboth.x = 2\n",
+			m{"webserver": m{"port": "8140", "host": "0.0.0.0"}, "name": "value with spaces", "long": "ab",
+				"esc": "tab\there é", "key with=sep": "v", "repeat": "2", "both": m{"x": "2"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +66,19 @@ func TestParseErrors(t *testing.T) {
 		{"x.yaml", "? [a]\n: 1\n", 1},
 		{"x.json", `{"a": 1e400}`, 1},
 		{"x.json", "", 1},
+		{"x.edn", "[1 2]", 1},
+		{"x.edn", "{:a 1\n :a 2}", 2},
+		{"x.edn", "{:a #inst \"2020-01-01\"}", 1},
+		{"x.edn", "{:a \\c}", 1},
+		{"x.edn", "{:a 1/2}", 1},
+		{"x.edn", "{:a [1 2}", 1},
+		{"x.edn", "{:a}", 1},
+		{"x.edn", "{1 2}", 1},
+		{"x.edn", "{:a 1} {:b 2}", 1},
+		{"x.edn", "{:a #_}", 1},
+		{"x.edn", "{:a " + strings.Repeat("[", maxDepth+2), 1},
+		{"x.properties", "a = \\u12", 1},
+		{"x.properties", "a..b = 1", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

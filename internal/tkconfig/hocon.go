@@ -66,6 +66,9 @@ func parseHOCON(file string, data []byte, env func(string) (string, bool), base 
 	if err := p.parseRoot(root, []string{}, true); err != nil {
 		return nil, err
 	}
+	if err := resolveFile(root); err != nil {
+		return nil, err
+	}
 	return root, nil
 }
 
@@ -279,7 +282,9 @@ func (p *hoconParser) parseField(obj *node, path []string, addressable bool) err
 		p.pos++
 		p.skipSpaces()
 	case c == '+' && p.peekAt(1) == '=':
-		return p.errf("'+=' is not supported; write the whole array")
+		p.pos += 2
+		p.skipSpaces()
+		return p.parseAppend(obj, keys, full, addressable, start)
 	default:
 		return p.errf("expected ':', '=' or '{' after the key, found %s", p.describe())
 	}
@@ -295,6 +300,43 @@ func (p *hoconParser) parseField(obj *node, path []string, addressable bool) err
 	val.file, val.line = p.file, p.lineOf(start)
 	setWithin(obj, keys, val)
 	return nil
+}
+
+// parseAppend parses "key += value", which HOCON defines as
+// key = ${?key} [value]: the value is appended to the array the key holds,
+// or starts one.
+func (p *hoconParser) parseAppend(obj *node, keys, full []string, addressable bool, start int) error {
+	at := p.pos
+	val, absent, err := p.parseValue(full, addressable)
+	if err != nil || absent {
+		return err
+	}
+	prev, err := p.resolveNow(&substRef{path: full, optional: true, pos: at})
+	if err != nil {
+		return err
+	}
+	if prev != nil && !prev.unsettled() && !isArray(prev.val) {
+		return p.errAt(at, "+= appends to an array, but the key already holds %s", describeValue(prev))
+	}
+	pieces := []piece{{kind: pieceSubst, node: prev, pos: at}, {kind: pieceArray, arr: []any{val.toAny()}, pos: at}}
+	if prev == nil {
+		pieces = pieces[1:]
+	}
+	res, _, err := p.concat(pieces, at)
+	if err != nil {
+		return err
+	}
+	res.file, res.line = p.file, p.lineOf(start)
+	setWithin(obj, keys, res)
+	return nil
+}
+
+// describeValue names the kind of a settled value for error messages.
+func describeValue(n *node) string {
+	if n.obj != nil {
+		return "an object"
+	}
+	return "the value " + formatScalar(n.val)
 }
 
 // isKeyChar reports whether c may appear in an unquoted key. HOCON forbids

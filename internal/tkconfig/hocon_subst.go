@@ -11,44 +11,89 @@ import (
 
 // Substitutions.
 
-// parseSubstitution parses ${path} or ${?path} and resolves it now. It
-// returns nil for an undefined optional substitution.
-func (p *hoconParser) parseSubstitution() (*node, error) {
+// substRef is a ${path} or ${?path} left for the end of the file.
+type substRef struct {
+	path     []string
+	optional bool
+	pos      int
+}
+
+// parseSubstitution parses ${path} or ${?path}. A self-reference (a path at
+// or below the field being set, as in path: ${path}":/x") means the value
+// the field had before and is resolved now; any other is resolved once the
+// whole file is read, as Typesafe Config does, so it may refer forward.
+func (p *hoconParser) parseSubstitution() (piece, error) {
 	start := p.pos
 	p.pos += 2
-	optional := false
+	ref := &substRef{pos: start}
 	if p.peek() == '?' {
-		optional = true
+		ref.optional = true
 		p.pos++
 	}
 	p.skipSpaces()
 	path, _, err := p.parseKey()
 	if err != nil {
-		return nil, err
+		return piece{}, err
 	}
 	p.skipSpaces()
 	if p.peek() != '}' {
-		return nil, p.errf("expected '}' to close the substitution, found %s", p.describe())
+		return piece{}, p.errf("expected '}' to close the substitution, found %s", p.describe())
 	}
 	p.pos++
-	if n, ok := p.resolve(path); ok {
-		p.budget.expansion += n.size()
-		if p.budget.expansion > maxExpansion {
-			return nil, p.errAt(start, "substitutions copy more than %d values and bytes", maxExpansion)
+	ref.path = path
+	pc := piece{kind: pieceSubst, pos: start}
+	if !p.selfReference(path) {
+		pc.ref = ref
+		return pc, nil
+	}
+	pc.node, err = p.resolveNow(ref)
+	return pc, err
+}
+
+// selfReference reports whether path is at or below the field being set.
+func (p *hoconParser) selfReference(path []string) bool {
+	field := p.key
+	if len(field) == 0 {
+		return false
+	}
+	under := func(abs []string) bool { return len(abs) >= len(field) && slices.Equal(abs[:len(field)], field) }
+	return under(path) || len(p.prefix) > 0 && under(append(slices.Clip(p.prefix), path...))
+}
+
+// resolveNow resolves a self-reference against what is known so far; nil
+// means an undefined optional one.
+func (p *hoconParser) resolveNow(ref *substRef) (*node, error) {
+	if n, ok := p.resolve(ref.path); ok {
+		if err := p.spend(ref.pos, n.size()); err != nil {
+			return nil, err
 		}
 		return n.clone(), nil
 	}
+	return p.fromEnv(ref)
+}
+
+// fromEnv resolves a substitution that names no key from the environment.
+func (p *hoconParser) fromEnv(ref *substRef) (*node, error) {
 	if p.env != nil {
-		if v, ok := p.env(strings.Join(path, ".")); ok {
-			return leaf(v, p.file, p.lineOf(start)), nil
+		if v, ok := p.env(strings.Join(ref.path, ".")); ok {
+			return leaf(v, p.file, p.lineOf(ref.pos)), nil
 		}
 	}
-	if optional {
+	if ref.optional {
 		return nil, nil
 	}
-	e := p.errAt(start, "${%s} is not set earlier in the configuration nor in the environment", renderPath(path))
+	e := p.errAt(ref.pos, "${%s} is not set in the configuration nor in the environment", renderPath(ref.path))
 	e.Err = ErrUnresolved
 	return nil, e
+}
+
+// spend counts what a substitution copies against the file's budget.
+func (p *hoconParser) spend(pos, size int) error {
+	p.budget.expansion += size
+	if p.budget.expansion > maxExpansion {
+		return p.errAt(pos, "substitutions copy more than %d values and bytes", maxExpansion)
+	}
+	return nil
 }
 
 // resolve looks path up relative to an include point first, then from the

@@ -2,6 +2,7 @@ package tkconfig
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,8 +23,9 @@ const (
 // written on one line, keeping the whitespace between them.
 type piece struct {
 	kind pieceKind
-	text string // unquoted or quoted text
-	node *node  // object, or what a substitution resolved to (nil: undefined optional)
+	text string    // unquoted or quoted text
+	node *node     // object, or what a substitution resolved to (nil: undefined optional)
+	ref  *substRef // a substitution resolved at the end of the file
 	arr  []any
 	ws   string // whitespace before the piece
 	pos  int
@@ -79,9 +81,7 @@ func (p *hoconParser) parsePiece(path []string, addressable bool) (piece, error)
 		pc.kind, pc.arr = pieceArray, arr
 		return pc, err
 	case c == '$' && p.peekAt(1) == '{':
-		n, err := p.parseSubstitution()
-		pc.kind, pc.node = pieceSubst, n
-		return pc, err
+		return p.parseSubstitution()
 	}
 	start := p.pos
 	for !p.eof() && unquotedValueChar(p.src[p.pos], p.peekAt(1)) {
@@ -91,13 +91,20 @@ func (p *hoconParser) parsePiece(path []string, addressable bool) (piece, error)
 		return pc, p.errf("unexpected %s", p.describe())
 	}
 	pc.kind, pc.text = pieceUnquoted, p.src[start:p.pos]
+	if p.peek() == '/' {
+		// Typesafe Config reads // as a comment wherever it stands, so
+		// url: https://host/x is not a URL there; say so rather than keep
+		// a value cut short.
+		return pc, p.errAt(start, "unquoted value %q runs into \"//\", which starts a comment "+
+			"(quote URLs: HOCON reads // as a comment)", pc.text)
+	}
 	return pc, nil
 }
 
 // unquotedValueChar reports whether c continues an unquoted value. This is
-// more permissive than HOCON so that URLs and paths need no quotes: ':'
-// '=' and the like are allowed, and "//" inside a token is kept (it starts a
-// comment only at the start of a token, i.e. after whitespace or ':').
+// more permissive than HOCON so that paths and host:port need no quotes:
+// ':' '=' and the like are allowed. "//" ends the value as in HOCON, where
+// it starts a comment.
 func unquotedValueChar(c, next byte) bool {
 	if isSpace(c) {
 		return false
@@ -107,6 +114,8 @@ func unquotedValueChar(c, next byte) bool {
 		return false
 	case '$':
 		return next != '{'
+	case '/':
+		return next != '/'
 	}
 	return true
 }
@@ -175,6 +184,10 @@ func (p *hoconParser) parseArray() ([]any, error) {
 // or append when all are arrays.
 func (p *hoconParser) concat(pieces []piece, start int) (*node, bool, error) {
 	line := p.lineOf(start)
+	if waiting(pieces) {
+		pd := &pending{p: p, pieces: pieces, start: start, key: slices.Clone(p.key)}
+		return &node{pend: pd, file: p.file, line: line}, false, nil
+	}
 	if len(pieces) == 1 {
 		pc := pieces[0]
 		switch pc.kind {

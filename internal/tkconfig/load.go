@@ -18,7 +18,8 @@ type Loader struct {
 
 // Load reads the configuration at path the way Trapperkeeper's --config
 // does: path names a file, a directory (its config files in name order;
-// hidden files, subdirectories and unknown extensions are skipped) or a
+// hidden files and subdirectories are skipped, and a file with an
+// extension Trapperkeeper would not read either) or a
 // comma-separated list of files and directories. All files merge into one
 // tree; a key set by two files is an ErrDuplicate.
 func Load(path string) (*Config, error) { return Loader{}.Load(path) }
@@ -85,6 +86,10 @@ func (l Loader) parse(name string, data []byte, base *node) (*node, error) {
 		return parseYAML(name, data)
 	case ".ini":
 		return parseINI(name, data)
+	case ".edn":
+		return parseEDN(name, data)
+	case ".properties":
+		return parseProperties(name, data)
 	}
 	env := l.LookupEnv
 	if env == nil {
@@ -96,7 +101,7 @@ func (l Loader) parse(name string, data []byte, base *node) (*node, error) {
 // knownExt reports whether Load reads files with extension ext.
 func knownExt(ext string) bool {
 	switch ext {
-	case ".conf", ".ini", ".json", ".yaml", ".yml":
+	case ".conf", ".ini", ".json", ".yaml", ".yml", ".edn", ".properties":
 		return true
 	}
 	return false
@@ -109,7 +114,7 @@ func checkExt(name string) error {
 		return nil
 	}
 	return &Error{File: name, Reason: "unsupported configuration file extension " +
-		"(want .conf, .json, .yaml, .yml or .ini)", Err: ErrSyntax}
+		"(want .conf, .json, .yaml, .yml, .ini, .edn or .properties)", Err: ErrSyntax}
 }
 
 // ListFiles expands a --config path (file, directory or comma-separated

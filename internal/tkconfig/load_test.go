@@ -42,7 +42,7 @@ global: {
 }
 `)
 	write(t, dir, "analytics.conf", `analytics {
-    url: https://localhost:8140/analytics
+    url: "https://localhost:8140/analytics"
     data-directory: data/analytics   // relative to this file's directory
     ssl-opts: {
         ssl-cert: /etc/puppetlabs/puppet/ssl/certs/myhost.pem
@@ -199,6 +199,8 @@ func TestLoadMixedFormats(t *testing.T) {
 	write(t, dir, "d.yml", "product:\n  conf-dir: /etc/puppetlabs\n")
 	write(t, dir, "e.ini", "top = level\n[database]\nport = 5432\nurl = http://db/x#frag ; comment\nenabled = yes\n")
 	write(t, dir, "f.txt", "ignored")
+	write(t, dir, "g.edn", "{:global {:hostname \"host.example\"}}")
+	write(t, dir, "h.properties", "metrics.enabled = true\n")
 	c, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +213,8 @@ func TestLoadMixedFormats(t *testing.T) {
 		"product":  m{"conf-dir": "/etc/puppetlabs"},
 		"top":      "level",
 		"database": m{"port": "5432", "url": "http://db/x#frag", "enabled": "yes"},
+		"global":   m{"hostname": "host.example"},
+		"metrics":  m{"enabled": "true"},
 	}
 	if got := c.Map(); !reflect.DeepEqual(got, map[string]any(want)) {
 		t.Errorf("got  %#v\nwant %#v", got, want)
@@ -223,6 +227,9 @@ func TestLoadMixedFormats(t *testing.T) {
 	}
 	if f, line := c.Origin("analytics", "retries"); filepath.Base(f) != "c.yaml" || line != 4 {
 		t.Errorf("Origin(analytics retries) = %s:%d", f, line)
+	}
+	if f, _ := c.Origin("global", "hostname"); filepath.Base(f) != "g.edn" {
+		t.Errorf("Origin(global hostname) = %s", f)
 	}
 	if f, line := c.Origin("webserver", "port"); filepath.Base(f) != "b.json" || line != 1 {
 		t.Errorf("Origin(webserver port) = %s:%d", f, line)
@@ -306,5 +313,18 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error %q: want errors.Is %v and text %q", err, tt.is, tt.text)
 			}
 		})
+	}
+}
+
+// TestLoadDirRefusesBadEDN: a conf.d file Trapperkeeper would read is
+// never skipped; one that cannot be read is an error naming it.
+func TestLoadDirRefusesBadEDN(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.conf", "a: 1\n")
+	bad := write(t, dir, "b.edn", "{:b #inst \"2020-01-01\"}")
+	_, err := Load(dir)
+	var e *Error
+	if !errors.As(err, &e) || e.File != bad || !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "tagged literal") {
+		t.Errorf("got %v, want a syntax error naming %s", err, bad)
 	}
 }

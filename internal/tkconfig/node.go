@@ -14,7 +14,21 @@ type node struct {
 	val  any
 	file string
 	line int
+
+	// While a HOCON file is read, a value may not be known yet: pend holds
+	// the substitutions it waits for, and prev the value written earlier
+	// at the same key, which it merges over when both turn out objects
+	// (and which stands when pend is an undefined ${?x}). Both are nil
+	// once the file is resolved.
+	pend *pending
+	prev *node
+	// deep tracks resolving everything below the node: 0 not started,
+	// 1 under way, 2 done.
+	deep uint8
 }
+
+// unsettled reports whether the node's own value waits for resolution.
+func (n *node) unsettled() bool { return n.pend != nil || n.prev != nil }
 
 func newObject(file string, line int) *node {
 	return &node{obj: map[string]*node{}, file: file, line: line}
@@ -40,7 +54,10 @@ func (n *node) lookup(keys []string) (*node, bool) {
 }
 
 func (n *node) clone() *node {
-	c := &node{file: n.file, line: n.line}
+	c := &node{file: n.file, line: n.line, pend: n.pend, deep: n.deep & 2} // never copy "under way"
+	if n.prev != nil {
+		c.prev = n.prev.clone()
+	}
 	if n.obj == nil {
 		c.val = cloneValue(n.val)
 		return c
@@ -53,7 +70,11 @@ func (n *node) clone() *node {
 }
 
 // toAny converts the subtree to plain Go values, sharing nothing with it.
+// A value not resolved yet stays a *node, for the resolver to find.
 func (n *node) toAny() any {
+	if n.unsettled() {
+		return n.clone()
+	}
 	if n.obj == nil {
 		return cloneValue(n.val)
 	}
@@ -102,6 +123,8 @@ func (n *node) sortedKeys() []string {
 
 func cloneValue(v any) any {
 	switch v := v.(type) {
+	case *node:
+		return v.clone()
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
@@ -122,12 +145,26 @@ func cloneValue(v any) any {
 // one file: objects merge key by key, anything else is replaced.
 func mergeWithin(dst, src *node) {
 	for k, s := range src.obj {
-		if d, ok := dst.obj[k]; ok && d.obj != nil && s.obj != nil {
-			mergeWithin(d, s)
+		if d, ok := dst.obj[k]; ok {
+			dst.obj[k] = layer(d, s)
 			continue
 		}
 		dst.obj[k] = s
 	}
+}
+
+// layer returns what a key holds once val is written over old in one
+// file: two objects merge; a value not known yet keeps old beneath it, to
+// merge with or fall back to when it is resolved; otherwise val wins.
+func layer(old, val *node) *node {
+	if old.obj != nil && val.obj != nil && !val.unsettled() {
+		mergeWithin(old, val)
+		return old
+	}
+	if val.pend != nil || val.obj != nil && old.unsettled() {
+		val.prev = old
+	}
+	return val
 }
 
 // setWithin sets root[keys...] = val with HOCON's in-file rules: a dotted
@@ -138,14 +175,18 @@ func setWithin(root *node, keys []string, val *node) {
 	for _, k := range keys[:len(keys)-1] {
 		next, ok := cur.obj[k]
 		if !ok || next.obj == nil {
-			next = newObject(val.file, val.line)
+			obj := newObject(val.file, val.line)
+			if ok && next.unsettled() {
+				obj.prev = next // a.b: 1 after a: ${x} adds to what x holds
+			}
+			next = obj
 			cur.obj[k] = next
 		}
 		cur = next
 	}
 	last := keys[len(keys)-1]
-	if old, ok := cur.obj[last]; ok && old.obj != nil && val.obj != nil {
-		mergeWithin(old, val)
+	if old, ok := cur.obj[last]; ok {
+		cur.obj[last] = layer(old, val)
 		return
 	}
 	cur.obj[last] = val
