@@ -56,7 +56,8 @@ func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
 // elsewhere could otherwise read them through a DNS name it points at
 // 127.0.0.1 (DNS rebinding).
 func (s *Server) adminHandler() http.Handler {
-	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.observe(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &headerWriter{ResponseWriter: rw}
 		defer s.recoverPanic(w, r)
 		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {

@@ -26,12 +26,15 @@ const schemaPrefix = "The objects that were submitted did not conform to the sch
 // request (see RequestIDHeader). Cause, never sent, is the internal error
 // behind the answer: it is logged with the request id.
 type apiError struct {
-	Status    int               `json:"-"`
-	Kind      string            `json:"kind"`
-	Msg       string            `json:"msg"`
-	Details   map[string]string `json:"details,omitempty"`
-	RequestID string            `json:"request-id,omitempty"`
-	Cause     error             `json:"-"`
+	Status int `json:"-"`
+	// RetryAfter, when positive, is sent as the Retry-After header
+	// (seconds).
+	RetryAfter int               `json:"-"`
+	Kind       string            `json:"kind"`
+	Msg        string            `json:"msg"`
+	Details    map[string]string `json:"details,omitempty"`
+	RequestID  string            `json:"request-id,omitempty"`
+	Cause      error             `json:"-"`
 }
 
 // outcome encodes e as an answer in the JSON error shape.
@@ -40,7 +43,7 @@ func (e *apiError) outcome() outcome {
 	if err != nil {
 		body = []byte(`{"kind":"application-error","msg":"` + msgUncaught + `"}`)
 	}
-	return outcome{e.Status, body}
+	return outcome{status: e.Status, body: body, retryAfter: e.RetryAfter}
 }
 
 func invalidData(format string, args ...any) *apiError {

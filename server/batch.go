@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"github.com/analytics-client/analytics/internal/store"
 )
@@ -13,11 +11,6 @@ import (
 // MaxBatchCommands is the most commands one POST {prefix}/commands/batch
 // may carry; a larger batch gets 413.
 const MaxBatchCommands = 1000
-
-// batchWorkers bounds the goroutines that store one batch. Each item's
-// Append waits for its group commit, so a batch of up to batchWorkers items
-// shares one or two commits, and a larger one about n/batchWorkers + 1.
-const batchWorkers = 128
 
 // batchItem is one command of a batch envelope.
 type batchItem struct {
@@ -27,9 +20,9 @@ type batchItem struct {
 }
 
 // serveBatch answers POST {prefix}/commands/batch: every item is prepared
-// and committed as its single command would be, the items' appends run
-// concurrently so that they share group commits, and the answer, one
-// result per item in request order, is sent once every item is durable.
+// and committed as its single command would be, all in one ordered append
+// (one group commit), and the answer, one result per item in request
+// order, is sent once every item is durable.
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	m, aerr := s.readObject(w, r)
 	if aerr != nil {
@@ -41,7 +34,8 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, aerr)
 		return
 	}
-	writeBody(w, http.StatusOK, encodeResults(s.runBatch(r.Context(), items)))
+	out := s.runBatch(r.Context(), items)
+	writeOutcome(w, outcome{status: http.StatusOK, body: encodeResults(out), retryAfter: batchRetryAfter(out)})
 }
 
 // parseBatch checks the envelope {"commands":[{"command","key","payload"}]}.
@@ -110,34 +104,25 @@ func commandKind(cmd any) store.Kind {
 	return 0
 }
 
-// runBatch prepares every item, then commits the prepared ones
-// concurrently. An item whose key repeats an earlier item's (same command,
-// same key) is not stored: it gets the earlier item's answer, as a repeated
-// single command would.
+// runBatch prepares every item, then commits the prepared ones in one
+// ordered step. An item whose key repeats an earlier item's (same command,
+// same key) is not stored: it gets the earlier item's answer when its
+// payload is the same, and 422 idempotency-key-reused when not, as a
+// repeated single command would.
 func (s *Server) runBatch(ctx context.Context, items []batchItem) []outcome {
 	out := make([]outcome, len(items))
 	todo := make([]prepared, 0, len(items))
 	at := make([]int, 0, len(items)) // at[n] is the item todo[n] answers
-	first := map[string]int{}        // key of an item to store -> its index
-	repeats := map[int]int{}         // index of a repeat -> index of its first
 	for i, it := range items {
 		p, aerr := s.prepareItem(it)
 		if aerr != nil {
 			out[i] = aerr.outcome()
 			continue
 		}
-		if p.key != "" {
-			if j, seen := first[p.key]; seen {
-				repeats[i] = j
-				continue
-			}
-			first[p.key] = i
-		}
 		todo, at = append(todo, p), append(at, i)
 	}
-	s.commitAll(ctx, todo, func(n int, o outcome) { out[at[n]] = o })
-	for i, j := range repeats {
-		out[i] = out[j]
+	for n, o := range s.commit(ctx, todo) {
+		out[at[n]] = o
 	}
 	return out
 }
@@ -152,40 +137,15 @@ func (s *Server) prepareItem(it batchItem) (prepared, *apiError) {
 	return s.prepare(it.kind, m, it.key)
 }
 
-// commitAll commits ps and calls done with each index and outcome (each
-// index once). It returns when every entry is on stable storage. A store
-// that appends many records at once (the Bolt store) gets the whole batch
-// in one ordered step, so the batch's entries keep their order in the
-// collections; any other store gets concurrent appends on at most
-// batchWorkers goroutines, which share group commits but may land in any
-// order.
-func (s *Server) commitAll(ctx context.Context, ps []prepared, done func(int, outcome)) {
-	if b, ok := s.store.(store.Batcher); ok {
-		recs := make([]store.Record, 0, len(ps))
-		at := make([]int, 0, len(ps))
-		for n, p := range ps {
-			if p.key == "" && p.data == nil {
-				done(n, outcome{p.status, p.body}) // nothing to store or remember
-				continue
-			}
-			recs = append(recs, p.record())
-			at = append(at, n)
-		}
-		for i, r := range b.AppendAll(ctx, recs) {
-			done(at[i], s.committed(ps[at[i]], r.Prior, r.Dup, r.Err))
-		}
-		return
+// batchRetryAfter is the longest Retry-After of the items, for the
+// envelope's header: a client that retries the whole batch waits for the
+// slowest item.
+func batchRetryAfter(out []outcome) int {
+	n := 0
+	for _, o := range out {
+		n = max(n, o.retryAfter)
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(ps), batchWorkers) {
-		wg.Go(func() {
-			for n := int(next.Add(1) - 1); n < len(ps); n = int(next.Add(1) - 1) {
-				done(n, s.commit(ctx, ps[n]))
-			}
-		})
-	}
-	wg.Wait()
+	return n
 }
 
 // encodeResults builds {"results":[{"status":S,"body":B},...]} from

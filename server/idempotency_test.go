@@ -83,3 +83,39 @@ func TestIdempotencyKeyTooLong(t *testing.T) {
 		t.Errorf("long key: %d %s", got.status, got.body)
 	}
 }
+
+// TestIdempotencyKeyReusedWithOtherPayload: a key is one request. Sent
+// again with another payload it gets 422 idempotency-key-reused and
+// nothing is stored; the same payload, however formatted, still gets the
+// first answer.
+func TestIdempotencyKeyReusedWithOtherPayload(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.Now = tickingClock() })
+	ev, sn := ts.url+"/commands/event", ts.url+"/commands/snapshot"
+	first := do(t, ts.client, "POST", ev, `{"event":"m","metadata":{"x":1,"y":[1,2]}}`, "Idempotency-Key", "k")
+	snap := do(t, ts.client, "POST", sn, `{"fields":{"a":1}}`, "Idempotency-Key", "k")
+	for _, c := range []struct{ url, body string }{
+		{ev, `{"event":"m","metadata":{"x":2,"y":[1,2]}}`},
+		{ev, `{"event":"m","metadata":{"x":1,"y":[2,1]}}`},
+		{ev, `{"event":"other"}`},
+		{sn, `{"fields":{"a":2}}`},
+		{sn, `{"fields":{"a":1,"b":1}}`},
+	} {
+		got := do(t, ts.client, "POST", c.url, c.body, "Idempotency-Key", "k")
+		if got.status != 422 || got.body != keyReusedBody {
+			t.Errorf("%s with the key again: %d %s", c.body, got.status, got.body)
+		}
+	}
+	same := do(t, ts.client, "POST", ev, " {\"metadata\" : {\"y\":[1,2], \"x\":1}, \"event\":\"m\"}\n", "Idempotency-Key", "k")
+	if same != first {
+		t.Errorf("same payload reformatted: %d %s, first %d %s", same.status, same.body, first.status, first.body)
+	}
+	if again := do(t, ts.client, "POST", sn, `{"fields":{"a":1}}`, "Idempotency-Key", "k"); again != snap {
+		t.Errorf("snapshot repeated: %+v, first %+v", again, snap)
+	}
+	if got := collection(t, ts, "events"); len(got) != 1 || !strings.Contains(got[0], `"x":1`) {
+		t.Errorf("events stored: %q", got)
+	}
+	if got := collection(t, ts, "snapshots"); len(got) != 1 {
+		t.Errorf("snapshots stored: %q", got)
+	}
+}

@@ -12,29 +12,39 @@ import (
 type memStore struct {
 	mu      sync.Mutex
 	entries map[store.Kind][]store.Entry
-	keys    map[string][]byte
+	keys    map[string]memKey
 }
+
+type memKey struct{ sum, reply []byte }
 
 var _ store.Store = (*memStore)(nil)
 
 func newMemStore() *memStore {
-	return &memStore{entries: map[store.Kind][]store.Entry{}, keys: map[string][]byte{}}
+	return &memStore{entries: map[store.Kind][]store.Entry{}, keys: map[string]memKey{}}
 }
 
-func (m *memStore) Append(_ context.Context, kind store.Kind, data []byte, key string, reply []byte) ([]byte, bool, error) {
+func (m *memStore) Append(_ context.Context, recs []store.Record) []store.Result {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if key != "" {
-		if prior, ok := m.keys[key]; ok {
-			return prior, true, nil
+	res := make([]store.Result, len(recs))
+	for i, r := range recs {
+		if r.Key != "" {
+			if prior, ok := m.keys[r.Key]; ok {
+				if string(prior.sum) != string(r.Sum) {
+					res[i].Err = store.ErrKeyReused
+				} else {
+					res[i] = store.Result{Prior: prior.reply, Dup: true}
+				}
+				continue
+			}
+			m.keys[r.Key] = memKey{r.Sum, r.Reply}
 		}
-		m.keys[key] = reply
+		if r.Data != nil {
+			es := m.entries[r.Kind]
+			m.entries[r.Kind] = append(es, store.Entry{Seq: uint64(len(es) + 1), Data: r.Data})
+		}
 	}
-	if data != nil {
-		es := m.entries[kind]
-		m.entries[kind] = append(es, store.Entry{Seq: uint64(len(es) + 1), Data: data})
-	}
-	return nil, false, nil
+	return res
 }
 
 func (m *memStore) Scan(_ context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error {

@@ -31,6 +31,14 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+// writeOutcome sends an answer, with its Retry-After header if it has one.
+func writeOutcome(w http.ResponseWriter, o outcome) {
+	if o.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(o.retryAfter))
+	}
+	writeBody(w, o.status, o.body)
+}
+
 // writeJSON encodes v and sends it.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := marshal(v)
@@ -59,8 +67,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	if c.Cause != nil {
 		s.log.Error("request failed", "request-id", c.RequestID, "status", c.Status, "kind", c.Kind, "err", c.Cause)
 	}
-	o := c.outcome()
-	writeBody(w, o.status, o.body)
+	writeOutcome(w, c.outcome())
 }
 
 // notFound is the plain-text 404 for unknown paths and methods.

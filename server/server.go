@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
@@ -31,6 +32,8 @@ type Server struct {
 	refusals  *logthrottle.Logger // refused requests, per certname and rule
 
 	metricsHandler http.Handler
+	// storeLog logs storage failures once per interval per condition.
+	storeLog *logthrottle.Logger
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -61,7 +64,8 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger),
-		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now)}
+		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
+		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}
@@ -70,7 +74,8 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	}
 	if st == nil {
 		path := filepath.Join(cfg.DataDir, StoreFile)
-		if st, err = store.Open(path, store.Options{Logger: cfg.Logger, OnCommit: s.ops.metrics.observeCommit}); err != nil {
+		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit}
+		if st, err = store.Open(path, opts); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
@@ -142,9 +147,12 @@ func (s *Server) Prefix() string { return s.cfg.Prefix }
 // segment is a plain-text 404 and is never routed; then the authorization
 // rules decide (403 in the JSON error shape when they refuse), and unknown
 // paths and methods get a plain-text 404. A panic is logged and answered
-// with the JSON 500 shape rather than dropping the connection.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setRequestID(w)
+// with the JSON 500 shape rather than dropping the connection, or, when the
+// status is sent already, by aborting the response so the client sees a
+// broken transfer.
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	setRequestID(rw)
+	w := &headerWriter{ResponseWriter: rw}
 	defer s.recoverPanic(w, r)
 	path, ok := cleanPath(r)
 	if !ok {
@@ -181,6 +189,9 @@ func trimPrefix(path, prefix string) (string, bool) {
 	return rest, true
 }
 
+// recoverPanic answers a panic of the handler writing to w. Wrap w in a
+// headerWriter (as ServeHTTP does) so that it knows whether the status is
+// out already.
 func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	v := recover()
 	if v == nil {
@@ -191,5 +202,8 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Error("panic while handling a request", "request-id", requestID(w), "method", r.Method, "path", r.URL.Path,
 		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	if hw, ok := w.(*headerWriter); ok && hw.sent {
+		panic(http.ErrAbortHandler) // a second status would be appended to the body
+	}
 	s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
 }

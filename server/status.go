@@ -179,5 +179,6 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 // from the store.
 func storeReadError() *apiError {
 	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
-		Msg: "The store could not be read; it is safe to retry. Check the log for details."}
+		RetryAfter: int(StorageErrorRetryAfter / time.Second),
+		Msg:        "The store could not be read; it is safe to retry. Check the log for details."}
 }

@@ -20,16 +20,16 @@ import (
 // Options.Retention is zero.
 const DefaultRetention = 48 * time.Hour
 
-// MaxKeyLen is the longest idempotency key Append accepts. bbolt limits keys
-// to 32 KiB; the time index prefixes each key with 8 bytes.
-const MaxKeyLen = 1024
-
 // ErrUnknownKind is returned for a Kind that is neither Events nor Snapshots.
 var ErrUnknownKind = errors.New("store: unknown kind")
 
 // ErrKeyTooLong is returned by Append for an idempotency key longer than
 // MaxKeyLen.
 var ErrKeyTooLong = errors.New("store: idempotency key too long")
+
+// ErrSumTooLong is returned by Append for a Record.Sum longer than
+// MaxSumLen.
+var ErrSumTooLong = errors.New("store: request sum too long")
 
 // Tuning of the storage engine.
 const (
@@ -44,26 +44,23 @@ const (
 	// one huge transaction.
 	deletePage = 1024
 
-	// prunePerAppend is how many expired idempotency keys each Append
-	// removes in passing. Each Append adds at most one key, so any value
-	// above one keeps the key set bounded under steady writes.
-	prunePerAppend = 8
-
 	// lockTimeout is how long Open waits for the file lock held by another
 	// process before it fails.
 	lockTimeout = time.Second
 )
 
-// Bucket names.
+// Bucket names. The idempotency buckets of the format before request sums
+// ("idempotency", "idempotency-by-time") are dropped by Open.
 var (
 	bucketEvents    = []byte("events")
 	bucketSnapshots = []byte("snapshots")
-	// bucketKeys maps an idempotency key to its stored-at time (8 bytes,
-	// big-endian Unix nanoseconds) followed by the remembered reply.
-	bucketKeys = []byte("idempotency")
+	// bucketKeys maps an idempotency key to its record (see keys.go).
+	bucketKeys = []byte("idempotency-keys")
 	// bucketExpiry holds stored-at time + key with empty values: it orders
 	// keys by age so expired ones are found at its start.
-	bucketExpiry = []byte("idempotency-by-time")
+	bucketExpiry = []byte("idempotency-keys-by-time")
+
+	oldBuckets = [][]byte{[]byte("idempotency"), []byte("idempotency-by-time")}
 )
 
 // Options configure Open. The zero value is usable.
@@ -73,16 +70,23 @@ type Options struct {
 	// but a key older than Retention is never reported as a duplicate.
 	Retention time.Duration
 
+	// MaxBytes bounds the room the entries and keys take in the file
+	// (its pages in use, not its size: bbolt reuses freed pages but never
+	// shrinks the file). An entry that does not fit fails with ErrFull.
+	// Zero means no limit.
+	MaxBytes int64
+
+	// OnCommit, when set, is called after each commit of appended records
+	// and before any of its Append calls returns: for metrics, and the
+	// seam through which tests see that a sync came before an answer. It
+	// must be quick: the next group waits for it.
+	OnCommit func(CommitInfo)
+
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
 
 	// Now is the clock used to age idempotency keys; nil means time.Now.
 	Now func() time.Time
-
-	// OnCommit, when set, is called after each group commit with the
-	// number of writes it held and how long it took (sync included), for
-	// metrics. It must be quick: the next group waits for it.
-	OnCommit func(writes int, took time.Duration)
 
 	// scanPage and lockTimeout override the package defaults in tests.
 	scanPage    int
@@ -99,6 +103,8 @@ type Bolt struct {
 	commits   *committer
 	path      string
 	retention time.Duration
+	maxBytes  int64
+	pageSize  int64
 	now       func() time.Time
 	log       *slog.Logger
 	scanPage  int
@@ -109,59 +115,95 @@ type Bolt struct {
 	closed bool
 }
 
-var _ Store = (*Bolt)(nil)
-
 // Open opens the store file at path, creating it and its parent directories
 // if needed. An existing file keeps its entries and sequence numbers. Open
-// fails if another process holds the file open.
+// fails if another process holds the file open, and with a *DamagedError
+// (wrapping ErrDamaged) if the file is empty, truncated or fails the full
+// consistency check; it never starts afresh over a damaged file.
 func Open(path string, opts Options) (*Bolt, error) {
-	if opts.Retention <= 0 {
-		opts.Retention = DefaultRetention
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.scanPage <= 0 {
-		opts.scanPage = scanPage
-	}
-	if opts.lockTimeout <= 0 {
-		opts.lockTimeout = lockTimeout
-	}
+	opts = opts.withDefaults()
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			err = fmt.Errorf("file is locked by another process: %w", err)
-		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	if err := preflight(path); err != nil {
+		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
-		}
-		return nil
+	var db *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout})
+		return err
 	})
 	if err != nil {
-		_ = db.Close()
+		if errors.Is(err, berrors.ErrTimeout) {
+			err = fmt.Errorf("file is locked by another process (is the service running?): %w", err)
+		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention)
+	if err := prepare(path, db); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes)
 	return &Bolt{
 		db:        db,
-		commits:   newCommitter(db, opts.OnCommit),
+		commits:   newCommitter(db, path, opts.OnCommit),
 		path:      path,
 		retention: opts.Retention,
+		maxBytes:  opts.MaxBytes,
+		pageSize:  int64(db.Info().PageSize),
 		now:       opts.Now,
 		log:       opts.Logger,
 		scanPage:  opts.scanPage,
 	}, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.scanPage <= 0 {
+		o.scanPage = scanPage
+	}
+	if o.lockTimeout <= 0 {
+		o.lockTimeout = lockTimeout
+	}
+	return o
+}
+
+// prepare checks an opened file and creates the buckets it lacks.
+func prepare(path string, db *bolt.DB) error {
+	if err := check(path, db); err != nil {
+		return err
+	}
+	err := guard(path, func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, name := range oldBuckets {
+				if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+					return fmt.Errorf("drop bucket %s: %w", name, err)
+				}
+			}
+			for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil && !errors.Is(err, ErrDamaged) {
+		err = fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return err
 }
 
 // Path returns the file the store was opened on.
@@ -195,183 +237,6 @@ func (s *Bolt) acquire() error {
 	return nil
 }
 
-// Append implements Store. It is group-committed with other concurrent
-// appends and returns after the group's fsync. ctx is checked before the
-// write; once the write has begun Append waits for the commit (one fsync).
-func (s *Bolt) Append(ctx context.Context, kind Kind, data []byte, key string, reply []byte) (prior []byte, dup bool, err error) {
-	bucket, err := kindBucket(kind)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: append to %s: %w", kind, err)
-	}
-	if len(key) > MaxKeyLen {
-		return nil, false, fmt.Errorf("store: append to %s with key of %d bytes: %w", kind, len(key), ErrKeyTooLong)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, false, fmt.Errorf("store: append to %s: %w", kind, err)
-	}
-	if err := s.acquire(); err != nil {
-		return nil, false, err
-	}
-	defer s.mu.RUnlock()
-	if data == nil && key == "" {
-		return nil, false, nil // nothing to store or remember
-	}
-
-	// A retried request usually finds its key already stored: answer it
-	// from a read transaction instead of joining a write and an fsync.
-	if key != "" {
-		err := s.db.View(func(tx *bolt.Tx) error {
-			prior, dup = s.lookup(tx, key)
-			return nil
-		})
-		if err != nil || dup {
-			return prior, dup, wrapAppend(kind, key, err)
-		}
-	}
-
-	// The committer may run this function more than once (when another
-	// member of the group fails, the transaction is rolled back and the
-	// rest re-run),
-	// so it sets every result from scratch on each run. Two appends of one
-	// key in the same group see each other because they share the
-	// transaction: the second finds the first's key and stores nothing.
-	err = s.commits.do(func(tx *bolt.Tx) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var res Result
-		err := s.appendIn(tx, bucket, Record{Kind: kind, Data: data, Key: key, Reply: reply}, &res)
-		prior, dup = res.Prior, res.Dup
-		if err != nil {
-			return err
-		}
-		return s.prune(tx, prunePerAppend)
-	})
-	return prior, dup, wrapAppend(kind, key, err)
-}
-
-func wrapAppend(kind Kind, key string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if key == "" {
-		return fmt.Errorf("store: append to %s: %w", kind, err)
-	}
-	return fmt.Errorf("store: append to %s with key %q: %w", kind, key, err)
-}
-
-// putNext stores data under the bucket's next sequence number.
-func putNext(b *bolt.Bucket, data []byte) error {
-	seq, err := b.NextSequence()
-	if err != nil {
-		return fmt.Errorf("next sequence: %w", err)
-	}
-	if err := b.Put(seqKey(seq), data); err != nil {
-		return fmt.Errorf("put entry %d: %w", seq, err)
-	}
-	return nil
-}
-
-// lookup returns a copy of the reply remembered under key, if key is stored
-// and not expired.
-func (s *Bolt) lookup(tx *bolt.Tx, key string) (reply []byte, ok bool) {
-	v := tx.Bucket(bucketKeys).Get([]byte(key))
-	if len(v) < 8 {
-		return nil, false
-	}
-	if s.expired(v[:8]) {
-		return nil, false
-	}
-	return bytes.Clone(v[8:]), true
-}
-
-// expired reports whether a stored-at time (8 bytes) is older than the
-// retention.
-func (s *Bolt) expired(storedAt []byte) bool {
-	at := time.Unix(0, int64(binary.BigEndian.Uint64(storedAt)))
-	return s.now().Sub(at) >= s.retention
-}
-
-// remember stores reply under key with the current time, replacing an
-// expired record of the same key (and its index entry).
-func (s *Bolt) remember(tx *bolt.Tx, key string, reply []byte) error {
-	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
-	if old := keys.Get([]byte(key)); len(old) >= 8 {
-		if err := expiry.Delete(expiryKey(old[:8], key)); err != nil {
-			return fmt.Errorf("drop expired key: %w", err)
-		}
-	}
-	at := make([]byte, 8)
-	binary.BigEndian.PutUint64(at, uint64(s.now().UnixNano()))
-	v := make([]byte, 0, 8+len(reply))
-	v = append(append(v, at...), reply...)
-	if err := keys.Put([]byte(key), v); err != nil {
-		return fmt.Errorf("remember key: %w", err)
-	}
-	if err := expiry.Put(expiryKey(at, key), nil); err != nil {
-		return fmt.Errorf("index key: %w", err)
-	}
-	return nil
-}
-
-// pruneN removes up to limit expired idempotency keys, oldest first, and
-// returns how many it removed.
-func (s *Bolt) pruneN(tx *bolt.Tx, limit int) (int, error) {
-	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
-	// Collect first: deleting under a live cursor can skip entries.
-	var drop [][]byte
-	c := expiry.Cursor()
-	for k, _ := c.First(); k != nil && len(drop) < limit; k, _ = c.Next() {
-		if len(k) < 8 || !s.expired(k[:8]) {
-			break
-		}
-		drop = append(drop, bytes.Clone(k))
-	}
-	for _, k := range drop {
-		key := k[8:]
-		// The key may have been stored again since; only drop the record
-		// this index entry describes.
-		if v := keys.Get(key); len(v) >= 8 && bytes.Equal(v[:8], k[:8]) {
-			if err := keys.Delete(key); err != nil {
-				return 0, fmt.Errorf("prune key %q: %w", key, err)
-			}
-		}
-		if err := expiry.Delete(k); err != nil {
-			return 0, fmt.Errorf("prune index of key %q: %w", key, err)
-		}
-	}
-	return len(drop), nil
-}
-
-// prune is pruneN for callers that need only the error.
-func (s *Bolt) prune(tx *bolt.Tx, limit int) error {
-	_, err := s.pruneN(tx, limit)
-	return err
-}
-
-// Prune removes every expired idempotency key and returns how many it
-// removed. Appends already prune a few keys each; Prune is for a periodic
-// sweep (for instance after the daily check-in).
-func (s *Bolt) Prune(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("store: prune: %w", err)
-		}
-		n, err := s.update(func(tx *bolt.Tx) (int, error) { return s.pruneN(tx, deletePage) })
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("store: prune: %w", err)
-		}
-		if n < deletePage {
-			if total > 0 {
-				s.log.Debug("store pruned idempotency keys", "count", total)
-			}
-			return total, nil
-		}
-	}
-}
-
 // update runs one write transaction under the shared lock; fn returns how
 // much it did.
 func (s *Bolt) update(fn func(*bolt.Tx) (int, error)) (int, error) {
@@ -380,10 +245,12 @@ func (s *Bolt) update(fn func(*bolt.Tx) (int, error)) (int, error) {
 	}
 	defer s.mu.RUnlock()
 	var n int
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		n, err = fn(tx)
-		return err
+	err := guard(s.path, func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			n, err = fn(tx)
+			return err
+		})
 	})
 	if err != nil {
 		return 0, err
@@ -394,7 +261,9 @@ func (s *Bolt) update(fn func(*bolt.Tx) (int, error)) (int, error) {
 // Scan implements Store. Each page of entries is copied out of its own read
 // transaction before fn sees it, so fn may take as long as it likes and may
 // itself write to the store. Entries appended during the scan are seen if
-// they land after the page being read.
+// they land after the page being read. Each page is checked on the way
+// (consecutive sequence numbers, nothing skipped): a damaged page is an
+// error wrapping ErrDamaged, never a silently shorter collection.
 func (s *Bolt) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
 	bucket, err := kindBucket(kind)
 	if err != nil {
@@ -422,22 +291,77 @@ func (s *Bolt) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry)
 
 // readPage copies up to s.scanPage entries with Seq > after.
 func (s *Bolt) readPage(bucket []byte, after uint64) ([]Entry, error) {
-	if err := s.acquire(); err != nil {
-		return nil, err
-	}
-	defer s.mu.RUnlock()
 	if after == ^uint64(0) {
 		return nil, nil // nothing can follow the largest sequence number
 	}
 	var page []Entry
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucket).Cursor()
+	err := s.view(context.Background(), func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		c := b.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(page) < s.scanPage; k, v = c.Next() {
+			if len(k) != 8 {
+				return &DamagedError{Problem: fmt.Sprintf("collection %s: a key of %d bytes", bucket, len(k))}
+			}
 			page = append(page, Entry{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
 		}
-		return nil
+		return checkPage(b, bucket, after, page, len(page) < s.scanPage)
 	})
 	return page, err
+}
+
+// checkPage checks a page read in one transaction against the layout
+// checkLayout describes: entries follow each other without gaps; the first
+// follows after, or nothing older is left (deleted by a check-in); the last
+// page ends at the bucket's sequence.
+func checkPage(b *bolt.Bucket, name []byte, after uint64, page []Entry, last bool) error {
+	missing := func(from, to uint64) error {
+		return &DamagedError{Problem: fmt.Sprintf("collection %s: entries %d to %d are missing", name, from, to)}
+	}
+	for i := 1; i < len(page); i++ {
+		if page[i].Seq != page[i-1].Seq+1 {
+			return missing(page[i-1].Seq+1, page[i].Seq-1)
+		}
+	}
+	if len(page) > 0 && page[0].Seq != after+1 {
+		if k, _ := b.Cursor().First(); k == nil || binary.BigEndian.Uint64(k) < page[0].Seq {
+			return missing(after+1, page[0].Seq-1)
+		}
+	}
+	end := after
+	if len(page) > 0 {
+		end = page[len(page)-1].Seq
+	}
+	if last && end < b.Sequence() {
+		if k, _ := b.Cursor().First(); k != nil {
+			return missing(end+1, b.Sequence())
+		}
+	}
+	return nil
+}
+
+// view runs one read transaction under the shared lock, turning a page
+// bbolt cannot read into an error wrapping ErrDamaged.
+func (s *Bolt) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	err := guard(s.path, func() error { return s.db.View(fn) })
+	var de *DamagedError
+	if errors.As(err, &de) {
+		de.Path = s.path
+	}
+	return err
+}
+
+// usedIn estimates the bytes in use in the file as of tx: the file's pages
+// up to the high-water mark minus the free ones (as of the last commit).
+func (s *Bolt) usedIn(tx *bolt.Tx) int64 {
+	st := s.db.Stats()
+	return tx.Size() - int64(st.FreePageN+st.PendingPageN)*s.pageSize
 }
 
 // DeleteThrough implements Store. It deletes in several transactions of at
@@ -489,15 +413,8 @@ func (s *Bolt) Count(ctx context.Context, kind Kind) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: count %s: %w", kind, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("store: count %s: %w", kind, err)
-	}
-	if err := s.acquire(); err != nil {
-		return 0, err
-	}
-	defer s.mu.RUnlock()
 	var n int
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(ctx, func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucket).Stats().KeyN
 		return nil
 	})
@@ -505,6 +422,43 @@ func (s *Bolt) Count(ctx context.Context, kind Kind) (int, error) {
 		return 0, fmt.Errorf("store: count %s: %w", kind, err)
 	}
 	return n, nil
+}
+
+// Stats are the counts `analyticsd check` prints.
+type Stats struct {
+	Events, Snapshots int   // entries stored
+	Keys              int   // idempotency keys kept (expired ones not yet pruned included)
+	FileBytes         int64 // the file's size
+	UsedBytes         int64 // the file's pages in use (what Options.MaxBytes bounds)
+}
+
+// Check runs the full consistency check Open runs (bbolt's page check and
+// the store's own layout check) and returns the counts. A problem is a
+// *DamagedError.
+func (s *Bolt) Check(ctx context.Context) (Stats, error) {
+	if err := s.acquire(); err != nil {
+		return Stats{}, err
+	}
+	err := check(s.path, s.db)
+	s.mu.RUnlock()
+	if err != nil {
+		return Stats{}, err
+	}
+	var st Stats
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		st = Stats{
+			Events:    tx.Bucket(bucketEvents).Stats().KeyN,
+			Snapshots: tx.Bucket(bucketSnapshots).Stats().KeyN,
+			Keys:      tx.Bucket(bucketKeys).Stats().KeyN,
+			FileBytes: tx.Size(),
+			UsedBytes: s.usedIn(tx),
+		}
+		return nil
+	})
+	if info, serr := os.Stat(s.path); serr == nil {
+		st.FileBytes = info.Size()
+	}
+	return st, err
 }
 
 // kindBucket returns the bucket name of kind.
@@ -523,10 +477,4 @@ func seqKey(seq uint64) []byte {
 	k := make([]byte, 8)
 	binary.BigEndian.PutUint64(k, seq)
 	return k
-}
-
-// expiryKey is the time index key of key stored at storedAt (8 bytes).
-func expiryKey(storedAt []byte, key string) []byte {
-	k := make([]byte, 0, 8+len(key))
-	return append(append(k, storedAt...), key...)
 }

@@ -37,9 +37,15 @@ func openTest(t testing.TB, opts Options) *Bolt {
 	return s
 }
 
+// appendOne appends one record and returns its result's fields.
+func appendOne(s Store, ctx context.Context, kind Kind, data []byte, key string, reply []byte) ([]byte, bool, error) {
+	r := s.Append(ctx, []Record{{Kind: kind, Data: data, Key: key, Reply: reply}})[0]
+	return r.Prior, r.Dup, r.Err
+}
+
 func mustAppend(t testing.TB, s *Bolt, kind Kind, data string) {
 	t.Helper()
-	if _, _, err := s.Append(context.Background(), kind, []byte(data), "", nil); err != nil {
+	if _, _, err := appendOne(s, context.Background(), kind, []byte(data), "", nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -169,16 +175,16 @@ func TestIdempotentKeyReturnsFirstReply(t *testing.T) {
 	s := openTest(t, Options{})
 	ctx := context.Background()
 
-	prior, dup, err := s.Append(ctx, Events, []byte("one"), "k1", []byte("reply1"))
+	prior, dup, err := appendOne(s, ctx, Events, []byte("one"), "k1", []byte("reply1"))
 	if err != nil || dup || prior != nil {
 		t.Fatalf("first append: prior=%q dup=%v err=%v", prior, dup, err)
 	}
-	prior, dup, err = s.Append(ctx, Events, []byte("two"), "k1", []byte("reply2"))
+	prior, dup, err = appendOne(s, ctx, Events, []byte("two"), "k1", []byte("reply2"))
 	if err != nil || !dup || string(prior) != "reply1" {
 		t.Fatalf("second append: prior=%q dup=%v err=%v, want reply1 dup", prior, dup, err)
 	}
 	// Keys are shared by both collections.
-	if _, dup, _ := s.Append(ctx, Snapshots, []byte("three"), "k1", nil); !dup {
+	if _, dup, _ := appendOne(s, ctx, Snapshots, []byte("three"), "k1", nil); !dup {
 		t.Error("same key in the other collection was not a duplicate")
 	}
 	if got := datas(scanAll(t, s, Events, 0)); len(got) != 1 || got[0] != "one" {
@@ -204,7 +210,7 @@ func TestIdempotentKeyConcurrent(t *testing.T) {
 		g.Go(func() error {
 			<-start
 			mine := fmt.Sprintf("reply%d", i)
-			prior, dup, err := s.Append(context.Background(), Events, []byte(mine), "same", []byte(mine))
+			prior, dup, err := appendOne(s, context.Background(), Events, []byte(mine), "same", []byte(mine))
 			results[i] = result{prior, dup, mine}
 			return err
 		})
@@ -267,7 +273,7 @@ func TestBatchRerunStoresOnce(t *testing.T) {
 				// cannot answer before the group commit.
 				ctx, key = fc, fmt.Sprintf("flaky%d", i)
 			}
-			_, _, err := s.Append(ctx, Events, []byte("x"), key, []byte("r"))
+			_, _, err := appendOne(s, ctx, Events, []byte("x"), key, []byte("r"))
 			if errors.Is(err, context.Canceled) {
 				failed.Add(1)
 				return nil
@@ -291,13 +297,13 @@ func TestBatchRerunStoresOnce(t *testing.T) {
 func TestNilDataRemembersKeyOnly(t *testing.T) {
 	s := openTest(t, Options{})
 	ctx := context.Background()
-	if _, dup, err := s.Append(ctx, Events, nil, "k", []byte(`{"r":1}`)); err != nil || dup {
+	if _, dup, err := appendOne(s, ctx, Events, nil, "k", []byte(`{"r":1}`)); err != nil || dup {
 		t.Fatalf("dup=%v err=%v", dup, err)
 	}
 	if n := count(t, s, Events); n != 0 {
 		t.Fatalf("nil data stored %d entries", n)
 	}
-	prior, dup, err := s.Append(ctx, Events, []byte("data"), "k", nil)
+	prior, dup, err := appendOne(s, ctx, Events, []byte("data"), "k", nil)
 	if err != nil || !dup || string(prior) != `{"r":1}` {
 		t.Fatalf("prior=%q dup=%v err=%v", prior, dup, err)
 	}
@@ -305,7 +311,7 @@ func TestNilDataRemembersKeyOnly(t *testing.T) {
 		t.Errorf("duplicate stored %d entries", n)
 	}
 	// No data and no key: nothing to do.
-	if _, dup, err := s.Append(ctx, Events, nil, "", nil); err != nil || dup {
+	if _, dup, err := appendOne(s, ctx, Events, nil, "", nil); err != nil || dup {
 		t.Errorf("empty append: dup=%v err=%v", dup, err)
 	}
 }
@@ -328,18 +334,18 @@ func TestRetentionExpiry(t *testing.T) {
 	s := openTest(t, Options{Retention: 24 * time.Hour, Now: clock.Now})
 	ctx := context.Background()
 
-	if _, _, err := s.Append(ctx, Events, []byte("a"), "k", []byte("r1")); err != nil {
+	if _, _, err := appendOne(s, ctx, Events, []byte("a"), "k", []byte("r1")); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(24*time.Hour - time.Second)
-	if prior, dup, err := s.Append(ctx, Events, []byte("b"), "k", []byte("r2")); err != nil || !dup || string(prior) != "r1" {
+	if prior, dup, err := appendOne(s, ctx, Events, []byte("b"), "k", []byte("r2")); err != nil || !dup || string(prior) != "r1" {
 		t.Fatalf("within retention: prior=%q dup=%v err=%v", prior, dup, err)
 	}
 	clock.Advance(time.Second)
-	if prior, dup, err := s.Append(ctx, Events, []byte("c"), "k", []byte("r3")); err != nil || dup || prior != nil {
+	if prior, dup, err := appendOne(s, ctx, Events, []byte("c"), "k", []byte("r3")); err != nil || dup || prior != nil {
 		t.Fatalf("after retention: prior=%q dup=%v err=%v", prior, dup, err)
 	}
-	if prior, dup, _ := s.Append(ctx, Events, []byte("d"), "k", nil); !dup || string(prior) != "r3" {
+	if prior, dup, _ := appendOne(s, ctx, Events, []byte("d"), "k", nil); !dup || string(prior) != "r3" {
 		t.Fatalf("re-stored key: prior=%q dup=%v, want r3", prior, dup)
 	}
 	if got := fmt.Sprint(datas(scanAll(t, s, Events, 0))); got != "[a c]" {
@@ -351,28 +357,28 @@ func TestRetentionExpiry(t *testing.T) {
 
 	// Appends prune expired keys in passing; Prune sweeps the rest.
 	for i := range 20 {
-		if _, _, err := s.Append(ctx, Events, nil, fmt.Sprintf("old%d", i), nil); err != nil {
+		if _, _, err := appendOne(s, ctx, Events, nil, fmt.Sprintf("old%d", i), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.Advance(25 * time.Hour)
-	if _, _, err := s.Append(ctx, Events, nil, "fresh", nil); err != nil {
+	if _, _, err := appendOne(s, ctx, Events, nil, "fresh", nil); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := keyCount(t, s); k != 22-prunePerAppend {
-		t.Errorf("after one append: %d keys, want %d", k, 22-prunePerAppend)
+	if k, _ := keyCount(t, s); k != 22-prunePerKey-prunePerCommit {
+		t.Errorf("after one append: %d keys, want %d", k, 22-prunePerKey-prunePerCommit)
 	}
 	n, err := s.Prune(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 21-prunePerAppend {
-		t.Errorf("Prune removed %d, want %d", n, 21-prunePerAppend)
+	if n != 21-prunePerKey-prunePerCommit {
+		t.Errorf("Prune removed %d, want %d", n, 21-prunePerKey-prunePerCommit)
 	}
 	if k, i := keyCount(t, s); k != 1 || i != 1 {
 		t.Errorf("after Prune: %d keys, %d index entries, want 1, 1", k, i)
 	}
-	if _, dup, _ := s.Append(ctx, Events, nil, "fresh", nil); !dup {
+	if _, dup, _ := appendOne(s, ctx, Events, nil, "fresh", nil); !dup {
 		t.Error("Prune removed an unexpired key")
 	}
 }
@@ -429,7 +435,7 @@ func TestScanCallbackMayGrowFile(t *testing.T) {
 		done <- s.Scan(context.Background(), Events, 0, func(e Entry) error {
 			seen++
 			if seen%200 == 0 {
-				_, _, err := s.Append(context.Background(), Snapshots, big, "", nil)
+				_, _, err := appendOne(s, context.Background(), Snapshots, big, "", nil)
 				return err
 			}
 			return nil
@@ -494,7 +500,7 @@ func TestContextCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 
-	if _, _, err := s.Append(ctx, Events, []byte("b"), "k", nil); !errors.Is(err, context.Canceled) {
+	if _, _, err := appendOne(s, ctx, Events, []byte("b"), "k", nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Append: %v", err)
 	}
 	called := false
@@ -513,7 +519,7 @@ func TestContextCancelled(t *testing.T) {
 	if got := datas(scanAll(t, s, Events, 0)); len(got) != 1 || got[0] != "a" {
 		t.Errorf("cancelled calls changed the store: %q", got)
 	}
-	if _, dup, _ := s.Append(context.Background(), Events, nil, "k", nil); dup {
+	if _, dup, _ := appendOne(s, context.Background(), Events, nil, "k", nil); dup {
 		t.Error("cancelled Append remembered its key")
 	}
 }
@@ -530,7 +536,7 @@ func TestClosed(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 	ctx := context.Background()
-	if _, _, err := s.Append(ctx, Events, []byte("x"), "", nil); !errors.Is(err, ErrClosed) {
+	if _, _, err := appendOne(s, ctx, Events, []byte("x"), "", nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append: %v", err)
 	}
 	if err := s.Scan(ctx, Events, 0, func(Entry) error { return nil }); !errors.Is(err, ErrClosed) {
@@ -550,7 +556,7 @@ func TestClosed(t *testing.T) {
 func TestBadArguments(t *testing.T) {
 	s := openTest(t, Options{})
 	ctx := context.Background()
-	if _, _, err := s.Append(ctx, Kind(9), []byte("x"), "", nil); !errors.Is(err, ErrUnknownKind) {
+	if _, _, err := appendOne(s, ctx, Kind(9), []byte("x"), "", nil); !errors.Is(err, ErrUnknownKind) {
 		t.Errorf("Append unknown kind: %v", err)
 	}
 	if err := s.Scan(ctx, 0, 0, func(Entry) error { return nil }); !errors.Is(err, ErrUnknownKind) {
@@ -563,7 +569,7 @@ func TestBadArguments(t *testing.T) {
 		t.Errorf("Count unknown kind: %v", err)
 	}
 	long := string(bytes.Repeat([]byte("k"), MaxKeyLen+1))
-	if _, _, err := s.Append(ctx, Events, []byte("x"), long, nil); !errors.Is(err, ErrKeyTooLong) {
+	if _, _, err := appendOne(s, ctx, Events, []byte("x"), long, nil); !errors.Is(err, ErrKeyTooLong) {
 		t.Errorf("Append long key: %v", err)
 	}
 }
@@ -596,11 +602,11 @@ func TestConcurrentUse(t *testing.T) {
 			defer writersDone.Done()
 			for i := range each {
 				key := fmt.Sprintf("w%d-%d", w, i)
-				if _, dup, err := s.Append(ctx, Events, []byte(key), key, []byte("ok")); err != nil || dup {
+				if _, dup, err := appendOne(s, ctx, Events, []byte(key), key, []byte("ok")); err != nil || dup {
 					return fmt.Errorf("append %s: dup=%v err=%w", key, dup, err)
 				}
 				// A retry of the same request must not store again.
-				if _, dup, err := s.Append(ctx, Events, []byte(key), key, nil); err != nil || !dup {
+				if _, dup, err := appendOne(s, ctx, Events, []byte(key), key, nil); err != nil || !dup {
 					return fmt.Errorf("retry %s: dup=%v err=%w", key, dup, err)
 				}
 			}
@@ -671,7 +677,7 @@ func BenchmarkAppend(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if _, _, err := s.Append(ctx, Events, benchEntry, fmt.Sprintf("k%d", i), benchEntry); err != nil {
+		if _, _, err := appendOne(s, ctx, Events, benchEntry, fmt.Sprintf("k%d", i), benchEntry); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -690,7 +696,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			key := fmt.Sprintf("k%d", next.Add(1))
-			if _, _, err := s.Append(ctx, Events, benchEntry, key, benchEntry); err != nil {
+			if _, _, err := appendOne(s, ctx, Events, benchEntry, key, benchEntry); err != nil {
 				b.Error(err)
 				return
 			}

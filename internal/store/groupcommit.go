@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -16,8 +17,12 @@ import (
 // per write. (bbolt's own Batch waits a fixed delay for a group to form,
 // which every write then pays as latency.)
 type committer struct {
-	db       *bolt.DB
-	onCommit func(writes int, took time.Duration) // nil: not observed
+	db   *bolt.DB
+	path string
+	// onCommit, when set, is called after each successful commit, before
+	// any member of the group learns its result (see Options.OnCommit). It
+	// must be quick: the next group waits for it.
+	onCommit func(CommitInfo)
 
 	mu      sync.Mutex
 	queue   []*call
@@ -29,12 +34,32 @@ type committer struct {
 }
 
 type call struct {
-	fn  func(*bolt.Tx) error
+	fn  func(*bolt.Tx, *txGroup) error
 	err chan error
 }
 
-func newCommitter(db *bolt.DB, onCommit func(int, time.Duration)) *committer {
-	c := &committer{db: db, onCommit: onCommit, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+// txGroup is what the members of one run of a group share.
+type txGroup struct {
+	// added is the bytes of entries the run has added so far, which the
+	// size limit counts before bbolt has allocated pages for them.
+	added int64
+}
+
+// CommitInfo describes one commit, for Options.OnCommit.
+type CommitInfo struct {
+	// Synced reports that the storage engine synced the commit to stable
+	// storage before the call (bbolt's fdatasync of its pages and meta).
+	Synced bool
+	// Calls is how many Append calls (and other writes) the commit
+	// carried.
+	Calls int
+	// Took is how long the commit took, sync included.
+	Took time.Duration
+}
+
+func newCommitter(db *bolt.DB, path string, onCommit func(CommitInfo)) *committer {
+	c := &committer{db: db, path: path, onCommit: onCommit,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -43,7 +68,7 @@ func newCommitter(db *bolt.DB, onCommit func(int, time.Duration)) *committer {
 // may run more than once (when another member of its group fails, the
 // group is rolled back and re-run without it), so it must set its results
 // from scratch on each run.
-func (c *committer) do(fn func(*bolt.Tx) error) error {
+func (c *committer) do(fn func(*bolt.Tx, *txGroup) error) error {
 	cl := &call{fn: fn, err: make(chan error, 1)}
 	c.mu.Lock()
 	if c.stopped {
@@ -87,24 +112,29 @@ func (c *committer) commitQueued() {
 }
 
 // commit runs group in one transaction. A member that fails gets its error
-// and the rest are committed without it.
+// and the rest are committed without it. A panic in bbolt (a page it cannot
+// read) fails the whole group with ErrDamaged rather than the process.
 func (c *committer) commit(group []*call) {
 	for len(group) > 0 {
 		failed := -1
 		start := time.Now()
-		err := c.db.Update(func(tx *bolt.Tx) error {
-			for i, cl := range group {
-				if err := cl.fn(tx); err != nil {
-					failed = i
-					return err
+		err := guard(c.path, func() error {
+			return c.db.Update(func(tx *bolt.Tx) error {
+				g := &txGroup{}
+				for i, cl := range group {
+					if err := cl.fn(tx, g); err != nil {
+						failed = i
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
-		if failed < 0 {
-			if err == nil && c.onCommit != nil {
-				c.onCommit(len(group), time.Since(start))
-			}
+		if err == nil && c.onCommit != nil {
+			// bbolt syncs inside Commit exactly when NoSync is off.
+			c.onCommit(CommitInfo{Synced: !c.db.NoSync, Calls: len(group), Took: time.Since(start)})
+		}
+		if failed < 0 || errors.Is(err, ErrDamaged) {
 			for _, cl := range group {
 				cl.err <- err // nil, or the commit's own failure for all
 			}

@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-func TestAppendAllKeepsOrderAndDeduplicates(t *testing.T) {
+func TestAppendKeepsOrderAndDeduplicates(t *testing.T) {
 	s := openTest(t, Options{})
 	ctx := context.Background()
-	if _, _, err := s.Append(ctx, Events, []byte("before"), "k-old", []byte("old reply")); err != nil {
+	if _, _, err := appendOne(s, ctx, Events, []byte("before"), "k-old", []byte("old reply")); err != nil {
 		t.Fatal(err)
 	}
 	var recs []Record
@@ -26,7 +26,7 @@ func TestAppendAllKeepsOrderAndDeduplicates(t *testing.T) {
 		Record{Kind: Kind(9), Data: []byte("unknown")},
 		Record{Kind: Events, Data: []byte("no key")},
 	)
-	res := s.AppendAll(ctx, recs)
+	res := s.Append(ctx, recs)
 	if len(res) != len(recs) {
 		t.Fatalf("%d results for %d records", len(res), len(recs))
 	}
@@ -57,16 +57,16 @@ func TestAppendAllKeepsOrderAndDeduplicates(t *testing.T) {
 	}
 }
 
-func TestAppendAllOnClosedStoreOrCancelled(t *testing.T) {
+func TestAppendOnClosedStoreOrCancelled(t *testing.T) {
 	s := openTest(t, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := s.AppendAll(ctx, []Record{{Kind: Events, Data: []byte("x")}})
+	res := s.Append(ctx, []Record{{Kind: Events, Data: []byte("x")}})
 	if !errors.Is(res[0].Err, context.Canceled) {
 		t.Errorf("cancelled: %v", res[0].Err)
 	}
 	s.Close()
-	res = s.AppendAll(context.Background(), []Record{{Kind: Events, Data: []byte("x")}})
+	res = s.Append(context.Background(), []Record{{Kind: Events, Data: []byte("x")}})
 	if !errors.Is(res[0].Err, ErrClosed) {
 		t.Errorf("closed: %v", res[0].Err)
 	}
