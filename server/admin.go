@@ -50,6 +50,12 @@ func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
 	return l, nil
 }
 
+// adminPaths are the endpoints the admin listener serves: what operators
+// look at. It never changes anything, and the raw collections are left to
+// authorized clients.
+var adminPaths = map[string]bool{"/status": true, "/checkin/preview": true, "/view": true,
+	"/view/live": true, "/metrics": true}
+
 // adminHandler serves the operator endpoints at the root of the admin
 // listener (/status, /checkin/preview, /view, /metrics), GET only. A
 // request whose Host is not a loopback name is refused: a web page
@@ -58,6 +64,7 @@ func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
 func (s *Server) adminHandler() http.Handler {
 	return s.observe(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := &headerWriter{ResponseWriter: rw}
+		setRequestID(w)
 		defer s.recoverPanic(w, r)
 		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {
@@ -67,11 +74,12 @@ func (s *Server) adminHandler() http.Handler {
 			http.Error(w, "Forbidden: the admin listener answers only to localhost and loopback addresses", http.StatusForbidden)
 			return
 		}
-		if r.Method != http.MethodGet {
+		e, ok := routes[route{r.Method, r.URL.Path}]
+		if !ok || !adminPaths[e.path] {
 			notFound(w)
 			return
 		}
-		s.serveOperator(w, r, r.URL.Path)
+		e.serve(s, w, r)
 	}), "")
 }
 

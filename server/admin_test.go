@@ -118,7 +118,7 @@ func TestAccessLog(t *testing.T) {
 		ev["status"] != 200.0 || ev["bytes"] != float64(len(resp.body)) || ev["duration"] == nil || ev["id"] == "" {
 		t.Errorf("event line %v", ev)
 	}
-	if p, _ := lg["path"].(string); lg["status"] != 404.0 || len(p) > 300 || !strings.HasSuffix(p, "...") {
+	if p, _ := lg["path"].(string); lg["status"] != 403.0 || len(p) > 300 || !strings.HasSuffix(p, "...") {
 		t.Errorf("long path line %v", lg)
 	}
 	if st["certname"] != "-" || st["path"] != "/analytics/status" || st["id"] == ev["id"] {

@@ -52,7 +52,7 @@ analytics_whitelist_entries 0
 		`analytics_requests_total{code="200",command="event"} 4`,
 		`analytics_requests_total{code="400",command="event"} 1`,
 		`analytics_requests_total{code="200",command="snapshot"} 1`,
-		`analytics_requests_total{code="404",command="other"} 1`,
+		`analytics_requests_total{code="403",command="other"} 1`,
 		`analytics_requests_total{code="200",command="send"} 1`,
 		`analytics_request_duration_seconds_count{command="event"} 5`,
 		`analytics_checkins_total{result="success"} 1`,

@@ -1,32 +1,36 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"sync/atomic"
+	"strings"
 	"time"
 )
 
 // maxLoggedPath is the longest request path the access log writes whole.
 const maxLoggedPath = 256
 
-// commands name the routes in the metrics' command label; any other path
-// is "other", so that clients cannot grow the label set.
-var commands = map[string]string{
-	"": "entrypoint", "/": "entrypoint",
-	"/commands/event": "event", "/commands/snapshot": "snapshot",
-	"/commands/batch": "batch", "/commands/send": "send",
-	"/collections/events": "collections/events", "/collections/snapshots": "collections/snapshots",
-	"/status": "status", "/checkin/preview": "checkin/preview",
-	"/view": "view", "/view/live": "view/live", "/metrics": "metrics",
-}
+// commandLabels name the endpoints in the metrics' command label: the
+// entrypoint, the commands by their name, the rest by their path. Any
+// other path is "other", so that clients cannot grow the label set.
+var commandLabels = func() map[string]string {
+	m := make(map[string]string, len(endpoints))
+	for _, e := range endpoints {
+		switch {
+		case e.path == "" || e.path == "/":
+			m[e.path] = "entrypoint"
+		case strings.HasPrefix(e.path, "/commands/"):
+			m[e.path] = strings.TrimPrefix(e.path, "/commands/")
+		default:
+			m[e.path] = strings.TrimPrefix(e.path, "/")
+		}
+	}
+	return m
+}()
 
 // commandOf is the command label of a path below the prefix.
 func commandOf(rest string) string {
-	if c, ok := commands[rest]; ok {
+	if c, ok := commandLabels[rest]; ok {
 		return c
 	}
 	return "other"
@@ -38,18 +42,13 @@ func commandOf(rest string) string {
 func (s *Server) observe(next http.Handler, prefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var id string
-		if s.cfg.AccessLog {
-			id = s.ops.ids.next()
-			w.Header().Set("X-Request-Id", id)
-		}
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
 		rest, _ := trimPrefix(r.URL.Path, prefix)
 		s.ops.metrics.observeRequest(commandOf(rest), rec.code(), d)
 		if s.cfg.AccessLog {
-			s.accessLog(r, id, rec, d)
+			s.accessLog(r, requestID(w), rec, d)
 		}
 	})
 }
@@ -61,36 +60,18 @@ func (s *Server) accessLog(r *http.Request, id string, rec *recorder, d time.Dur
 		path = path[:maxLoggedPath] + "..."
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("id", id), slog.String("certname", peerCertname(r)),
+		slog.String("id", id), slog.String("certname", certnameOrDash(identify(r))),
 		slog.String("method", r.Method), slog.String("path", path),
 		slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", d))
 }
 
-// peerCertname is the CN of the client's verified certificate, "-" for a
-// client without one.
-func peerCertname(r *http.Request) string {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+// certnameOrDash is the client's certname, "-" for an unauthenticated one.
+func certnameOrDash(id identity) string {
+	if !id.authenticated {
 		return "-"
 	}
-	return r.TLS.VerifiedChains[0][0].Subject.CommonName
-}
-
-// requestIDs numbers requests after a random per-process prefix, so that
-// ids from restarts do not repeat.
-type requestIDs struct {
-	prefix string
-	n      atomic.Uint64
-}
-
-func newRequestIDs() *requestIDs {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
-}
-
-func (ids *requestIDs) next() string {
-	return ids.prefix + strconv.FormatUint(ids.n.Add(1), 10)
+	return id.certname
 }
 
 // recorder remembers the status and size of a response.

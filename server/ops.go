@@ -38,7 +38,6 @@ type ops struct {
 	metrics *metrics
 	// throttle logs the repeated failures of operator endpoints.
 	throttle *logthrottle.Logger
-	ids      *requestIDs
 	// previewSlots bounds the previews built at once (each reads the
 	// whole store).
 	previewSlots chan struct{}
@@ -53,7 +52,6 @@ type ops struct {
 
 func newOps(log *slog.Logger) *ops {
 	return &ops{started: time.Now(), metrics: newMetrics(), throttle: logthrottle.New(log, time.Minute, nil),
-		ids:          newRequestIDs(),
 		wlSource:     WhitelistNone,
 		previewSlots: make(chan struct{}, 2)}
 }
