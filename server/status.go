@@ -81,8 +81,10 @@ type WhitelistStatus struct {
 type StoreStatus struct {
 	Events    int   `json:"events"`
 	Snapshots int   `json:"snapshots"`
-	Bytes     int64 `json:"bytes"`
-	// Limit is the store's size limit in bytes, 0 for none.
+	// Bytes is the size of the store file.
+	Bytes int64 `json:"bytes"`
+	// Limit is Config.MaxStoreBytes: past it commands get 507 until a
+	// check-in frees room.
 	Limit int64 `json:"limit"`
 }
 
@@ -148,9 +150,9 @@ type counter interface {
 func (s *Server) storeStatus(ctx context.Context) (StoreStatus, error) {
 	c, ok := s.store.(counter)
 	if !ok {
-		return StoreStatus{}, nil
+		return StoreStatus{Limit: s.cfg.MaxStoreBytes}, nil
 	}
-	var st StoreStatus
+	st := StoreStatus{Limit: s.cfg.MaxStoreBytes}
 	var err error
 	if st.Events, err = c.Count(ctx, store.Events); err != nil {
 		return st, err

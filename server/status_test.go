@@ -64,7 +64,8 @@ func TestStatusAndPreviewModes(t *testing.T) {
 			if st.CheckIn.Mode != tc.mode || !strings.HasPrefix(st.CheckIn.Reason, tc.reason) || (tc.reason == "") != (st.CheckIn.Reason == "") {
 				t.Errorf("mode %q reason %q, want %q %q", st.CheckIn.Mode, st.CheckIn.Reason, tc.mode, tc.reason)
 			}
-			if !strings.HasSuffix(st.CheckIn.OptOutFile, "/"+server.OptOutFile) || st.Store.Events != 1 || st.Store.Bytes <= 0 {
+			if !strings.HasSuffix(st.CheckIn.OptOutFile, "/"+server.OptOutFile) || st.Store.Events != 1 || st.Store.Bytes <= 0 ||
+				st.Store.Limit != server.DefaultMaxStoreBytes {
 				t.Errorf("status %+v", st)
 			}
 			if tc.mode == server.ModeOptedOut && !strings.Contains(st.CheckIn.Reason, st.CheckIn.OptOutFile) {
