@@ -2,9 +2,11 @@ package analytics_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,6 +47,9 @@ func TestValidate(t *testing.T) {
 		{"[]map[string]string", analytics.Fields{"a": []map[string]string{{"b": "c"}}}, "", ""},
 		{"[]any with map", analytics.Fields{"a": []any{map[string]any{"b": 1}, "x"}}, "", ""},
 		{"empty fields", analytics.Fields{}, "", ""},
+		{"number too small for a float64 reads as zero", analytics.Fields{"a": json.Number("1e-400")}, "", ""},
+		{"integer beyond int64", analytics.Fields{"a": json.Number("123456789012345678901234567890")}, "", ""},
+		{"text beyond ASCII", analytics.Fields{"ü.k": "é😀", "m": map[string]string{"ключ": "値"}}, "", ""},
 		// Bad.
 		{"nil value", analytics.Fields{"a": nil}, "fields.a", "nil"},
 		{"empty key", analytics.Fields{"": 1}, "fields", "key must not be empty"},
@@ -71,6 +76,18 @@ func TestValidate(t *testing.T) {
 		{"int map keys", analytics.Fields{"a": map[int]string{1: "x"}}, "fields.a", "map keys must be strings"},
 		{"func", analytics.Fields{"a": func() {}}, "fields.a", "unsupported type"},
 		{"complex", analytics.Fields{"a": complex(1, 2)}, "fields.a", "unsupported type complex128"},
+		{"1e400", analytics.Fields{"f": json.Number("1e400")}, "fields.f", "number 1e400 is out of the range of a float64"},
+		{"-1e400 in a list", analytics.Fields{"l": []any{1, json.Number("-1e400")}}, "fields.l[1]", "out of the range of a float64"},
+		{"400 digits", analytics.Fields{"f": json.Number(strings.Repeat("9", 400))}, "fields.f", "out of the range of a float64"},
+		{"1E309 in a map", analytics.Fields{"m": map[string]any{"x": json.Number("1E309")}}, "fields.m.x", "out of the range"},
+		{"invalid UTF-8", analytics.Fields{"s": "t\xe4re"}, "fields.s", "not valid UTF-8 at byte 1"},
+		{"lone surrogate", analytics.Fields{"s": "a\xed\xa0\x80"}, "fields.s", "not valid UTF-8 at byte 1"},
+		{"invalid UTF-8 in []string", analytics.Fields{"l": []string{"ok", "\xff"}}, "fields.l[1]", "not valid UTF-8"},
+		{"invalid UTF-8 in map[string]string", analytics.Fields{"m": map[string]string{"k": "\xc3"}}, "fields.m.k", "not valid UTF-8"},
+		{"invalid UTF-8 in a named string", analytics.Fields{"s": status("\xff")}, "fields.s", "not valid UTF-8"},
+		{"invalid UTF-8 in []any", analytics.Fields{"l": []any{map[string]any{"k": "\xff"}}}, "fields.l[0].k", "not valid UTF-8"},
+		{"invalid UTF-8 key", analytics.Fields{"k\xff": 1}, "fields", `key "k\xff" is not valid UTF-8 at byte 1`},
+		{"invalid UTF-8 key in a map", analytics.Fields{"m": map[string]int{"\xed\xb0\x80": 1}}, "fields.m", "is not valid UTF-8"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +124,8 @@ func TestValidateEvent(t *testing.T) {
 		{analytics.Event{Name: "a.b", Metadata: analytics.Fields{}}, ""},
 		{analytics.Event{Name: "a.b", Metadata: analytics.Fields{"k": []string{"x"}}}, ""},
 		{analytics.Event{}, "event"},
+		{analytics.Event{Name: "t\xe4re"}, "event"},
+		{analytics.Event{Name: "a", Metadata: analytics.Fields{"f": json.Number("-1e400")}}, "metadata.f"},
 		{analytics.Event{Name: "a", Metadata: analytics.Fields{"k": map[string]any{"x": []int{}}}}, "metadata.k.x"},
 	}
 	for _, tc := range cases {
@@ -125,11 +144,15 @@ func TestValidateEvent(t *testing.T) {
 }
 
 // modelAccepts is an independent statement of the value model over decoded
-// JSON, the oracle for FuzzValidate.
+// JSON (which encoding/json has already made valid UTF-8), the oracle for
+// FuzzValidate.
 func modelAccepts(v any, inList, inMap bool) bool {
 	switch x := v.(type) {
-	case string, bool, json.Number:
+	case string, bool:
 		return true
+	case json.Number:
+		_, err := strconv.ParseFloat(string(x), 64) // finite as a float64
+		return err == nil
 	case []any:
 		if inList || inMap {
 			return false
@@ -193,4 +216,51 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("encoded invalid JSON: %s", out)
 		}
 	})
+}
+
+// TestStrictValuesSendNothing: numbers a float64 cannot hold and text that
+// is not valid UTF-8 (a lone surrogate has no valid encoding) are refused
+// by the Client and the Reporter with a *ValidationError naming the path,
+// before any traffic: encoding/json would send ±Inf's literal as is and
+// silently replace the text with U+FFFD.
+func TestStrictValuesSendNothing(t *testing.T) {
+	s := &scripted{status: 200}
+	c := newClient(t, newPeer(t, s).config())
+	r := newReporter(t, c, analytics.ReporterOptions{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		ev   analytics.Event
+		path string
+	}{
+		{analytics.Event{Name: "demo.x", Metadata: analytics.Fields{"f": json.Number("1e400")}}, "metadata.f"},
+		{analytics.Event{Name: "demo.x", Metadata: analytics.Fields{"f": json.Number("-1e400")}}, "metadata.f"},
+		{analytics.Event{Name: "demo.\xed\xa0\x80"}, "event"},
+		{analytics.Event{Name: "demo.x", Metadata: analytics.Fields{"l": []string{"\xff"}}}, "metadata.l[0]"},
+		{analytics.Event{Name: "demo.x", Metadata: analytics.Fields{"k\xc3": 1}}, "metadata"},
+	} {
+		var ve *analytics.ValidationError
+		if _, err := c.StoreEvent(ctx, tc.ev); !errors.As(err, &ve) || ve.Path != tc.path {
+			t.Errorf("StoreEvent(%q) = %v, want a *ValidationError at %s", tc.ev, err, tc.path)
+		}
+		if err := r.Event(tc.ev); !errors.As(err, &ve) || ve.Path != tc.path {
+			t.Errorf("Reporter.Event(%q) = %v, want a *ValidationError at %s", tc.ev, err, tc.path)
+		}
+		if tc.ev.Metadata == nil {
+			continue
+		}
+		snap := analytics.Snapshot{Fields: tc.ev.Metadata}
+		path := strings.Replace(tc.path, "metadata", "fields", 1)
+		if _, err := c.StoreSnapshot(ctx, snap); !errors.As(err, &ve) || ve.Path != path {
+			t.Errorf("StoreSnapshot(%q) = %v, want a *ValidationError at %s", snap, err, path)
+		}
+		if err := r.Snapshot(snap); !errors.As(err, &ve) || ve.Path != path {
+			t.Errorf("Reporter.Snapshot(%q) = %v, want a *ValidationError at %s", snap, err, path)
+		}
+	}
+	if gets, posts := s.counts(); gets+posts != 0 {
+		t.Errorf("traffic sent: gets=%d posts=%d", gets, posts)
+	}
+	if st := r.Stats(); st.Enqueued != 0 {
+		t.Errorf("invalid items enqueued: %+v", st)
+	}
 }

@@ -184,17 +184,14 @@ func (o ReporterOptions) withDefaults() ReporterOptions {
 // The reporter keeps e.Metadata until the event is sent: do not modify the
 // map after passing it.
 func (r *Reporter) Event(e Event) error {
-	if e.Name == "" {
-		return e.Validate()
-	}
-	size, err := validateFieldsSize("metadata", e.Metadata)
+	size, err := e.validateSize()
 	if err != nil {
 		return err
 	}
 	if r.spool != nil {
 		return r.enqueueDurable(kindEvent, e, nil)
 	}
-	return r.q.push(item{kind: kindEvent, event: e, size: size + int64(len(e.Name)) + 24})
+	return r.q.push(item{kind: kindEvent, event: e, size: size})
 }
 
 // Snapshot validates s and queues it. A snapshot still waiting in the queue

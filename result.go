@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/value"
 )
 
 // TimeFormat is the service's timestamp layout: UTC, RFC 3339 with
 // milliseconds and a Z, e.g. 2026-11-29T18:56:39.790Z.
-const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+const TimeFormat = value.TimeFormat
 
 // Stamped is a snapshot field's value with the time the service received it.
 type Stamped struct {

@@ -115,7 +115,7 @@ func batchRows() []batchRow {
 		// Envelopes that are not the batch shape fail as a whole.
 		{name: "not JSON", body: `{"commands":[`, status: 400, kind: "invalid-data", msgPrefix: "Failed to parse body as JSON: "},
 		{name: "trailing bytes", body: `{"commands":[]} x`, status: 400,
-			want: `{"kind":"invalid-data","msg":"Failed to parse body as JSON: unexpected data after the JSON value at offset 15"}`},
+			want: `{"kind":"invalid-data","msg":"Failed to parse body as JSON: unexpected data after the JSON value at byte offset 15"}`},
 		{name: "empty body", body: ``, status: 400,
 			want: `{"kind":"invalid-data","msg":"Failed to parse body as JSON: the body is empty"}`},
 		{name: "array body", body: `[]`, status: 422, kind: "schema-violation", msgPrefix: schemaMsg(`["" (not (map? []))]`)},

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/value"
 )
 
 // eventRecord is an accepted event as answered and stored. omitzero drops a
@@ -54,8 +54,8 @@ type outcome struct {
 // command is a parsed command payload: an event or a snapshot.
 type command struct {
 	kind store.Kind
-	ev   analytics.Event
-	snap analytics.Snapshot
+	ev   event
+	snap map[string]any // a snapshot's fields
 }
 
 // prepared is a command that passed validation, ready to be committed: its
@@ -144,12 +144,12 @@ func (s *Server) judge(c command) verdict {
 	wl := s.currentWhitelist()
 	v := verdict{stamp: s.stamp()}
 	if c.kind == store.Events {
-		if reason := wl.checkEvent(c.ev.Name); reason != "" {
-			v.rejected = map[string]string{c.ev.Name: reason}
+		if reason := wl.checkEvent(c.ev.name); reason != "" {
+			v.rejected = map[string]string{c.ev.name: reason}
 		}
 		return v
 	}
-	for k, val := range c.snap.Fields {
+	for k, val := range c.snap {
 		if reason := wl.checkField(k, val); reason != "" {
 			if v.rejected == nil {
 				v.rejected = map[string]string{}
@@ -169,19 +169,19 @@ func (c command) build(v verdict) (answer, error) {
 	return snapshotAnswer(c.snap, v)
 }
 
-func eventAnswer(ev analytics.Event, v verdict) (answer, error) {
+func eventAnswer(ev event, v verdict) (answer, error) {
 	if len(v.rejected) > 0 {
 		body, err := marshal(rejectedReply{Rejected: v.rejected})
 		return answer{status: http.StatusUnprocessableEntity, body: body}, err
 	}
-	rec := eventRecord{Event: ev.Name, Metadata: ev.Metadata, Timestamp: v.stamp}
+	rec := eventRecord{Event: ev.name, Metadata: ev.metadata, Timestamp: v.stamp}
 	body, err := marshal(rec)
 	return answer{status: http.StatusOK, body: body, data: body}, err
 }
 
-func snapshotAnswer(snap analytics.Snapshot, v verdict) (answer, error) {
-	reply := snapshotReply{Accepted: make(map[string]stamped, len(snap.Fields)), Rejected: map[string]string{}}
-	for k, val := range snap.Fields {
+func snapshotAnswer(fields map[string]any, v verdict) (answer, error) {
+	reply := snapshotReply{Accepted: make(map[string]stamped, len(fields)), Rejected: map[string]string{}}
+	for k, val := range fields {
 		if reason, ok := v.rejected[k]; ok {
 			reply.Rejected[k] = reason
 			continue
@@ -204,7 +204,7 @@ func snapshotAnswer(snap analytics.Snapshot, v verdict) (answer, error) {
 
 // stamp is the receive time in the wire format.
 func (s *Server) stamp() string {
-	return s.cfg.Now().UTC().Format(analytics.TimeFormat)
+	return s.cfg.Now().UTC().Format(value.TimeFormat)
 }
 
 // readObject reads the body within the size limit and parses it as one

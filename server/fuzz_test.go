@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/jsonoracle"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -68,22 +69,15 @@ func validPayload(cmd string, body []byte) bool {
 	return ok && validPayloadValue(cmd, v)
 }
 
-// decodeOne decodes a body within the size limit that is exactly one JSON
-// value, with numbers as json.Number.
+// decodeOne decodes a body within the size limit that is exactly one
+// strict JSON value (valid UTF-8, no lone surrogate escape, no repeated
+// key), with numbers as json.Number.
 func decodeOne(body []byte) (any, bool) {
 	if len(body) > fuzzMaxBody {
 		return nil, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, false
-	}
-	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
-		return nil, false // something follows the value
-	}
-	return v, true
+	v, problems := jsonoracle.Decode(body)
+	return v, len(problems) == 0
 }
 
 // validPayloadValue reports whether a decoded payload is a valid cmd.

@@ -2,29 +2,25 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 
-	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/value"
 )
 
-// decodeObject parses body as exactly one JSON object, keeping numbers as
-// json.Number so that literals survive unchanged.
+// decodeObject parses body as exactly one strict JSON object (see
+// value.Decode), keeping numbers as json.Number so that literals survive
+// unchanged. A body that is not strict JSON gets 400 naming the byte
+// offset: invalid UTF-8, a lone surrogate escape and a repeated key are
+// refused rather than silently changed.
 func decodeObject(body []byte) (map[string]any, *apiError) {
 	// Only JSON's own whitespace: bytes.TrimSpace would also drop Unicode
 	// spaces such as U+00A0, which make a body invalid JSON.
-	trimmed := bytes.Trim(body, " \t\r\n")
-	if len(trimmed) == 0 {
+	if len(bytes.Trim(body, " \t\r\n")) == 0 {
 		return nil, invalidData("the body is empty")
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := value.Decode(body)
+	if err != nil {
 		return nil, invalidData("%s", err)
-	}
-	if off := dec.InputOffset(); off != int64(len(trimmed)) {
-		return nil, invalidData("unexpected data after the JSON value at offset %d", off)
 	}
 	return asObject(v)
 }
@@ -53,58 +49,62 @@ func disallowed(m map[string]any, allowed ...string) []problem {
 	return out
 }
 
+// event is an event body that passed its checks; metadata is nil when the
+// body has none.
+type event struct {
+	name     string
+	metadata map[string]any
+}
+
 // parseEvent checks an event body's shape and value model.
-func parseEvent(m map[string]any) (analytics.Event, *apiError) {
+func parseEvent(m map[string]any) (event, *apiError) {
 	if ps := disallowed(m, "event", "metadata"); ps != nil {
-		return analytics.Event{}, schemaViolation(ps...)
+		return event{}, schemaViolation(ps...)
 	}
 	raw, ok := m["event"]
 	if !ok {
-		return analytics.Event{}, schemaViolation(problem{"event", "missing-required-key"})
+		return event{}, schemaViolation(problem{"event", "missing-required-key"})
 	}
 	name, ok := raw.(string)
 	if !ok {
-		return analytics.Event{}, schemaViolation(problem{"event", notA("string", raw)})
+		return event{}, schemaViolation(problem{"event", notA("string", raw)})
 	}
-	ev := analytics.Event{Name: name}
+	ev := event{name: name}
 	if rawMeta, ok := m["metadata"]; ok {
-		meta, ok := rawMeta.(map[string]any)
-		if !ok {
-			return analytics.Event{}, schemaViolation(problem{"metadata", notA("map", rawMeta)})
+		if ev.metadata, ok = rawMeta.(map[string]any); !ok {
+			return event{}, schemaViolation(problem{"metadata", notA("map", rawMeta)})
 		}
-		ev.Metadata = analytics.Fields(meta)
 	}
-	if err := ev.Validate(); err != nil {
-		return analytics.Event{}, valueModelViolation(err)
+	if err := value.CheckEvent(ev.name, ev.metadata); err != nil {
+		return event{}, valueModelViolation(err)
 	}
 	return ev, nil
 }
 
 // parseSnapshot checks a snapshot body's shape and value model. A
 // "timestamp" key is accepted and ignored.
-func parseSnapshot(m map[string]any) (analytics.Snapshot, *apiError) {
+func parseSnapshot(m map[string]any) (map[string]any, *apiError) {
 	if ps := disallowed(m, "fields", "timestamp"); ps != nil {
-		return analytics.Snapshot{}, schemaViolation(ps...)
+		return nil, schemaViolation(ps...)
 	}
 	raw, ok := m["fields"]
 	if !ok {
-		return analytics.Snapshot{}, schemaViolation(problem{"fields", "missing-required-key"})
+		return nil, schemaViolation(problem{"fields", "missing-required-key"})
 	}
 	fields, ok := raw.(map[string]any)
 	if !ok {
-		return analytics.Snapshot{}, schemaViolation(problem{"fields", notA("map", raw)})
+		return nil, schemaViolation(problem{"fields", notA("map", raw)})
 	}
-	s := analytics.Snapshot{Fields: analytics.Fields(fields)}
-	if err := s.Validate(); err != nil {
-		return analytics.Snapshot{}, valueModelViolation(err)
+	if err := value.CheckSnapshot(fields); err != nil {
+		return nil, valueModelViolation(err)
 	}
-	return s, nil
+	return fields, nil
 }
 
-// valueModelViolation turns the value model's *analytics.ValidationError
-// into a 422 naming the path.
+// valueModelViolation turns the value model's *value.Error into a 422
+// naming the path.
 func valueModelViolation(err error) *apiError {
-	var ve *analytics.ValidationError
+	var ve *value.Error
 	if errors.As(err, &ve) {
 		return schemaViolation(problem{ve.Path, quote(ve.Reason)})
 	}

@@ -91,7 +91,7 @@ func protocolRows() []protocolRow {
 		{name: "fields not an object", method: "POST", path: "/commands/snapshot", body: `{"fields":[1]}`,
 			status: 422, kind: "schema-violation", msgPrefix: `The objects that were submitted did not conform to the schema. The problem is: (["fields" (not (map? [1]))])`},
 		{name: "trailing garbage", method: "POST", path: "/commands/event", body: `{"event":"a"} x`,
-			status: 400, want: `{"kind":"invalid-data","msg":"Failed to parse body as JSON: unexpected data after the JSON value at offset 13"}`},
+			status: 400, want: `{"kind":"invalid-data","msg":"Failed to parse body as JSON: unexpected data after the JSON value at byte offset 13"}`},
 		{name: "second value", method: "POST", path: "/commands/event", body: `{"event":"a"}{"event":"b"}`,
 			status: 400, kind: "invalid-data", msgPrefix: "Failed to parse body as JSON: unexpected data after the JSON value"},
 		{name: "body over the limit", method: "POST", path: "/commands/event", body: `{"event":"` + strings.Repeat("x", 2048) + `"}`,

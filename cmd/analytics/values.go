@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/value"
 )
 
 // parseFields reads KEY=VALUE (a string) and KEY:=JSON (any JSON value)
@@ -53,17 +54,19 @@ func splitPair(arg string) (key, value string, isJSON bool, err error) {
 // decodeValue decodes exactly one JSON value, keeping numbers as written.
 func decodeValue(raw string) (any, error) {
 	var v any
-	if err := decodeStrict(strings.NewReader(raw), &v, false); err != nil {
+	if err := decodeStrict([]byte(raw), &v, false); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// decodeStrict decodes one JSON value from r into v with numbers as
+// decodeStrict decodes one JSON value from data into v with numbers as
 // json.Number, and fails on anything after it. strict also refuses object
-// keys that v has no field for.
-func decodeStrict(r io.Reader, v any, strict bool) error {
-	dec := json.NewDecoder(r)
+// keys that v has no field for. As the service does, it refuses repeated
+// keys, invalid UTF-8 and lone surrogate escapes, which encoding/json
+// would silently drop or turn into U+FFFD.
+func decodeStrict(data []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if strict {
 		dec.DisallowUnknownFields()
@@ -76,6 +79,9 @@ func decodeStrict(r io.Reader, v any, strict bool) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("invalid JSON: more data after the value")
+	}
+	if _, err := value.Decode(data); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return nil
 }
@@ -107,7 +113,7 @@ func (c *cli) readPayload(path string, v any) error {
 	if err != nil {
 		return usageErrorf("analytics: --json %s: %v", path, err)
 	}
-	if err := decodeStrict(bytes.NewReader(data), v, true); err != nil {
+	if err := decodeStrict(data, v, true); err != nil {
 		return usageErrorf("analytics: --json %s: %v", path, err)
 	}
 	return nil
