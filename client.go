@@ -142,14 +142,14 @@ func store[R interface{ setRaw(json.RawMessage) }](ctx context.Context, c *Clien
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return 0, fmt.Errorf("analytics: store %s: encode: %w", kind, err)
+		return 0, wrapOp("store "+kind.String()+": encode", err)
 	}
 	status, raw, err := c.command(ctx, kind.String(), body)
 	if err != nil {
-		return 0, fmt.Errorf("analytics: store %s: %w", kind, err)
+		return 0, wrapOp("store "+kind.String(), err)
 	}
 	if err := decodeJSON(raw, res); err != nil {
-		return 0, fmt.Errorf("analytics: store %s: %w", kind, err)
+		return 0, wrapOp("store "+kind.String(), err)
 	}
 	res.setRaw(raw)
 	return status, nil

@@ -87,7 +87,7 @@ func (c *Client) fetchEntrypoint(ctx context.Context) (*Entrypoint, error) {
 	ep, err := c.getEntrypoint(ctx)
 	if err != nil {
 		c.markDown(err)
-		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, c.base.Redacted(), err)
+		return nil, &unreachableError{url: c.base.Redacted(), err: err}
 	}
 	c.markUp()
 	c.batchMode.Store(batchUnknown) // a different service may answer now
@@ -106,7 +106,7 @@ func (c *Client) getEntrypoint(ctx context.Context) (*Entrypoint, error) {
 		return nil, err
 	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("entrypoint answered: %w", responseError(status, hdr, raw))
+		return nil, wrapOp("entrypoint", responseError(status, hdr, raw))
 	}
 	ep := &Entrypoint{Raw: raw}
 	if err := json.Unmarshal(raw, ep); err != nil {

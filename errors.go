@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,41 @@ var (
 	// another item; the item was not accepted and the drop is counted.
 	ErrQueueFull = errors.New("analytics: queue full")
 )
+
+// opError is err met while doing op. Its message names the package once,
+// however deep the chain: "analytics: store event: service unreachable: ...".
+type opError struct {
+	op  string
+	err error
+}
+
+func wrapOp(op string, err error) error { return &opError{op: op, err: err} }
+
+func (e *opError) Error() string { return "analytics: " + e.op + ": " + bareMessage(e.err) }
+
+func (e *opError) Unwrap() error { return e.err }
+
+// unreachableError is ErrUnreachable with the URL and the cause.
+type unreachableError struct {
+	url string
+	err error
+}
+
+func (e *unreachableError) Error() string {
+	return ErrUnreachable.Error() + ": " + e.url + ": " + bareMessage(e.err)
+}
+
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
+// bareMessage is err's message without the package prefix, and without the
+// method and URL of a *url.Error, which the caller names already.
+func bareMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue == err && ue.Err != nil {
+		err = ue.Err
+	}
+	return strings.TrimPrefix(err.Error(), "analytics: ")
+}
 
 // ValidationError reports a payload that does not fit the value model. It is
 // returned before any network traffic.

@@ -3,9 +3,10 @@ package analytics
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/jsonerr"
 	"github.com/analytics-client/analytics/internal/value"
 )
 
@@ -55,7 +56,7 @@ func decodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode %T: %w", v, err)
+		return errors.New("the answer is not the expected JSON: " + jsonerr.Describe(err))
 	}
 	return nil
 }

@@ -11,10 +11,12 @@ import (
 	"github.com/analytics-client/analytics"
 )
 
-// exitCodesHelp ends every usage text.
+// exitCodesHelp ends the usage texts of the commands that talk to a
+// service, and the main one.
 const exitCodesHelp = `Exit status:
   0  stored (a snapshot partly stored, 206, too: refused fields go to stderr)
-  1  the service answered with an error (rejected, 422, or another 4xx/5xx)
+  1  the service answered with an error (rejected, 422; a 206 that stored
+     nothing; another 4xx/5xx)
   2  usage, configuration or validation error: nothing was sent
   3  the service is unreachable, or the exchange was cut off
 `
@@ -94,15 +96,21 @@ func (c *cli) parse(cmd command, fs *flag.FlagSet, args []string) ([]string, err
 // usage is a command's --help text.
 func usage(cmd command, fs *flag.FlagSet) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: analytics %s %s\n\n%s.\n\nExample:\n%s\n\nFlags (one or two dashes):\n", cmd.name, cmd.args, cmd.summary, cmd.example)
+	fmt.Fprintf(&b, "Usage: %s\n\n%s.\n\nExample:\n%s\n",
+		strings.TrimSpace("analytics "+cmd.name+" "+cmd.args), cmd.summary, cmd.example)
 	var defaults bytes.Buffer
 	fs.SetOutput(&defaults)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
-	b.Write(defaults.Bytes())
-	if fs.Lookup("url") != nil {
-		b.WriteString("\n" + settingsHelp)
+	if defaults.Len() > 0 {
+		b.WriteString("\nFlags (one or two dashes):\n")
+		b.Write(defaults.Bytes())
 	}
-	b.WriteString("\n" + exitCodesHelp)
+	if fs.Lookup("url") != nil {
+		// Only the commands that talk to a service have its exit statuses.
+		b.WriteString("\n" + settingsHelp + "\n" + exitCodesHelp)
+		return b.String()
+	}
+	b.WriteString("\nExit status: 0 done, 1 failed, 2 usage error.\n")
 	return b.String()
 }

@@ -10,6 +10,8 @@
 //	analytics try
 //	analytics version
 //
+// Flags may stand before the command too: analytics --url URL event NAME.
+//
 // KEY=VALUE sends VALUE as a string; KEY:=JSON sends a number, boolean, list
 // or map written as JSON (n:=1337, ok:=true, l:='["a","b"]',
 // m:='{"k":"v"}'). Numbers are sent exactly as written. --json FILE (- for
@@ -40,14 +42,16 @@
 //
 // # Output and exit status
 //
-// The service's answer is printed on standard output as indented JSON
-// (--quiet prints nothing); errors go to standard error as one line. The
-// exit status is:
+// The service's answer to a stored command is printed on standard output as
+// indented JSON (--quiet prints nothing); errors, the service's error
+// answers included, go to standard error only, as one line. The exit status
+// of the commands that talk to a service is:
 //
 //	0  stored (for a snapshot, also a partial store, 206: the refused
 //	   fields are listed on standard error)
-//	1  the service answered with an error: rejected (422) or another
-//	   4xx or 5xx answer
+//	1  the service answered with an error: rejected (422), a 206 that
+//	   refused every field (nothing was stored), or another 4xx or 5xx
+//	   answer
 //	2  usage, configuration or validation error: nothing was sent
 //	3  the service is unreachable, or the exchange was cut off
 //

@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, e env) in
 	if c.Getenv == nil {
 		c.Getenv = func(string) string { return "" }
 	}
+	args = hoistFlags(args)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage())
 		return exitUsage
@@ -75,7 +76,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, e env) in
 			return c.finish(cmd.run(c, ctx, args[1:]))
 		}
 	}
-	return c.finish(usageErrorf("unknown command %q (want event, snapshot, entrypoint, try or version; see analytics --help)", name))
+	if strings.HasPrefix(name, "-") {
+		return c.finish(usageErrorf("flag %s is not followed by a command (see analytics --help)", name))
+	}
+	return c.finish(usageErrorf("unknown command %q (want %s; see analytics --help)", name, commandNames()))
+}
+
+// commandNames lists the commands for messages: "event, snapshot ... or version".
+func commandNames() string {
+	var names []string
+	for _, cmd := range commands() {
+		names = append(names, cmd.name)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// hoistFlags moves the flags written before the command name to just after
+// it, so that analytics --url U event x reads as analytics event --url U x.
+// A flag that takes a value takes the next argument unless written
+// --flag=value. Without a command after them the arguments stay as they
+// are.
+func hoistFlags(args []string) []string {
+	valued := map[string]bool{}
+	fs := newFlagSet(command{}, &opts{}, true)
+	fs.String("json", "", "")
+	fs.VisitAll(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			valued[f.Name] = true
+		}
+	})
+	i := 0
+	for i < len(args) && len(args[i]) > 1 && args[i][0] == '-' && args[i] != "--" {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		i++
+		if !hasValue && valued[name] && i < len(args) {
+			i++
+		}
+	}
+	if i == 0 || i >= len(args) {
+		return args
+	}
+	out := append([]string{args[i]}, args[:i]...)
+	return append(out, args[i+1:]...)
 }
 
 // finish reports err on one line and returns its exit status.
@@ -94,6 +136,7 @@ func (c *cli) finish(err error) int {
 // exitCode maps an error to the documented exit status.
 func exitCode(err error) int {
 	var (
+		ns *nothingStoredError
 		ue *usageError
 		ve *analytics.ValidationError
 		ce *analytics.ConfigError
@@ -107,7 +150,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, analytics.ErrUnreachable):
 		return exitUnreachable
-	case errors.As(err, &re), errors.As(err, &rs):
+	case errors.As(err, &re), errors.As(err, &rs), errors.As(err, &ns):
 		return exitRejected
 	case errors.As(err, &ur), errors.As(err, &ne), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return exitUnreachable

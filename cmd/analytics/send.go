@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -120,6 +119,9 @@ func (c *cli) snapshot(ctx context.Context, args []string) error {
 		if err != nil {
 			return nil, err
 		}
+		if len(res.Rejected) > 0 && len(res.Accepted) == 0 {
+			return nil, &nothingStoredError{status: res.StatusCode, summary: res.RejectedSummary()}
+		}
 		if len(res.Rejected) > 0 {
 			c.printPartial(res)
 		}
@@ -152,6 +154,17 @@ func (c *cli) snapshotFrom(pos []string, jsonPath string) (analytics.Snapshot, e
 	return snap, snap.Validate()
 }
 
+// nothingStoredError is a 206 answer that refused every field: nothing was
+// stored, which is a failure however the status reads.
+type nothingStoredError struct {
+	status  int
+	summary string
+}
+
+func (e *nothingStoredError) Error() string {
+	return fmt.Sprintf("analytics: snapshot not stored: the service refused every field (%d): %s", e.status, e.summary)
+}
+
 // printPartial reports, on stderr, the fields of a 206 answer that were not
 // stored.
 func (c *cli) printPartial(res *analytics.SnapshotResult) {
@@ -178,7 +191,8 @@ func (c *cli) entrypoint(ctx context.Context, args []string) error {
 }
 
 // send makes a client from the settings, runs do with it and prints the
-// service's answer: the result, or the body of an error answer.
+// service's answer on stdout. An error answer goes to stderr only, as one
+// line that holds its reasons.
 func (c *cli) send(ctx context.Context, o *opts, do func(context.Context, *analytics.Client) (json.RawMessage, error)) error {
 	client, explain, err := c.client(o)
 	if err != nil {
@@ -187,26 +201,10 @@ func (c *cli) send(ctx context.Context, o *opts, do func(context.Context, *analy
 	defer client.Close()
 	raw, err := do(ctx, client)
 	if err != nil {
-		if body := errorBody(err); body != nil && !o.quiet {
-			printJSON(c.stdout, body)
-		}
 		return explain(err)
 	}
 	if !o.quiet {
 		printJSON(c.stdout, raw)
-	}
-	return nil
-}
-
-// errorBody returns the JSON body of the service's error answer, if any.
-func errorBody(err error) []byte {
-	var re *analytics.RejectedError
-	var rs *analytics.ResponseError
-	switch {
-	case errors.As(err, &re):
-		return re.Body
-	case errors.As(err, &rs) && json.Valid(rs.Body):
-		return rs.Body
 	}
 	return nil
 }

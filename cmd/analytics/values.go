@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/jsonerr"
 	"github.com/analytics-client/analytics/internal/value"
 )
 
@@ -75,13 +75,13 @@ func decodeStrict(data []byte, v any, strict bool) error {
 		if errors.Is(err, io.EOF) {
 			return errors.New("no JSON value")
 		}
-		return fmt.Errorf("invalid JSON: %w", err)
+		return errors.New("invalid JSON: " + jsonerr.Describe(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("invalid JSON: more data after the value")
 	}
 	if _, err := value.Decode(data); err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
+		return errors.New("invalid JSON: " + err.Error())
 	}
 	return nil
 }
