@@ -56,29 +56,6 @@ func (e *CheckInError) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *CheckInError) Unwrap() error { return e.Err }
 
-// checkInPayload is the upload, in PROTOCOL.md's key order.
-type checkInPayload struct {
-	Product   string      `json:"product"`
-	Group     string      `json:"group"`
-	Version   string      `json:"version"`
-	HostID    string      `json:"host-id"`
-	SiteID    string      `json:"site-id"`
-	Analytics selfService `json:"self-service-analytics"`
-}
-
-type selfService struct {
-	Events    []json.RawMessage          `json:"events"`
-	Snapshots map[string]json.RawMessage `json:"snapshots"`
-}
-
-// upload is what one check-in sends, with the last sequence number of each
-// collection it covers.
-type upload struct {
-	payload           checkInPayload
-	lastEvent, lastSn uint64
-	snapshots         int
-}
-
 // CheckIn uploads the stored events and the merged snapshots (newest value
 // per field) to the update server, replaces the whitelist with the answer's
 // "whitelist" key when present, and discards what was uploaded; entries
@@ -95,11 +72,7 @@ func (s *Server) CheckIn(ctx context.Context) (res CheckInResult, err error) {
 	if s.cfg.UpdateServerURL == "" {
 		return CheckInResult{}, &CheckInError{Reason: "not possible", Err: ErrNoUpstream}
 	}
-	up, err := s.collect(ctx)
-	if err != nil {
-		return CheckInResult{}, &CheckInError{URL: s.cfg.UpdateServerURL, Reason: "collecting the entries", Err: err}
-	}
-	resp, err := s.post(ctx, up.payload)
+	resp, up, err := s.post(ctx)
 	if err != nil {
 		return CheckInResult{}, err
 	}
@@ -107,8 +80,8 @@ func (s *Server) CheckIn(ctx context.Context) (res CheckInResult, err error) {
 	if err := s.discard(ctx, up); err != nil {
 		return CheckInResult{}, &CheckInError{URL: s.cfg.UpdateServerURL, Reason: "uploaded, but discarding the entries failed", Err: err}
 	}
-	s.log.Info("checked in", "url", s.cfg.UpdateServerURL, "events", len(up.payload.Analytics.Events), "snapshots", up.snapshots)
-	return CheckInResult{Response: resp, Events: len(up.payload.Analytics.Events), Snapshots: up.snapshots}, nil
+	s.log.Info("checked in", "url", s.cfg.UpdateServerURL, "events", up.events, "snapshots", up.snapshots)
+	return CheckInResult{Response: resp, Events: up.events, Snapshots: up.snapshots}, nil
 }
 
 // skipReason says why check-in is off, or "" when it is on.
@@ -129,10 +102,11 @@ func (s *Server) optedOut() string {
 }
 
 func (s *Server) discardAll(ctx context.Context) error {
-	return s.discard(ctx, upload{lastEvent: math.MaxUint64, lastSn: math.MaxUint64})
+	return s.discard(ctx, uploaded{lastEvent: math.MaxUint64, lastSn: math.MaxUint64})
 }
 
-func (s *Server) discard(ctx context.Context, up upload) error {
+// discard deletes what an upload covered, which frees room in the store.
+func (s *Server) discard(ctx context.Context, up uploaded) error {
 	if up.lastEvent > 0 {
 		if err := s.store.DeleteThrough(ctx, store.Events, up.lastEvent); err != nil {
 			return err
@@ -140,46 +114,6 @@ func (s *Server) discard(ctx context.Context, up upload) error {
 	}
 	if up.lastSn > 0 {
 		return s.store.DeleteThrough(ctx, store.Snapshots, up.lastSn)
-	}
-	return nil
-}
-
-// collect reads both collections into an upload.
-func (s *Server) collect(ctx context.Context) (upload, error) {
-	siteID, err := s.siteID()
-	if err != nil {
-		return upload{}, err
-	}
-	ci := s.cfg.CheckIn
-	up := upload{payload: checkInPayload{
-		Product: ci.Product, Group: checkInGroup, Version: ci.Version,
-		HostID: sha512Hex([]byte(ci.Certname)), SiteID: siteID,
-		Analytics: selfService{Events: []json.RawMessage{}, Snapshots: map[string]json.RawMessage{}},
-	}}
-	err = s.store.Scan(ctx, store.Events, 0, func(e store.Entry) error {
-		up.payload.Analytics.Events = append(up.payload.Analytics.Events, e.Data)
-		up.lastEvent = e.Seq
-		return nil
-	})
-	if err != nil {
-		return upload{}, err
-	}
-	err = s.store.Scan(ctx, store.Snapshots, 0, func(e store.Entry) error {
-		up.lastSn, up.snapshots = e.Seq, up.snapshots+1
-		return mergeSnapshot(up.payload.Analytics.Snapshots, e)
-	})
-	return up, err
-}
-
-// mergeSnapshot overlays one stored snapshot on the merged fields: entries
-// come in arrival order, so the newest value of each field wins.
-func mergeSnapshot(into map[string]json.RawMessage, e store.Entry) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(e.Data, &fields); err != nil {
-		return fmt.Errorf("stored snapshot %d: %w", e.Seq, err)
-	}
-	for k, v := range fields {
-		into[k] = v
 	}
 	return nil
 }
@@ -200,42 +134,75 @@ func sha512Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// post sends the upload and returns the update server's JSON answer.
-func (s *Server) post(ctx context.Context, p checkInPayload) (json.RawMessage, error) {
+// post streams the upload (writeUpload) to the update server and returns
+// its JSON answer and what the upload covered. It succeeds only when the
+// whole body was sent and the answer is a 2xx JSON object: only then may
+// the entries be discarded.
+func (s *Server) post(ctx context.Context) (json.RawMessage, uploaded, error) {
 	u := s.cfg.UpdateServerURL
-	fail := func(reason string, err error) (json.RawMessage, error) {
-		return nil, &CheckInError{URL: u, Reason: reason, Err: err}
-	}
-	body, err := marshal(p)
-	if err != nil {
-		return fail("encoding the upload", err)
+	fail := func(reason string, err error) (json.RawMessage, uploaded, error) {
+		return nil, uploaded{}, &CheckInError{URL: u, Reason: reason, Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, CheckInTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, pr)
 	if err != nil {
 		return fail("bad URL", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	type written struct {
+		up  uploaded
+		err error
+	}
+	done := make(chan written, 1)
+	go func() {
+		up, err := s.writeUpload(ctx, pw)
+		pw.CloseWithError(err) // nil: the body ends
+		done <- written{up, err}
+	}()
+	data, status, err := s.send(req)
+	_ = pr.Close() // unblocks the writer if the answer came before the whole body was read
+	body := <-done
+	switch {
+	case body.err != nil && !errors.Is(body.err, io.ErrClosedPipe):
+		return fail("collecting the entries", body.err)
+	case err != nil:
+		return fail(status, err)
+	case body.err != nil:
+		return fail("answered before the whole upload was sent", body.err)
+	}
+	return data, body.up, nil
+}
+
+// send makes the check-in request and checks its answer; on failure the
+// string says what went wrong.
+func (s *Server) send(req *http.Request) (json.RawMessage, string, error) {
 	resp, err := s.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return fail("unreachable", err)
+		return nil, "unreachable", err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return fail("reading the answer", err)
+		return nil, "reading the answer", err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fail("answered "+resp.Status, nil)
+		return nil, "answered " + resp.Status, errUpstreamStatus
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
-		return fail("answered "+resp.Status+" without a JSON object", err)
+		return nil, "answered " + resp.Status + " without a JSON object", errors.Join(errNotJSONObject, err)
 	}
-	return json.RawMessage(bytes.TrimSpace(data)), nil
+	return json.RawMessage(bytes.TrimSpace(data)), "", nil
 }
+
+// Reasons a check-in answer is refused.
+var (
+	errUpstreamStatus = errors.New("not a 2xx status")
+	errNotJSONObject  = errors.New("not a JSON object")
+)
 
 // applyWhitelist installs the "whitelist" key of a check-in answer, if
 // any. A bad whitelist is logged and the current one kept.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -33,14 +34,14 @@ func (s *Server) Preview(ctx context.Context) (Preview, error) {
 	return Preview{Mode: mode, Upload: body}, nil
 }
 
-// uploadBody is the body a check-in posts: the stored entries collected
-// and encoded as CheckIn does.
+// uploadBody is the body a check-in posts, written by the function
+// CheckIn streams it with.
 func (s *Server) uploadBody(ctx context.Context) ([]byte, error) {
-	up, err := s.collect(ctx)
-	if err != nil {
+	var buf bytes.Buffer
+	if _, err := s.writeUpload(ctx, &buf); err != nil {
 		return nil, err
 	}
-	return marshal(up.payload)
+	return buf.Bytes(), nil
 }
 
 // servePreview answers GET {prefix}/checkin/preview. Building a preview

@@ -1,0 +1,111 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server"
+)
+
+// doHeader is do that also returns the Retry-After header.
+func doHeader(t *testing.T, c *http.Client, method, url, body string) (reply, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: string(data)}, resp.Header.Get("Retry-After")
+}
+
+func errorKind(t *testing.T, body string) string {
+	t.Helper()
+	var e struct{ Kind, Msg string }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Msg == "" {
+		t.Fatalf("not the JSON error shape: %s", body)
+	}
+	return e.Kind
+}
+
+// TestStoreFullAnswers507 fills a service whose store is bounded: commands
+// then get 507 with the JSON error shape and Retry-After, nothing accepted
+// is dropped, and a check-in makes room again.
+func TestStoreFullAnswers507(t *testing.T) {
+	up := newUpstream(t, answerWith(200, `{}`))
+	ts := checkInServer(t, up, func(c *server.Config) { c.MaxStoreBytes = 256 << 10; c.Logger = discard() })
+	pad := strings.Repeat("x", 900)
+	accepted := 0
+	var full reply
+	var retry string
+	for i := range 1000 {
+		full, retry = doHeader(t, ts.client, "POST", ts.url+"/commands/event", fmt.Sprintf(`{"event":"fill.%d","metadata":{"pad":%q}}`, i, pad))
+		if full.status != 200 {
+			break
+		}
+		accepted++
+	}
+	if full.status != 507 || errorKind(t, full.body) != server.KindStorageFull || retry != "600" {
+		t.Fatalf("after %d accepted: %d %q (Retry-After %q), want 507 storage-full with Retry-After 600", accepted, full.status, full.body, retry)
+	}
+	if accepted == 0 {
+		t.Fatal("nothing was accepted before the store was full")
+	}
+	got, retry := doHeader(t, ts.client, "POST", ts.url+"/commands/batch", batch(item("event", "", `{"event":"more","metadata":{"pad":"`+pad+`"}}`)))
+	if got.status != 200 || !strings.Contains(got.body, `"status":507`) || retry != "600" {
+		t.Errorf("batch when full: %d %s (Retry-After %q)", got.status, got.body, retry)
+	}
+	if n := len(collection(t, ts, "events")); n != accepted {
+		t.Fatalf("%d events stored, %d accepted", n, accepted)
+	}
+
+	if got := do(t, ts.client, "POST", ts.url+"/commands/send", ""); got.status != 200 {
+		t.Fatalf("check-in: %d %s", got.status, got.body)
+	}
+	var body struct {
+		Analytics struct{ Events []json.RawMessage } `json:"self-service-analytics"`
+	}
+	if err := json.Unmarshal(<-up.got, &body); err != nil || len(body.Analytics.Events) != accepted {
+		t.Fatalf("uploaded %d events (%v), accepted %d", len(body.Analytics.Events), err, accepted)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"after.checkin","metadata":{"pad":"`+pad+`"}}`); got.status != 200 {
+		t.Errorf("after the check-in: %d %s", got.status, got.body)
+	}
+}
+
+// TestStorageErrorAnswers503 closes the real store under the service:
+// commands and collections get 503 in the JSON error shape with
+// Retry-After.
+func TestStorageErrorAnswers503(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerWith(t, st, func(c *server.Config) { c.Logger = discard() })
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/commands/event", `{"event":"x"}`},
+		{"POST", "/commands/snapshot", `{"fields":{"a":1}}`},
+		{"GET", "/collections/events", ""},
+	} {
+		got, retry := doHeader(t, ts.client, c.method, ts.url+c.path, c.body)
+		if got.status != 503 || errorKind(t, got.body) != server.KindStorageError || retry != "10" {
+			t.Errorf("%s %s: %d %s (Retry-After %q)", c.method, c.path, got.status, got.body, retry)
+		}
+	}
+}
