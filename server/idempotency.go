@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/value"
 )
 
 // IdempotencyHeader names the request header that makes a command
@@ -62,11 +63,11 @@ func decodeVerdict(b []byte) (verdict, bool) {
 }
 
 // requestSum identifies a command's payload for its idempotency key: the
-// SHA-256 of the payload as parsed and encoded again (object keys sorted,
-// numbers as sent, no insignificant whitespace), so that the same command
-// formatted differently is still the same request.
+// SHA-256 of its canonical encoding (value.Canonical: object keys sorted,
+// numbers as sent, no insignificant whitespace or optional escapes), so
+// that the same command formatted differently is still the same request.
 func requestSum(payload map[string]any) ([]byte, error) {
-	b, err := marshal(payload)
+	b, err := value.Canonical(payload)
 	if err != nil {
 		return nil, err
 	}

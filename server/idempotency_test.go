@@ -105,7 +105,7 @@ func TestIdempotencyKeyReusedWithOtherPayload(t *testing.T) {
 			t.Errorf("%s with the key again: %d %s", c.body, got.status, got.body)
 		}
 	}
-	same := do(t, ts.client, "POST", ev, " {\"metadata\" : {\"y\":[1,2], \"x\":1}, \"event\":\"m\"}\n", "Idempotency-Key", "k")
+	same := do(t, ts.client, "POST", ev, " {\"metadata\" : {\"y\":[1,2], \"x\":1}, \"event\":\"\\u006d\"}\n", "Idempotency-Key", "k")
 	if same != first {
 		t.Errorf("same payload reformatted: %d %s, first %d %s", same.status, same.body, first.status, first.body)
 	}
