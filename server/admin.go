@@ -8,9 +8,11 @@ import (
 	"strings"
 )
 
-// checkAdminAddr refuses an admin listener address that is not on the
-// loopback interface: the admin listener serves without authentication.
-func checkAdminAddr(addr string) error {
+// CheckAdminAddr refuses an admin listener address (Config.AdminAddr)
+// that is not on the loopback interface: the admin listener serves without
+// authentication. New applies it; a configuration loader can call it to
+// name its own key in the error.
+func CheckAdminAddr(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return &ConfigError{Field: "AdminAddr", Reason: fmt.Sprintf("%q is not host:port", addr), Err: err}

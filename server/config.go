@@ -242,7 +242,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.AdminAddr != "" {
-		if err := checkAdminAddr(c.AdminAddr); err != nil {
+		if err := CheckAdminAddr(c.AdminAddr); err != nil {
 			return c, err
 		}
 	}

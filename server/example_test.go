@@ -53,3 +53,11 @@ func ExampleNew() {
 	// Output:
 	// 200 true
 }
+
+func ExampleCheckAdminAddr() {
+	fmt.Println(server.CheckAdminAddr("127.0.0.1:8141"))
+	fmt.Println(server.CheckAdminAddr("0.0.0.0:8141") != nil)
+	// Output:
+	// <nil>
+	// true
+}

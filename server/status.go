@@ -33,6 +33,9 @@ type Status struct {
 	CheckIn   CheckInStatus   `json:"checkin"`
 	Whitelist WhitelistStatus `json:"whitelist"`
 	Store     StoreStatus     `json:"store"`
+	// CertificateExpires is when the TLS listener's certificate expires,
+	// nil when there is no TLS listener.
+	CertificateExpires *time.Time `json:"certificate-expires"`
 }
 
 // CheckInStatus says whether and when data leaves the site.
@@ -101,8 +104,12 @@ func (s *Server) Status(ctx context.Context) (Status, error) {
 	if next := s.ops.nextCheckIn(s.cfg.CheckIn.Interval, time.Now()); !next.IsZero() {
 		ci.Next = &next
 	}
-	return Status{Version: s.cfg.Version, Started: s.ops.started, CheckIn: ci,
-		Whitelist: s.whitelistStatus(), Store: st}, nil
+	out := Status{Version: s.cfg.Version, Started: s.ops.started, CheckIn: ci,
+		Whitelist: s.whitelistStatus(), Store: st}
+	if exp := s.CertificateExpiry(); !exp.IsZero() {
+		out.CertificateExpires = &exp
+	}
+	return out, nil
 }
 
 // checkInMode says whether a check-in now would send anything, and if not

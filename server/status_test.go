@@ -168,6 +168,9 @@ func TestStatusScheduleAndSources(t *testing.T) {
 	if st.Version != "9.9.9" || st.Started.Before(before.Add(-time.Second)) || st.Started.After(time.Now()) {
 		t.Errorf("version %q started %v", st.Version, st.Started)
 	}
+	if e := st.CertificateExpires; e == nil || e.Before(time.Now()) {
+		t.Errorf("certificate expiry %v", e)
+	}
 	if n := st.CheckIn.Next; n == nil || !n.Equal(st.Started.Add(time.Hour)) {
 		t.Errorf("next %v, want started + 1h (%v)", n, st.Started.Add(time.Hour))
 	}

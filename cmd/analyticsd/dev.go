@@ -44,6 +44,7 @@ func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) er
 		return err
 	}
 	printDev(stdout, clientCfg, clientPath, dir)
+	printAdmin(stdout, srv)
 	stopReload := reloadOnHangup(srv, log)
 	defer stopReload()
 	log.Info("development analytics service started", "url", srv.URL(), "data-directory", dir)
@@ -59,6 +60,7 @@ func devConfig(dir string, b *pki.Bundle, log *slog.Logger) server.Config {
 		TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert,
 			ClientAuth: server.ClientAuthNeed},
 		Authorization: server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName),
+		AdminAddr:     devAdminAddr,
 		CheckIn:       server.CheckInConfig{Interval: -1}, // no upstream: keep what arrives
 		Logger:        log,
 		Version:       version(),

@@ -84,7 +84,8 @@ func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
 	}
 	stopReload := reloadOnHangup(srv, log)
 	defer stopReload()
-	log.Info("analytics service started", "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(), "data-directory", cfg.DataDir)
+	log.Info("analytics service started", "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(),
+		"admin", srv.AdminURL(), "data-directory", cfg.DataDir)
 	return serve(ctx, srv, log)
 }
 
