@@ -82,8 +82,8 @@ type WhitelistStatus struct {
 
 // StoreStatus counts what is stored and waiting for the next check-in.
 type StoreStatus struct {
-	Events    int   `json:"events"`
-	Snapshots int   `json:"snapshots"`
+	Events    int `json:"events"`
+	Snapshots int `json:"snapshots"`
 	// Bytes is the size of the store file.
 	Bytes int64 `json:"bytes"`
 	// Limit is Config.MaxStoreBytes: past it commands get 507 until a

@@ -36,7 +36,6 @@ func (t tk) operators(cfg *server.Config) error {
 	return nil
 }
 
-
 // printAdmin tells the user where the operator page is.
 func printAdmin(w io.Writer, srv *server.Server) {
 	if u := srv.AdminURL(); u != "" {
