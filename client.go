@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
 // maxResponseBytes bounds how much of a response body the client reads, so
@@ -41,7 +43,8 @@ const unreachableMsg = "Cannot locate analytics service; not reporting"
 type Client struct {
 	base    *url.URL
 	hc      *http.Client
-	own     *http.Transport // nil when the caller supplied HTTPClient
+	own     *http.Transport    // nil when the caller supplied HTTPClient
+	certs   *tlsfiles.Reloader // the SSL files; nil without SSL
 	log     *slog.Logger
 	timeout time.Duration
 
@@ -87,11 +90,13 @@ func New(cfg Config) (*Client, error) {
 		if base.Scheme != "https" {
 			return nil, &ConfigError{Field: "ssl-opts", Reason: "is set but url " + cfg.URL + " is not https"}
 		}
-		tc, err := cfg.SSL.tlsConfig()
+		certs, err := cfg.SSL.certificates(tlsfiles.Options{Interval: cfg.CertCheckInterval, Logger: c.log,
+			OnChange: func(*tlsfiles.Material) { tr.CloseIdleConnections() }})
 		if err != nil {
 			return nil, err
 		}
-		tr.TLSClientConfig = tc
+		c.certs = certs
+		useCertificates(tr, certs)
 	}
 	c.own = tr
 	c.hc = &http.Client{Transport: tr}
@@ -106,6 +111,15 @@ func (c *Client) Close() error {
 		c.own.CloseIdleConnections()
 	}
 	return nil
+}
+
+// certExpiry is when the client certificate in use expires; zero without
+// one.
+func (c *Client) certExpiry() time.Time {
+	if c.certs == nil {
+		return time.Time{}
+	}
+	return c.certs.Current().Expiry()
 }
 
 // URL returns the entrypoint URL the client was configured with.
@@ -227,10 +241,14 @@ func newID() string {
 }
 
 // do sends req and reads the whole (bounded) body, so the connection goes
-// back to the pool.
+// back to the pool. A TLS failure makes the client look at its SSL files
+// at once: a renewed certificate or CA bundle is then used by the retry.
 func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if c.certs != nil && isTLSConfigError(err) {
+			_ = c.certs.Reload() // a failure is logged by the Reloader, once per change of the files
+		}
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()

@@ -1,20 +1,22 @@
 package analytics
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
 // DefaultTimeout bounds each call to the service when Config.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
+
+// DefaultCertCheckInterval is how often, at most, a client looks at its
+// SSL files for a change when Config.CertCheckInterval is zero.
+const DefaultCertCheckInterval = tlsfiles.DefaultInterval
 
 // Config says where the analytics service is and how to authenticate to it.
 // Its JSON form uses the JVM library's key names, so the "analytics" section
@@ -30,8 +32,16 @@ type Config struct {
 	// SSL holds the client certificate, its key and the CA bundle that
 	// signs the service's certificate. With an https:// URL and no SSL
 	// block, the system roots verify the service and no client
-	// certificate is sent.
+	// certificate is sent. The files are read by New and again whenever
+	// they change (see CertCheckInterval), so a renewed certificate or a
+	// rotated CA bundle is used from the next connection on.
 	SSL *SSLOpts `json:"ssl-opts,omitempty"`
+
+	// CertCheckInterval is how often, at most, a new connection looks at
+	// the SSL files for a change; a handshake failure looks at once.
+	// Zero means DefaultCertCheckInterval; negative means only after a
+	// handshake failure.
+	CertCheckInterval time.Duration `json:"-"`
 
 	// HTTPClient, when set, is used as is: its transport must already carry
 	// any TLS settings, and SSL is ignored. Nil means a keep-alive client
@@ -90,93 +100,19 @@ func parseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// tlsConfig loads the PEM files named by ssl. Each failure names the file
-// and what is wrong with it.
-func (ssl *SSLOpts) tlsConfig() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if ssl.CertFile != "" || ssl.KeyFile != "" {
-		cert, err := loadKeyPair(ssl.CertFile, ssl.KeyFile)
-		if err != nil {
+// certificates loads the PEM files named by ssl into a Reloader, which
+// reads them again when they change. Each failure names the setting, the
+// file and what is wrong with it.
+func (ssl *SSLOpts) certificates(opts tlsfiles.Options) (*tlsfiles.Reloader, error) {
+	rl, err := tlsfiles.New(tlsfiles.Files{CertFile: ssl.CertFile, KeyFile: ssl.KeyFile, CAFile: ssl.CAFile}, opts)
+	if err != nil {
+		var fe *tlsfiles.FileError
+		if !errors.As(err, &fe) {
 			return nil, err
 		}
-		cfg.Certificates = []tls.Certificate{cert}
+		field := map[tlsfiles.Role]string{tlsfiles.RoleCert: "ssl-opts.ssl-cert", tlsfiles.RoleKey: "ssl-opts.ssl-key",
+			tlsfiles.RoleCA: "ssl-opts.ssl-ca-cert"}[fe.Role]
+		return nil, &ConfigError{Field: field, File: fe.File, Reason: fe.Reason, Err: err}
 	}
-	if ssl.CAFile != "" {
-		pool, err := loadCAFile(ssl.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
-}
-
-func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	if certFile == "" {
-		return tls.Certificate{}, &ConfigError{Field: "ssl-opts.ssl-cert", Reason: "is required when ssl-key is set"}
-	}
-	if keyFile == "" {
-		return tls.Certificate{}, &ConfigError{Field: "ssl-opts.ssl-key", Reason: "is required when ssl-cert is set"}
-	}
-	certPEM, err := readPEM("ssl-opts.ssl-cert", certFile, "CERTIFICATE")
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	keyPEM, err := readPEM("ssl-opts.ssl-key", keyFile, "PRIVATE KEY")
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return tls.Certificate{}, &ConfigError{Field: "ssl-opts.ssl-key", File: keyFile,
-			Reason: "does not match the certificate in " + certFile + " or cannot be parsed: " + err.Error(), Err: err}
-	}
-	return cert, nil
-}
-
-func loadCAFile(caFile string) (*x509.CertPool, error) {
-	data, err := readPEM("ssl-opts.ssl-ca-cert", caFile, "CERTIFICATE")
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, &ConfigError{Field: "ssl-opts.ssl-ca-cert", File: caFile, Reason: "holds no certificate"}
-	}
-	return pool, nil
-}
-
-// readPEM reads a file and checks that it holds at least one PEM block whose
-// type ends in want ("CERTIFICATE", or "PRIVATE KEY" for PKCS#1, PKCS#8 and
-// EC keys alike).
-func readPEM(field, path, want string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		reason := "cannot be read: " + err.Error()
-		if errors.Is(err, os.ErrNotExist) {
-			reason = "does not exist"
-		}
-		return nil, &ConfigError{Field: field, File: path, Reason: reason, Err: err}
-	}
-	rest := data
-	found := false
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		found = true
-		if len(block.Type) >= len(want) && block.Type[len(block.Type)-len(want):] == want {
-			return data, nil
-		}
-	}
-	if !found {
-		return nil, &ConfigError{Field: field, File: path, Reason: "is not PEM"}
-	}
-	what := "a certificate"
-	if want != "CERTIFICATE" {
-		what = "a private key"
-	}
-	return nil, &ConfigError{Field: field, File: path, Reason: "holds no " + what[2:] + " (PEM, but not " + what + ")"}
+	return rl, nil
 }

@@ -107,6 +107,9 @@ type ReporterStats struct {
 	QueueBytes int64
 	// OldestPending is the age of the oldest item not yet delivered.
 	OldestPending time.Duration
+	// CertExpiry is when the client certificate in use expires (zero
+	// without one). It moves when a renewed certificate is loaded.
+	CertExpiry time.Time
 }
 
 // Reporter reports events and snapshots in the background: Event and
@@ -253,7 +256,11 @@ func (r *Reporter) snapshotOnce(fn func(context.Context) (Snapshot, error)) {
 }
 
 // Stats returns the reporter's counters.
-func (r *Reporter) Stats() ReporterStats { return r.q.stats() }
+func (r *Reporter) Stats() ReporterStats {
+	s := r.q.stats()
+	s.CertExpiry = r.client.certExpiry()
+	return s
+}
 
 // Flush returns when every item queued before the call has been delivered
 // or dropped, or when ctx ends; then the error says how many are still

@@ -67,6 +67,7 @@ func (r *Reporter) deliverBatch(batch []*item) {
 			}
 			return
 		}
+		gen := r.certGeneration()
 		results, err := r.client.batch(r.stopCtx, items)
 		r.q.tick()
 		switch {
@@ -79,7 +80,7 @@ func (r *Reporter) deliverBatch(batch []*item) {
 			}
 			return
 		case err != nil:
-			if !r.retryBatch(batch, err) {
+			if !r.retryBatch(batch, err, gen) {
 				return
 			}
 			continue
@@ -107,7 +108,8 @@ func (r *Reporter) prepare(batch []*item) ([]batchItem, error) {
 // retryBatch handles a failure of the whole batch request: transient ones
 // wait and retry the batch; anything the request itself provoked (a 413,
 // say) sends the items one by one instead. It reports whether to go on.
-func (r *Reporter) retryBatch(batch []*item, err error) bool {
+// gen is the client's certificate generation when the batch was sent.
+func (r *Reporter) retryBatch(batch []*item, err error, gen uint64) bool {
 	v, _ := classify(err)
 	if v == drop {
 		for _, p := range batch {
@@ -126,7 +128,7 @@ func (r *Reporter) retryBatch(batch []*item, err error) bool {
 		wait = max(wait, ra)
 	}
 	r.q.countRetry()
-	return r.sleep(wait)
+	return r.pause(v, wait, gen)
 }
 
 // settle finishes the items whose results are final and returns those to
@@ -166,6 +168,7 @@ func rejectedFields(res batchResult) map[string]string {
 func (r *Reporter) deliver(p *item) {
 	for {
 		p.attempts++
+		gen := r.certGeneration()
 		rejected, err := r.send(p)
 		r.q.tick()
 		if r.stopCtx.Err() != nil && err != nil {
@@ -192,7 +195,7 @@ func (r *Reporter) deliver(p *item) {
 			wait = max(wait, ra)
 		}
 		r.q.countRetry()
-		if !r.sleep(wait) {
+		if !r.pause(v, wait, gen) {
 			return
 		}
 	}

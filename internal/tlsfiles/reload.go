@@ -52,7 +52,8 @@ type Reloader struct {
 	expiry   *logthrottle.Logger
 
 	cur atomic.Pointer[Material]
-	due atomic.Int64 // UnixNano of the next routine check
+	gen atomic.Uint64 // Materials put in use after the first
+	due atomic.Int64  // UnixNano of the next routine check
 
 	mu      sync.Mutex // serialises checks; guards the fields below
 	stamps  stamps     // of the files behind cur
@@ -90,6 +91,10 @@ func New(files Files, opts Options) (*Reloader, error) {
 	return r, nil
 }
 
+// Interval is how often, at most, Current looks at the files; negative
+// when only Reload does.
+func (r *Reloader) Interval() time.Duration { return r.interval }
+
 // Files returns the names the Reloader loads.
 func (r *Reloader) Files() Files { return r.files }
 
@@ -116,6 +121,9 @@ func (r *Reloader) Reload() error {
 	defer r.mu.Unlock()
 	return r.check(r.now())
 }
+
+// Generation counts the times new Material was put in use.
+func (r *Reloader) Generation() uint64 { return r.gen.Load() }
 
 // Changed returns a channel that is closed the next time new Material is
 // put in use.
@@ -156,6 +164,7 @@ func (r *Reloader) check(now time.Time) error {
 // install puts m in use; r.mu is held.
 func (r *Reloader) install(old, m *Material) {
 	r.cur.Store(m)
+	r.gen.Add(1)
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.log.Info("tls: certificates reloaded", "cert", r.files.CertFile, "ca", r.files.CAFile,

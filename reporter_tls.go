@@ -1,0 +1,52 @@
+package analytics
+
+import "time"
+
+// certGeneration counts the certificate files the client has loaded; zero
+// without SSL files.
+func (r *Reporter) certGeneration() uint64 {
+	if r.client.certs == nil {
+		return 0
+	}
+	return r.client.certs.Generation()
+}
+
+// pause waits d before the next attempt after an attempt (made with
+// certificate generation gen) whose verdict was v, unless the reporter
+// stops first (then it reports false). A configuration problem (a
+// certificate refused either way, a 401 or 403) parks the item for the
+// longest wait, but it usually ends when an operator or Puppet replaces
+// the certificate files: the wait then ends as soon as the client has
+// loaded new files (or at once, if it loaded them after the attempt
+// began), and while it lasts the files are looked at every check
+// interval.
+func (r *Reporter) pause(v verdict, d time.Duration, gen uint64) bool {
+	certs := r.client.certs
+	if v != retryAtCap || certs == nil {
+		return r.sleep(d)
+	}
+	changed := certs.Changed()
+	if certs.Generation() != gen {
+		return r.stopCtx.Err() == nil
+	}
+	wait := time.NewTimer(d)
+	defer wait.Stop()
+	var look <-chan time.Time
+	if every := certs.Interval(); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		look = t.C
+	}
+	for {
+		select {
+		case <-wait.C:
+			return true
+		case <-changed:
+			return true
+		case <-look:
+			_ = certs.Reload() // closes changed when the files changed and are good
+		case <-r.stopCtx.Done():
+			return false
+		}
+	}
+}
