@@ -241,14 +241,10 @@ func newID() string {
 }
 
 // do sends req and reads the whole (bounded) body, so the connection goes
-// back to the pool. A TLS failure makes the client look at its SSL files
-// at once: a renewed certificate or CA bundle is then used by the retry.
+// back to the pool.
 func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		if c.certs != nil && isTLSConfigError(err) {
-			_ = c.certs.Reload() // a failure is logged by the Reloader, once per change of the files
-		}
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
@@ -257,6 +253,32 @@ func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
 		return 0, nil, nil, fmt.Errorf("read %s response: %w", req.URL.Path, err)
 	}
 	return resp.StatusCode, resp.Header, raw, nil
+}
+
+// send sends req. With SSL files, a TLS failure makes the client look at
+// them at once, and when it finds new ones (a renewed certificate, a
+// rotated CA bundle) the request is sent again with them, once.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.certs == nil {
+		return c.hc.Do(req)
+	}
+	c.certs.Poll() // once per interval; new files retire the pooled connections
+	gen := c.certs.Generation()
+	resp, err := c.hc.Do(req)
+	if err == nil || !isTLSConfigError(err) {
+		return resp, err
+	}
+	_ = c.certs.Reload() // a failure is logged by the Reloader, once per change of the files
+	if c.certs.Generation() == gen || (req.Body != nil && req.GetBody == nil) {
+		return nil, err
+	}
+	again := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	return c.hc.Do(again)
 }
 
 // responseError turns a non-2xx answer into the error a caller can act on.

@@ -2,6 +2,10 @@ package analytics
 
 import "time"
 
+// minLook bounds how often a parked worker looks at the certificate files,
+// however short the client's check interval.
+const minLook = 10 * time.Millisecond
+
 // certGeneration counts the certificate files the client has loaded; zero
 // without SSL files.
 func (r *Reporter) certGeneration() uint64 {
@@ -33,7 +37,7 @@ func (r *Reporter) pause(v verdict, d time.Duration, gen uint64) bool {
 	defer wait.Stop()
 	var look <-chan time.Time
 	if every := certs.Interval(); every > 0 {
-		t := time.NewTicker(every)
+		t := time.NewTicker(max(every, minLook))
 		defer t.Stop()
 		look = t.C
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/pki"
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -37,6 +38,7 @@ type Server struct {
 	srv     *server.Server
 	bundle  *pki.Bundle
 	client  *http.Client
+	certs   *tlsfiles.Reloader // client's files; nil over plain HTTP
 	served  chan error
 	closeMu sync.Mutex
 	closed  bool
@@ -96,13 +98,10 @@ func (s *Server) serverConfig() server.Config {
 	cfg := server.Config{
 		DataDir:    o.dataDir,
 		Whitelist:  o.whitelist,
-		Logger:     o.logger,
+		Logger:     s.log(),
 		Now:        o.now,
 		CheckIn:    server.CheckInConfig{Interval: -1},
-		Middleware: s.observe,
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		Middleware: s.middleware,
 	}
 	cfg.Authorization = o.rules
 	if o.plainHTTP {
@@ -122,6 +121,23 @@ func (s *Server) serverConfig() server.Config {
 	return cfg
 }
 
+// middleware is observe around the WithMiddleware handler, if any.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	if s.opts.middleware != nil {
+		next = s.opts.middleware(next)
+	}
+	return s.observe(next)
+}
+
+// log is the service's logger: the WithLogger one, else warnings and
+// errors to the test log.
+func (s *Server) log() *slog.Logger {
+	if s.opts.logger != nil {
+		return s.opts.logger
+	}
+	return slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
 // Config is the client configuration for this service: its URL and, over
 // TLS, the client certificate, key and CA files.
 func (s *Server) Config() analytics.Config {
@@ -139,11 +155,13 @@ func (s *Server) Client() *http.Client { return s.client }
 func (s *Server) newClient() (*http.Client, error) {
 	tr := &http.Transport{}
 	if !s.opts.plainHTTP {
-		tc, err := s.bundle.ClientTLSConfig()
+		certs, err := tlsfiles.New(tlsfiles.Files{CertFile: s.bundle.ClientCert, KeyFile: s.bundle.ClientKey,
+			CAFile: s.bundle.CACert}, tlsfiles.Options{Interval: -1, Logger: s.log()})
 		if err != nil {
 			return nil, err
 		}
-		tr.TLSClientConfig = tc
+		s.certs = certs
+		tr.TLSClientConfig = certs.ClientConfig()
 	}
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
 }

@@ -73,7 +73,7 @@ func TestConfigFiles(t *testing.T) {
 func TestNeedRefusesClientWithoutCertificate(t *testing.T) {
 	srv := analyticstest.NewServer(t)
 	tr := srv.Client().Transport.(*http.Transport).Clone()
-	tr.TLSClientConfig.Certificates = nil
+	tr.TLSClientConfig.Certificates, tr.TLSClientConfig.GetClientCertificate = nil, nil
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
 	if err == nil {

@@ -2,6 +2,7 @@ package analyticstest
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/analytics-client/analytics/server"
@@ -19,6 +20,7 @@ type options struct {
 	rules      []server.Rule
 	logger     *slog.Logger
 	now        func() time.Time
+	middleware func(http.Handler) http.Handler
 }
 
 func defaultOptions() options {
@@ -59,6 +61,12 @@ func WithPlainHTTP() Option {
 // and errors to the test log.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
+}
+
+// WithMiddleware wraps the service's handler in mw, e.g. to look at the
+// client certificate each request came with (r.TLS).
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(o *options) { o.middleware = mw }
 }
 
 // WithClock stamps entries with now instead of time.Now.

@@ -102,6 +102,15 @@ func (r *Reloader) Files() Files { return r.files }
 // interval has passed since the last look. A look that finds them being
 // changed by another goroutine's look does not wait for it.
 func (r *Reloader) Current() *Material {
+	r.Poll()
+	return r.cur.Load()
+}
+
+// Poll looks at the files if an interval has passed since the last look,
+// and otherwise costs a clock reading. Current calls it; a client calls it
+// before each request too, so that connections kept alive (which make no
+// handshake) notice new files.
+func (r *Reloader) Poll() {
 	if r.interval > 0 && r.now().UnixNano() >= r.due.Load() && r.mu.TryLock() {
 		now := r.now()
 		if now.UnixNano() >= r.due.Load() {
@@ -109,7 +118,6 @@ func (r *Reloader) Current() *Material {
 		}
 		r.mu.Unlock()
 	}
-	return r.cur.Load()
 }
 
 // Reload looks at the files now (after a SIGHUP, or a handshake failure
