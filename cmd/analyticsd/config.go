@@ -19,6 +19,7 @@ const (
 	keyDataDirectory   = "analytics.data-directory"
 	keyWhitelistFile   = "analytics.whitelist-file"
 	keyMaxBodyBytes    = "analytics.max-body-bytes"
+	keyMaxStoreBytes   = "analytics.max-store-bytes"
 	keyPublicURL       = "analytics.public-url"
 	keyCertCheck       = "analytics.certificate-check-interval"
 	keyCRLPath         = "webserver.ssl-crl-path"
@@ -111,15 +112,23 @@ func (t tk) analytics(cfg *server.Config) error {
 	if cfg.PublicURL, err = t.str(keyPublicURL); err != nil {
 		return err
 	}
-	n, set, err := t.int(keyMaxBodyBytes)
-	if err != nil {
+	if cfg.MaxBodyBytes, err = t.bytes(keyMaxBodyBytes); err != nil {
 		return err
 	}
-	if set && n <= 0 {
-		return t.fail(keyMaxBodyBytes, fmt.Sprintf("%d is not a positive number of bytes", n), nil)
+	cfg.MaxStoreBytes, err = t.bytes(keyMaxStoreBytes)
+	return err
+}
+
+// bytes reads a positive number of bytes; 0 when the key is not set.
+func (t tk) bytes(key string) (int64, error) {
+	n, set, err := t.int(key)
+	if err != nil {
+		return 0, err
 	}
-	cfg.MaxBodyBytes = n
-	return nil
+	if set && n <= 0 {
+		return 0, t.fail(key, fmt.Sprintf("%d is not a positive number of bytes", n), nil)
+	}
+	return n, nil
 }
 
 func (t tk) listeners(cfg *server.Config) error {

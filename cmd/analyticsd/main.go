@@ -10,6 +10,12 @@
 // Usage:
 //
 //	analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
+//	analyticsd check --config PATH
+//
+// The check subcommand runs the store's full consistency check (the one
+// the service runs at start) and prints its counts; the service must be
+// stopped. A damaged store makes both exit with status 1 and one line
+// naming the file, what is wrong and what to do.
 //
 // SIGINT and SIGTERM stop it gracefully.
 package main

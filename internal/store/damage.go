@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -133,10 +134,22 @@ func guard(path string, fn func() error) (err error) {
 func check(path string, db *bolt.DB) error {
 	err := guard(path, func() error {
 		return db.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				return &DamagedError{Path: path, Problem: "consistency check: " + err.Error()}
+			// Walk every page here first, where a wild page number faults
+			// into a recovered panic; bbolt's check runs in a goroutine of
+			// its own, where it would crash the process.
+			if err := checkLayout(tx); err != nil {
+				return err
 			}
-			return checkLayout(tx)
+			// Drain every error: the check uses this transaction, which
+			// must stay open until it ends.
+			var first error
+			for err := range tx.Check() {
+				if first == nil {
+					// bbolt reports a page it could not walk as "panic: ...".
+					first = &DamagedError{Path: path, Problem: "consistency check: " + strings.TrimPrefix(err.Error(), "panic: ")}
+				}
+			}
+			return first
 		})
 	})
 	var de *DamagedError
@@ -149,11 +162,18 @@ func check(path string, db *bolt.DB) error {
 	return err
 }
 
-// checkLayout checks what bbolt cannot know: each collection holds a run of
-// consecutive sequence numbers ending at the bucket's sequence (appends take
-// the next number, deletes remove the oldest), and every remembered key has
-// its one time-index entry.
+// checkLayout walks every bucket's pages and checks what bbolt cannot know:
+// each collection holds a run of consecutive sequence numbers ending at the
+// bucket's sequence (appends take the next number, deletes remove the
+// oldest), and every remembered key has its one time-index entry.
 func checkLayout(tx *bolt.Tx) error {
+	err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		_ = b.Stats() // visits every page of the bucket
+		return nil
+	})
+	if err != nil {
+		return &DamagedError{Problem: err.Error()}
+	}
 	for _, name := range [][]byte{bucketEvents, bucketSnapshots} {
 		b := tx.Bucket(name)
 		if b == nil {

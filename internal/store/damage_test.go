@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +168,44 @@ func TestCheckCounts(t *testing.T) {
 	if st.Events != markerEntries || st.Snapshots != 1 || st.Keys != 1 || st.UsedBytes <= 0 || st.FileBytes < st.UsedBytes {
 		t.Errorf("stats %+v", st)
 	}
+}
+
+// TestOpenSurvivesRandomDamage overwrites random pages of a real store
+// file with random bytes: Open either refuses the file with a
+// *DamagedError or opens a store that scans without crashing the process.
+func TestOpenSurvivesRandomDamage(t *testing.T) {
+	sound, err := os.ReadFile(damagedFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	refused := 0
+	for i := range 40 {
+		data := bytes.Clone(sound)
+		for range 1 + rng.IntN(3) {
+			off := rng.IntN(len(data)/4096) * 4096
+			for j := off; j < off+4096; j++ {
+				data[j] = byte(rng.Uint32())
+			}
+		}
+		path := filepath.Join(t.TempDir(), fmt.Sprint("damaged", i, ".db"))
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, Options{})
+		if err != nil {
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("case %d: %v, want ErrDamaged", i, err)
+			}
+			refused++
+			continue
+		}
+		for _, k := range []Kind{Events, Snapshots} {
+			if err := s.Scan(context.Background(), k, 0, func(Entry) error { return nil }); err != nil && !errors.Is(err, ErrDamaged) {
+				t.Errorf("case %d: scan: %v", i, err)
+			}
+		}
+		s.Close()
+	}
+	t.Logf("%d of 40 damaged files refused (the others were damaged in free or unused pages)", refused)
 }
