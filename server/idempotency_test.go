@@ -96,6 +96,7 @@ func TestIdempotencyKeyReusedWithOtherPayload(t *testing.T) {
 	for _, c := range []struct{ url, body string }{
 		{ev, `{"event":"m","metadata":{"x":2,"y":[1,2]}}`},
 		{ev, `{"event":"m","metadata":{"x":1,"y":[2,1]}}`},
+		{ev, `{"event":"m","metadata":{"x":1.0,"y":[1,2]}}`}, // the literal is stored
 		{ev, `{"event":"other"}`},
 		{sn, `{"fields":{"a":2}}`},
 		{sn, `{"fields":{"a":1,"b":1}}`},
