@@ -83,3 +83,34 @@ func TestTLSConfigs(t *testing.T) {
 		t.Errorf("client config %+v, %v", cc, err)
 	}
 }
+
+// TestIssueClient signs a second client certificate that verifies against
+// the bundle's CA and carries the requested common name.
+func TestIssueClient(t *testing.T) {
+	b, err := Generate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := b.IssueClient(t.TempDir(), "agent.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := b.CertPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	if cert.Subject.CommonName != "agent.example.com" {
+		t.Errorf("CN %q", cert.Subject.CommonName)
+	}
+}
