@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,10 +31,10 @@ type caller struct {
 }
 
 // callers are the identities the table tests use against ts: no
-// certificate over TLS, plain HTTP, a certificate from another CA, an
-// agent's certificate, the service's own certname, and a certificate named
-// for reading one collection.
-func authzCallers(t *testing.T, ts *testServer) map[string]caller {
+// certificate over TLS, plain HTTP, a certificate from another CA, a
+// revoked certificate, an agent's certificate, the service's own certname,
+// and a certificate named for reading one collection.
+func authzCallers(t *testing.T, ts *testServer, revoked caller) map[string]caller {
 	t.Helper()
 	other, err := pki.Generate(t.TempDir())
 	if err != nil {
@@ -43,6 +45,7 @@ func authzCallers(t *testing.T, ts *testServer) map[string]caller {
 		"anonymous":     {"anonymous", ts.newClient(t, false, false), ts.url},
 		"plain-http":    {"plain-http", &http.Client{Transport: &http.Transport{}}, ts.http},
 		"wrong-ca":      {"wrong-ca", wrongCA, ts.url},
+		"revoked":       {"revoked", revoked.client, ts.url},
 		"agent":         {"agent", issuedClient(t, ts, "agent.example.com"), ts.url},
 		"own":           {"own", issuedClient(t, ts, ownCertname), ts.url},
 		"events-reader": {"events-reader", issuedClient(t, ts, "events-reader"), ts.url},
@@ -53,7 +56,7 @@ func authzCallers(t *testing.T, ts *testServer) map[string]caller {
 // the service's CA.
 func issuedClient(t *testing.T, ts *testServer, cn string) *http.Client {
 	t.Helper()
-	cert, key, err := ts.pki.IssueClient(t.TempDir(), cn)
+	_, cert, key, err := ts.pki.IssueClient(t.TempDir(), cn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,38 +105,68 @@ var authzRequests = []authzRequest{
 }
 
 // expect maps request name to the status for each caller, in the order
-// anonymous, plain-http, wrong-ca, agent, own, events-reader.
-type expect map[string][6]int
+// anonymous, plain-http, wrong-ca, revoked, agent, own, events-reader.
+type expect map[string][7]int
 
-var callerOrder = [6]string{"anonymous", "plain-http", "wrong-ca", "agent", "own", "events-reader"}
+var callerOrder = [7]string{"anonymous", "plain-http", "wrong-ca", "revoked", "agent", "own", "events-reader"}
+
+// withRevoked issues a client certificate from the service's CA and
+// revokes it in the CRL file the service reads (webserver.ssl-crl-path);
+// the returned caller presents it once the service runs.
+func withRevoked(t *testing.T, cfg *server.Config) *caller {
+	t.Helper()
+	b, err := pki.LoadOrGenerate(filepath.Dir(cfg.TLS.CAFile)) // the service's bundle
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, certFile, keyFile, err := b.IssueClient(t.TempDir(), "revoked.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := b.CA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := ca.CRL(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TLS.CRLFile = filepath.Join(t.TempDir(), "crl.pem")
+	if err := os.WriteFile(cfg.TLS.CRLFile, crl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &caller{name: "revoked", client: certClient(t, b, certFile, keyFile)}
+}
 
 // TestDefaultRules runs every caller against every endpoint of a service
 // with no authorization rules configured (client-auth want, so that a
 // client without a certificate reaches the rules).
 func TestDefaultRules(t *testing.T) {
+	var revoked *caller
 	ts := startServer(t, func(c *server.Config) {
 		c.TLS.ClientAuth = server.ClientAuthWant
 		c.CheckIn.Certname = ownCertname
 		c.Authorization = serviceDefaults
+		revoked = withRevoked(t, c)
 	})
 	ts.srv.SetWhitelist(nil)
 	const r = refused
-	runAuthzTable(t, ts, expect{
-		"entrypoint":   {403, 403, r, 200, 200, 200},
-		"entrypoint/":  {403, 403, r, 200, 200, 200},
-		"event":        {403, 403, r, 200, 200, 200},
-		"snapshot":     {403, 403, r, 200, 200, 200},
-		"batch":        {403, 403, r, 200, 200, 200},
-		"send":         {403, 403, r, 403, 200, 403},
-		"events":       {403, 403, r, 403, 200, 403},
-		"snapshots":    {403, 403, r, 403, 200, 403},
-		"status":       {403, 403, r, 403, 200, 403},
-		"preview":      {403, 403, r, 403, 200, 403},
-		"view":         {403, 403, r, 403, 200, 403},
-		"view-live":    {403, 403, r, 403, 200, 403},
-		"metrics":      {403, 403, r, 403, 200, 403},
-		"wrong method": {403, 403, r, 404, 404, 404},
-		"unknown path": {403, 403, r, 403, 403, 403},
+	runAuthzTable(t, ts, *revoked, expect{
+		"entrypoint":   {403, 403, r, r, 200, 200, 200},
+		"entrypoint/":  {403, 403, r, r, 200, 200, 200},
+		"event":        {403, 403, r, r, 200, 200, 200},
+		"snapshot":     {403, 403, r, r, 200, 200, 200},
+		"batch":        {403, 403, r, r, 200, 200, 200},
+		"send":         {403, 403, r, r, 403, 200, 403},
+		"events":       {403, 403, r, r, 403, 200, 403},
+		"snapshots":    {403, 403, r, r, 403, 200, 403},
+		"status":       {403, 403, r, r, 403, 200, 403},
+		"preview":      {403, 403, r, r, 403, 200, 403},
+		"view":         {403, 403, r, r, 403, 200, 403},
+		"view-live":    {403, 403, r, r, 403, 200, 403},
+		"metrics":      {403, 403, r, r, 403, 200, 403},
+		"wrong method": {403, 403, r, r, 404, 404, 404},
+		"unknown path": {403, 403, r, r, 403, 403, 403},
 	})
 }
 
@@ -157,38 +190,40 @@ var stockShapeRules = []server.Rule{
 // TestStockShapeRules runs every caller against every endpoint under
 // stockShapeRules.
 func TestStockShapeRules(t *testing.T) {
+	var revoked *caller
 	ts := startServer(t, func(c *server.Config) {
 		c.TLS.ClientAuth = server.ClientAuthWant
 		c.CheckIn.Certname = ownCertname
 		c.Authorization = stockShapeRules
+		revoked = withRevoked(t, c)
 	})
 	ts.srv.SetWhitelist(nil)
 	const r = refused
-	runAuthzTable(t, ts, expect{
-		"entrypoint":   {200, 200, r, 200, 200, 200},
-		"entrypoint/":  {200, 200, r, 200, 200, 200},
-		"event":        {403, 403, r, 200, 200, 200},
-		"snapshot":     {403, 403, r, 200, 200, 200},
-		"batch":        {403, 403, r, 200, 200, 200},
-		"send":         {403, 403, r, 403, 200, 403},
-		"events":       {403, 403, r, 403, 200, 200},
-		"snapshots":    {403, 403, r, 403, 200, 403},
-		"status":       {403, 403, r, 403, 200, 403},
-		"preview":      {403, 403, r, 403, 200, 403},
-		"view":         {403, 403, r, 403, 200, 403},
-		"view-live":    {403, 403, r, 403, 200, 403},
-		"metrics":      {403, 403, r, 403, 200, 403},
-		"wrong method": {403, 403, r, 403, 404, 403},
-		"unknown path": {403, 403, r, 403, 404, 403},
+	runAuthzTable(t, ts, *revoked, expect{
+		"entrypoint":   {200, 200, r, r, 200, 200, 200},
+		"entrypoint/":  {200, 200, r, r, 200, 200, 200},
+		"event":        {403, 403, r, r, 200, 200, 200},
+		"snapshot":     {403, 403, r, r, 200, 200, 200},
+		"batch":        {403, 403, r, r, 200, 200, 200},
+		"send":         {403, 403, r, r, 403, 200, 403},
+		"events":       {403, 403, r, r, 403, 200, 200},
+		"snapshots":    {403, 403, r, r, 403, 200, 403},
+		"status":       {403, 403, r, r, 403, 200, 403},
+		"preview":      {403, 403, r, r, 403, 200, 403},
+		"view":         {403, 403, r, r, 403, 200, 403},
+		"view-live":    {403, 403, r, r, 403, 200, 403},
+		"metrics":      {403, 403, r, r, 403, 200, 403},
+		"wrong method": {403, 403, r, r, 403, 404, 403},
+		"unknown path": {403, 403, r, r, 403, 404, 403},
 	})
 }
 
 // runAuthzTable sends every request as every caller and checks the
 // status; a refused request must leave the store as it was and answer in
 // the JSON error shape naming the certname and never any data.
-func runAuthzTable(t *testing.T, ts *testServer, want expect) {
+func runAuthzTable(t *testing.T, ts *testServer, revoked caller, want expect) {
 	t.Helper()
-	callers := authzCallers(t, ts)
+	callers := authzCallers(t, ts, revoked)
 	own := callers["own"]
 	for _, req := range authzRequests {
 		row, ok := want[req.name]

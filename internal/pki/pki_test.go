@@ -91,7 +91,7 @@ func TestIssueClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile, err := b.IssueClient(t.TempDir(), "agent.example.com")
+	_, certFile, keyFile, err := b.IssueClient(t.TempDir(), "agent.example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
