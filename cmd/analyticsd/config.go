@@ -89,7 +89,7 @@ func loadConfig(path string) (server.Config, error) {
 	}
 	t := tk{c: c, path: path}
 	var cfg server.Config
-	for _, step := range []func(*server.Config) error{t.analytics, t.listeners, t.route, t.product, t.operators} {
+	for _, step := range []func(*server.Config) error{t.analytics, t.listeners, t.route, t.product, t.operators, t.authorization} {
 		if err := step(&cfg); err != nil {
 			return server.Config{}, err
 		}

@@ -73,6 +73,18 @@ func (c *Config) Origin(keys ...string) (file string, line int) {
 	return n.file, n.line
 }
 
+// ElementOrigins returns the file of the array at keys and the line where
+// each of its elements begins; lines is nil when they are not known (an
+// array built by concatenation or substitution, or read from a format
+// other than HOCON). Use it to name the element a problem is in.
+func (c *Config) ElementOrigins(keys ...string) (file string, lines []int) {
+	n, ok := c.node(keys)
+	if !ok || !isArray(n.val) || len(n.elemLines) != len(n.val.([]any)) {
+		return "", nil
+	}
+	return n.file, slices.Clone(n.elemLines)
+}
+
 // Map returns a deep copy of the tree.
 func (c *Config) Map() map[string]any {
 	if c == nil || c.root == nil {

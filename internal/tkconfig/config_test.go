@@ -2,7 +2,9 @@ package tkconfig
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +152,30 @@ func TestDurationOverflow(t *testing.T) {
 		if d, _, err := c.Duration(k); err == nil {
 			t.Errorf("Duration(%s) = %v, want an out-of-range error", k, d)
 		}
+	}
+}
+
+// TestElementOrigins names the line of each element of a literal array,
+// and none for an array built by concatenation.
+func TestElementOrigins(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.conf")
+	text := "authorization: {\n  rules: [\n    {name: a},\n\n    {\n      name: b\n    }, {name: c}\n  ]\n}\njoined: [1] [2]\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, lines := c.ElementOrigins("authorization", "rules")
+	if file != path || !slices.Equal(lines, []int{3, 5, 7}) {
+		t.Errorf("ElementOrigins = %s %v, want %s [3 5 7]", file, lines, path)
+	}
+	if _, lines := c.ElementOrigins("joined"); lines != nil {
+		t.Errorf("concatenated array: %v", lines)
+	}
+	if _, lines := c.ElementOrigins("authorization"); lines != nil {
+		t.Errorf("object: %v", lines)
 	}
 }

@@ -22,13 +22,14 @@ const (
 // piece is one part of a value; HOCON concatenates the pieces of a value
 // written on one line, keeping the whitespace between them.
 type piece struct {
-	kind pieceKind
-	text string    // unquoted or quoted text
-	node *node     // object, or what a substitution resolved to (nil: undefined optional)
-	ref  *substRef // a substitution resolved at the end of the file
-	arr  []any
-	ws   string // whitespace before the piece
-	pos  int
+	kind  pieceKind
+	text  string    // unquoted or quoted text
+	node  *node     // object, or what a substitution resolved to (nil: undefined optional)
+	ref   *substRef // a substitution resolved at the end of the file
+	arr   []any
+	lines []int  // the line of each element of arr
+	ws    string // whitespace before the piece
+	pos   int
 }
 
 // valueEnds reports whether the value being read ends here.
@@ -77,8 +78,8 @@ func (p *hoconParser) parsePiece(path []string, addressable bool) (piece, error)
 		pc.kind, pc.node = pieceObject, obj
 		return pc, err
 	case c == '[':
-		arr, err := p.parseArray()
-		pc.kind, pc.arr = pieceArray, arr
+		arr, lines, err := p.parseArray()
+		pc.kind, pc.arr, pc.lines = pieceArray, arr, lines
 		return pc, err
 	case c == '$' && p.peekAt(1) == '{':
 		return p.parseSubstitution()
@@ -142,31 +143,35 @@ func (p *hoconParser) parseObject(path []string, addressable bool) (*node, error
 	return obj, nil
 }
 
-func (p *hoconParser) parseArray() ([]any, error) {
+// parseArray reads an array, and the line where each element begins.
+func (p *hoconParser) parseArray() ([]any, []int, error) {
 	if err := p.enter(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { p.depth-- }()
 	open := p.pos
 	p.pos++
 	out := []any{}
+	var lines []int
 	for {
 		p.skipBlank()
 		switch p.peek() {
 		case 0:
-			return nil, p.errAt(open, "'[' is never closed")
+			return nil, nil, p.errAt(open, "'[' is never closed")
 		case ']':
 			p.pos++
-			return out, nil
+			return out, lines, nil
 		case ',':
-			return nil, p.errf("unexpected ',' where an array element was expected")
+			return nil, nil, p.errf("unexpected ',' where an array element was expected")
 		}
+		line := p.lineOf(p.pos)
 		v, absent, err := p.parseValue(nil, false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !absent {
 			out = append(out, v.toAny())
+			lines = append(lines, line)
 		}
 		p.skipSpacesAndComment()
 		switch p.peek() {
@@ -174,7 +179,7 @@ func (p *hoconParser) parseArray() ([]any, error) {
 		case ',':
 			p.pos++
 		default:
-			return nil, p.errf("expected a newline, ',' or ']' after an array element, found %s", p.describe())
+			return nil, nil, p.errf("expected a newline, ',' or ']' after an array element, found %s", p.describe())
 		}
 	}
 }
@@ -196,7 +201,9 @@ func (p *hoconParser) concat(pieces []piece, start int) (*node, bool, error) {
 		case pieceQuoted:
 			return leaf(pc.text, p.file, line), false, nil
 		case pieceArray:
-			return leaf(pc.arr, p.file, line), false, nil
+			n := leaf(pc.arr, p.file, line)
+			n.elemLines = pc.lines
+			return n, false, nil
 		}
 		return pc.node, pc.node == nil, nil
 	}

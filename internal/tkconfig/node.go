@@ -14,6 +14,10 @@ type node struct {
 	val  any
 	file string
 	line int
+	// elemLines holds the line of each element of an array value written
+	// as one literal; nil when unknown (a concatenation, a substitution,
+	// another format).
+	elemLines []int
 
 	// While a HOCON file is read, a value may not be known yet: pend holds
 	// the substitutions it waits for, and prev the value written earlier
@@ -54,7 +58,8 @@ func (n *node) lookup(keys []string) (*node, bool) {
 }
 
 func (n *node) clone() *node {
-	c := &node{file: n.file, line: n.line, pend: n.pend, deep: n.deep & 2} // never copy "under way"
+	c := &node{file: n.file, line: n.line, pend: n.pend, deep: n.deep & 2, // never copy "under way"
+		elemLines: n.elemLines}
 	if n.prev != nil {
 		c.prev = n.prev.clone()
 	}
