@@ -224,7 +224,7 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]
 	case errors.As(err, &mbe):
 		return nil, tooLarge(limit)
 	case err != nil && !errors.Is(err, io.EOF):
-		return nil, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: "Failed to read the body: " + err.Error()}
+		return nil, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: "Failed to read the body.", Cause: err}
 	}
 	return decodeObject(buf.Bytes())
 }

@@ -7,9 +7,10 @@ import (
 )
 
 // RequestIDHeader is the response header that carries the id of every
-// request. Error bodies carry it too ("request-id"), and the log line with
-// the detail of an error names the same id, so an operator can find what
-// a client was told.
+// request. The access log names it; error bodies of refusals and server
+// errors carry it too ("request-id"), and the log line with the detail of
+// an error names the same id, so an operator can find what a client was
+// told.
 const RequestIDHeader = "X-Request-Id"
 
 // newRequestID returns a random 16-hex-digit id.

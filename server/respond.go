@@ -2,7 +2,9 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 )
@@ -65,7 +67,11 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 		c.RequestID = requestID(w)
 	}
 	if c.Cause != nil {
-		s.log.Error("request failed", "request-id", c.RequestID, "status", c.Status, "kind", c.Kind, "err", c.Cause)
+		level := slog.LevelError
+		if c.Status < 500 {
+			level = slog.LevelDebug // the client's doing (a body cut short): not worth a line each
+		}
+		s.log.Log(context.Background(), level, "request failed", "request-id", requestID(w), "status", c.Status, "kind", c.Kind, "err", c.Cause)
 	}
 	writeOutcome(w, c.outcome())
 }
