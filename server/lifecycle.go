@@ -7,7 +7,11 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"sync"
+
+	"github.com/analytics-client/analytics/internal/logthrottle"
 )
 
 // ListenAndServe is Listen followed by Serve.
@@ -148,8 +152,31 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 	return errors.Join(errs...)
 }
 
-// slogErrorLog routes net/http's own messages (TLS handshake failures and
-// the like) to the service's logger.
-func slogErrorLog(l *slog.Logger) *log.Logger {
-	return slog.NewLogLogger(l.Handler(), slog.LevelInfo)
+// httpErrorLog routes net/http's own messages (TLS handshake failures and
+// the like) to the service's logger, at most one line a minute for each
+// kind of message: a client with a certificate from another CA that keeps
+// retrying is one line a minute with a count of the others, not a line per
+// handshake.
+func (s *Server) httpErrorLog() *log.Logger {
+	return log.New(httpLogWriter{s.ops.throttle}, "", 0)
+}
+
+// httpLogWriter is the writer behind httpErrorLog.
+type httpLogWriter struct{ t *logthrottle.Logger }
+
+// peerAddr finds the client address net/http names in its messages
+// ("http: TLS handshake error from 127.0.0.1:50412: ..."), which is left
+// out of the throttling key so that each retry counts as the same
+// condition.
+var peerAddr = regexp.MustCompile(` from (\S+:\d+): `)
+
+func (w httpLogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	peer := ""
+	if m := peerAddr.FindStringSubmatchIndex(msg); m != nil {
+		peer = msg[m[2]:m[3]]
+		msg = msg[:m[0]] + ": " + msg[m[1]:]
+	}
+	w.t.Log(context.Background(), slog.LevelInfo, "http: "+msg, msg, "peer", peer)
+	return len(p), nil
 }

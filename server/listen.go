@@ -130,7 +130,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		ErrorLog:          slogErrorLog(s.log),
+		ErrorLog:          s.httpErrorLog(),
 	}
 }
 

@@ -66,7 +66,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := testEnv(t, tt.vars)
 			if tt.dev {
-				if err := devenv.WriteClientConfig(e.DevConfigPath, dev.Config()); err != nil {
+				if err := devenv.WriteClientConfig(e.DevConfigPath, dev.Config(), ""); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -127,7 +127,7 @@ func TestSettingsErrors(t *testing.T) {
 func TestDevConfigServiceDown(t *testing.T) {
 	srv := analyticstest.NewServer(t)
 	e := testEnv(t, nil)
-	if err := devenv.WriteClientConfig(e.DevConfigPath, srv.Config()); err != nil {
+	if err := devenv.WriteClientConfig(e.DevConfigPath, srv.Config(), ""); err != nil {
 		t.Fatal(err)
 	}
 	srv.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"syscall"
 
@@ -32,18 +33,18 @@ func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("development certificates in %s: %w", dir, err)
 	}
-	srv, err := listenDev(ctx, devConfig(dir, b, log), f.listen)
+	srv, note, err := listenDev(ctx, devConfig(dir, b, log), f.listen)
 	if err != nil {
 		return err
 	}
 	clientCfg := analytics.Config{URL: srv.URL(),
 		SSL: &analytics.SSLOpts{CertFile: b.ClientCert, KeyFile: b.ClientKey, CAFile: b.CACert}}
 	clientPath := filepath.Join(dir, devenv.ClientConfigFile)
-	if err := devenv.WriteClientConfig(clientPath, clientCfg); err != nil {
+	if err := devenv.WriteClientConfig(clientPath, clientCfg, note); err != nil {
 		_ = srv.Close(context.WithoutCancel(ctx))
 		return err
 	}
-	printDev(stdout, clientCfg, clientPath, dir)
+	printDev(stdout, clientCfg, note, clientPath, dir)
 	printAdmin(stdout, srv)
 	stopReload := reloadOnHangup(srv, log)
 	defer stopReload()
@@ -68,18 +69,27 @@ func devConfig(dir string, b *pki.Bundle, log *slog.Logger) server.Config {
 }
 
 // listenDev binds addr, or devenv.DefaultAddr and then a free port on
-// 127.0.0.1 when the default is taken.
-func listenDev(ctx context.Context, cfg server.Config, addr string) (*server.Server, error) {
+// 127.0.0.1 when the default is taken; note then says which port it chose.
+func listenDev(ctx context.Context, cfg server.Config, addr string) (srv *server.Server, note string, err error) {
 	fallback := addr == ""
 	if fallback {
 		addr = devenv.DefaultAddr
 	}
-	srv, err := listenOn(ctx, cfg, addr)
-	if fallback && errors.Is(err, syscall.EADDRINUSE) {
-		cfg.Logger.Info("default port taken; using a free one", "addr", addr)
-		srv, err = listenOn(ctx, cfg, "127.0.0.1:0")
+	srv, err = listenOn(ctx, cfg, addr)
+	if !fallback || !errors.Is(err, syscall.EADDRINUSE) {
+		return srv, "", err
 	}
-	return srv, err
+	if srv, err = listenOn(ctx, cfg, "127.0.0.1:0"); err != nil {
+		return nil, "", err
+	}
+	note = fmt.Sprintf("port %s was taken; this service listens on port %d", port(addr), srv.HTTPSAddr().(*net.TCPAddr).Port)
+	cfg.Logger.Info("default port taken; using a free one", "default", addr, "addr", srv.HTTPSAddr().String())
+	return srv, note, nil
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
 }
 
 func listenOn(ctx context.Context, cfg server.Config, addr string) (*server.Server, error) {
@@ -95,9 +105,14 @@ func listenOn(ctx context.Context, cfg server.Config, addr string) (*server.Serv
 	return srv, nil
 }
 
-// printDev tells the user how to reach the service.
-func printDev(w io.Writer, c analytics.Config, clientPath, dir string) {
-	fmt.Fprintf(w, `analytics development service
+// printDev tells the user how to reach the service. The first line names
+// the URL, and the port the service chose when the default was taken.
+func printDev(w io.Writer, c analytics.Config, note, clientPath, dir string) {
+	first := "analytics development service at " + c.URL
+	if note != "" {
+		first += " (" + note + ")"
+	}
+	fmt.Fprintf(w, `%s
   url:         %s
   ssl-cert:    %s
   ssl-key:     %s
@@ -105,6 +120,6 @@ func printDev(w io.Writer, c analytics.Config, clientPath, dir string) {
 client config: %s
 data directory: %s
 try: curl --cacert %s --cert %s --key %s %s
-`, c.URL, c.SSL.CertFile, c.SSL.KeyFile, c.SSL.CAFile, clientPath, dir,
+`, first, c.URL, c.SSL.CertFile, c.SSL.KeyFile, c.SSL.CAFile, clientPath, dir,
 		c.SSL.CAFile, c.SSL.CertFile, c.SSL.KeyFile, c.URL)
 }

@@ -17,7 +17,9 @@
 // stopped. A damaged store makes both exit with status 1 and one line
 // naming the file, what is wrong and what to do.
 //
-// SIGINT and SIGTERM stop it gracefully.
+// It runs in the foreground; SIGINT and SIGTERM stop it gracefully. When
+// the development service's default port is taken it picks a free one and
+// says so in its first line and in client.json.
 package main
 
 import (

@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 // started is a run() in progress.
 type started struct {
 	url    string
+	first  string // the first line of stdout (without fromLog)
 	cancel context.CancelFunc
 	code   chan int
 	stderr *lockedBuffer
@@ -54,7 +55,7 @@ func startRun(t *testing.T, args []string, fromLog bool) *started {
 		go drain(outR)
 		src = logR
 	}
-	s.url = scanURL(t, src, fromLog, s)
+	s.url, s.first = scanURL(t, src, fromLog, s)
 	if !fromLog {
 		go drain(outR)
 	}
@@ -64,35 +65,40 @@ func startRun(t *testing.T, args []string, fromLog bool) *started {
 
 func drain(r io.Reader) { _, _ = io.Copy(io.Discard, r) }
 
-// scanURL reads lines until one names the URL.
-func scanURL(t *testing.T, r io.Reader, fromLog bool, s *started) string {
+// scanURL reads lines until one names the URL; it returns the URL and the
+// first line read.
+func scanURL(t *testing.T, r io.Reader, fromLog bool, s *started) (string, string) {
 	t.Helper()
-	found := make(chan string, 1)
+	found := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(r)
+		first := ""
 		for sc.Scan() {
 			line := sc.Text()
+			if first == "" {
+				first = line
+			}
 			if !fromLog && strings.HasPrefix(line, "  url:") {
-				found <- strings.TrimSpace(strings.TrimPrefix(line, "  url:"))
+				found <- [2]string{strings.TrimSpace(strings.TrimPrefix(line, "  url:")), first}
 				return
 			}
 			if _, after, ok := strings.Cut(line, " url="); fromLog && ok {
-				found <- strings.Fields(after)[0]
+				found <- [2]string{strings.Fields(after)[0], first}
 				return
 			}
 		}
-		found <- ""
+		found <- [2]string{}
 	}()
 	select {
 	case u := <-found:
-		if u == "" {
+		if u[0] == "" {
 			t.Fatalf("no URL printed; stderr: %s", s.stderr)
 		}
-		return u
+		return u[0], u[1]
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no URL within 30 s; stderr: %s", s.stderr)
 	}
-	return ""
+	return "", ""
 }
 
 // stop cancels run (as SIGINT does) and checks that it exits with 0.

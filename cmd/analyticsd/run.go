@@ -24,16 +24,50 @@ type flags struct {
 	logLevel slog.Level
 }
 
-func parseFlags(args []string, stderr io.Writer) (flags, error) {
+// usageHead starts analyticsd --help; the flags follow it.
+const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
+       analyticsd check --config PATH     (check the stopped service's store)
+
+Run the analytics service: as a Trapperkeeper configuration says (--config),
+or, with no --config, a development service on 127.0.0.1 that needs no setup
+(a throwaway CA and client settings in client.json under its data directory).
+It runs in the foreground until SIGINT (Ctrl-C) or SIGTERM: start it in its
+own terminal, or under a service manager, not with & (stopping a "go run"
+that was put in the background leaves the service running, holding the port
+and the store).
+
+Examples:
+  analyticsd                                      # development service
+  analyticsd --config /etc/puppetlabs/puppetserver/conf.d
+  analyticsd --data-dir ./dev --listen 127.0.0.1:8443 --log-level debug
+
+Flags (one or two dashes):
+`
+
+// usageTail ends analyticsd --help.
+const usageTail = `
+Exit status: 0 stopped by a signal, 1 the service could not start or failed,
+2 usage error.
+`
+
+func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("analyticsd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // --help is printed below; errors by the caller
 	fs.StringVar(&f.config, "config", "", "Trapperkeeper configuration: file, directory or comma-separated list (none: development service)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "development service: data directory (default: the user cache directory's analytics-dev)")
 	fs.StringVar(&f.listen, "listen", "", "development service: HTTPS address (default 127.0.0.1:14433, or a free port when taken)")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
-		return f, err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, usageHead)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, usageTail)
+			return f, err
+		}
+		return f, fmt.Errorf("%w (see analyticsd --help)", err)
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -49,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check" {
 		return runCheck(ctx, args[1:], stdout, stderr)
 	}
-	f, err := parseFlags(args, stderr)
+	f, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

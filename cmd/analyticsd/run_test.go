@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func TestDevService(t *testing.T) {
 }
 
 // TestDevDefaultPortFallback holds the default port, so the service must
-// pick another.
+// pick another, and say which in its first line and in client.json.
 func TestDevDefaultPortFallback(t *testing.T) {
 	if ln, err := net.Listen("tcp", devenv.DefaultAddr); err == nil {
 		defer ln.Close()
@@ -75,6 +76,15 @@ func TestDevDefaultPortFallback(t *testing.T) {
 	s := startRun(t, []string{"--data-dir", dir}, false)
 	if strings.Contains(s.url, ":14433/") || !strings.HasPrefix(s.url, "https://127.0.0.1:") {
 		t.Errorf("url %s", s.url)
+	}
+	u, _ := url.Parse(s.url)
+	note := "port 14433 was taken; this service listens on port " + u.Port()
+	if want := "analytics development service at " + s.url + " (" + note + ")"; s.first != want {
+		t.Errorf("first line %q, want %q", s.first, want)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, devenv.ClientConfigFile))
+	if err != nil || !strings.Contains(string(data), `"note": "`+note+`"`) || !strings.Contains(string(data), s.url) {
+		t.Errorf("client.json %s %v", data, err)
 	}
 	mustStatus(t, devClient(t, dir), "GET", s.url, "", 200)
 }
@@ -173,8 +183,18 @@ func TestRunErrors(t *testing.T) {
 	if code := run(context.Background(), []string{"--config", "x", "--data-dir", "y"}, &out, &errb); code != 2 {
 		t.Errorf("--config with --data-dir: exit %d", code)
 	}
-	if code := run(context.Background(), []string{"-h"}, &out, &errb); code != 0 {
-		t.Errorf("-h: exit %d", code)
+	for _, h := range []string{"-h", "--help"} {
+		out.Reset()
+		if code := run(context.Background(), []string{h}, &out, &errb); code != 0 {
+			t.Errorf("%s: exit %d", h, code)
+		}
+		// Help on stdout with a usage line, an example, and the advice to
+		// run it in its own terminal rather than with &.
+		for _, want := range []string{"Usage: analyticsd [--config PATH]", "Examples:\n  analyticsd ", "own terminal", "-log-level", "Exit status"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s does not mention %q:\n%s", h, want, out.String())
+			}
+		}
 	}
 	var ke *keyError
 	_, err := loadConfig(writeTemp(t, "analytics.data-directory: /x\n"))

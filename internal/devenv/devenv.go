@@ -51,11 +51,20 @@ func ClientConfigPath() string {
 	return filepath.Join(dir, ClientConfigFile)
 }
 
+// clientFile is the content of the client configuration file.
+type clientFile struct {
+	analytics.Config
+	// Note tells a person something about the settings, such as the port
+	// the service chose because the default one was taken.
+	Note string `json:"note,omitempty"`
+}
+
 // WriteClientConfig writes cfg as JSON to path ({"url":...,"ssl-opts":
-// {...}}), replacing the file atomically so that a reader never sees half
-// of it.
-func WriteClientConfig(path string, cfg analytics.Config) error {
-	data, err := json.MarshalIndent(cfg, "", "  ")
+// {...},"note":...}), replacing the file atomically so that a reader never
+// sees half of it. note, when not empty, is for the person who opens the
+// file.
+func WriteClientConfig(path string, cfg analytics.Config, note string) error {
+	data, err := json.MarshalIndent(clientFile{Config: cfg, Note: note}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("devenv: write %s: %w", path, err)
 	}
@@ -78,15 +87,15 @@ func WriteClientConfig(path string, cfg analytics.Config) error {
 // ReadClientConfig reads a client configuration written by
 // WriteClientConfig.
 func ReadClientConfig(path string) (analytics.Config, error) {
-	var cfg analytics.Config
+	var f clientFile
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return cfg, fmt.Errorf("devenv: read %s: %w", path, err)
+		return f.Config, fmt.Errorf("devenv: read %s: %w", path, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("devenv: read %s: %w", path, err)
+	if err := dec.Decode(&f); err != nil {
+		return f.Config, fmt.Errorf("devenv: read %s: %w", path, err)
 	}
-	return cfg, nil
+	return f.Config, nil
 }

@@ -14,11 +14,11 @@ func TestClientConfigRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), devenv.ClientConfigFile)
 	want := analytics.Config{URL: "https://127.0.0.1:14433/analytics",
 		SSL: &analytics.SSLOpts{CertFile: "/c.pem", KeyFile: "/k.pem", CAFile: "/ca.pem"}}
-	if err := devenv.WriteClientConfig(path, want); err != nil {
+	if err := devenv.WriteClientConfig(path, want, "port 14433 was taken"); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	for _, key := range []string{`"url"`, `"ssl-opts"`, `"ssl-cert"`, `"ssl-key"`, `"ssl-ca-cert"`} {
+	for _, key := range []string{`"url"`, `"ssl-opts"`, `"ssl-cert"`, `"ssl-key"`, `"ssl-ca-cert"`, `"note": "port 14433 was taken"`} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("%s lacks %s: %s", path, key, data)
 		}
