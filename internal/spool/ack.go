@@ -44,6 +44,15 @@ func (s *Spool) Ack(ids ...uint64) error {
 	}
 	var errs []error
 	for _, seg := range touched {
+		if seg.ackF == nil || (seg.live == 0 && seg != s.active()) {
+			// About to create or delete files by name: never in a
+			// directory that is no longer the spool's.
+			if err := s.checkLocked(); err != nil {
+				seg.ackBuf = seg.ackBuf[:0]
+				errs = append(errs, err)
+				continue
+			}
+		}
 		if seg.live == 0 && seg != s.active() {
 			seg.ackBuf = seg.ackBuf[:0]
 			errs = append(errs, s.deleteSegmentLocked(seg))
@@ -62,7 +71,7 @@ func (s *Spool) writeAcksLocked(seg *segment) error {
 	defer func() { seg.ackBuf = seg.ackBuf[:0] }()
 	if seg.ackF == nil {
 		path := filepath.Join(s.dir, ackName(seg.base))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return err
 		}

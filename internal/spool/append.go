@@ -30,6 +30,11 @@ func (s *Spool) Append(data []byte) (uint64, error) {
 			return 0, fmt.Errorf("spool: append: %w", err)
 		}
 	}
+	// Checked after the fsync: a record synced into a file that is no
+	// longer the spool's is not on disk in any sense that matters.
+	if err := s.checkLocked(); err != nil {
+		return 0, fmt.Errorf("spool: append: %w", err)
+	}
 	return id, nil
 }
 
@@ -52,7 +57,7 @@ func (s *Spool) writeLocked(data []byte) (uint64, error) {
 		}
 	}
 	if s.nextID >= s.idBound {
-		if err := writeIDBound(s.dir, s.nextID+idBlock); err != nil {
+		if err := s.writeIDBound(s.nextID + idBlock); err != nil {
 			return 0, err
 		}
 		s.idBound = s.nextID + idBlock
@@ -85,12 +90,12 @@ func (s *Spool) writeLocked(data []byte) (uint64, error) {
 // rotateLocked starts a new active segment. The old one is fsynced and
 // closed first, so every record written so far is durable afterwards.
 func (s *Spool) rotateLocked() error {
-	next, err := createSegment(s.dir, s.nextID)
+	next, err := s.createSegment(s.nextID)
 	if err != nil {
 		return err
 	}
 	old := s.active()
-	if err := old.f.Sync(); err != nil {
+	if err := s.opts.Fsync(old.f); err != nil {
 		s.failed = fmt.Errorf("fsync %s: %w", old.f.Name(), err)
 		next.f.Close()
 		return s.failed
@@ -111,26 +116,30 @@ func (s *Spool) rotateLocked() error {
 
 // createSegment creates and fsyncs the segment file base, with only its
 // header, and fsyncs the directory so the file survives a crash.
-func createSegment(dir string, base uint64) (*segment, error) {
-	path := filepath.Join(dir, segName(base))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+func (s *Spool) createSegment(base uint64) (*segment, error) {
+	path := filepath.Join(s.dir, segName(base))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
 	hdr := appendSegHeader(nil, base)
 	_, err = f.Write(hdr)
 	if err == nil {
-		err = f.Sync()
+		err = s.opts.Fsync(f)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = s.syncDir()
+	}
+	var id os.FileInfo
+	if err == nil {
+		id, err = f.Stat()
 	}
 	if err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
-	return &segment{base: base, f: f, size: int64(len(hdr))}, nil
+	return &segment{base: base, f: f, fID: id, size: int64(len(hdr))}, nil
 }
 
 // Sync makes every record appended so far, and every acknowledgement, durable.
@@ -141,6 +150,9 @@ func (s *Spool) Sync() error {
 		return fmt.Errorf("spool: sync: %w", ErrClosed)
 	}
 	if err := s.syncLocked(s.writeSeq, true); err != nil {
+		return fmt.Errorf("spool: sync: %w", err)
+	}
+	if err := s.checkLocked(); err != nil {
 		return fmt.Errorf("spool: sync: %w", err)
 	}
 	return nil
@@ -181,7 +193,7 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 		}
 	}
 	s.mu.Unlock()
-	segErr, ackErr := syncFiles(segF, ackFs)
+	segErr, ackErr := s.syncFiles(segF, ackFs)
 	s.mu.Lock()
 	s.syncing = false
 	s.synced.Broadcast()
@@ -203,15 +215,15 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 
 // syncFiles fsyncs a segment file (if not nil) and ack files. An ack file
 // closed meanwhile belonged to a deleted segment and needs no fsync.
-func syncFiles(segF *os.File, ackFs []*os.File) (segErr, ackErr error) {
+func (s *Spool) syncFiles(segF *os.File, ackFs []*os.File) (segErr, ackErr error) {
 	if segF != nil {
-		if err := segF.Sync(); err != nil {
+		if err := s.opts.Fsync(segF); err != nil {
 			segErr = fmt.Errorf("fsync %s: %w", segF.Name(), err)
 		}
 	}
 	var errs []error
 	for _, f := range ackFs {
-		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+		if err := s.opts.Fsync(f); err != nil && !errors.Is(err, os.ErrClosed) {
 			errs = append(errs, fmt.Errorf("fsync %s: %w", f.Name(), err))
 		}
 	}

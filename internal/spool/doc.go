@@ -22,6 +22,9 @@
 //     segment with the same name.
 //   - ids: the ID reservation (see below).
 //
+// Open creates the directory with mode 0700 (an existing directory keeps
+// its mode) and every file with mode 0600.
+//
 // All integers are little-endian. A segment starts with a 16-byte header, the
 // magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by
 // records framed as
@@ -65,6 +68,18 @@
 // in a crash makes its record reappear in Pending after the restart; the
 // record is then delivered again under the same ID, which the service
 // de-duplicates. A record whose segment was deleted never reappears.
+//
+// Every fsync goes through [Options.Fsync], so tests can observe that a
+// record was synced before Append returned; production uses the real one.
+//
+// # Loss
+//
+// Append, Sync and Close check that the directory's LOCK file and the
+// active segment are still the files the spool opened (two stat calls).
+// If the directory was removed or replaced, or those files deleted, they
+// fail with [ErrLost] from then on, and Ack no longer creates or deletes
+// files there; the owner must open a new Spool and append its pending
+// records again.
 //
 // # Recovery
 //

@@ -16,4 +16,9 @@ var (
 	// ErrLocked is returned by Open when another Spool (in this or another
 	// process) holds the directory.
 	ErrLocked = errors.New("spool: directory in use by another spool")
+	// ErrLost is returned by Append, Sync and Close once the spool found
+	// its directory, lock file or active segment removed or replaced
+	// behind its back: what it holds is no longer on disk. It is sticky;
+	// the records must be appended to a newly opened Spool.
+	ErrLost = errors.New("spool: directory removed or replaced while open")
 )

@@ -19,6 +19,7 @@ const (
 	ackEntrySize    = 12
 	segExt          = ".seg"
 	ackExt          = ".ack"
+	lockName        = "LOCK"
 	nameDigits      = 20
 )
 

@@ -49,43 +49,44 @@ func readIDBound(dir string) (uint64, idBoundState, error) {
 // writeIDBound durably replaces dir's ids file with bound: the new content
 // is written and fsynced under a temporary name, renamed over the old file,
 // and the directory is fsynced, so a crash leaves either bound or the old one.
-func writeIDBound(dir string, bound uint64) error {
+func (s *Spool) writeIDBound(bound uint64) error {
+	dir := s.dir
 	b := append([]byte(idsMagic), make([]byte, 8)...)
 	binary.LittleEndian.PutUint64(b[8:], bound)
 	b = binary.LittleEndian.AppendUint32(b, crc(b))
 	tmp := filepath.Join(dir, idsName+".tmp")
-	if err := writeFileSync(tmp, b); err != nil {
+	if err := s.writeFileSync(tmp, b); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, idsName)); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := s.syncDir(); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)
 	}
 	return nil
 }
 
 // writeFileSync creates or truncates path, writes b and fsyncs it.
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+func (s *Spool) writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(b)
 	if err == nil {
-		err = f.Sync()
+		err = s.opts.Fsync(f)
 	}
 	return errors.Join(err, f.Close())
 }
 
-// syncDir fsyncs the directory dir, making file creations, renames and
+// syncDir fsyncs the spool's directory, making file creations, renames and
 // removals in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+func (s *Spool) syncDir() error {
+	d, err := os.Open(s.dir)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
+	err = s.opts.Fsync(d)
 	return errors.Join(err, d.Close())
 }

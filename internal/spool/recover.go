@@ -53,7 +53,7 @@ func (s *Spool) recover() error {
 		return err
 	}
 	if len(s.segs) == 0 {
-		seg, err := createSegment(s.dir, s.nextID)
+		seg, err := s.createSegment(s.nextID)
 		if err != nil {
 			return fmt.Errorf("spool: recover: %w", err)
 		}
@@ -153,14 +153,19 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 			_, err = f.WriteAt(appendSegHeader(nil, seg.base), 0)
 		}
 		if err == nil {
-			err = f.Sync()
+			err = s.opts.Fsync(f)
 		}
 		if err != nil {
 			f.Close()
 			return fmt.Errorf("repair %s: %w", path, err)
 		}
 	}
-	seg.f = f
+	id, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	seg.f, seg.fID = f, id
 	return nil
 }
 

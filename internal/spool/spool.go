@@ -59,6 +59,10 @@ type Options struct {
 	// Logger receives recovery warnings and background sync errors. Nil
 	// discards them.
 	Logger *slog.Logger
+	// Fsync makes a file's written data durable. Every fsync of the spool
+	// (segments, ack files, the ids file, the directory) goes through it.
+	// Nil means (*os.File).Sync; tests wrap that to observe each fsync.
+	Fsync func(*os.File) error
 }
 
 // withDefaults validates o and fills in its defaults.
@@ -84,6 +88,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Fsync == nil {
+		o.Fsync = (*os.File).Sync
 	}
 	return o, nil
 }
@@ -112,6 +119,9 @@ type Spool struct {
 	log  *slog.Logger
 	now  func() time.Time
 	lock *os.File
+	// lockID is the identity of the lock file as opened: a different file
+	// (or none) at its path means the directory was removed or replaced.
+	lockID os.FileInfo
 
 	mu     sync.Mutex
 	synced *sync.Cond // on mu; broadcast when an fsync round ends
@@ -141,10 +151,11 @@ type Spool struct {
 // segment is the in-memory index of one segment file.
 type segment struct {
 	base      uint64
-	f         *os.File // write handle, only on the active segment
-	ackF      *os.File // opened on the first acknowledgement
-	ackDirty  bool     // ackF has writes not yet fsynced
-	ackBuf    []byte   // entries being collected by Ack
+	f         *os.File    // write handle, only on the active segment
+	fID       os.FileInfo // identity of f, to notice the file's removal
+	ackF      *os.File    // opened on the first acknowledgement
+	ackDirty  bool        // ackF has writes not yet fsynced
+	ackBuf    []byte      // entries being collected by Ack
 	size      int64
 	recs      []rec
 	first     int // no unacknowledged record before this index
@@ -169,12 +180,17 @@ func Open(dir string, opts Options) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: open: %w", err)
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
+	}
+	lockID, err := lock.Stat()
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("spool: lock: %w", err)
 	}
 	s := &Spool{
 		dir:       dir,
@@ -182,6 +198,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		log:       opts.Logger.With("spool", dir),
 		now:       time.Now,
 		lock:      lock,
+		lockID:    lockID,
 		closeDone: make(chan struct{}),
 	}
 	s.synced = sync.NewCond(&s.mu)
@@ -296,22 +313,25 @@ func (s *Spool) finalSyncLocked() error {
 	if s.failed != nil {
 		return fmt.Errorf("spool: close: %w", s.failed)
 	}
-	if err := s.active().f.Sync(); err != nil {
+	if err := s.opts.Fsync(s.active().f); err != nil {
 		s.failed = fmt.Errorf("fsync %s: %w", s.active().f.Name(), err)
 		return fmt.Errorf("spool: close: %w", s.failed)
+	}
+	if err := s.checkLocked(); err != nil {
+		return fmt.Errorf("spool: close: %w", err)
 	}
 	s.syncedSeq = s.writeSeq
 	var errs []error
 	for _, seg := range s.segs {
 		if seg.ackDirty {
-			errs = append(errs, seg.ackF.Sync())
+			errs = append(errs, s.opts.Fsync(seg.ackF))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("spool: close: sync acks: %w", err)
 	}
 	if s.nextID < s.idBound {
-		if err := writeIDBound(s.dir, s.nextID); err != nil {
+		if err := s.writeIDBound(s.nextID); err != nil {
 			return fmt.Errorf("spool: close: %w", err)
 		}
 		s.idBound = s.nextID

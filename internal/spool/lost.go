@@ -1,0 +1,39 @@
+package spool
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// checkLocked reports, as a sticky ErrLost, that the directory's lock file
+// or the active segment is no longer the file the spool opened: the
+// directory or its files were removed or replaced behind the spool's back,
+// so records it wrote are gone (or will be, when their open files close).
+// It costs two stat calls.
+func (s *Spool) checkLocked() error {
+	if s.failed != nil {
+		return s.failed
+	}
+	err := sameFile(filepath.Join(s.dir, lockName), s.lockID)
+	if err == nil {
+		seg := s.active()
+		err = sameFile(filepath.Join(s.dir, segName(seg.base)), seg.fID)
+	}
+	if err != nil {
+		s.failed = fmt.Errorf("%w: %w", ErrLost, err)
+	}
+	return s.failed
+}
+
+// sameFile returns an error unless path names the file whose identity is id.
+func sameFile(path string, id os.FileInfo) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(fi, id) {
+		return fmt.Errorf("%s was replaced by another file", path)
+	}
+	return nil
+}
