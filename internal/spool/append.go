@@ -38,6 +38,33 @@ func (s *Spool) Append(data []byte) (uint64, error) {
 	return id, nil
 }
 
+// AppendAll appends each of data as Append does, in order, with one fsync
+// for all of them under SyncAlways, and returns their IDs. If one fails,
+// the IDs of those before it are returned with the error, and they may or
+// may not be durable.
+func (s *Spool) AppendAll(data [][]byte) ([]uint64, error) {
+	ids := make([]uint64, 0, len(data))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range data {
+		if len(d) > MaxRecordSize {
+			return ids, fmt.Errorf("spool: append %d bytes: %w", len(d), ErrTooLarge)
+		}
+		id, err := s.writeLocked(d)
+		if err != nil {
+			return ids, fmt.Errorf("spool: append: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := s.syncLocked(s.writeSeq, false); err != nil {
+		return ids, fmt.Errorf("spool: append: %w", err)
+	}
+	if err := s.checkLocked(); err != nil {
+		return ids, fmt.Errorf("spool: append: %w", err)
+	}
+	return ids, nil
+}
+
 // writeLocked writes one record to the active segment, rotating first if
 // the segment is full.
 func (s *Spool) writeLocked(data []byte) (uint64, error) {

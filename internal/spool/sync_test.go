@@ -3,6 +3,7 @@ package spool
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -87,5 +88,36 @@ func TestSyncAndCloseFsyncAcks(t *testing.T) {
 	}
 	if got := rec.size(seg); got != fi.Size() {
 		t.Errorf("after Close %d of %d bytes of %s fsynced", got, fi.Size(), seg)
+	}
+}
+
+// AppendAll writes every record and covers them with one fsync, whatever
+// the policy.
+func TestAppendAllSyncsOnce(t *testing.T) {
+	dir := t.TempDir()
+	var rec syncRecorder
+	var syncs int
+	fsync := func(f *os.File) error { syncs++; return rec.fsync(f) }
+	s := mustOpen(t, dir, Options{Fsync: fsync, Sync: SyncPeriodic, SyncInterval: 1 << 40})
+	mustAppend(t, s, "r1") // raises the ID bound: an fsync of its own
+	before := syncs
+	ids, err := s.AppendAll([][]byte{[]byte("r2"), []byte("r3"), []byte("r4")})
+	if err != nil || len(ids) != 3 || ids[0] != 2 || ids[2] != 4 {
+		t.Fatalf("AppendAll = %v, %v", ids, err)
+	}
+	if syncs-before != 1 {
+		t.Errorf("%d fsyncs for one AppendAll, want 1", syncs-before)
+	}
+	fi, err := os.Stat(filepath.Join(dir, segName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.size(segName(1)); got != fi.Size() {
+		t.Errorf("%d of %d bytes fsynced", got, fi.Size())
+	}
+	mustClose(t, s)
+	s = mustOpen(t, dir, Options{})
+	if got, w := pendingStrings(s), want(1, 2, 3, 4); !slices.Equal(got, w) {
+		t.Errorf("Pending = %v, want %v", got, w)
 	}
 }
