@@ -24,6 +24,11 @@ var (
 	// ErrQueueFull is returned by a Reporter whose queue has no room for
 	// another item; the item was not accepted and the drop is counted.
 	ErrQueueFull = errors.New("analytics: queue full")
+
+	// ErrSpoolLost is returned by a durable Reporter whose spool directory
+	// was removed or replaced while it ran and could not be recreated:
+	// the item was not accepted, and pending items are not on disk.
+	ErrSpoolLost = errors.New("analytics: spool lost")
 )
 
 // opError is err met while doing op. Its message names the package once,

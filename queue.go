@@ -51,19 +51,21 @@ type queue struct {
 	seq         uint64
 	pendingSnap *item // a queued snapshot that newer ones merge into
 	closed      bool
-	clock       atomic.Int64  // a recent time.Now, Unix nanoseconds
+	now         func() time.Time
+	clock       atomic.Int64  // a recent now(), Unix nanoseconds
 	unstamped   int           // pushes since clock was last read for real
 	avail       chan struct{} // wakes one worker...
 	idle        int           // ...when some are waiting for work
 	changed     chan struct{} // closed and replaced when an item is done...
 	watched     bool          // ...if a Flush is waiting on it
 
-	enqueued, sent, retried, coalesced uint64
-	dropped                            map[string]uint64
+	enqueued, sent, retried, coalesced, spoolLost uint64
+	dropped                                       map[string]uint64
 }
 
-func (q *queue) init(maxBytes int64) {
+func (q *queue) init(maxBytes int64, now func() time.Time) {
 	q.maxBytes = maxBytes
+	q.now = now
 	q.avail = make(chan struct{}, 1)
 	q.changed = make(chan struct{})
 	q.dropped = make(map[string]uint64)
@@ -129,7 +131,7 @@ func (q *queue) appendLocked(p *item) {
 // or one backoff during an outage.
 func (q *queue) stampLocked() int64 {
 	if q.head == len(q.items) || q.unstamped >= 64 {
-		now := time.Now().UnixNano()
+		now := q.now().UnixNano()
 		q.clock.Store(now)
 		q.unstamped = 0
 		return now
@@ -139,64 +141,78 @@ func (q *queue) stampLocked() int64 {
 }
 
 // tick refreshes the cached clock; workers call it after each attempt.
-func (q *queue) tick() { q.clock.Store(time.Now().UnixNano()) }
+func (q *queue) tick() { q.clock.Store(q.now().UnixNano()) }
 
-// persistFunc spools a (possibly merged) snapshot, acknowledging the record
-// it replaces (0 for none), and returns its record id, encoded payload, key
-// and size.
-type persistFunc func(fields Fields, replaces uint64) (id uint64, body []byte, key string, size int64, err error)
-
-// pushSnapshot queues a snapshot, merging it into a snapshot that is still
-// waiting when there is one. persist is nil in memory mode.
-func (q *queue) pushSnapshot(fields Fields, size int64, persist persistFunc) error {
+// pushSnapshot queues a snapshot in memory mode, merging it into a snapshot
+// that is still waiting when there is one.
+func (q *queue) pushSnapshot(fields Fields, size int64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return ErrClosed
 	}
 	if old := q.pendingSnap; old != nil {
-		if old.fields == nil {
-			// Recovered from the spool: only the encoded form is known.
-			var s Snapshot
-			if err := decodeJSON(old.body, &s); err == nil {
-				old.fields = s.Fields
-			}
-		}
-		merged := make(Fields, len(old.fields)+len(fields))
-		maps.Copy(merged, old.fields)
-		maps.Copy(merged, fields)
-		return q.replaceSnapshotLocked(old, merged, persist)
+		merged := mergeFields(old.fields, fields)
+		size, _ := validateFieldsSize("fields", merged)
+		q.bytes += size - old.size
+		old.fields, old.size = merged, size
+		q.enqueued++
+		q.coalesced++
+		return nil
 	}
-	p := &item{kind: kindSnapshot, fields: fields, size: size}
-	if persist != nil {
-		var err error
-		if p.spoolID, p.body, p.key, p.size, err = persist(fields, 0); err != nil {
-			return err
-		}
-	} else if q.bytes+size > q.maxBytes {
+	if q.bytes+size > q.maxBytes {
 		q.dropped[DropQueueFull]++
 		return ErrQueueFull
 	}
+	p := &item{kind: kindSnapshot, fields: fields, size: size}
 	q.appendLocked(p)
 	q.pendingSnap = p
 	q.signal()
 	return nil
 }
 
-func (q *queue) replaceSnapshotLocked(old *item, merged Fields, persist persistFunc) error {
-	size, _ := validateFieldsSize("fields", merged)
-	if persist != nil {
-		id, body, key, n, err := persist(merged, old.spoolID)
-		if err != nil {
-			return err
-		}
-		old.spoolID, old.body, old.key, size = id, body, key, n
+// snapshotBase returns, in durable mode, the snapshot still waiting in the
+// queue (nil if none) and fields laid over its fields.
+func (q *queue) snapshotBase(fields Fields) (*item, Fields, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return nil, nil, ErrClosed
 	}
-	q.bytes += size - old.size
-	old.fields, old.size = merged, size
-	q.enqueued++
-	q.coalesced++
-	return nil
+	old := q.pendingSnap
+	if old == nil {
+		return nil, fields, nil
+	}
+	if old.fields == nil {
+		// Recovered from the spool: only the encoded form is known.
+		var s Snapshot
+		if err := decodeJSON(old.body, &s); err == nil {
+			old.fields = s.Fields
+		}
+	}
+	return old, mergeFields(old.fields, fields), nil
+}
+
+// commitSnapshot queues p, a spooled snapshot that holds old's fields
+// merged with newer ones (old is nil if there was none). If old is still
+// waiting, p takes its place and old's spool ID is returned, to be
+// acknowledged; if a worker took old meanwhile, p is queued behind it.
+func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
+	q.mu.Lock()
+	if old != nil && q.pendingSnap == old {
+		replaced = old.spoolID
+		q.bytes += p.size - old.size
+		old.fields, old.body, old.key, old.spoolID, old.size = p.fields, p.body, p.key, p.spoolID, p.size
+		q.enqueued++
+		q.coalesced++
+		q.mu.Unlock()
+		return replaced
+	}
+	q.appendLocked(p)
+	q.pendingSnap = p
+	q.mu.Unlock()
+	q.signal()
+	return 0
 }
 
 // take blocks until an item is available or ctx ends (then it returns nil).
@@ -356,6 +372,27 @@ func (q *queue) close() bool {
 	return true
 }
 
+// pendingItems returns every item not yet done, queued or being sent.
+func (q *queue) pendingItems() []*item {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	items := make([]*item, 0, len(q.items)-q.head+len(q.inflight))
+	items = append(items, q.inflight...)
+	return append(items, q.items[q.head:]...)
+}
+
+func (q *queue) pendingCount() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head + len(q.inflight)
+}
+
+func (q *queue) countSpoolLost() {
+	q.mu.Lock()
+	q.spoolLost++
+	q.mu.Unlock()
+}
+
 // drain empties the queue once the workers have stopped and returns how
 // many items were still pending.
 func (q *queue) drain() int {
@@ -372,7 +409,7 @@ func (q *queue) stats() ReporterStats {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s := ReporterStats{
-		Enqueued: q.enqueued, Sent: q.sent, Retried: q.retried, Coalesced: q.coalesced,
+		Enqueued: q.enqueued, Sent: q.sent, Retried: q.retried, Coalesced: q.coalesced, SpoolLost: q.spoolLost,
 		Dropped:    maps.Clone(q.dropped),
 		QueueDepth: len(q.items) - q.head + len(q.inflight),
 		QueueBytes: q.bytes,
@@ -387,7 +424,7 @@ func (q *queue) stats() ReporterStats {
 		}
 	}
 	if oldest != 0 {
-		s.OldestPending = max(time.Duration(time.Now().UnixNano()-oldest), 0)
+		s.OldestPending = max(time.Duration(q.now().UnixNano()-oldest), 0)
 	}
 	return s
 }

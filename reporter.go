@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/spool"
 )
 
@@ -19,6 +21,7 @@ const (
 	DefaultMinBackoff      = 100 * time.Millisecond
 	DefaultMaxBackoff      = 30 * time.Second
 	DefaultCloseTimeout    = 10 * time.Second
+	DefaultMaxRetryAfter   = time.Hour
 )
 
 // SyncPolicy says when a durable Reporter's enqueued items reach the disk.
@@ -64,18 +67,44 @@ type ReporterOptions struct {
 	// Backoff gives the wait before retry number attempt (1 for the first
 	// retry). Default ExponentialBackoff(DefaultMinBackoff, DefaultMaxBackoff).
 	Backoff func(attempt int) time.Duration
-	// MaxBackoff caps every wait, including configuration-error waits.
-	// Default DefaultMaxBackoff.
+	// MaxBackoff caps every backoff wait, including configuration-error
+	// waits. Default DefaultMaxBackoff.
 	MaxBackoff time.Duration
+	// MaxRetryAfter caps how long a service's Retry-After is honoured: a
+	// retry never comes earlier than Retry-After asks, unless it asks for
+	// more than MaxRetryAfter. Close interrupts every wait. Default
+	// DefaultMaxRetryAfter.
+	MaxRetryAfter time.Duration
 	// CloseTimeout bounds how long Close waits for delivery when its
 	// context has no deadline. Default DefaultCloseTimeout.
 	CloseTimeout time.Duration
 	// OnOutcome, when set, is called from a worker for every item
-	// delivered or dropped. It must not block for long.
+	// delivered or dropped. It must not block for long: that worker sends
+	// nothing meanwhile, and Close does not wait past its deadline for a
+	// callback that has not returned.
 	OnOutcome func(Outcome)
 	// Logger receives the reporter's log lines. Nil means the client's.
 	Logger *slog.Logger
+	// Clock is the reporter's time: enqueue times, backoff and Retry-After
+	// waits, the ReportSnapshots interval. Nil means real time; tests set
+	// one to move time instead of waiting for it.
+	Clock Clock
+
+	fsync func(*os.File) error // the spool's fsync; nil is the real one
 }
+
+// Clock is a source of time for a Reporter.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives the time once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+// realClock is the time package's clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Outcome is the final fate of one reported item.
 type Outcome struct {
@@ -110,6 +139,11 @@ type ReporterStats struct {
 	// CertExpiry is when the client certificate in use expires (zero
 	// without one). It moves when a renewed certificate is loaded.
 	CertExpiry time.Time
+	// SpoolLost counts the times the spool directory or its files were
+	// found removed or replaced while the reporter ran. Each time the
+	// reporter recreates the spool and writes every pending item to it
+	// again; if that fails, Event and Snapshot return ErrSpoolLost.
+	SpoolLost uint64
 }
 
 // Reporter reports events and snapshots in the background: Event and
@@ -121,9 +155,17 @@ type Reporter struct {
 	client *Client
 	opts   ReporterOptions
 	log    *slog.Logger
-	spool  *spool.Spool // nil in memory mode
+	clock  Clock
 	q      queue
 
+	// spmu guards spool and the spool IDs of queued items: appends and
+	// acknowledgements share it, recreating a lost spool holds it alone.
+	spmu     sync.RWMutex
+	spool    *spool.Spool // nil in memory mode, and while lost
+	spoolLog *logthrottle.Logger
+	snapMu   sync.Mutex // one durable snapshot merge at a time
+
+	calls   callbacks
 	stop    context.CancelFunc
 	stopCtx context.Context
 	workers sync.WaitGroup
@@ -139,11 +181,12 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 		return nil, errors.New("analytics: NewReporter: client is nil")
 	}
 	opts = opts.withDefaults()
-	r := &Reporter{client: client, opts: opts, log: opts.Logger}
+	r := &Reporter{client: client, opts: opts, log: opts.Logger, clock: opts.Clock}
 	if r.log == nil {
 		r.log = client.log
 	}
-	r.q.init(opts.MaxBytes)
+	r.q.init(opts.MaxBytes, r.clock.Now)
+	r.calls.init()
 	if opts.Dir != "" {
 		if err := r.openSpool(); err != nil {
 			return nil, err
@@ -176,13 +219,21 @@ func (o ReporterOptions) withDefaults() ReporterOptions {
 	if o.CloseTimeout <= 0 {
 		o.CloseTimeout = DefaultCloseTimeout
 	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
 	return o
 }
 
 // Event validates e and queues it for delivery. It returns a
 // *ValidationError for a bad event, ErrQueueFull when the queue has no room
 // (the drop is counted) and ErrClosed after Close. In durable mode with
-// SyncEach it returns once the event is on disk.
+// SyncEach it returns once the event is on disk; an error wrapping
+// ErrSpoolLost means the spool directory was lost and could not be
+// recreated, and the event was not accepted.
 //
 // The reporter keeps e.Metadata until the event is sent: do not modify the
 // map after passing it.
@@ -191,8 +242,8 @@ func (r *Reporter) Event(e Event) error {
 	if err != nil {
 		return err
 	}
-	if r.spool != nil {
-		return r.enqueueDurable(kindEvent, e, nil)
+	if r.durable() {
+		return r.enqueueEvent(e)
 	}
 	return r.q.push(item{kind: kindEvent, event: e, size: size})
 }
@@ -209,15 +260,16 @@ func (r *Reporter) Snapshot(s Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if r.spool != nil {
-		return r.enqueueDurable(kindSnapshot, Event{}, s.Fields)
+	if r.durable() {
+		return r.enqueueSnapshot(s.Fields)
 	}
-	return r.q.pushSnapshot(s.Fields, size+12, nil)
+	return r.q.pushSnapshot(s.Fields, size+12)
 }
 
 // ReportSnapshots calls fn now (before returning) and then every interval
-// until Close, and queues each snapshot it returns. An error from fn is logged and the tick
-// skipped.
+// until Close, and queues each snapshot it returns. An error from fn is
+// logged and the tick skipped. fn's context ends when Close stops the
+// reporter; Close does not wait past its deadline for an fn that ignores it.
 func (r *Reporter) ReportSnapshots(interval time.Duration, fn func(context.Context) (Snapshot, error)) error {
 	if interval <= 0 {
 		return fmt.Errorf("analytics: ReportSnapshots: interval %v is not positive", interval)
@@ -231,12 +283,12 @@ func (r *Reporter) ReportSnapshots(interval time.Duration, fn func(context.Conte
 	}
 	go func() {
 		defer r.tickers.Done()
-		t := time.NewTicker(interval)
-		defer t.Stop()
 		for {
 			select {
-			case <-t.C:
+			case <-r.clock.After(interval):
+				r.calls.enter(callbackSnapshots)
 				r.snapshotOnce(fn)
+				r.calls.leave(callbackSnapshots)
 			case <-r.stopCtx.Done():
 				return
 			}
@@ -282,10 +334,15 @@ func (r *Reporter) Flush(ctx context.Context) error {
 
 // Close stops accepting items, waits for what is queued to be delivered
 // until ctx ends (or CloseTimeout passes, when ctx has no deadline), then
-// stops the workers and waits for them. In durable mode what was not
-// delivered stays on disk for the next Reporter on the same Dir and Close
-// returns nil; in memory mode the error counts what could not be
-// delivered. Close never drops anything silently.
+// stops the workers and waits for them. It returns by that deadline even
+// when a user callback (OnOutcome, a ReportSnapshots function) blocks: the
+// error then says so, and that goroutine is left running.
+//
+// In durable mode what was not delivered stays on disk for the next
+// Reporter on the same Dir; if the spool was lost and cannot be recreated,
+// the error wraps ErrSpoolLost and counts the items that are not on disk.
+// In memory mode the error counts what could not be delivered. Close never
+// drops anything silently.
 func (r *Reporter) Close(ctx context.Context) error {
 	if !r.q.close() {
 		return nil
@@ -297,22 +354,50 @@ func (r *Reporter) Close(ctx context.Context) error {
 	}
 	flushErr := r.Flush(ctx)
 	r.stop()
-	r.tickers.Wait()
-	r.workers.Wait()
-	left := r.q.drain()
-	if r.spool != nil {
-		if err := r.spool.Close(); err != nil {
-			return fmt.Errorf("analytics: close reporter: %w", err)
-		}
-		if left > 0 {
+	blocked := r.waitStopped(ctx)
+	if r.durable() {
+		pending := r.q.pendingCount()
+		err := r.closeSpool(pending)
+		r.q.drain()
+		if err == nil && pending > 0 {
 			r.log.Info("analytics: undelivered items kept on disk for the next reporter",
-				slog.Int("pending", left), slog.String("dir", r.opts.Dir))
+				slog.Int("pending", pending), slog.String("dir", r.opts.Dir))
 		}
-		return nil
+		return errors.Join(err, blocked)
 	}
-	if left > 0 {
+	if left := r.q.drain(); left > 0 {
 		r.q.countDrop(DropShutdown, uint64(left))
-		return fmt.Errorf("analytics: close reporter: %d items not delivered: %w", left, flushErr)
+		return errors.Join(fmt.Errorf("analytics: close reporter: %d items not delivered: %w", left, flushErr), blocked)
 	}
-	return nil
+	return blocked
 }
+
+// waitStopped waits for the workers and snapshot tickers to exit, once
+// stop was called. Past ctx's deadline it stops waiting as soon as one is
+// inside a user callback, which may never return: it reports those
+// instead. Nothing else they do blocks once stopped.
+func (r *Reporter) waitStopped(ctx context.Context) error {
+	exited := make(chan struct{})
+	go func() {
+		r.tickers.Wait()
+		r.workers.Wait()
+		close(exited)
+	}()
+	expired := ctx.Done()
+	for {
+		running, changed := r.calls.state()
+		if ctx.Err() != nil && running != "" {
+			return fmt.Errorf("analytics: close reporter: %s still running at the deadline; its goroutine is left running: %w",
+				running, ctx.Err())
+		}
+		select {
+		case <-exited:
+			return nil
+		case <-changed:
+		case <-expired:
+			expired = nil
+		}
+	}
+}
+
+func (r *Reporter) durable() bool { return r.opts.Dir != "" }

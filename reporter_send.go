@@ -86,7 +86,7 @@ func (r *Reporter) deliverBatch(batch []*item) {
 			continue
 		}
 		batch = r.settle(batch, results)
-		if len(batch) > 0 && !r.sleep(min(r.opts.Backoff(batch[0].attempts), r.opts.MaxBackoff)) {
+		if len(batch) > 0 && !r.sleep(r.retryWait(retry, nil, batch[0].attempts)) {
 			return
 		}
 	}
@@ -117,15 +117,10 @@ func (r *Reporter) retryBatch(batch []*item, err error, gen uint64) bool {
 		}
 		return false
 	}
-	wait := r.opts.MaxBackoff
+	wait := r.retryWait(v, err, batch[0].attempts)
 	if v == retryAtCap {
 		r.log.Error("analytics: cannot deliver because of a configuration problem; keeping the data and retrying",
 			slog.Any("error", err), slog.Duration("retry_in", wait))
-	} else {
-		wait = min(r.opts.Backoff(batch[0].attempts), r.opts.MaxBackoff)
-	}
-	if ra, ok := retryAfter(err); ok {
-		wait = max(wait, ra)
 	}
 	r.q.countRetry()
 	return r.pause(v, wait, gen)
@@ -184,15 +179,10 @@ func (r *Reporter) deliver(p *item) {
 			r.finish(p, reason, err, nil)
 			return
 		}
-		wait := r.opts.MaxBackoff
+		wait := r.retryWait(v, err, p.attempts)
 		if v == retryAtCap {
 			r.log.Error("analytics: cannot deliver "+p.kind.String()+" because of a configuration problem; keeping it and retrying",
 				slog.Any("error", err), slog.Duration("retry_in", wait))
-		} else {
-			wait = min(r.opts.Backoff(p.attempts), r.opts.MaxBackoff)
-		}
-		if ra, ok := retryAfter(err); ok {
-			wait = max(wait, ra)
 		}
 		r.q.countRetry()
 		if !r.pause(v, wait, gen) {
@@ -201,12 +191,27 @@ func (r *Reporter) deliver(p *item) {
 	}
 }
 
-// sleep waits d unless the reporter stops first.
+// retryWait is the wait before retrying after an attempt that failed with
+// err: the backoff for attempt (MaxBackoff for a configuration problem),
+// but not less than the service's Retry-After, as far as MaxRetryAfter.
+func (r *Reporter) retryWait(v verdict, err error, attempt int) time.Duration {
+	wait := r.opts.MaxBackoff
+	if v != retryAtCap {
+		wait = min(r.opts.Backoff(attempt), r.opts.MaxBackoff)
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		if ra, ok := re.RetryAfter(r.clock.Now()); ok {
+			wait = max(wait, min(ra, r.opts.MaxRetryAfter))
+		}
+	}
+	return wait
+}
+
+// sleep waits d on the reporter's clock unless the reporter stops first.
 func (r *Reporter) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-r.clock.After(d):
 		return true
 	case <-r.stopCtx.Done():
 		return false
@@ -251,14 +256,21 @@ func (r *Reporter) encode(p *item) error {
 	return nil
 }
 
+// finish records the end of p and tells OnOutcome.
 func (r *Reporter) finish(p *item, reason string, err error, rejected map[string]string) {
-	if p.spoolID != 0 {
-		if aerr := r.spool.Ack(p.spoolID); aerr != nil {
-			r.log.Warn("analytics: cannot record delivery in the spool; the item may be sent again", slog.Any("error", aerr))
-		}
+	if r.durable() {
+		// Acknowledged and removed from the queue in one step, as far as
+		// a recreation of the spool is concerned.
+		r.spmu.RLock()
+		r.ack(p)
+		r.q.done(p, reason)
+		r.spmu.RUnlock()
+	} else {
+		r.q.done(p, reason)
 	}
-	r.q.done(p, reason)
 	if r.opts.OnOutcome != nil {
+		r.calls.enter(callbackOutcome)
+		defer r.calls.leave(callbackOutcome)
 		r.opts.OnOutcome(Outcome{Kind: p.kind.String(), Key: p.key, Attempts: p.attempts, Dropped: reason, Err: err, Rejected: rejected})
 	}
 }
@@ -309,12 +321,4 @@ func isTLSConfigError(err error) bool {
 	var alert tls.AlertError
 	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) ||
 		errors.As(err, &ci) || errors.As(err, &alert)
-}
-
-func retryAfter(err error) (time.Duration, bool) {
-	var re *ResponseError
-	if !errors.As(err, &re) {
-		return 0, false
-	}
-	return re.RetryAfter(time.Now())
 }

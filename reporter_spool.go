@@ -1,13 +1,16 @@
 package analytics
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/spool"
 )
 
@@ -17,11 +20,11 @@ import (
 // because it must be unique across every reporter that talks to a service.
 const recordHeader = 1 + 32 + 8
 
-func encodeRecord(kind itemKind, key string, at time.Time, body []byte) []byte {
+func encodeRecord(kind itemKind, key string, at int64, body []byte) []byte {
 	rec := make([]byte, recordHeader, recordHeader+len(body))
 	rec[0] = byte(kind)
 	copy(rec[1:33], key)
-	binary.BigEndian.PutUint64(rec[33:41], uint64(at.UnixNano()))
+	binary.BigEndian.PutUint64(rec[33:41], uint64(at))
 	return append(rec, body...)
 }
 
@@ -42,28 +45,45 @@ func decodeRecord(rec []byte) (*item, error) {
 	return p, nil
 }
 
+// errNoSpool stands for a spool that was lost and not yet recreated.
+var errNoSpool = errors.New("no spool open")
+
 func (r *Reporter) openSpool() error {
-	pol := spool.SyncAlways
-	if r.opts.Sync == SyncPeriodic {
-		pol = spool.SyncPeriodic
-	}
-	sp, err := spool.Open(r.opts.Dir, spool.Options{
-		MaxBytes: r.opts.MaxBytes, Sync: pol, SyncInterval: r.opts.SyncInterval, Logger: r.log,
-	})
+	r.spoolLog = logthrottle.New(r.log, time.Minute, r.clock.Now)
+	// The queue's own bound is the spool's: recovered and new items are
+	// admitted by the spool.
+	r.q.maxBytes = 1<<63 - 1
+	sp, err := r.newSpool()
 	if err != nil {
 		return fmt.Errorf("analytics: NewReporter: %w", err)
 	}
 	r.spool = sp
-	// The queue's own bound is the spool's: recovered and new items are
-	// admitted by the spool.
-	r.q.maxBytes = 1<<63 - 1
+	if err := r.queueRecovered(sp); err != nil {
+		sp.Close()
+		return fmt.Errorf("analytics: NewReporter: %w", err)
+	}
+	return nil
+}
+
+func (r *Reporter) newSpool() (*spool.Spool, error) {
+	pol := spool.SyncAlways
+	if r.opts.Sync == SyncPeriodic {
+		pol = spool.SyncPeriodic
+	}
+	return spool.Open(r.opts.Dir, spool.Options{
+		MaxBytes: r.opts.MaxBytes, Sync: pol, SyncInterval: r.opts.SyncInterval, Logger: r.log, Fsync: r.opts.fsync,
+	})
+}
+
+// queueRecovered queues the records an opened spool found on disk.
+func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 	for _, rec := range sp.Pending() {
 		p, err := decodeRecord(rec.Data)
 		if err != nil {
 			r.log.Warn("analytics: skipping unreadable spooled record", slog.Uint64("id", rec.ID), slog.Any("error", err))
 			r.q.countDrop(DropCorrupt, 1)
 			if err := sp.Ack(rec.ID); err != nil {
-				return fmt.Errorf("analytics: NewReporter: %w", err)
+				return err
 			}
 			continue
 		}
@@ -73,59 +93,181 @@ func (r *Reporter) openSpool() error {
 	return nil
 }
 
-// enqueueDurable spools an event or snapshot before queueing it.
-func (r *Reporter) enqueueDurable(kind itemKind, e Event, fields Fields) error {
+// enqueueEvent spools an event and queues it.
+func (r *Reporter) enqueueEvent(e Event) error {
 	if r.q.isClosed() {
 		return ErrClosed
-	}
-	if kind == kindSnapshot {
-		return r.q.pushSnapshot(fields, 0, r.persistSnapshot)
 	}
 	body, err := json.Marshal(e)
 	if err != nil {
 		return &ValidationError{Path: "event", Reason: "cannot be encoded: " + err.Error()}
 	}
-	key, now := newID(), time.Now()
-	rec := encodeRecord(kindEvent, key, now, body)
-	id, err := r.append(rec)
+	key, at := newID(), r.clock.Now().UnixNano()
+	rec := encodeRecord(kindEvent, key, at, body)
+	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
+		r.q.pushDurable(&item{kind: kindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at})
+	})
+}
+
+// enqueueSnapshot spools a snapshot, merged into the one still waiting in
+// the queue if there is one, and queues it in that one's place. Durable
+// snapshots are merged one at a time (snapMu), so that the queue's lock
+// need not be held across the fsync.
+func (r *Reporter) enqueueSnapshot(fields Fields) error {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	old, merged, err := r.q.snapshotBase(fields)
 	if err != nil {
 		return err
 	}
-	r.q.pushDurable(&item{kind: kindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: now.UnixNano()})
+	body, err := json.Marshal(Snapshot{Fields: merged})
+	if err != nil {
+		return &ValidationError{Path: "fields", Reason: "cannot be encoded: " + err.Error()}
+	}
+	key, at := newID(), r.clock.Now().UnixNano()
+	rec := encodeRecord(kindSnapshot, key, at, body)
+	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
+		p := &item{kind: kindSnapshot, fields: merged, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at}
+		if replaced := r.q.commitSnapshot(old, p); replaced != 0 {
+			if err := sp.Ack(replaced); err != nil {
+				r.log.Warn("analytics: cannot retire a merged snapshot; it may be sent too", slog.Any("error", err))
+			}
+		}
+	})
+}
+
+// appendDurable appends rec to the spool and, still holding the spool
+// shared, calls queued with its ID, so that a recreation of the spool
+// rewrites the item if it comes after the append. A spool found lost is
+// recreated and the append made again.
+func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uint64)) error {
+	for retried := false; ; retried = true {
+		r.spmu.RLock()
+		sp := r.spool
+		id, err := uint64(0), errNoSpool
+		if sp != nil {
+			id, err = sp.Append(rec)
+		}
+		if err == nil {
+			queued(sp, id)
+		}
+		r.spmu.RUnlock()
+		lost := errors.Is(err, errNoSpool) || errors.Is(err, spool.ErrLost)
+		if !lost || retried {
+			return r.appendError(err)
+		}
+		if err := r.recreateSpool(sp, err); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *Reporter) appendError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, spool.ErrFull):
+		r.q.countDrop(DropQueueFull, 1)
+		return fmt.Errorf("%w: %w", ErrQueueFull, err)
+	case errors.Is(err, spool.ErrClosed):
+		return ErrClosed
+	case errors.Is(err, errNoSpool), errors.Is(err, spool.ErrLost):
+		return fmt.Errorf("%w: %w", ErrSpoolLost, err)
+	}
+	return fmt.Errorf("analytics: spool: %w", err)
+}
+
+// ack records in the spool that p is done.
+func (r *Reporter) ack(p *item) {
+	if p.spoolID == 0 || r.spool == nil {
+		return
+	}
+	if err := r.spool.Ack(p.spoolID); err != nil && !errors.Is(err, spool.ErrLost) {
+		r.log.Warn("analytics: cannot record delivery in the spool; the item may be sent again", slog.Any("error", err))
+	}
+}
+
+// recreateSpool replaces lost, a spool found removed or replaced (nil if
+// an earlier attempt already closed it), with a new one in the same
+// directory, and writes every pending item to it again. It returns an
+// error wrapping ErrSpoolLost if that fails.
+func (r *Reporter) recreateSpool(lost *spool.Spool, cause error) error {
+	r.spmu.Lock()
+	defer r.spmu.Unlock()
+	if r.spool != lost {
+		return nil // recreated meanwhile
+	}
+	items := r.q.pendingItems()
+	if lost != nil {
+		lost.Close() // releases its files; it reports the loss again
+		r.spool = nil
+		r.q.countSpoolLost()
+		r.log.Error("analytics: spool directory removed or replaced; recreating it and writing the pending items again",
+			slog.String("dir", r.opts.Dir), slog.Int("pending", len(items)), slog.Any("error", cause))
+	}
+	sp, err := r.newSpool()
+	if err == nil {
+		err = r.rewrite(sp, items)
+		if err != nil {
+			sp.Close()
+		}
+	}
+	if err != nil {
+		r.spoolLog.Log(context.Background(), slog.LevelError, "recreate",
+			"analytics: cannot recreate the spool; pending items are not on disk and new ones are refused",
+			slog.String("dir", r.opts.Dir), slog.Int("pending", len(items)), slog.Any("error", err))
+		return fmt.Errorf("%w: %d pending items not on disk: %w", ErrSpoolLost, len(items), err)
+	}
+	r.spool = sp
+	return r.queueRecovered(sp)
+}
+
+// rewrite appends the pending items to a new spool under one fsync and
+// gives them their new IDs. r.spmu is held exclusively.
+func (r *Reporter) rewrite(sp *spool.Spool, items []*item) error {
+	recs := make([][]byte, len(items))
+	for i, p := range items {
+		recs[i] = encodeRecord(p.kind, p.key, p.at, p.body)
+	}
+	ids, err := sp.AppendAll(recs)
+	if err != nil {
+		return err
+	}
+	for i, p := range items {
+		p.spoolID = ids[i]
+	}
 	return nil
 }
 
-// persistSnapshot spools a snapshot; it runs under the queue's lock so a
-// merge and its spooling are one step.
-func (r *Reporter) persistSnapshot(fields Fields, replaces uint64) (uint64, []byte, string, int64, error) {
-	body, err := json.Marshal(Snapshot{Fields: fields})
-	if err != nil {
-		return 0, nil, "", 0, &ValidationError{Path: "fields", Reason: "cannot be encoded: " + err.Error()}
+// closeSpool closes the spool at Close. A spool found lost then is
+// recreated with the pending items first, so that what Close reports as
+// kept on disk is.
+func (r *Reporter) closeSpool(pending int) error {
+	r.spmu.RLock()
+	sp := r.spool
+	r.spmu.RUnlock()
+	err := errNoSpool
+	if sp != nil {
+		err = sp.Close()
 	}
-	key := newID()
-	rec := encodeRecord(kindSnapshot, key, time.Now(), body)
-	id, err := r.append(rec)
-	if err != nil {
-		return 0, nil, "", 0, err
-	}
-	if replaces != 0 {
-		if err := r.spool.Ack(replaces); err != nil {
-			r.log.Warn("analytics: cannot retire a merged snapshot; it may be sent too", slog.Any("error", err))
+	if errors.Is(err, errNoSpool) || errors.Is(err, spool.ErrLost) {
+		if err := r.recreateSpool(sp, err); err != nil {
+			return fmt.Errorf("analytics: close reporter: %w", err)
 		}
+		r.spmu.RLock()
+		err = r.spool.Close()
+		r.spmu.RUnlock()
 	}
-	return id, body, key, int64(len(rec)), nil
+	if err != nil {
+		return fmt.Errorf("analytics: close reporter: %d pending items may not be on disk: %w", pending, err)
+	}
+	return nil
 }
 
-func (r *Reporter) append(rec []byte) (uint64, error) {
-	id, err := r.spool.Append(rec)
-	switch {
-	case errors.Is(err, spool.ErrFull):
-		r.q.countDrop(DropQueueFull, 1)
-		return 0, fmt.Errorf("%w: %w", ErrQueueFull, err)
-	case errors.Is(err, spool.ErrClosed):
-		return 0, ErrClosed
-	case err != nil:
-		return 0, fmt.Errorf("analytics: spool: %w", err)
-	}
-	return id, nil
+// mergeFields returns fields laid over base: newest value per field wins.
+func mergeFields(base, fields Fields) Fields {
+	merged := make(Fields, len(base)+len(fields))
+	maps.Copy(merged, base)
+	maps.Copy(merged, fields)
+	return merged
 }

@@ -83,7 +83,8 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 }
 
 // Fault 1: the service is down while 10,000 events are reported; once it
-// starts, Flush sees every one delivered, none twice.
+// starts, Flush sees every one delivered, none twice. The service starts
+// only after a worker has failed an attempt and waits to retry it.
 func TestReporterDeliversEverythingAfterOutage(t *testing.T) {
 	dir := t.TempDir()
 	first := analyticstest.NewServer(t, analyticstest.WithDataDir(dir))
@@ -92,18 +93,21 @@ func TestReporterDeliversEverythingAfterOutage(t *testing.T) {
 	first.Close() // the service is down
 
 	c := newClient(t, cfg)
-	r := newReporter(t, c, fastRetry(analytics.ReporterOptions{}))
+	clock := newFakeClock()
+	r := newReporter(t, c, analytics.ReporterOptions{Clock: clock})
 	const n = 10000
 	for i := range n {
 		if err := r.Event(analytics.Event{Name: "test.outage", Metadata: analytics.Fields{"i": i}}); err != nil {
 			t.Fatalf("Event %d: %v", i, err)
 		}
 	}
-	if st := r.Stats(); st.Enqueued != n || st.Sent != 0 {
+	clock.waitSleepers(t, 1) // an attempt failed; its retry waits on the clock
+	if st := r.Stats(); st.Enqueued != n || st.Sent != 0 || st.Retried == 0 {
 		t.Fatalf("before the service starts: %+v", st)
 	}
 
 	srv := analyticstest.NewServer(t, analyticstest.WithDataDir(dir), analyticstest.WithAddr(addr))
+	clock.run()
 	if err := r.Flush(waitCtx(t, 2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +116,7 @@ func TestReporterDeliversEverythingAfterOutage(t *testing.T) {
 		want[i] = i
 	}
 	assertEachOnce(t, eventIndexes(t, srv.Events()), want)
-	st := r.Stats()
-	if st.Sent != n || st.QueueDepth != 0 || st.Retried == 0 {
+	if st := r.Stats(); st.Sent != n || st.QueueDepth != 0 {
 		t.Errorf("stats after flush: %+v", st)
 	}
 }
@@ -295,14 +298,44 @@ func TestReporterDrops422WithoutRetry(t *testing.T) {
 	}
 }
 
-// Fault 4b: a 503 with Retry-After: 1 is retried, and not before a second
-// has passed. A real service cannot be made to answer 503 on demand, so a
-// scripted peer does.
+// Fault 4b: a 503 with Retry-After: 1 is retried after exactly the second
+// asked for, on the reporter's clock. A real service cannot be made to
+// answer 503 on demand, so a scripted peer does.
 func TestReporterHonoursRetryAfter(t *testing.T) {
-	var calls atomic.Int32
-	var mu sync.Mutex
-	var times []time.Time
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := newRetryAfterPeer(t, "1")
+	clock := newFakeClock()
+	r := newReporter(t, newClient(t, p.config()), analytics.ReporterOptions{Clock: clock})
+	r.Event(analytics.Event{Name: "a"})
+	if waits := clock.waitSleepers(t, 1); waits[0] != time.Second {
+		t.Errorf("the retry waits %v, want the 1 s the service asked for", waits[0])
+	}
+	clock.Advance(time.Second - time.Millisecond)
+	if clock.pending() != 1 || p.calls.Load() != 1 {
+		t.Fatalf("retried before the second was over: %d attempts", p.calls.Load())
+	}
+	clock.Advance(time.Millisecond)
+	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.calls.Load(); n != 2 {
+		t.Fatalf("%d attempts, want 2", n)
+	}
+	if st := r.Stats(); st.Retried != 1 || st.Sent != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// retryAfterPeer answers the first event command with 503 and a
+// Retry-After header, later ones with 200, over mutual TLS.
+type retryAfterPeer struct {
+	*peer
+	calls atomic.Int32
+	asked chan struct{} // closed at the first event command
+}
+
+func newRetryAfterPeer(t *testing.T, retryAfter string) *retryAfterPeer {
+	p := &retryAfterPeer{asked: make(chan struct{})}
+	p.peer = newPeer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
 			io.WriteString(w, entrypointJSON("https://"+r.Host))
 			return
@@ -311,33 +344,15 @@ func TestReporterHonoursRetryAfter(t *testing.T) {
 			http.NotFound(w, r) // as the JVM service answers a batch
 			return
 		}
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		if calls.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
+		if p.calls.Add(1) == 1 {
+			defer close(p.asked)
+			w.Header().Set("Retry-After", retryAfter)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, `{"event":"a","timestamp":"2026-11-29T18:56:39.790Z"}`)
-	})
-	c := newClient(t, newPeer(t, h).config())
-	r := newReporter(t, c, fastRetry(analytics.ReporterOptions{}))
-	r.Event(analytics.Event{Name: "a"})
-	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(times) != 2 {
-		t.Fatalf("%d attempts, want 2", len(times))
-	}
-	if gap := times[1].Sub(times[0]); gap < time.Second {
-		t.Errorf("retried after %v, before the 1 s the service asked for", gap)
-	}
-	if st := r.Stats(); st.Retried != 1 || st.Sent != 1 {
-		t.Errorf("stats = %+v", st)
-	}
+	}))
+	return p
 }
 
 // Fault 5: Close with an expired context returns at once with the count of

@@ -22,8 +22,8 @@
 //     segment with the same name.
 //   - ids: the ID reservation (see below).
 //
-// Open creates the directory with mode 0700 (an existing directory keeps
-// its mode) and every file with mode 0600.
+// The directory is private: Open creates it with mode 0700 (and restricts
+// an existing one to that), and every file with mode 0600.
 //
 // All integers are little-endian. A segment starts with a 16-byte header, the
 // magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by

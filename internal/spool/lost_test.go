@@ -86,10 +86,14 @@ func TestReopenAfterLoss(t *testing.T) {
 	}
 }
 
-// The directory is created 0700 and every file in it 0600: records hold
-// the host's analytics, for no other local user to read.
+// The directory is created 0700, or restricted to it, and every file in it
+// is 0600: records hold the host's analytics, for no other local user to
+// read.
 func TestPermissions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "spool")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := mustOpen(t, dir, Options{SegmentSize: 64})
 	for range 10 {
 		mustAppend(t, s, "some record data")

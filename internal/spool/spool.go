@@ -187,6 +187,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
+	restrictDir(dir, opts.Logger)
 	lockID, err := lock.Stat()
 	if err != nil {
 		lock.Close()
@@ -212,6 +213,19 @@ func Open(dir string, opts Options) (*Spool, error) {
 		go s.syncLoop()
 	}
 	return s, nil
+}
+
+// restrictDir makes an existing directory private (0700): the records are
+// the host's analytics, for no other local user to read. A directory the
+// process does not own keeps its mode, with a warning.
+func restrictDir(dir string, log *slog.Logger) {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		log.Warn("spool directory is readable by others and cannot be made private", "dir", dir, "err", err)
+	}
 }
 
 // Pending returns the unacknowledged records found by Open, in append

@@ -1,0 +1,211 @@
+package analytics_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/analyticstest"
+)
+
+// syncedSizes records, per file, its size when an fsync of it completed:
+// what a power loss would keep.
+type syncedSizes struct {
+	mu   sync.Mutex
+	size map[string]int64
+}
+
+func (s *syncedSizes) fsync(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.size == nil {
+		s.size = make(map[string]int64)
+	}
+	s.size[f.Name()] = fi.Size()
+	return nil
+}
+
+func (s *syncedSizes) get(path string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size[path]
+}
+
+// With SyncEach, Event returns only after an fsync covering the event's
+// record has completed: every byte of the spool segment is synced.
+func TestReporterEventReturnsAfterFsync(t *testing.T) {
+	srv := analyticstest.NewServer(t)
+	dir := t.TempDir()
+	var synced syncedSizes
+	o := analytics.WithSpoolFsync(analytics.ReporterOptions{Dir: dir, Sync: analytics.SyncEach}, synced.fsync)
+	r := newReporter(t, newClient(t, srv.Config()), o)
+	for i := range 50 {
+		if err := r.Event(analytics.Event{Name: "test.sync", Metadata: analytics.Fields{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+		segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+		if len(segs) != 1 {
+			t.Fatalf("segments %v, want one", segs)
+		}
+		fi, err := os.Stat(segs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := synced.get(segs[0]); got != fi.Size() {
+			t.Fatalf("Event %d returned with %d of %d segment bytes fsynced", i, got, fi.Size())
+		}
+	}
+	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// downService is a service that is not running yet: a reporter's items wait
+// for it. start brings it up at the same address, over the same TLS.
+func downService(t *testing.T) (analytics.Config, func() *analyticstest.Server) {
+	dir := t.TempDir()
+	first := analyticstest.NewServer(t, analyticstest.WithDataDir(dir))
+	cfg := first.Config()
+	addr := strings.TrimPrefix(strings.TrimSuffix(first.URL, "/analytics"), "https://")
+	first.Close()
+	return cfg, func() *analyticstest.Server {
+		return analyticstest.NewServer(t, analyticstest.WithDataDir(dir), analyticstest.WithAddr(addr))
+	}
+}
+
+// reportRange reports events from..to-1 and fails the test on an error.
+func reportRange(t *testing.T, r *analytics.Reporter, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := r.Event(analytics.Event{Name: "test.lost", Metadata: analytics.Fields{"i": i}}); err != nil {
+			t.Fatalf("Event %d: %v", i, err)
+		}
+	}
+}
+
+func closeNow(r *analytics.Reporter) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return r.Close(ctx)
+}
+
+// The spool directory is removed, or replaced by an empty one, while the
+// reporter runs: the next Event notices, the reporter logs at ERROR,
+// counts it, recreates the spool (0700, files 0600) with every pending
+// item; a new reporter on the directory delivers all of them, once.
+func TestReporterRecreatesLostSpool(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose func(dir string) error
+	}{
+		{"removed", os.RemoveAll},
+		{"replaced", func(dir string) error {
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			return os.Mkdir(dir, 0o755)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, start := downService(t)
+			dir := filepath.Join(t.TempDir(), "spool")
+			var logs logBuffer
+			r, err := analytics.NewReporter(newClient(t, cfg), analytics.ReporterOptions{
+				Dir: dir, Logger: logs.logger(), Clock: newFakeClock()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reportRange(t, r, 0, 200)
+			if err := tc.lose(dir); err != nil {
+				t.Fatal(err)
+			}
+			reportRange(t, r, 200, 400)
+			if st := r.Stats(); st.SpoolLost != 1 || st.QueueDepth != 400 {
+				t.Errorf("stats = %+v", st)
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "spool directory removed or replaced") {
+				t.Errorf("the loss was not logged at ERROR:\n%s", logs.String())
+			}
+			if err := closeNow(r); err != nil {
+				t.Fatalf("Close = %v", err)
+			}
+			assertPrivate(t, dir)
+
+			srv := start()
+			r2 := newReporter(t, newClient(t, cfg), analytics.ReporterOptions{Dir: dir})
+			if err := r2.Flush(waitCtx(t, time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			want := make([]int, 400)
+			for i := range want {
+				want[i] = i
+			}
+			assertEachOnce(t, eventIndexes(t, srv.Events()), want)
+		})
+	}
+}
+
+// assertPrivate checks that dir is 0700 and its files 0600.
+func assertPrivate(t *testing.T, dir string) {
+	t.Helper()
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("spool directory mode %v, want 0700", fi.Mode().Perm())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("spool directory: %v, %d files", err, len(entries))
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600 (%v)", e.Name(), info.Mode().Perm(), err)
+		}
+	}
+}
+
+// When the spool cannot be recreated, Event refuses with ErrSpoolLost and
+// Close says how many items are not on disk, rather than claiming them kept.
+func TestReporterSpoolLostForGood(t *testing.T) {
+	cfg, _ := downService(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	r, err := analytics.NewReporter(newClient(t, cfg), analytics.ReporterOptions{Dir: dir, Clock: newFakeClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportRange(t, r, 0, 10)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		err := r.Event(analytics.Event{Name: "test.lost"})
+		if !errors.Is(err, analytics.ErrSpoolLost) {
+			t.Fatalf("Event = %v, want ErrSpoolLost", err)
+		}
+	}
+	if st := r.Stats(); st.SpoolLost != 1 || st.QueueDepth != 10 {
+		t.Errorf("stats = %+v", st)
+	}
+	err = closeNow(r)
+	if !errors.Is(err, analytics.ErrSpoolLost) || !strings.Contains(err.Error(), "10 pending items not on disk") {
+		t.Errorf("Close = %v", err)
+	}
+}
