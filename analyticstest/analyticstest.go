@@ -156,7 +156,7 @@ func (s *Server) newClient() (*http.Client, error) {
 	tr := &http.Transport{}
 	if !s.opts.plainHTTP {
 		certs, err := tlsfiles.New(tlsfiles.Files{CertFile: s.bundle.ClientCert, KeyFile: s.bundle.ClientKey,
-			CAFile: s.bundle.CACert}, tlsfiles.Options{Interval: -1, Logger: s.log()})
+			CAFile: s.bundle.CACert}, tlsfiles.Options{Interval: time.Nanosecond, Logger: s.log()}) // at every handshake
 		if err != nil {
 			return nil, err
 		}
