@@ -7,6 +7,8 @@
 //	analytics snapshot KEY=VALUE | KEY:=JSON ... [flags]
 //	analytics event|snapshot --json FILE [flags]
 //	analytics entrypoint [flags]
+//	analytics status [--json] [flags]
+//	analytics preview [flags]
 //	analytics try
 //	analytics version
 //

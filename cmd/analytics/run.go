@@ -49,7 +49,8 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{eventCommand(), snapshotCommand(), entrypointCommand(), tryCommand(), versionCommand()}
+	return []command{eventCommand(), snapshotCommand(), entrypointCommand(), statusCommand(), previewCommand(),
+		tryCommand(), versionCommand()}
 }
 
 // run runs the command line args and returns the exit status.
