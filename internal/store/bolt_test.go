@@ -705,3 +705,42 @@ func BenchmarkAppendParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 	b.ReportMetric(float64(b.N)/float64(commits(b, s)-before), "entries/commit")
 }
+
+// TestOpenDropsOldKeyBuckets: the idempotency buckets of the format
+// without request sums are dropped, so their records are never read as
+// records with sums.
+func TestOpenDropsOldKeyBuckets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "analytics.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range oldBuckets {
+			b, err := tx.CreateBucket(name)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte("k"), []byte("old")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range oldBuckets {
+			if tx.Bucket(name) != nil {
+				t.Errorf("bucket %s kept", name)
+			}
+		}
+		return nil
+	})
+}

@@ -9,8 +9,8 @@
 // read transaction while the caller works. Open refuses a damaged file
 // (see DamagedError) rather than serving part of it.
 //
-// RunContract (in the tests) states the Store contract as tests that take
-// a constructor, so another backend can be held to the same contract.
+// runContract (contract_test.go) states the Store contract as tests that
+// take a constructor, so another backend can be held to the same contract.
 package store
 
 import (
