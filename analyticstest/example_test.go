@@ -2,8 +2,10 @@ package analyticstest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"strings"
+	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -11,50 +13,36 @@ import (
 	"github.com/analytics-client/analytics/analyticstest"
 )
 
-// A test starts a service, points the code under test at srv.Config() (or
-// uses srv.Client() directly, as here) and checks what arrived.
+// A test starts a service, points the code under test at srv.Config() and
+// checks what arrived. The test function runs here as "go test" would run
+// it.
 func ExampleNewServer() {
-	testReport := func(t *testing.T) {
+	testReport := func(t testing.TB) {
 		srv := analyticstest.NewServer(t) // stopped when the test ends
 
-		// analytics.New(srv.Config()) would build a client for it.
-		resp, err := srv.Client().Post(srv.URL+"/commands/event", "application/json",
-			strings.NewReader(`{"event":"app.started","metadata":{"version":"1.0"}}`))
+		client, err := analytics.New(srv.Config())
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("event answered %s", resp.Status)
+		defer client.Close()
+		ev := analytics.Event{Name: "app.started", Metadata: analytics.Fields{"version": "1.0"}}
+		if _, err := client.StoreEvent(context.Background(), ev); err != nil {
+			t.Fatal(err)
 		}
 
-		events := srv.Events()
-		if len(events) != 1 || events[0].Event != "app.started" {
-			t.Errorf("events: %+v", events)
+		for _, e := range srv.Events() {
+			fmt.Println(e.Event, e.Metadata["version"])
 		}
 	}
-	_ = testReport // run by "go test" as func TestReport(t *testing.T)
-}
-
-// TestExample runs ExampleNewServer's test body for real.
-func TestExample(t *testing.T) {
-	srv := analyticstest.NewServer(t)
-	resp, err := srv.Client().Post(srv.URL+"/commands/event", "application/json",
-		strings.NewReader(`{"event":"app.started","metadata":{"version":"1.0"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if events := srv.Events(); resp.StatusCode != 200 || len(events) != 1 || events[0].Event != "app.started" {
-		t.Errorf("%s, events %+v", resp.Status, events)
-	}
+	runTest(testReport)
+	// Output: app.started 1.0
 }
 
 // A program that reports through our client rides through a CA rotation:
 // the test rotates the service's CA and certificates, and the client,
 // configured from srv.Config(), loads the new files by itself.
 func ExampleServer_RotateCertificates() {
-	testRotation := func(t *testing.T) {
+	testRotation := func(t testing.TB) {
 		srv := analyticstest.NewServer(t)
 		client, err := analytics.New(srv.Config())
 		if err != nil {
@@ -71,14 +59,16 @@ func ExampleServer_RotateCertificates() {
 		if _, err := client.StoreEvent(ctx, analytics.Event{Name: "after.rotation"}); err != nil {
 			t.Fatalf("after the rotation: %v", err)
 		}
+		fmt.Println(len(srv.Events()), "events")
 	}
-	_ = testRotation // run by "go test" as func TestRotation(t *testing.T)
+	runTest(testRotation)
+	// Output: 2 events
 }
 
 // A middleware sees each request as the service does, client certificate
 // included.
 func ExampleWithMiddleware() {
-	testCertname := func(t *testing.T) {
+	testCertname := func(t testing.TB) {
 		var mu sync.Mutex
 		var names []string
 		srv := analyticstest.NewServer(t, analyticstest.WithMiddleware(func(next http.Handler) http.Handler {
@@ -91,7 +81,60 @@ func ExampleWithMiddleware() {
 				next.ServeHTTP(w, r)
 			})
 		}))
-		_ = srv // report through analytics.New(srv.Config()), then look at names
+		client, err := analytics.New(srv.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		if _, err := client.StoreEvent(context.Background(), analytics.Event{Name: "hello"}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Println(slices.Compact(names))
 	}
-	_ = testCertname
+	runTest(testCertname)
+	// Output: [analytics-client]
+}
+
+// runTest runs test with a testing.TB of its own, as "go test" would run
+// func TestX(t *testing.T) { test(t) }: TempDir, Cleanup (run when test
+// returns), and failures, which end the example with a panic.
+func runTest(test func(testing.TB)) {
+	t := &exampleTB{}
+	defer t.cleanup()
+	test(t)
+}
+
+// exampleTB is the part of testing.TB that tests of analyticstest use.
+// The embedded interface is nil: a method it lacks panics.
+type exampleTB struct {
+	testing.TB
+	dirs     []string
+	cleanups []func()
+}
+
+func (t *exampleTB) Helper()                   {}
+func (t *exampleTB) Cleanup(f func())          { t.cleanups = append(t.cleanups, f) }
+func (t *exampleTB) Logf(string, ...any)       {}
+func (t *exampleTB) Errorf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+func (t *exampleTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+func (t *exampleTB) Fatal(a ...any)            { panic(fmt.Sprint(a...)) }
+
+func (t *exampleTB) TempDir() string {
+	dir, err := os.MkdirTemp("", "analyticstest-example-")
+	if err != nil {
+		panic(err)
+	}
+	t.dirs = append(t.dirs, dir)
+	return dir
+}
+
+func (t *exampleTB) cleanup() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+	for _, d := range t.dirs {
+		os.RemoveAll(d)
+	}
 }
