@@ -47,8 +47,8 @@ func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
 	}
 	srv := s.httpServer(nil)
 	srv.Handler = s.adminHandler()
-	l := &listener{ln: ln, srv: srv, conns: newConns(), admin: true}
-	l.srv.ConnState = l.conns.track
+	l := s.trackedListener(ln, srv)
+	l.admin = true
 	return l, nil
 }
 

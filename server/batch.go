@@ -24,7 +24,8 @@ type batchItem struct {
 // (one group commit), and the answer, one result per item in request
 // order, is sent once every item is durable.
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
-	m, aerr := s.readObject(w, r)
+	m, release, aerr := s.readObject(w, r)
+	defer release()
 	if aerr != nil {
 		s.writeError(w, aerr)
 		return

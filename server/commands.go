@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -80,7 +77,8 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 // serveCommand reads one command's body, then prepares and commits it as
 // every command is, one alone or many in a batch.
 func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, kind store.Kind) {
-	m, aerr := s.readObject(w, r)
+	m, release, aerr := s.readObject(w, r)
+	defer release()
 	if aerr != nil {
 		s.writeError(w, aerr)
 		return
@@ -205,31 +203,4 @@ func snapshotAnswer(fields map[string]any, v verdict) (answer, error) {
 // stamp is the receive time in the wire format.
 func (s *Server) stamp() string {
 	return s.cfg.Now().UTC().Format(value.TimeFormat)
-}
-
-// readObject reads the body within the size limit and parses it as one
-// JSON object.
-func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]any, *apiError) {
-	limit := s.cfg.MaxBodyBytes
-	if r.ContentLength > limit {
-		return nil, tooLarge(limit)
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, tooLarge(limit)
-	case err != nil && !errors.Is(err, io.EOF):
-		return nil, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: "Failed to read the body.", Cause: err}
-	}
-	return decodeObject(buf.Bytes())
-}
-
-func tooLarge(limit int64) *apiError {
-	return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: KindTooLarge,
-		Msg: "The body is larger than the limit of " + formatBytes(limit) + "."}
 }

@@ -22,6 +22,10 @@ const (
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultCheckInInterval   = 24 * time.Hour
+	DefaultMaxInflightBytes  = 32 << 20
+	DefaultMaxConnections    = 2048
+	DefaultMaxStreams        = 100
+	DefaultBodyTimeout       = 10 * time.Second
 	DefaultConfDir           = "/etc/puppetlabs"
 	DefaultMaxStoreBytes     = 1 << 30
 	DefaultCertCheckInterval = 5 * time.Second
@@ -134,6 +138,25 @@ type Config struct {
 	// MaxBodyBytes limits a command's body; larger bodies get 413. Zero
 	// means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxInflightBytes limits the request-body bytes held at once by all
+	// commands being read or answered (analytics.max-inflight-bytes);
+	// past it a command gets 503 with Retry-After at once. Zero means
+	// DefaultMaxInflightBytes.
+	MaxInflightBytes int64
+	// BodyTimeout bounds the wait for a command's body, counted from the
+	// moment its handler starts reading it; a body still incomplete then
+	// gets 408, so a client trickling a body holds a connection far less
+	// than ReadTimeout. Zero means DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxConnections limits the open connections of each listener
+	// (webserver.max-connections). At the limit, a new connection closes
+	// the oldest one that has no request in progress (idle between
+	// requests, or connected and silent), or is itself closed when every
+	// connection is busy. Zero means DefaultMaxConnections.
+	MaxConnections int
+	// MaxStreams limits the concurrent requests (streams) of one HTTP/2
+	// connection. Zero means DefaultMaxStreams.
+	MaxStreams int
 
 	// MaxStoreBytes is analytics.max-store-bytes: the room the stored
 	// entries may take (pages in use in the store file). When it is
@@ -247,12 +270,16 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	c.fillDefaults()
-	return c, nil
+	return c, c.checkLimits()
 }
 
 func (c *Config) fillDefaults() {
 	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&c.MaxStoreBytes, DefaultMaxStoreBytes)
+	setDefault(&c.MaxInflightBytes, DefaultMaxInflightBytes)
+	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&c.MaxConnections, DefaultMaxConnections)
+	setDefault(&c.MaxStreams, DefaultMaxStreams)
 	setDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	setDefault(&c.ReadTimeout, DefaultReadTimeout)
 	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
@@ -277,7 +304,7 @@ func (c *Config) fillDefaults() {
 	}
 }
 
-func setDefault[T int64 | time.Duration](p *T, v T) {
+func setDefault[T int | int64 | time.Duration](p *T, v T) {
 	if *p == 0 {
 		*p = v
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -109,12 +110,27 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 	return lns, nil
 }
 
-// newListener wraps ln in an http.Server whose connections are tracked;
-// non-nil certs make it a TLS listener.
+// newListener wraps ln in an http.Server whose connections are tracked
+// and bounded (Config.MaxConnections); non-nil certs make it a TLS
+// listener.
 func (s *Server) newListener(ln net.Listener, certs *tlsfiles.Reloader) *listener {
-	l := &listener{ln: ln, srv: s.httpServer(nil), conns: newConns(), secure: certs != nil, certs: certs}
-	l.srv.ConnState = l.conns.track
+	l := s.trackedListener(ln, s.httpServer(nil))
+	l.secure, l.certs = certs != nil, certs
 	return l
+}
+
+// trackedListener serves ln with srv, its connections tracked and bounded
+// (Config.MaxConnections); a refused connection is logged once a minute.
+func (s *Server) trackedListener(ln net.Listener, srv *http.Server) *listener {
+	cs := newConns(s.cfg.MaxConnections)
+	addr := ln.Addr().String()
+	refused := func() {
+		s.ops.throttle.Log(context.Background(), slog.LevelWarn, "max-connections:"+addr,
+			"connection refused: every connection has a request in progress", "listener", addr,
+			"max-connections", s.cfg.MaxConnections)
+	}
+	srv.ConnState = cs.track
+	return &listener{ln: &cappedListener{Listener: ln, conns: cs, refused: refused}, srv: srv, conns: cs}
 }
 
 func (s *Server) httpServer(tc *tls.Config) *http.Server {
@@ -122,7 +138,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 	if s.cfg.Middleware != nil {
 		h = s.cfg.Middleware(s)
 	}
-	h = s.observe(h, s.cfg.Prefix)
+	h = s.bodyDeadline(s.observe(h, s.cfg.Prefix))
 	return &http.Server{
 		Handler:           h,
 		TLSConfig:         tc,
@@ -131,6 +147,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          s.httpErrorLog(),
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: s.cfg.MaxStreams},
 	}
 }
 

@@ -34,6 +34,9 @@ type Server struct {
 	metricsHandler http.Handler
 	// storeLog logs storage failures once per interval per condition.
 	storeLog *logthrottle.Logger
+	// inflight is the budget of request-body bytes held; see
+	// Config.MaxInflightBytes.
+	inflight inflight
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -66,6 +69,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger),
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
+	s.inflight.limit = cfg.MaxInflightBytes
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -23,6 +25,8 @@ const (
 	keyPublicURL       = "analytics.public-url"
 	keyCertCheck       = "analytics.certificate-check-interval"
 	keyCRLPath         = "webserver.ssl-crl-path"
+	keyMaxInflight     = "analytics.max-inflight-bytes"
+	keyMaxConnections  = "webserver.max-connections"
 	keyUpdateServerURL = "product.update-server-url"
 	keyVersionPath     = "product.version-path"
 )
@@ -89,7 +93,7 @@ func loadConfig(path string) (server.Config, error) {
 	}
 	t := tk{c: c, path: path}
 	var cfg server.Config
-	for _, step := range []func(*server.Config) error{t.analytics, t.listeners, t.route, t.product, t.operators, t.authorization} {
+	for _, step := range []func(*server.Config) error{t.analytics, t.limits, t.listeners, t.route, t.product, t.operators, t.authorization} {
 		if err := step(&cfg); err != nil {
 			return server.Config{}, err
 		}
@@ -112,21 +116,39 @@ func (t tk) analytics(cfg *server.Config) error {
 	if cfg.PublicURL, err = t.str(keyPublicURL); err != nil {
 		return err
 	}
-	if cfg.MaxBodyBytes, err = t.bytes(keyMaxBodyBytes); err != nil {
+	if cfg.MaxBodyBytes, err = t.positive(keyMaxBodyBytes, "bytes"); err != nil {
 		return err
 	}
-	cfg.MaxStoreBytes, err = t.bytes(keyMaxStoreBytes)
+	cfg.MaxStoreBytes, err = t.positive(keyMaxStoreBytes, "bytes")
 	return err
 }
 
-// bytes reads a positive number of bytes; 0 when the key is not set.
-func (t tk) bytes(key string) (int64, error) {
+// limits reads the bounds that hold against hostile clients (our
+// extensions); unset keys keep the server's defaults.
+func (t tk) limits(cfg *server.Config) error {
+	var err error
+	if cfg.MaxInflightBytes, err = t.positive(keyMaxInflight, "bytes"); err != nil {
+		return err
+	}
+	body := cmp.Or(cfg.MaxBodyBytes, server.DefaultMaxBodyBytes)
+	if inflight := cfg.MaxInflightBytes; inflight != 0 && inflight < body {
+		return t.fail(keyMaxInflight, fmt.Sprintf("%d is less than %s (%d): a body of the largest size could never be read",
+			inflight, keyMaxBodyBytes, body), nil)
+	}
+	conns, err := t.positive(keyMaxConnections, "connections")
+	cfg.MaxConnections = int(min(conns, math.MaxInt32))
+	return err
+}
+
+// positive reads an optional key that must be a positive number of unit;
+// 0 when it is not set.
+func (t tk) positive(key, unit string) (int64, error) {
 	n, set, err := t.int(key)
 	if err != nil {
 		return 0, err
 	}
 	if set && n <= 0 {
-		return 0, t.fail(key, fmt.Sprintf("%d is not a positive number of bytes", n), nil)
+		return 0, t.fail(key, fmt.Sprintf("%d is not a positive number of %s", n, unit), nil)
 	}
 	return n, nil
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLimitKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.conf")
+	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-inflight-bytes: 4194304 }
+webserver: { port: 0, max-connections: 300 }`)
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxInflightBytes != 4<<20 || cfg.MaxConnections != 300 {
+		t.Errorf("MaxInflightBytes %d, MaxConnections %d; want 4194304, 300", cfg.MaxInflightBytes, cfg.MaxConnections)
+	}
+}
+
+func TestLimitKeyErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ conf, want string }{
+		"inflight zero": {`analytics: { data-directory: /tmp/x, max-inflight-bytes: 0 }
+webserver.port: 0`, "analytics.max-inflight-bytes: 0 is not a positive number of bytes"},
+		"inflight below body": {`analytics: { data-directory: /tmp/x, max-inflight-bytes: 1000 }
+webserver.port: 0`, "analytics.max-inflight-bytes: 1000 is less than analytics.max-body-bytes (1048576)"},
+		"connections negative": {`analytics.data-directory: /tmp/x
+webserver: { port: 0, max-connections: -5 }`, "webserver.max-connections: -5 is not a positive number of connections"},
+		"connections not a number": {`analytics.data-directory: /tmp/x
+webserver: { port: 0, max-connections: many }`, "webserver.max-connections"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
+			writeConf(t, path, tc.conf)
+			_, err := loadConfig(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error %v, want one naming %s and %q", err, path, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+)
+
+// KindUnavailable is the error kind of a 503 sent because the service is
+// at a limit (request bodies in flight); the request may be retried after
+// the Retry-After header's seconds.
+const KindUnavailable = "service-unavailable"
+
+// busyRetryAfter is the Retry-After, in seconds, of a request refused
+// because the in-flight limit is reached: bodies in flight are read within
+// Config.BodyTimeout, most far sooner.
+const busyRetryAfter = 1
+
+// inflight is the service-wide budget of request-body bytes held in
+// memory: what commands have read and not yet answered. A command takes
+// its share as its buffer grows and gives it back when it is answered;
+// when the budget has no room, the command is refused at once (503)
+// rather than made to wait, so that slow or hostile clients cannot pile
+// up memory or queue the others behind them.
+type inflight struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// take reserves n bytes and reports whether there was room.
+func (b *inflight) take(n int64) bool {
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+// give returns n bytes taken earlier.
+func (b *inflight) give(n int64) { b.used.Add(-n) }
+
+// busy answers a command refused because the in-flight limit is reached.
+func busy(limit int64) *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
+		Msg: "The service is reading " + formatBytes(limit) + " of request bodies already; retry in " +
+			strconv.Itoa(busyRetryAfter) + " s."}
+}
+
+// checkLimits refuses limits that are negative or that could never be met.
+func (c Config) checkLimits() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"MaxBodyBytes", c.MaxBodyBytes}, {"MaxInflightBytes", c.MaxInflightBytes},
+		{"BodyTimeout", int64(c.BodyTimeout)}, {"MaxConnections", int64(c.MaxConnections)},
+		{"MaxStreams", int64(c.MaxStreams)},
+	} {
+		if f.v < 0 {
+			return &ConfigError{Field: f.name, Reason: "is negative"}
+		}
+	}
+	if c.MaxInflightBytes < c.MaxBodyBytes {
+		return &ConfigError{Field: "MaxInflightBytes", Reason: "is " + formatBytes(c.MaxInflightBytes) +
+			", less than MaxBodyBytes (" + formatBytes(c.MaxBodyBytes) + "): a body of the largest size could never be read"}
+	}
+	return nil
+}
