@@ -43,7 +43,7 @@ func (e *apiError) outcome() outcome {
 	if err != nil {
 		body = []byte(`{"kind":"application-error","msg":"` + msgUncaught + `"}`)
 	}
-	return outcome{status: e.Status, body: body, retryAfter: e.RetryAfter}
+	return outcome{status: e.Status, body: body, retryAfter: e.RetryAfter, err: e}
 }
 
 func invalidData(format string, args ...any) *apiError {

@@ -46,6 +46,7 @@ type outcome struct {
 	status     int
 	body       []byte
 	retryAfter int
+	err        *apiError // the error the body encodes, if it is one
 }
 
 // command is a parsed command payload: an event or a snapshot.

@@ -5,11 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -121,5 +123,37 @@ func TestRefusalsLoggedOncePerInterval(t *testing.T) {
 	}
 	if b, _ := json.Marshal(last); strings.Contains(string(b), "seed") {
 		t.Errorf("log line carries data: %s", b)
+	}
+}
+
+// TestStorageErrorCarriesRequestID: a 503 for a store that fails carries
+// the request id and none of the store's error text.
+func TestStorageErrorCarriesRequestID(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerWith(t, st, func(c *server.Config) { c.Logger = discard() })
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", ts.url+"/commands/event", strings.NewReader(`{"event":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	id := resp.Header.Get(server.RequestIDHeader)
+	if resp.StatusCode != 503 || id == "" || !strings.Contains(string(body), `"request-id":"`+id+`"`) {
+		t.Errorf("503: %d %q %s", resp.StatusCode, id, body)
+	}
+	for _, internal := range []string{"database", "bolt", "closed", ".db"} {
+		if strings.Contains(string(body), internal) {
+			t.Errorf("503 body carries %q: %s", internal, body)
+		}
 	}
 }
