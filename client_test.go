@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -347,9 +348,18 @@ func TestEntrypoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ep.ServerVersion() != "1.2.3" || ep.Commands["event"].ID != p.srv.URL+"/analytics/commands/event" ||
-		ep.Commands["snapshot"].Params["fields"].Datatype != "object" || ep.Commands["event"].Params["metadata"].Optional != "true" {
-		t.Errorf("entrypoint = %+v", ep)
+	evURL, ok := ep.CommandURL("event")
+	if ep.ServerVersion() != "1.2.3" || evURL != p.srv.URL+"/analytics/commands/event" || !ok ||
+		!slices.Equal(ep.Commands(), []string{"event", "snapshot"}) {
+		t.Errorf("entrypoint: version %q, event %q, commands %v", ep.ServerVersion(), evURL, ep.Commands())
+	}
+	if _, ok := ep.CommandURL("nope"); ok {
+		t.Error("CommandURL of a command not advertised")
+	}
+	// Its JSON is the document as the service sent it, params and all.
+	doc, err := json.Marshal(ep)
+	if err != nil || !strings.Contains(string(doc), `"metadata":{"datatype":"object","optional":"true"}`) {
+		t.Errorf("JSON %s %v", doc, err)
 	}
 }
 

@@ -6,41 +6,49 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+
+	"github.com/analytics-client/analytics/internal/jsonerr"
 )
 
 // Entrypoint is what the service advertises at its entrypoint URL: the
-// commands it accepts, where to send them, and its version.
+// commands it accepts, where to send them, and its version. Its JSON form
+// (MarshalJSON) is the document exactly as the service sent it.
 type Entrypoint struct {
-	Commands map[string]Command `json:"commands"`
-	Version  struct {
-		Server string `json:"server"`
-	} `json:"version"`
-	// Raw is the response body as received.
-	Raw json.RawMessage `json:"-"`
-
+	doc entrypointDoc
+	raw json.RawMessage
 	// urls holds each command's absolute URL, resolved once.
 	urls map[string]string
 }
 
-// Command describes one command of the entrypoint.
-type Command struct {
-	Name string `json:"name"`
-	Rel  string `json:"rel"`
-	// ID is the URL to POST the command to.
-	ID     string           `json:"id"`
-	Params map[string]Param `json:"params"`
-}
-
-// Param describes one parameter of a command.
-type Param struct {
-	Datatype string `json:"datatype"`
-	Optional string `json:"optional,omitempty"`
+// entrypointDoc is the part of the entrypoint document the client reads.
+type entrypointDoc struct {
+	Commands map[string]struct {
+		ID string `json:"id"` // the URL to POST the command to
+	} `json:"commands"`
+	Version struct {
+		Server string `json:"server"`
+	} `json:"version"`
 }
 
 // ServerVersion returns the service's own version as it advertises it.
-func (e *Entrypoint) ServerVersion() string { return e.Version.Server }
+func (e *Entrypoint) ServerVersion() string { return e.doc.Version.Server }
+
+// Commands returns the names of the advertised commands, sorted.
+func (e *Entrypoint) Commands() []string { return slices.Sorted(maps.Keys(e.urls)) }
+
+// CommandURL returns the absolute URL that the named command is posted to,
+// and whether the service advertises it.
+func (e *Entrypoint) CommandURL(name string) (string, bool) {
+	u, ok := e.urls[name]
+	return u, ok
+}
+
+// MarshalJSON returns the entrypoint document as the service sent it.
+func (e *Entrypoint) MarshalJSON() ([]byte, error) { return slices.Clone(e.raw), nil }
 
 func (e *Entrypoint) commandURL(name string) (string, error) {
 	if u, ok := e.urls[name]; ok {
@@ -108,12 +116,12 @@ func (c *Client) getEntrypoint(ctx context.Context) (*Entrypoint, error) {
 	if status != http.StatusOK {
 		return nil, wrapOp("entrypoint", responseError(status, hdr, raw))
 	}
-	ep := &Entrypoint{Raw: raw}
-	if err := json.Unmarshal(raw, ep); err != nil {
-		return nil, fmt.Errorf("entrypoint is not the expected JSON: %w", err)
+	ep := &Entrypoint{raw: raw}
+	if err := json.Unmarshal(raw, &ep.doc); err != nil {
+		return nil, errors.New("entrypoint is not the expected JSON: " + jsonerr.Describe(err))
 	}
-	ep.urls = make(map[string]string, len(ep.Commands))
-	for name, cmd := range ep.Commands {
+	ep.urls = make(map[string]string, len(ep.doc.Commands))
+	for name, cmd := range ep.doc.Commands {
 		u, err := c.base.Parse(cmd.ID)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("entrypoint command %q has an unusable id %q", name, cmd.ID)

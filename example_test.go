@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/analytics-client/analytics"
@@ -137,9 +138,10 @@ func ExampleClient_Entrypoint() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(ep.Commands["event"].Name, ep.Commands["snapshot"].Params["fields"].Datatype)
+	eventURL, _ := ep.CommandURL("event")
+	fmt.Println(ep.Commands(), strings.HasSuffix(eventURL, "/analytics/commands/event"))
 	// Output:
-	// event object
+	// [event snapshot] true
 }
 
 // The typical program: one Reporter for the life of the process, a

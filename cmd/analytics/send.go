@@ -186,7 +186,7 @@ func (c *cli) entrypoint(ctx context.Context, args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		return ep.Raw, nil
+		return ep.MarshalJSON()
 	})
 }
 

@@ -126,7 +126,9 @@ func TestEntrypoint(t *testing.T) {
 	srv := analyticstest.NewServer(t)
 	r := runCLI(t, testEnv(t, nil), append([]string{"entrypoint"}, connFlags(srv.Config())...)...)
 	expect(t, r, exitOK)
-	var ep analytics.Entrypoint
+	var ep struct {
+		Commands map[string]struct{ ID string }
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &ep); err != nil {
 		t.Fatal(err)
 	}
