@@ -78,7 +78,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	}
 	if st == nil {
 		path := filepath.Join(cfg.DataDir, StoreFile)
-		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit}
+		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit, Now: cfg.Now}
 		if st, err = store.Open(path, opts); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}

@@ -1,13 +1,16 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server"
@@ -107,5 +110,59 @@ func TestStorageErrorAnswers503(t *testing.T) {
 		if got.status != 503 || errorKind(t, got.body) != server.KindStorageError || retry != "10" {
 			t.Errorf("%s %s: %d %s (Retry-After %q)", c.method, c.path, got.status, got.body, retry)
 		}
+	}
+}
+
+// stepClock is a clock a test moves by hand.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *stepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestKeyIndexBoundedUnderBatches sends 100 batches of 64 keyed events
+// over mutual TLS while 12 hours pass between batches: the keys kept in
+// the store file stay within what the 48-hour retention holds.
+func TestKeyIndexBoundedUnderBatches(t *testing.T) {
+	clock := &stepClock{t: fixedTime}
+	dir := t.TempDir()
+	ts := startServer(t, func(c *server.Config) { c.DataDir, c.Now = dir, clock.Now })
+	const batches, size = 100, 64
+	for b := range batches {
+		items := make([]string, size)
+		for i := range items {
+			items[i] = item("event", fmt.Sprintf("b%d-%d", b, i), `{"event":"kept"}`)
+		}
+		if got := do(t, ts.client, "POST", ts.url+"/commands/batch", batch(items...)); got.status != 200 {
+			t.Fatalf("batch %d: %d %.200s", b, got.status, got.body)
+		}
+		clock.Advance(12 * time.Hour)
+	}
+	if err := ts.srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, server.StoreFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := st.KeyCount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 48 h of batches 12 h apart is 4 live batches, and the one expiring.
+	if limit := 5 * size; keys > limit {
+		t.Errorf("%d keys kept after %d sent, more than %d", keys, batches*size, limit)
 	}
 }
