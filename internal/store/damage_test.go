@@ -209,3 +209,29 @@ func TestOpenSurvivesRandomDamage(t *testing.T) {
 	}
 	t.Logf("%d of 40 damaged files refused (the others were damaged in free or unused pages)", refused)
 }
+
+// BenchmarkOpenCheck measures Open of a store of 1,000,000 entries, which
+// runs the full consistency check before the service starts.
+//
+//	go test -run '^$' -bench OpenCheck -benchtime 3x ./internal/store
+func BenchmarkOpenCheck(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "analytics.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fill(b, s, Events, 1_000_000)
+	s.Close()
+	info, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		s, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+	b.ReportMetric(float64(info.Size())/(1<<20), "file-MiB")
+}
