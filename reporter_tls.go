@@ -33,17 +33,15 @@ func (r *Reporter) pause(v verdict, d time.Duration, gen uint64) bool {
 	if certs.Generation() != gen {
 		return r.stopCtx.Err() == nil
 	}
-	wait := time.NewTimer(d)
-	defer wait.Stop()
-	var look <-chan time.Time
-	if every := certs.Interval(); every > 0 {
-		t := time.NewTicker(max(every, minLook))
-		defer t.Stop()
-		look = t.C
-	}
+	wait := r.clock.After(d)
+	every := max(certs.Interval(), minLook)
 	for {
+		var look <-chan time.Time
+		if certs.Interval() > 0 {
+			look = r.clock.After(every)
+		}
 		select {
-		case <-wait.C:
+		case <-wait:
 			return true
 		case <-changed:
 			return true

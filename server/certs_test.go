@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +180,88 @@ func TestCRLRefusedAtStart(t *testing.T) {
 				t.Errorf("Listen: %v, want TLS.CRLFile %s: %s", err, path, tc.reason)
 			}
 		})
+	}
+}
+
+// TestServerCertificateReplacedWhileClientsConnect renews the service's
+// certificate three times (key and certificate each replaced by rename,
+// so for a moment they do not match) while clients keep making new
+// connections: none fails, and each renewed certificate is presented.
+func TestServerCertificateReplacedWhileClientsConnect(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.CertCheckInterval = time.Nanosecond; c.Logger = discard() })
+	ca, err := ts.pki.CA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen, changed := map[string]bool{}, make(chan struct{})
+	stop, failures := make(chan struct{}), make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := ts.newClient(t, true, true)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := c.Get(ts.url)
+				if err != nil {
+					failures <- err
+					return
+				}
+				resp.Body.Close()
+				serial := resp.TLS.PeerCertificates[0].SerialNumber.String()
+				mu.Lock()
+				if !seen[serial] {
+					seen[serial] = true
+					close(changed)
+					changed = make(chan struct{})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	for i := range 3 {
+		next, err := ca.Issue(pki.ServerCommonName, []string{"localhost", "127.0.0.1"}, x509.ExtKeyUsageServerAuth, time.Duration(100+i)*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pki.WriteFile(ts.pki.ServerKey, next.KeyPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := pki.WriteFile(ts.pki.ServerCert, next.CertPEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		awaitSerial(t, &mu, seen, &changed, failures, next.Cert.SerialNumber.String())
+		if got := ts.srv.CertificateExpiry(); !got.Equal(next.Cert.NotAfter) {
+			t.Errorf("renewal %d: CertificateExpiry %v, want %v", i+1, got, next.Cert.NotAfter)
+		}
+	}
+}
+
+// awaitSerial waits until a client has been presented the certificate
+// with serial, failing on a client's error or after 30 s.
+func awaitSerial(t *testing.T, mu *sync.Mutex, seen map[string]bool, changed *chan struct{}, failures chan error, serial string) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		mu.Lock()
+		ok, ch := seen[serial], *changed
+		mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case err := <-failures:
+			t.Fatalf("a client failed while the certificate was replaced: %v", err)
+		case <-deadline:
+			t.Fatalf("certificate %s not presented within 30 s", serial)
+		}
 	}
 }
