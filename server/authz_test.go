@@ -396,3 +396,19 @@ func rawGet(ts *testServer, path string) (string, error) {
 	data, err := io.ReadAll(conn)
 	return string(data), err
 }
+
+// TestIdentityHeadersIgnored: headers that name a client (as a proxy
+// terminating TLS would set them) authenticate nobody.
+func TestIdentityHeadersIgnored(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) {
+		c.TLS.ClientAuth = server.ClientAuthWant
+		c.CheckIn.Certname = ownCertname
+		c.Authorization = serviceDefaults
+	})
+	anon := ts.newClient(t, false, true)
+	got := do(t, anon, "GET", ts.url+"/status", "", "X-Client-Verify", "SUCCESS",
+		"X-Client-DN", "CN="+ownCertname, "X-SSL-Client-S-DN", "CN="+ownCertname)
+	if got.status != 403 || !strings.Contains(got.body, `"certname":"unauthenticated"`) {
+		t.Errorf("status with identity headers and no certificate: %d %s", got.status, got.body)
+	}
+}

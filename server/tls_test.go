@@ -65,8 +65,18 @@ func TestWantWithoutCertificate(t *testing.T) {
 	}
 }
 
-// TestNoneWithoutCertificate: under none nobody is authenticated.
+// TestNoneWithoutCertificate: under none nobody is authenticated: the
+// default rules refuse everything, a rule with allow-unauthenticated lets
+// requests in.
 func TestNoneWithoutCertificate(t *testing.T) {
+	def := startServer(t, func(c *server.Config) {
+		c.TLS.ClientAuth = server.ClientAuthNone
+		c.TLS.CAFile = ""
+		c.Authorization = serviceDefaults
+	})
+	if got := do(t, def.newClient(t, true, true), "GET", def.url, ""); got.status != 403 {
+		t.Fatalf("entrypoint under none and default rules, with a certificate: %d", got.status)
+	}
 	ts := startServer(t, func(c *server.Config) {
 		c.TLS.ClientAuth = server.ClientAuthNone
 		c.TLS.CAFile = ""

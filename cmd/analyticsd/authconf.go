@@ -46,7 +46,10 @@ func (t tk) authorization(cfg *server.Config) error {
 	}
 	cfg.Authorization = make([]server.Rule, 0, len(list))
 	for i, item := range list {
-		src := file + ":" + strconv.Itoa(lines[i])
+		src := file
+		if lines[i] > 0 {
+			src += ":" + strconv.Itoa(lines[i])
+		}
 		r, err := parseRule(item)
 		if err != nil {
 			return &keyError{File: src, Key: fmt.Sprintf("%s.rules[%d]%s", keyAuthorization, i, ruleLabel(item)), Reason: err.Error()}
