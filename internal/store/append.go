@@ -45,10 +45,14 @@ func (s *Bolt) Append(ctx context.Context, recs []Record) []Result {
 		return fail(err)
 	}
 	defer s.mu.RUnlock()
-	if n = s.answerRepeats(recs, todo, res); n == 0 {
+	n, err := s.answerRepeats(recs, todo, res)
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 {
 		return res
 	}
-	err := s.commits.do(func(tx *bolt.Tx, g *txGroup) error {
+	err = s.commits.do(func(tx *bolt.Tx, g *txGroup) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -77,26 +81,29 @@ func checkRecord(r Record) error {
 // answerRepeats answers, from a read transaction, the records whose key is
 // remembered already (a retried request usually is), so that they join no
 // write and no fsync. It returns how many records still need the write.
-func (s *Bolt) answerRepeats(recs []Record, todo []bool, res []Result) int {
+func (s *Bolt) answerRepeats(recs []Record, todo []bool, res []Result) (int, error) {
 	left := 0
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		for i, r := range recs {
-			if !todo[i] {
-				continue
-			}
-			if r.Key != "" {
-				prior, dup, err := s.lookup(tx, r)
-				if dup || err != nil {
-					res[i] = Result{Prior: prior, Dup: dup, Err: wrapAppend(r.Kind, r.Key, err)}
-					todo[i] = false
+	err := guard(s.path, func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			left = 0
+			for i, r := range recs {
+				if !todo[i] {
 					continue
 				}
+				if r.Key != "" {
+					prior, dup, err := s.lookup(tx, r)
+					if dup || err != nil {
+						res[i] = Result{Prior: prior, Dup: dup, Err: wrapAppend(r.Kind, r.Key, err)}
+						todo[i] = false
+						continue
+					}
+				}
+				left++
 			}
-			left++
-		}
-		return nil
+			return nil
+		})
 	})
-	return left
+	return left, err
 }
 
 // appendAll is Append's part of a group commit. The committer may run it
