@@ -309,9 +309,18 @@ func TestMessagesWithoutInternals(t *testing.T) {
 			t.Errorf("Go internals: %s", r.stderr)
 		}
 	}
+	conf := filepath.Join(dir, "conf.d")
+	os.Mkdir(conf, 0o700)
+	os.WriteFile(filepath.Join(conf, "a.conf"), []byte("analytics.url: https://x:8140/analytics\n"), 0o644)
+	r := runCLI(t, testEnv(t, nil), "event", "x", "--config", conf)
+	expect(t, r, exitUsage)
+	oneLine(t, r.stderr, "a.conf:1:16: key analytics.url", "quote URLs: HOCON reads // as a comment")
+	if strings.Contains(r.stderr, "tkconfig") {
+		t.Errorf("internal package named: %s", r.stderr)
+	}
 	conn := connFlags(srv.Config())
 	srv.Close()
-	r := runCLI(t, testEnv(t, nil), append([]string{"event", "x"}, conn...)...)
+	r = runCLI(t, testEnv(t, nil), append([]string{"event", "x"}, conn...)...)
 	expect(t, r, exitUnreachable)
 	if strings.Contains(r.stderr, ": analytics: ") || strings.Count(r.stderr, srv.URL) != 1 {
 		t.Errorf("prefix or URL repeated: %s", r.stderr)

@@ -41,9 +41,11 @@ type Error struct {
 	Err    error  // condition or cause; may be nil
 }
 
+// Error reads "file:line:col: key k: reason". It has no package prefix:
+// the file names where the problem is, and the program that loaded the
+// configuration adds its own name.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("tkconfig: ")
 	if e.File != "" {
 		b.WriteString(location(e.File, e.Line, e.Col))
 		b.WriteString(": ")

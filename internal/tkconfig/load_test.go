@@ -185,7 +185,7 @@ func TestLoadDuplicateLines(t *testing.T) {
 	a := write(t, dir, "a.conf", "webserver {\n  host: localhost\n  port: 8080\n}")
 	b := write(t, dir, "b.conf", "\n\nwebserver.port: 8081")
 	_, err := LoadFiles(a, b)
-	want := "tkconfig: " + b + ":3: Duplicate configuration entry: [webserver port] (also set in " + a + ":3)"
+	want := b + ":3: Duplicate configuration entry: [webserver port] (also set in " + a + ":3)"
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
