@@ -2,9 +2,9 @@ package server
 
 import "encoding/json"
 
-// Matches reports whether v, a value decoded with json.Decoder.UseNumber,
+// matches reports whether v, a value decoded with json.Decoder.UseNumber,
 // has datatype d. DatatypeEvent matches no field value.
-func (d Datatype) Matches(v any) bool {
+func (d Datatype) matches(v any) bool {
 	switch d {
 	case DatatypeString:
 		return isString(v)
@@ -91,7 +91,7 @@ func (wl Whitelist) checkField(name string, v any) string {
 	switch {
 	case !ok:
 		return ReasonNotExpectedField
-	case !e.Datatype.Matches(v):
+	case !e.Datatype.matches(v):
 		return reasonExpected(e.Datatype)
 	}
 	return ""

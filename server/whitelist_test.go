@@ -31,15 +31,16 @@ func TestDatatypeMatches(t *testing.T) {
 			t.Errorf("%s not valid", dt)
 		}
 		for other, w := range values {
-			if got, want := d.Matches(w), other == dt; got != want {
-				t.Errorf("%s.Matches(%s value) = %v, want %v", dt, other, got, want)
+			if got, want := server.DatatypeMatches(d, w), other == dt; got != want {
+				t.Errorf("matches(%s, %s value) = %v, want %v", dt, other, got, want)
 			}
 		}
 	}
-	if !server.DatatypeArrayString.Matches([]any{}) || server.DatatypeArrayString.Matches([]any{"a", json.Number("1")}) {
+	if !server.DatatypeMatches(server.DatatypeArrayString, []any{}) ||
+		server.DatatypeMatches(server.DatatypeArrayString, []any{"a", json.Number("1")}) {
 		t.Error("array[string] on an empty or mixed list")
 	}
-	if server.DatatypeEvent.Matches("s") || server.Datatype("map").Valid() {
+	if server.DatatypeMatches(server.DatatypeEvent, "s") || server.Datatype("map").Valid() {
 		t.Error("event matches a value, or an unknown datatype is valid")
 	}
 }
