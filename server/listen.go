@@ -34,16 +34,19 @@ type listener struct {
 // though nothing is served until Serve.
 func (s *Server) Listen(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return ErrServerClosed
-	case s.listeners != nil:
-		return errors.New("server: listen: already listening")
-	case s.cfg.HTTPAddr == "" && s.cfg.HTTPSAddr == "":
-		return &ConfigError{Field: "HTTPAddr", Reason: "no listener configured (set HTTPAddr or HTTPSAddr)"}
+	err := s.canListenLocked()
+	s.mu.Unlock()
+	if err != nil {
+		return err
 	}
+	// Not under s.mu: the fetch can take WhitelistFetchTimeout, and Close
+	// and the address getters need the lock meanwhile.
 	s.fetchInitialWhitelist(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.canListenLocked(); err != nil { // closed or bound meanwhile
+		return err
+	}
 	lns, err := s.bind(ctx)
 	if err != nil {
 		for _, l := range lns {
@@ -52,6 +55,20 @@ func (s *Server) Listen(ctx context.Context) error {
 		return err
 	}
 	s.listeners = lns
+	return nil
+}
+
+// canListenLocked says why Listen may not bind now, if it may not; s.mu is
+// held.
+func (s *Server) canListenLocked() error {
+	switch {
+	case s.closed:
+		return ErrServerClosed
+	case s.listeners != nil:
+		return errors.New("server: listen: already listening")
+	case s.cfg.HTTPAddr == "" && s.cfg.HTTPSAddr == "":
+		return &ConfigError{Field: "HTTPAddr", Reason: "no listener configured (set HTTPAddr or HTTPSAddr)"}
+	}
 	return nil
 }
 
