@@ -100,7 +100,7 @@ type Options struct {
 // idempotency keys are pruned by the writes themselves (and by Prune).
 type Bolt struct {
 	db        *bolt.DB
-	commits   *committer
+	commits   *committer[*bolt.Tx]
 	path      string
 	retention time.Duration
 	maxBytes  int64
@@ -149,8 +149,15 @@ func Open(path string, opts Options) (*Bolt, error) {
 	}
 	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes)
 	return &Bolt{
-		db:        db,
-		commits:   newCommitter(db, path, opts.OnCommit),
+		db: db,
+		commits: newCommitter(
+			func(fn func(*bolt.Tx) error) error {
+				// A panic in bbolt (a page it cannot read) fails the group
+				// with ErrDamaged rather than the process.
+				return guard(path, func() error { return db.Update(fn) })
+			},
+			func() bool { return !db.NoSync }, // bbolt syncs inside Commit unless NoSync
+			opts.OnCommit),
 		path:      path,
 		retention: opts.Retention,
 		maxBytes:  opts.MaxBytes,

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// newContractStore opens an empty store whose idempotency keys age by
-// clock. A backend's tests call runContract with one of these.
-type newContractStore func(t *testing.T, clock func() time.Time) Store
+// newContractStore opens an empty store with opts (Now, Retention,
+// MaxBytes, OnCommit and scanPage). A backend's tests call runContract with
+// one of these.
+type newContractStore func(t *testing.T, opts Options) Store
 
 // runContract holds a Store implementation to the contract documented on
 // Store. It needs nothing from the backend but the constructor.
@@ -26,20 +30,29 @@ func runContract(t *testing.T, open newContractStore) {
 		{"KeyRetention", contractKeyRetention},
 		{"DeleteThrough", contractDeleteThrough},
 		{"Closed", contractClosed},
+		{"ScanPages", contractScanPages},
+		{"ConcurrentAppends", contractConcurrent},
+		{"MaxBytes", contractMaxBytes},
+		{"CommitBeforeReturn", contractCommitBeforeReturn},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
 }
 
 func TestBoltContract(t *testing.T) {
-	runContract(t, func(t *testing.T, clock func() time.Time) Store {
-		s, err := Open(filepath.Join(t.TempDir(), "analytics.db"), Options{Now: clock, Retention: 24 * time.Hour})
+	runContract(t, func(t *testing.T, opts Options) Store {
+		s, err := Open(filepath.Join(t.TempDir(), "analytics.db"), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
+}
+
+// contractOptions are the options of most contract tests.
+func contractOptions(clock func() time.Time) Options {
+	return Options{Now: clock, Retention: 24 * time.Hour}
 }
 
 func contractScan(t *testing.T, s Store, kind Kind, after uint64) []Entry {
@@ -69,7 +82,7 @@ func mustOK(t *testing.T, res []Result) {
 }
 
 func contractOrder(t *testing.T, open newContractStore) {
-	s, ctx := open(t, time.Now), context.Background()
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
 	mustOK(t, s.Append(ctx, []Record{rec(Events, "a", "", "", ""), rec(Snapshots, "s", "", "", ""), rec(Events, "b", "", "", "")}))
 	mustOK(t, s.Append(ctx, []Record{rec(Events, "c", "", "", "")}))
 	ev := contractScan(t, s, Events, 0)
@@ -86,7 +99,7 @@ func contractOrder(t *testing.T, open newContractStore) {
 }
 
 func contractKeyRepeat(t *testing.T, open newContractStore) {
-	s, ctx := open(t, time.Now), context.Background()
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
 	mustOK(t, s.Append(ctx, []Record{rec(Events, "one", "k", "sum", "reply1")}))
 	res := s.Append(ctx, []Record{rec(Events, "two", "k", "sum", "reply2"), rec(Events, "x", "j", "s", "rj"), rec(Events, "y", "j", "s", "rj2")})
 	if r := res[0]; !r.Dup || r.Err != nil || string(r.Prior) != "reply1" {
@@ -101,7 +114,7 @@ func contractKeyRepeat(t *testing.T, open newContractStore) {
 }
 
 func contractKeyReused(t *testing.T, open newContractStore) {
-	s, ctx := open(t, time.Now), context.Background()
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
 	mustOK(t, s.Append(ctx, []Record{rec(Events, "one", "k", "sum1", "reply1")}))
 	res := s.Append(ctx, []Record{
 		rec(Events, "two", "k", "sum2", "reply2"),
@@ -127,7 +140,7 @@ func contractKeyReused(t *testing.T, open newContractStore) {
 
 func contractKeyRetention(t *testing.T, open newContractStore) {
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s, ctx := open(t, clock.Now), context.Background()
+	s, ctx := open(t, contractOptions(clock.Now)), context.Background()
 	mustOK(t, s.Append(ctx, []Record{rec(Events, "a", "k", "s", "r")}))
 	clock.Advance(24*time.Hour - time.Second)
 	if r := s.Append(ctx, []Record{rec(Events, "a", "k", "s", "r2")})[0]; !r.Dup || string(r.Prior) != "r" {
@@ -139,7 +152,7 @@ func contractKeyRetention(t *testing.T, open newContractStore) {
 }
 
 func contractDeleteThrough(t *testing.T, open newContractStore) {
-	s, ctx := open(t, time.Now), context.Background()
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
 	for i := range 5 {
 		mustOK(t, s.Append(ctx, []Record{rec(Events, fmt.Sprint("e", i), "", "", "")}))
 	}
@@ -157,7 +170,7 @@ func contractDeleteThrough(t *testing.T, open newContractStore) {
 }
 
 func contractClosed(t *testing.T, open newContractStore) {
-	s, ctx := open(t, time.Now), context.Background()
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +182,123 @@ func contractClosed(t *testing.T, open newContractStore) {
 	}
 	if err := s.DeleteThrough(ctx, Events, 1); !errors.Is(err, ErrClosed) {
 		t.Errorf("DeleteThrough: %v", err)
+	}
+}
+
+func contractScanPages(t *testing.T, open newContractStore) {
+	o := contractOptions(time.Now)
+	o.scanPage = 3
+	s, ctx := open(t, o), context.Background()
+	var want []string
+	for i := range 10 {
+		want = append(want, fmt.Sprint("e", i))
+		mustOK(t, s.Append(ctx, []Record{rec(Events, want[i], "", "", "")}))
+	}
+	// A writer during the scan: entries land after the page being read.
+	var got []string
+	err := s.Scan(ctx, Events, 0, func(e Entry) error {
+		got = append(got, string(e.Data))
+		if len(got) == 4 {
+			mustOK(t, s.Append(ctx, []Record{rec(Events, "late", "", "", "")}))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := fmt.Sprint(append(want, "late")); fmt.Sprint(got) != w {
+		t.Errorf("scanned %v, want %s", got, w)
+	}
+	stop := errors.New("stop")
+	if err := s.Scan(ctx, Events, 0, func(Entry) error { return stop }); err != stop {
+		t.Errorf("an error from fn: got %v", err)
+	}
+}
+
+func contractConcurrent(t *testing.T, open newContractStore) {
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
+	const writers, each = 8, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				// Writers race on shared keys: one of each pair stores.
+				key := fmt.Sprintf("k%d-%d", w/2, i)
+				r := s.Append(ctx, []Record{rec(Events, fmt.Sprintf("%d-%d", w, i), key, "same", "r")})[0]
+				if r.Err != nil {
+					errs <- r.Err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ev := contractScan(t, s, Events, 0)
+	if len(ev) != writers/2*each {
+		t.Fatalf("%d entries stored, want %d (one per key)", len(ev), writers/2*each)
+	}
+	checkIncreasing(t, ev)
+}
+
+func contractMaxBytes(t *testing.T, open newContractStore) {
+	const limit = 64 << 10
+	o := contractOptions(time.Now)
+	o.MaxBytes = limit
+	s, ctx := open(t, o), context.Background()
+	entry := strings.Repeat("x", 1000)
+	stored := 0
+	for range 10 * limit / len(entry) {
+		r := s.Append(ctx, []Record{rec(Events, entry, fmt.Sprint("k", stored), "s", "")})[0]
+		if errors.Is(r.Err, ErrFull) {
+			break
+		}
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		stored++
+	}
+	if stored == 0 || stored >= limit/len(entry) {
+		t.Fatalf("stored %d entries of %d bytes under a limit of %d", stored, len(entry), limit)
+	}
+	if r := s.Append(ctx, []Record{rec(Events, "", fmt.Sprint("k", stored), "other", "")})[0]; r.Err != nil || r.Dup {
+		t.Errorf("the refused record's key was remembered: %+v", r)
+	}
+	if err := s.DeleteThrough(ctx, Events, ^uint64(0)>>1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range stored / 2 {
+		if r := s.Append(ctx, []Record{rec(Events, entry, "", "", "")})[0]; r.Err != nil {
+			t.Fatalf("append %d after deleting: %v", i, r.Err)
+		}
+	}
+}
+
+// contractCommitBeforeReturn: every Append returns only after a commit that
+// reached stable storage, as the commit hook reports it.
+func contractCommitBeforeReturn(t *testing.T, open newContractStore) {
+	var commits, unsynced atomic.Int64
+	o := contractOptions(time.Now)
+	o.OnCommit = func(ci CommitInfo) {
+		commits.Add(1)
+		if !ci.Synced {
+			unsynced.Add(1)
+		}
+	}
+	s, ctx := open(t, o), context.Background()
+	for i := range 5 {
+		before := commits.Load()
+		mustOK(t, s.Append(ctx, []Record{rec(Events, fmt.Sprint(i), "", "", "")}))
+		if commits.Load() == before {
+			t.Fatalf("append %d returned before its commit", i)
+		}
+	}
+	if unsynced.Load() > 0 {
+		t.Errorf("%d commits did not reach stable storage", unsynced.Load())
 	}
 }

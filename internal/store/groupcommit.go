@@ -4,28 +4,32 @@ import (
 	"errors"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // committer group-commits writes without a timer: callers queue a write
 // function and wait; one goroutine runs every function queued so far in a
-// single bbolt transaction (one sync), and meanwhile new callers queue up
+// single transaction (one sync), and meanwhile new callers queue up
 // for the next one. A lone write is committed at once, and under load each
 // commit takes everything that arrived during the previous one, so
 // throughput grows with concurrency instead of being capped at one sync
 // per write. (bbolt's own Batch waits a fixed delay for a group to form,
 // which every write then pays as latency.)
-type committer struct {
-	db   *bolt.DB
-	path string
+//
+// T is the storage engine's transaction: *bolt.Tx, or pgx.Tx.
+type committer[T any] struct {
+	// update runs a function in one write transaction and commits it; an
+	// error from the function rolls the transaction back.
+	update func(func(T) error) error
+	// synced reports whether a commit reaches stable storage before
+	// update returns.
+	synced func() bool
 	// onCommit, when set, is called after each successful commit, before
 	// any member of the group learns its result (see Options.OnCommit). It
 	// must be quick: the next group waits for it.
 	onCommit func(CommitInfo)
 
 	mu      sync.Mutex
-	queue   []*call
+	queue   []*call[T]
 	stopped bool
 
 	wake chan struct{} // capacity 1: "the queue is not empty"
@@ -33,8 +37,8 @@ type committer struct {
 	done chan struct{}
 }
 
-type call struct {
-	fn  func(*bolt.Tx, *txGroup) error
+type call[T any] struct {
+	fn  func(T, *txGroup) error
 	err chan error
 }
 
@@ -57,8 +61,8 @@ type CommitInfo struct {
 	Took time.Duration
 }
 
-func newCommitter(db *bolt.DB, path string, onCommit func(CommitInfo)) *committer {
-	c := &committer{db: db, path: path, onCommit: onCommit,
+func newCommitter[T any](update func(func(T) error) error, synced func() bool, onCommit func(CommitInfo)) *committer[T] {
+	c := &committer[T]{update: update, synced: synced, onCommit: onCommit,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
@@ -68,8 +72,8 @@ func newCommitter(db *bolt.DB, path string, onCommit func(CommitInfo)) *committe
 // may run more than once (when another member of its group fails, the
 // group is rolled back and re-run without it), so it must set its results
 // from scratch on each run.
-func (c *committer) do(fn func(*bolt.Tx, *txGroup) error) error {
-	cl := &call{fn: fn, err: make(chan error, 1)}
+func (c *committer[T]) do(fn func(T, *txGroup) error) error {
+	cl := &call[T]{fn: fn, err: make(chan error, 1)}
 	c.mu.Lock()
 	if c.stopped {
 		c.mu.Unlock()
@@ -84,7 +88,7 @@ func (c *committer) do(fn func(*bolt.Tx, *txGroup) error) error {
 	return <-cl.err
 }
 
-func (c *committer) run() {
+func (c *committer[T]) run() {
 	defer close(c.done)
 	for {
 		select {
@@ -98,7 +102,7 @@ func (c *committer) run() {
 }
 
 // commitQueued commits groups until the queue is empty.
-func (c *committer) commitQueued() {
+func (c *committer[T]) commitQueued() {
 	for {
 		c.mu.Lock()
 		group := c.queue
@@ -112,27 +116,24 @@ func (c *committer) commitQueued() {
 }
 
 // commit runs group in one transaction. A member that fails gets its error
-// and the rest are committed without it. A panic in bbolt (a page it cannot
-// read) fails the whole group with ErrDamaged rather than the process.
-func (c *committer) commit(group []*call) {
+// and the rest are committed without it. An error wrapping ErrDamaged (for
+// bbolt, a page it cannot read) fails the whole group.
+func (c *committer[T]) commit(group []*call[T]) {
 	for len(group) > 0 {
 		failed := -1
 		start := time.Now()
-		err := guard(c.path, func() error {
-			return c.db.Update(func(tx *bolt.Tx) error {
-				g := &txGroup{}
-				for i, cl := range group {
-					if err := cl.fn(tx, g); err != nil {
-						failed = i
-						return err
-					}
+		err := c.update(func(tx T) error {
+			g := &txGroup{}
+			for i, cl := range group {
+				if err := cl.fn(tx, g); err != nil {
+					failed = i
+					return err
 				}
-				return nil
-			})
+			}
+			return nil
 		})
 		if err == nil && c.onCommit != nil {
-			// bbolt syncs inside Commit exactly when NoSync is off.
-			c.onCommit(CommitInfo{Synced: !c.db.NoSync, Calls: len(group), Took: time.Since(start)})
+			c.onCommit(CommitInfo{Synced: c.synced(), Calls: len(group), Took: time.Since(start)})
 		}
 		if failed < 0 || errors.Is(err, ErrDamaged) {
 			for _, cl := range group {
@@ -146,7 +147,7 @@ func (c *committer) commit(group []*call) {
 }
 
 // close commits what is queued, refuses new writes and stops the goroutine.
-func (c *committer) close() {
+func (c *committer[T]) close() {
 	c.mu.Lock()
 	c.stopped = true
 	c.mu.Unlock()

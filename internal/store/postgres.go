@@ -1,0 +1,474 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations holds the schema, one file per version: NNNN_name.sql.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock ids (pg_advisory_lock's bigint space is shared by every
+// application on the database, so they are spelled out to be recognisable:
+// "analytic" in ASCII, plus a role).
+const (
+	lockMigrate = 0x616e616c79746963 + iota
+	lockAppend
+	lockCheckIn
+)
+
+// postgresTxTimeout bounds one group-commit transaction, so that a database
+// that stops answering fails the waiting requests instead of holding them.
+const postgresTxTimeout = 30 * time.Second
+
+// Postgres is the Store kept in a PostgreSQL database, shared by any number
+// of service replicas. Create it with OpenPostgres.
+//
+// Appends are group-committed per replica (one transaction per group), and
+// every group takes a transaction-scoped advisory lock before it allocates
+// sequence numbers, so that sequence order is commit order across replicas:
+// Scan's "after" cursor and DeleteThrough never skip or remove an entry that
+// committed late.
+type Postgres struct {
+	pool      *pgxpool.Pool
+	commits   *committer[pgx.Tx]
+	synced    bool // synchronous_commit is not off
+	retention time.Duration
+	maxBytes  int64
+	now       func() time.Time
+	log       *slog.Logger
+	scanPage  int
+	lifetime  context.Context
+	stop      context.CancelFunc
+	closed    atomic.Bool
+}
+
+var _ Store = (*Postgres)(nil)
+
+// OpenPostgres connects with pool, brings the schema up to date (under an
+// advisory lock, so replicas starting together do not race) and returns the
+// store, which owns pool from then on. A database whose schema is newer than
+// this binary knows is refused. The options mean what they mean for Open;
+// MaxBytes counts the entries as the bbolt store estimates them (data plus
+// a fixed overhead each).
+func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Postgres, error) {
+	opts = opts.withDefaults()
+	if err := migrate(ctx, pool, opts.Logger); err != nil {
+		return nil, err
+	}
+	var syncMode string
+	if err := pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&syncMode); err != nil {
+		return nil, fmt.Errorf("store: synchronous_commit: %w", err)
+	}
+	s := &Postgres{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
+		now: opts.Now, log: opts.Logger, scanPage: opts.scanPage}
+	if !s.synced {
+		opts.Logger.Warn("PostgreSQL has synchronous_commit off: an acknowledged entry can be lost in a database crash")
+	}
+	s.lifetime, s.stop = context.WithCancel(context.Background())
+	s.commits = newCommitter(s.runTx, func() bool { return s.synced }, opts.OnCommit)
+	return s, nil
+}
+
+// runTx runs fn in one transaction holding the append lock.
+func (s *Postgres) runTx(fn func(pgx.Tx) error) error {
+	ctx, cancel := context.WithTimeout(s.lifetime, postgresTxTimeout)
+	defer cancel()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockAppend)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// Close stops the committer after what is queued and closes the pool.
+// Calls after Close return ErrClosed.
+func (s *Postgres) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.commits.close()
+	s.stop()
+	s.pool.Close()
+	return nil
+}
+
+// Append implements Store: recs go into one group commit, shared with
+// concurrent calls, and Append returns after it committed.
+func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
+	res := make([]Result, len(recs))
+	todo := make([]bool, len(recs))
+	n := 0
+	for i, r := range recs {
+		if err := checkRecord(r); err != nil {
+			res[i].Err = wrapAppend(r.Kind, r.Key, err)
+		} else if r.Data != nil || r.Key != "" {
+			todo[i], n = true, n+1
+		}
+	}
+	if n == 0 {
+		return res
+	}
+	err := ctx.Err()
+	if err == nil {
+		err = s.commits.do(func(tx pgx.Tx, g *txGroup) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return s.appendIn(ctx, tx, g, recs, todo, res)
+		})
+	}
+	if err != nil {
+		for i := range res {
+			if todo[i] {
+				res[i] = Result{Err: wrapAppend(recs[i].Kind, recs[i].Key, err)}
+			}
+		}
+	}
+	return res
+}
+
+// appendIn is Append's part of a group commit, in two round trips: one
+// reads the records' keys and the room in use, one writes the new keys, the
+// entries (in recs' order) and the room. The committer may run it more
+// than once, so it sets every result from scratch.
+func (s *Postgres) appendIn(ctx context.Context, tx pgx.Tx, g *txGroup, recs []Record, todo []bool, res []Result) error {
+	known, used, err := s.lookup(ctx, tx, recs, todo)
+	if err != nil {
+		return err
+	}
+	var w pgWrite
+	for i, r := range recs {
+		if !todo[i] {
+			continue
+		}
+		res[i] = Result{}
+		if r.Key != "" {
+			if k, ok := known[r.Key]; ok {
+				if !bytes.Equal(k.sum, r.Sum) {
+					res[i].Err = wrapAppend(r.Kind, r.Key, ErrKeyReused)
+				} else {
+					res[i].Prior, res[i].Dup = k.reply, true
+				}
+				continue
+			}
+		}
+		if r.Data != nil {
+			cost := int64(len(r.Data) + entryOverhead)
+			if s.maxBytes > 0 && used+g.added+cost > s.maxBytes {
+				res[i].Err = wrapAppend(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", ErrFull, s.maxBytes))
+				continue
+			}
+			g.added += cost
+			w.added += cost
+			w.kinds, w.datas = append(w.kinds, int16(r.Kind)), append(w.datas, r.Data)
+		}
+		if r.Key != "" {
+			known[r.Key] = keyRow{sum: r.Sum, reply: r.Reply} // a later record of recs repeats it
+			w.keys, w.sums, w.replies = append(w.keys, r.Key), append(w.sums, r.Sum), append(w.replies, r.Reply)
+		}
+	}
+	return w.send(ctx, tx, s.now(), s.now().Add(-s.retention))
+}
+
+// keyRow is a remembered key.
+type keyRow struct{ sum, reply []byte }
+
+// lookup returns the unexpired keys among recs' and the room in use.
+func (s *Postgres) lookup(ctx context.Context, tx pgx.Tx, recs []Record, todo []bool) (map[string]keyRow, int64, error) {
+	known := map[string]keyRow{}
+	var keys []string
+	for i, r := range recs {
+		if todo[i] && r.Key != "" {
+			keys = append(keys, r.Key)
+		}
+	}
+	b := &pgx.Batch{}
+	var used int64
+	b.Queue("SELECT bytes FROM analytics_usage").QueryRow(func(row pgx.Row) error { return row.Scan(&used) })
+	if len(keys) > 0 {
+		b.Queue("SELECT key, sum, reply FROM analytics_idempotency WHERE key = ANY($1) AND stored_at > $2",
+			keys, s.now().Add(-s.retention)).Query(func(rows pgx.Rows) error {
+			var k string
+			var row keyRow
+			_, err := pgx.ForEachRow(rows, []any{&k, &row.sum, &row.reply}, func() error {
+				known[k] = keyRow{sum: bytes.Clone(row.sum), reply: bytes.Clone(row.reply)}
+				return nil
+			})
+			return err
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, 0, fmt.Errorf("look up keys: %w", err)
+	}
+	return known, used, nil
+}
+
+// pgWrite is what one Append call writes.
+type pgWrite struct {
+	keys          []string
+	sums, replies [][]byte
+	kinds         []int16
+	datas         [][]byte
+	added         int64
+}
+
+// send writes w in one round trip, and prunes expired keys (more than it
+// adds, so the keys kept stay bounded).
+func (w *pgWrite) send(ctx context.Context, tx pgx.Tx, now, expiredBefore time.Time) error {
+	b := &pgx.Batch{}
+	if len(w.keys) > 0 {
+		b.Queue(`INSERT INTO analytics_idempotency (key, sum, stored_at, reply)
+			SELECT k, s, $4, r FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS t(k, s, r)
+			ON CONFLICT (key) DO UPDATE SET sum = EXCLUDED.sum, stored_at = EXCLUDED.stored_at, reply = EXCLUDED.reply`,
+			w.keys, w.sums, w.replies, now)
+	}
+	if len(w.datas) > 0 {
+		// Volatile output expressions are evaluated after ORDER BY, so the
+		// sequence numbers follow the records' order.
+		b.Queue(`INSERT INTO analytics_entries (kind, seq, data)
+			SELECT k, nextval('analytics_entry_seq'), d
+			FROM unnest($1::smallint[], $2::bytea[]) WITH ORDINALITY AS t(k, d, o) ORDER BY o`,
+			w.kinds, w.datas)
+		b.Queue("UPDATE analytics_usage SET bytes = bytes + $1", w.added)
+	}
+	b.Queue(`DELETE FROM analytics_idempotency WHERE key IN (
+		SELECT key FROM analytics_idempotency WHERE stored_at <= $1 ORDER BY stored_at LIMIT $2)`,
+		expiredBefore, prunePerKey*len(w.keys)+prunePerCommit)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("put entries: %w", err)
+	}
+	return nil
+}
+
+// Scan implements Store, a page at a time in arrival order; no transaction
+// or connection is held while fn runs.
+func (s *Postgres) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
+	if _, err := kindBucket(kind); err != nil {
+		return fmt.Errorf("store: scan %s: %w", kind, err)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	for {
+		page, err := s.readPage(ctx, kind, after)
+		if err != nil {
+			return fmt.Errorf("store: scan %s after %d: %w", kind, after, err)
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(page) < s.scanPage {
+			return nil
+		}
+	}
+}
+
+func (s *Postgres) readPage(ctx context.Context, kind Kind, after uint64) ([]Entry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, data FROM analytics_entries
+		WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int16(kind), int64(after), s.scanPage)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
+		var seq int64
+		var e Entry
+		err := row.Scan(&seq, &e.Data)
+		e.Seq = uint64(seq)
+		return e, err
+	})
+}
+
+// DeleteThrough implements Store.
+func (s *Postgres) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
+	if _, err := kindBucket(kind); err != nil {
+		return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, `WITH d AS (
+			DELETE FROM analytics_entries WHERE kind = $1 AND seq <= $2 RETURNING octet_length(data) AS n),
+		u AS (UPDATE analytics_usage SET bytes = bytes - (SELECT coalesce(sum(n + $3), 0) FROM d))
+		SELECT count(*) FROM d`, int16(kind), int64(seq), entryOverhead).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+	}
+	s.log.Debug("store deleted entries", "kind", kind.String(), "through", seq, "count", n)
+	return nil
+}
+
+// Count returns how many entries of kind are stored.
+func (s *Postgres) Count(ctx context.Context, kind Kind) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_entries WHERE kind = $1", int16(kind)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", kind, err)
+	}
+	return n, nil
+}
+
+// UsedBytes returns the room the entries take, as MaxBytes counts it.
+func (s *Postgres) UsedBytes(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT bytes FROM analytics_usage").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: used bytes: %w", err)
+	}
+	return n, nil
+}
+
+// KeyCount returns how many idempotency keys are kept, expired ones not yet
+// pruned included.
+func (s *Postgres) KeyCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_idempotency").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count keys: %w", err)
+	}
+	return n, nil
+}
+
+// Prune removes every expired idempotency key and returns how many.
+func (s *Postgres) Prune(ctx context.Context) (int, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM analytics_idempotency WHERE stored_at <= $1", s.now().Add(-s.retention))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// TryExclusive runs fn while this replica holds the site-wide check-in lock,
+// and reports false without running fn when another replica holds it. The
+// lock is a session advisory lock on one pooled connection, so it is
+// released when fn returns or when this replica's connection dies.
+func (s *Postgres) TryExclusive(ctx context.Context, fn func(context.Context) error) (bool, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: check-in lock: %w", err)
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(lockCheckIn)).Scan(&got); err != nil {
+		return false, fmt.Errorf("store: check-in lock: %w", err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer func() {
+		// A failed unlock (the connection died) releases the lock anyway:
+		// the session is gone. Drop the connection rather than reuse it.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(lockCheckIn)); err != nil {
+			_ = conn.Conn().Close(context.Background())
+		}
+	}()
+	return true, fn(ctx)
+}
+
+// migration is one schema version.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// knownMigrations lists the embedded migrations in version order.
+func knownMigrations() ([]migration, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, f := range files {
+		base := strings.TrimPrefix(f, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: no version number", f)
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// SchemaVersion is the newest schema version this binary knows.
+func SchemaVersion() int {
+	ms, err := knownMigrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// ErrSchemaTooNew is returned by OpenPostgres for a database migrated by a
+// newer version of the service.
+var ErrSchemaTooNew = errors.New("store: the database schema is newer than this service knows")
+
+// migrate applies the migrations the database lacks, each in its own
+// transaction, holding a session advisory lock so that one replica migrates
+// while the others wait.
+func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	ms, err := knownMigrations()
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: connect: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(lockMigrate)); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(lockMigrate))
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS analytics_schema (version integer NOT NULL)`); err != nil {
+		return fmt.Errorf("store: schema table: %w", err)
+	}
+	var have int
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM analytics_schema").Scan(&have); err != nil {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	if latest := ms[len(ms)-1].version; have > latest {
+		return fmt.Errorf("%w: the database is at version %d, this service knows up to %d; run a newer analyticsd", ErrSchemaTooNew, have, latest)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO analytics_schema (version) VALUES ($1)", m.version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+		log.Info("database schema migrated", "version", m.version, "migration", m.name)
+	}
+	return nil
+}
