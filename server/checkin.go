@@ -28,8 +28,10 @@ const checkInGroup = "puppetlabs.packages"
 
 // CheckInResult says what a check-in did.
 type CheckInResult struct {
-	// Skipped is the reason the check-in was skipped (opt-out file, no
-	// product name); the stored entries were discarded. Empty otherwise.
+	// Skipped is the reason the check-in was skipped, empty otherwise:
+	// with the opt-out file or no product name the stored entries were
+	// discarded; when another replica sharing the database was checking
+	// in (SkippedOtherReplica), nothing was touched.
 	Skipped string
 	// Response is the update server's answer, a JSON object.
 	Response json.RawMessage
@@ -56,16 +58,50 @@ func (e *CheckInError) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *CheckInError) Unwrap() error { return e.Err }
 
+// SkippedOtherReplica is CheckInResult.Skipped when another replica that
+// shares the PostgreSQL store holds the site's check-in lock: it uploads
+// (and then discards) the entries, so this one leaves them alone.
+const SkippedOtherReplica = "another replica is checking in"
+
+// exclusive is implemented by stores shared by several replicas: fn runs
+// only while this replica holds the site-wide check-in lock, and ran is
+// false when another replica holds it.
+type exclusive interface {
+	TryExclusive(ctx context.Context, fn func(context.Context) error) (ran bool, err error)
+}
+
 // CheckIn uploads the stored events and the merged snapshots (newest value
 // per field) to the update server, replaces the whitelist with the answer's
 // "whitelist" key when present, and discards what was uploaded; entries
 // stored meanwhile stay. On failure nothing is discarded. When the opt-out
 // file exists or no product is configured, nothing is sent and every
-// stored entry is discarded. Check-ins never overlap.
+// stored entry is discarded. Check-ins never overlap, not even across
+// replicas that share a PostgreSQL store: only one of them checks in at a
+// time, and the others skip (SkippedOtherReplica).
 func (s *Server) CheckIn(ctx context.Context) (res CheckInResult, err error) {
 	s.checkInMu.Lock()
 	defer s.checkInMu.Unlock()
 	defer func() { s.ops.noteCheckIn(s.cfg.Now(), res, err) }()
+	ex, shared := s.store.(exclusive)
+	if !shared {
+		return s.checkIn(ctx)
+	}
+	ran, lockErr := ex.TryExclusive(ctx, func(ctx context.Context) error {
+		res, err = s.checkIn(ctx)
+		return nil
+	})
+	switch {
+	case lockErr != nil:
+		return CheckInResult{}, lockErr
+	case !ran:
+		s.log.Info("check-in skipped: " + SkippedOtherReplica)
+		return CheckInResult{Skipped: SkippedOtherReplica}, nil
+	}
+	return res, err
+}
+
+// checkIn is CheckIn once this replica may check in.
+func (s *Server) checkIn(ctx context.Context) (CheckInResult, error) {
 	if reason := s.skipReason(); reason != "" {
 		return CheckInResult{Skipped: reason}, s.discardAll(ctx)
 	}

@@ -95,8 +95,14 @@ type CheckInConfig struct {
 // default; only DataDir is required.
 type Config struct {
 	// DataDir is analytics.data-directory; the store is the file
-	// analytics.db inside it. Created when missing.
+	// analytics.db inside it. Created when missing. Required unless
+	// Database selects PostgreSQL.
 	DataDir string
+
+	// Database, when its URL is set, keeps the entries in PostgreSQL
+	// instead of DataDir, shared by every replica that uses the same
+	// database.
+	Database DatabaseConfig
 
 	// Prefix is the URL prefix the API is mounted under. Empty means
 	// DefaultPrefix.
@@ -242,8 +248,8 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // withDefaults returns c with defaults filled in, or the first problem.
 func (c Config) withDefaults() (Config, error) {
-	if c.DataDir == "" {
-		return c, &ConfigError{Field: "DataDir", Reason: "is required"}
+	if c.DataDir == "" && c.Database.URL == "" {
+		return c, &ConfigError{Field: "DataDir", Reason: "is required (or Database.URL)"}
 	}
 	prefix, err := cleanPrefix(c.Prefix)
 	if err != nil {

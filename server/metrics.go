@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -110,8 +109,8 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descStoreEntries, prometheus.GaugeValue, float64(n), k.String())
 	}
-	if fi, err := os.Stat(cn.Path()); err == nil {
-		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(fi.Size()))
+	if n, err := cn.UsedBytes(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(n))
 	}
 }
 

@@ -77,9 +77,13 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		return nil, err
 	}
 	if st == nil {
-		path := filepath.Join(cfg.DataDir, StoreFile)
 		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit, Now: cfg.Now}
-		if st, err = store.Open(path, opts); err != nil {
+		if cfg.Database.URL != "" {
+			st, err = openPostgres(cfg, opts)
+		} else {
+			st, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), opts)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}

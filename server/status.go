@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -84,7 +83,7 @@ type WhitelistStatus struct {
 type StoreStatus struct {
 	Events    int `json:"events"`
 	Snapshots int `json:"snapshots"`
-	// Bytes is the size of the store file.
+	// Bytes is the room the entries take, as Limit counts it.
 	Bytes int64 `json:"bytes"`
 	// Limit is Config.MaxStoreBytes: past it commands get 507 until a
 	// check-in frees room.
@@ -148,10 +147,10 @@ func (s *Server) whitelistStatus() WhitelistStatus {
 }
 
 // counter is implemented by stores that count their entries and know
-// their size (the Bolt store).
+// the room they take (both store backends).
 type counter interface {
 	Count(ctx context.Context, kind store.Kind) (int, error)
-	Path() string
+	UsedBytes(ctx context.Context) (int64, error)
 }
 
 func (s *Server) storeStatus(ctx context.Context) (StoreStatus, error) {
@@ -167,8 +166,8 @@ func (s *Server) storeStatus(ctx context.Context) (StoreStatus, error) {
 	if st.Snapshots, err = c.Count(ctx, store.Snapshots); err != nil {
 		return st, err
 	}
-	if fi, err := os.Stat(c.Path()); err == nil {
-		st.Bytes = fi.Size()
+	if st.Bytes, err = c.UsedBytes(ctx); err != nil {
+		return st, err
 	}
 	return st, nil
 }

@@ -93,7 +93,17 @@ func loadConfig(path string) (server.Config, error) {
 	}
 	t := tk{c: c, path: path}
 	var cfg server.Config
-	for _, step := range []func(*server.Config) error{t.analytics, t.limits, t.listeners, t.route, t.product, t.operators, t.authorization} {
+	steps := []func(*server.Config) error{
+		t.analytics,
+		t.database,
+		t.limits,
+		t.listeners,
+		t.route,
+		t.product,
+		t.operators,
+		t.authorization,
+	}
+	for _, step := range steps {
 		if err := step(&cfg); err != nil {
 			return server.Config{}, err
 		}
@@ -107,8 +117,8 @@ func (t tk) analytics(cfg *server.Config) error {
 	if cfg.DataDir, err = t.filePath(keyDataDirectory); err != nil {
 		return err
 	}
-	if cfg.DataDir == "" {
-		return t.fail(keyDataDirectory, "is required: the directory of the durable queue", nil)
+	if _, db := t.c.Get(splitKey(keyDatabase)...); cfg.DataDir == "" && !db {
+		return t.fail(keyDataDirectory, "is required (or analytics.database): where the entries are kept", nil)
 	}
 	if cfg.WhitelistFile, err = t.filePath(keyWhitelistFile); err != nil {
 		return err

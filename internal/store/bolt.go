@@ -364,6 +364,19 @@ func (s *Bolt) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return err
 }
 
+// UsedBytes returns the file's pages in use, what Options.MaxBytes bounds.
+func (s *Bolt) UsedBytes(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		n = s.usedIn(tx)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: used bytes: %w", err)
+	}
+	return n, nil
+}
+
 // usedIn estimates the bytes in use in the file as of tx: the file's pages
 // up to the high-water mark minus the free ones (as of the last commit).
 func (s *Bolt) usedIn(tx *bolt.Tx) int64 {

@@ -1,0 +1,221 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/analytics-client/analytics/internal/pgtest"
+	"github.com/analytics-client/analytics/server"
+)
+
+// TestPostgresServesAsBolt sends the same requests to a service on each
+// backend and compares every answer and both collections byte for byte:
+// arrival order, idempotency (replay and reuse), whitelist refusals and the
+// batch command behave the same. (The size limit counts differently on each
+// backend, bbolt's pages against PostgreSQL's rows, so it has its own test.)
+func TestPostgresServesAsBolt(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	edit := func(c *server.Config) {
+		c.Whitelist = server.Whitelist{"ok": {Datatype: server.DatatypeEvent}, "f": {Datatype: server.DatatypeNumber}, "g": {Datatype: server.DatatypeString}}
+	}
+	bolt := startServer(t, edit)
+	pg := startServer(t, func(c *server.Config) { edit(c); c.Database.URL = url })
+	type req struct{ method, path, body, key string }
+	reqs := []req{
+		{"POST", "/commands/event", `{"event":"ok","metadata":{"n":1}}`, "k1"},
+		{"POST", "/commands/event", `{"event":"ok","metadata":{"n":1}}`, "k1"},      // replay
+		{"POST", "/commands/event", `{"event":"ok","metadata":{"n":2}}`, "k1"},      // reused
+		{"POST", "/commands/event", `{"event":"not-listed"}`, ""},                   // 422
+		{"POST", "/commands/snapshot", `{"fields":{"f":1,"g":"a","h":true}}`, "k2"}, // 206
+		{"POST", "/commands/batch", `[{"command":"event","payload":{"event":"ok"}},{"command":"snapshot","payload":{"fields":{"f":2}}}]`, ""},
+		{"POST", "/commands/batch", `[{"command":"event","payload":{"event":"ok"},"idempotency-key":"k1"}]`, ""},
+		{"POST", "/commands/event", `{"event":"ok","metadata":{"bad":1e400}}`, ""},
+		{"GET", "/collections/events", "", ""},
+		{"GET", "/collections/snapshots", "", ""},
+	}
+	for i, r := range reqs {
+		var hdr []string
+		if r.key != "" {
+			hdr = []string{"Idempotency-Key", r.key}
+		}
+		a := do(t, bolt.client, r.method, bolt.url+r.path, r.body, hdr...)
+		b := do(t, pg.client, r.method, pg.url+r.path, r.body, hdr...)
+		if a.status != b.status || scrubID(a.body) != scrubID(b.body) {
+			t.Fatalf("request %d (%s %s):\nbolt     %d %s\npostgres %d %s", i, r.method, r.path, a.status, a.body, b.status, b.body)
+		}
+	}
+}
+
+// TestPostgresStoreBound: past analytics.max-store-bytes commands get 507
+// with Retry-After and nothing stored is dropped; a check-in makes room.
+func TestPostgresStoreBound(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	up := newUpstream(t, answerWith(200, `{}`))
+	ts := checkInServer(t, up, func(c *server.Config) { c.Database.URL = url; c.MaxStoreBytes = 8 << 10; c.Logger = discard() })
+	body := `{"event":"big","metadata":{"x":"` + strings.Repeat("x", 900) + `"}}`
+	stored := 0
+	for range 20 {
+		resp, err := ts.client.Post(ts.url+"/commands/event", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusInsufficientStorage {
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("507 without Retry-After")
+			}
+			break
+		}
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		stored++
+	}
+	if stored == 0 || stored == 20 {
+		t.Fatalf("%d of 20 stored under a limit of 8 KiB: the limit was not reached", stored)
+	}
+	var events []json.RawMessage
+	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/collections/events", "").body), &events)
+	if len(events) != stored {
+		t.Fatalf("%d events kept, %d acknowledged", len(events), stored)
+	}
+	if _, err := ts.srv.CheckIn(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, ts.client, "POST", ts.url+"/commands/event", body); r.status != 200 {
+		t.Fatalf("after the check-in: %d %s", r.status, r.body)
+	}
+}
+
+// scrubID drops the request id from an error body, which differs per
+// request by design.
+func scrubID(body string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(body), &m) != nil {
+		return body
+	}
+	if _, ok := m["request-id"]; !ok {
+		return body
+	}
+	delete(m, "request-id")
+	out, _ := json.Marshal(m)
+	return string(out)
+}
+
+// TestPostgresOutage: while the database is down commands get 503 with
+// Retry-After; once it is back they succeed again, and every acknowledged
+// entry is there.
+func TestPostgresOutage(t *testing.T) {
+	cluster := pgtest.NewCluster(t)
+	ts := startServer(t, func(c *server.Config) { c.Database.URL = cluster.URL; c.Logger = discard() })
+	post := func(name string) *http.Response {
+		t.Helper()
+		resp, err := ts.client.Post(ts.url+"/commands/event", "application/json", strings.NewReader(`{"event":"`+name+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := post("before"); r.StatusCode != 200 {
+		t.Fatalf("before the outage: %d", r.StatusCode)
+	}
+	up := cluster.Down()
+	r := post("during")
+	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("during the outage: %d, Retry-After %q; want 503 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	up()
+	// The pool replaces the connections the restart killed; a command
+	// that meets one gets a 503 and is retried, as a client would.
+	acked := []string{"before"}
+	for i := range 20 {
+		name := fmt.Sprint("after", i)
+		if post(name).StatusCode == 200 {
+			acked = append(acked, name)
+		}
+	}
+	if len(acked) < 15 {
+		t.Fatalf("only %d of 20 commands succeeded after the restart", len(acked)-1)
+	}
+	var events []struct{ Event string }
+	if err := json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/collections/events", "").body), &events); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Event)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(acked) {
+		t.Fatalf("stored %v, acknowledged %v", got, acked)
+	}
+}
+
+// TestPostgresOneCheckInPerSite: two replicas on one database check in at
+// the same time, again and again, while clients store through both; the
+// upstream receives every entry exactly once.
+func TestPostgresOneCheckInPerSite(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	up := newUpstream(t, answerWith(200, `{}`))
+	up.got = make(chan []byte, 100)
+	edit := func(c *server.Config) { c.Database.URL = url }
+	a, b := checkInServer(t, up, edit), checkInServer(t, up, edit)
+	const rounds, perRound = 5, 10
+	skipped := 0
+	for round := range rounds {
+		for i := range perRound {
+			ts := a
+			if i%2 == 1 {
+				ts = b
+			}
+			do(t, ts.client, "POST", ts.url+"/commands/event", fmt.Sprintf(`{"event":"e%d.%d"}`, round, i))
+		}
+		var wg sync.WaitGroup
+		results := make([]server.CheckInResult, 2)
+		for i, ts := range []*testServer{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := ts.srv.CheckIn(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = res
+			}()
+		}
+		wg.Wait()
+		for _, r := range results {
+			if r.Skipped == server.SkippedOtherReplica {
+				skipped++
+			}
+		}
+	}
+	close(up.got)
+	seen := map[string]int{}
+	for body := range up.got {
+		var p struct {
+			Analytics struct {
+				Events []struct{ Event string } `json:"events"`
+			} `json:"self-service-analytics"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Analytics.Events {
+			seen[e.Event]++
+		}
+	}
+	for round := range rounds {
+		for i := range perRound {
+			if n := seen[fmt.Sprintf("e%d.%d", round, i)]; n != 1 {
+				t.Errorf("e%d.%d uploaded %d times", round, i, n)
+			}
+		}
+	}
+	t.Logf("%d of %d check-ins skipped because the other replica held the lock", skipped, 2*rounds)
+}
