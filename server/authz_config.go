@@ -1,9 +1,9 @@
 package server
 
 import (
-	"crypto/x509"
-	"encoding/pem"
-	"os"
+	"time"
+
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
 // authorizer compiles the configured rules, or the default ones.
@@ -19,8 +19,8 @@ func (c Config) authorizer() (*authorizer, error) {
 }
 
 // ownCertname is global.hostname, or else the CN of the server
-// certificate ("" when neither is known). An unreadable certificate is
-// reported by Listen, which loads it to serve.
+// certificate ("" when neither is known). A certificate that cannot be
+// loaded is reported by Listen, which loads it to serve.
 func (c Config) ownCertname() string {
 	if c.CheckIn.Certname != "" {
 		return c.CheckIn.Certname
@@ -28,22 +28,9 @@ func (c Config) ownCertname() string {
 	if c.TLS.CertFile == "" {
 		return ""
 	}
-	data, err := os.ReadFile(c.TLS.CertFile)
-	if err != nil {
+	m, err := tlsfiles.Load(tlsfiles.Files{CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile}, time.Now())
+	if err != nil || m.Leaf == nil {
 		return ""
 	}
-	for {
-		var block *pem.Block
-		if block, data = pem.Decode(data); block == nil {
-			return ""
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return ""
-		}
-		return cert.Subject.CommonName
-	}
+	return m.Leaf.Subject.CommonName
 }
