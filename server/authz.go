@@ -68,7 +68,7 @@ type RuleError struct {
 	Rule   string // the rule's name, or its position when it has none
 	Source string // Rule.Source
 	Reason string
-	Err    error // underlying error (a regexp error), if any
+	Err    error // the problem; a regexp error is in its chain
 }
 
 func (e *RuleError) Error() string {
@@ -110,7 +110,7 @@ func compileRules(rules []Rule) (*authorizer, error) {
 		}
 		c, err := compileRule(r)
 		if err != nil {
-			return nil, &RuleError{Rule: label, Source: r.Source, Reason: err.Error(), Err: unwrapOnce(err)}
+			return nil, &RuleError{Rule: label, Source: r.Source, Reason: err.Error(), Err: err}
 		}
 		if prev, dup := names[r.Name]; dup {
 			return nil, &RuleError{Rule: label, Source: r.Source, Reason: "name is used by another rule too" + at(prev)}
@@ -129,13 +129,6 @@ func at(source string) string {
 		return ""
 	}
 	return " (" + source + ")"
-}
-
-func unwrapOnce(err error) error {
-	if u, ok := err.(interface{ Unwrap() error }); ok {
-		return u.Unwrap()
-	}
-	return nil
 }
 
 // compileRule checks one rule.

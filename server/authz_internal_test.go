@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http/httptest"
+	"regexp/syntax"
 	"strings"
 	"testing"
 )
@@ -132,7 +133,14 @@ func TestRuleErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := compileRules([]Rule{ok, func() Rule { r := ok; r.Source = "auth.conf:20"; return r }()})
+	bad := ok
+	bad.Type, bad.Path = PathRegex, "^/(a"
+	_, err := compileRules([]Rule{bad})
+	var syn *syntax.Error
+	if !errors.As(err, &syn) {
+		t.Errorf("a bad path regex: %v has no *syntax.Error in its chain", err)
+	}
+	_, err = compileRules([]Rule{ok, func() Rule { r := ok; r.Source = "auth.conf:20"; return r }()})
 	if err == nil || !strings.Contains(err.Error(), "auth.conf:20") || !strings.Contains(err.Error(), "another rule too (auth.conf:7)") {
 		t.Errorf("duplicate name: %v", err)
 	}
