@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -21,6 +23,9 @@ var viewTemplate = template.Must(template.ParseFS(viewFiles, "view/view.html"))
 
 // livePollInterval is how often the page asks for updates.
 const livePollInterval = 2 * time.Second
+
+// maxViewPreview is the most of the upload the page shows.
+const maxViewPreview = 256 << 10
 
 // liveView is what the page shows, and what its script fetches from
 // {prefix}/view/live to update itself.
@@ -59,24 +64,40 @@ func (s *Server) live(r *http.Request, after uint64) (liveView, error) {
 	if err != nil {
 		return liveView{}, err
 	}
-	select {
-	case s.ops.previewSlots <- struct{}{}:
-	case <-r.Context().Done():
-		return liveView{}, r.Context().Err()
-	}
-	p, err := s.Preview(r.Context())
-	<-s.ops.previewSlots
+	preview, err := s.previewText(r.Context(), st.CheckIn)
 	if err != nil {
 		return liveView{}, err
+	}
+	return liveView{Banner: bannerFor(st), Status: st, Preview: preview,
+		Arrivals: s.ops.arrivalsAfter(after)}, nil
+}
+
+// previewText is the preview document pretty-printed for the page; an
+// upload longer than maxViewPreview is shown cut, with a note.
+func (s *Server) previewText(ctx context.Context, ci CheckInStatus) (string, error) {
+	p := Preview{Mode: ci.Mode, Reason: ci.Reason, Upload: json.RawMessage("null")}
+	cut := false
+	if ci.Mode == ModeOn {
+		if !s.takePreviewSlot(ctx) {
+			return "", ctx.Err()
+		}
+		w := &cappedWriter{max: maxViewPreview}
+		_, err := s.writeUpload(ctx, w)
+		s.releasePreviewSlot()
+		if err != nil && !w.cut {
+			return "", err
+		}
+		if p.Upload, cut = w.buf.Bytes(), w.cut; cut {
+			return w.buf.String() + fmt.Sprintf("\n... (the first %d bytes; GET checkin/preview has the whole upload)", maxViewPreview), nil
+		}
 	}
 	doc, err := marshal(p)
 	if err != nil {
-		return liveView{}, err
+		return "", err
 	}
 	var pretty bytes.Buffer
 	_ = json.Indent(&pretty, doc, "", "  ")
-	return liveView{Banner: bannerFor(st), Status: st, Preview: pretty.String(),
-		Arrivals: s.ops.arrivalsAfter(after)}, nil
+	return pretty.String(), nil
 }
 
 // viewPage is the template's data.

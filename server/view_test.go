@@ -107,3 +107,31 @@ func TestViewArrivalsKeepsTheLatest(t *testing.T) {
 		t.Errorf("%d arrivals, first %d", n, lv.Arrivals[0].ID)
 	}
 }
+
+// TestViewPreviewCut: the page shows the start of a large upload and
+// says where the whole one is; the endpoint streams all of it.
+func TestViewPreviewCut(t *testing.T) {
+	up := newUpstream(t, answerWith(200, `{}`))
+	ts := checkInServer(t, up, nil)
+	pad := strings.Repeat("p", 1000)
+	var batch []string
+	for i := range 300 {
+		batch = append(batch, `{"command":"event","payload":{"event":"big`+strings.Repeat("x", i%7)+`","metadata":{"pad":"`+pad+`"}}}`)
+	}
+	if got := do(t, ts.client, "POST", ts.url+"/commands/batch", `{"commands":[`+strings.Join(batch, ",")+`]}`); got.status != 200 {
+		t.Fatalf("batch: %d %.200s", got.status, got.body)
+	}
+	var lv struct{ Preview string }
+	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live", "").body), &lv)
+	if !strings.HasSuffix(lv.Preview, "... (the first 262144 bytes; GET checkin/preview has the whole upload)") ||
+		len(lv.Preview) > 262144+100 {
+		t.Errorf("page preview of %d bytes ends %q", len(lv.Preview), lv.Preview[max(0, len(lv.Preview)-120):])
+	}
+	p := getPreview(t, ts)
+	var body struct {
+		Analytics struct{ Events []json.RawMessage } `json:"self-service-analytics"`
+	}
+	if err := json.Unmarshal(p.Upload, &body); err != nil || len(body.Analytics.Events) != 300 {
+		t.Errorf("streamed preview: %d events, %v", len(body.Analytics.Events), err)
+	}
+}
