@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +32,9 @@ func TestHoldsSlowBodyAttack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 2,400 loopback connections")
 	}
-	needFiles(t, 2*(attackSlow+attackIdle)+200)
+	if err := loadgen.RaiseFileLimit(2*(attackSlow+attackIdle) + 200); err != nil {
+		t.Skip(err)
+	}
 	got := make(chan struct{}, attackSlow)
 	ts := startServer(t, func(c *server.Config) { c.Middleware = readWatch(33, got) })
 	tc, err := ts.pki.ClientTLSConfig()
@@ -84,31 +85,6 @@ func (p *heapPeak) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.max = max(p.max, ms.HeapInuse)
-}
-
-// needFiles raises the soft limit on open files to n if it is lower, or
-// skips the test when the hard limit does not allow it.
-func needFiles(t testing.TB, n uint64) {
-	t.Helper()
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		t.Skipf("cannot read the open-file limit: %v", err)
-	}
-	if rl.Cur >= n {
-		return
-	}
-	if rl.Max < n {
-		t.Skipf("the attack needs %d open files; the hard limit is %d (ulimit -Hn)", n, rl.Max)
-	}
-	old := rl.Cur
-	rl.Cur = n
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		t.Skipf("cannot raise the open-file limit to %d: %v", n, err)
-	}
-	t.Cleanup(func() {
-		rl.Cur = old
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
-	})
 }
 
 // postWithin POSTs body to url and reads the answer before ctx ends.
