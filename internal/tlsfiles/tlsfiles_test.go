@@ -63,7 +63,7 @@ type fixture struct {
 	files tlsfiles.Files
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ca, err := pki.NewCA("test CA")
 	if err != nil {
@@ -78,7 +78,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // renew writes a new certificate and key (by rename), valid for validity.
-func (f *fixture) renew(t *testing.T, validity time.Duration) *pki.Pair {
+func (f *fixture) renew(t testing.TB, validity time.Duration) *pki.Pair {
 	t.Helper()
 	p := f.issue(t, validity)
 	write(t, f.files.KeyFile, p.KeyPEM)
@@ -86,7 +86,7 @@ func (f *fixture) renew(t *testing.T, validity time.Duration) *pki.Pair {
 	return p
 }
 
-func (f *fixture) issue(t *testing.T, validity time.Duration) *pki.Pair {
+func (f *fixture) issue(t testing.TB, validity time.Duration) *pki.Pair {
 	t.Helper()
 	p, err := f.ca.Issue("host.example", []string{"host.example"}, x509.ExtKeyUsageClientAuth, validity)
 	if err != nil {
@@ -95,7 +95,7 @@ func (f *fixture) issue(t *testing.T, validity time.Duration) *pki.Pair {
 	return p
 }
 
-func write(t *testing.T, path string, data []byte) {
+func write(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := pki.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
