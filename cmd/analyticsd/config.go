@@ -205,7 +205,7 @@ func (t tk) listeners(cfg *server.Config) error {
 // for changes.
 func (t tk) revocation(cfg *server.Config) error {
 	var err error
-	if cfg.TLS.CRLFile, err = t.str(keyCRLPath); err != nil {
+	if cfg.TLS.CRLFile, err = t.filePath(keyCRLPath); err != nil {
 		return err
 	}
 	if cfg.TLS.CRLFile != "" && cfg.TLS.ClientAuth == server.ClientAuthNone {

@@ -24,8 +24,14 @@ func BenchmarkPoll(b *testing.B) {
 }
 
 // BenchmarkLook is one look at unchanged files (three stat calls): what
-// a handshake pays once per interval.
-func BenchmarkLook(b *testing.B) {
+// a handshake or request pays once per interval.
+func BenchmarkLook(b *testing.B) { benchmarkLook(b, false) }
+
+// BenchmarkReload is an explicit Reload (SIGHUP, a TLS failure): the
+// files are read and parsed whatever their stamps.
+func BenchmarkReload(b *testing.B) { benchmarkLook(b, true) }
+
+func benchmarkLook(b *testing.B, reload bool) {
 	f := newFixture(b)
 	old := time.Now().Add(-time.Hour) // files written long ago: no second look at their bytes
 	for _, p := range []string{f.files.CertFile, f.files.KeyFile, f.files.CAFile} {
@@ -33,14 +39,19 @@ func BenchmarkLook(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	r, err := tlsfiles.New(f.files, tlsfiles.Options{Interval: -1, Logger: slog.New(slog.DiscardHandler)})
+	r, err := tlsfiles.New(f.files, tlsfiles.Options{Interval: time.Nanosecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := r.Reload(); err != nil {
+		if !reload {
+			r.Poll() // always due
+		} else if err := r.Reload(); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if r.Generation() != 0 {
+		b.Fatal("unchanged files were put in use again")
 	}
 }

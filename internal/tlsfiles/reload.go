@@ -114,20 +114,21 @@ func (r *Reloader) Poll() {
 	if r.interval > 0 && r.now().UnixNano() >= r.due.Load() && r.mu.TryLock() {
 		now := r.now()
 		if now.UnixNano() >= r.due.Load() {
-			_ = r.check(now)
+			_ = r.check(now, false)
 		}
 		r.mu.Unlock()
 	}
 }
 
-// Reload looks at the files now (after a SIGHUP, or a handshake failure
-// that a renewed certificate could explain) and loads them if they
-// changed. It returns the validation error of files that changed but
-// cannot be used; the Material in use is then kept.
+// Reload reads the files now (after a SIGHUP, or a handshake failure
+// that a renewed certificate could explain), whatever their stamps say,
+// and puts them in use if their contents changed. It returns the
+// validation error of files that cannot be used; the Material in use is
+// then kept.
 func (r *Reloader) Reload() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.check(r.now())
+	return r.check(r.now(), true)
 }
 
 // Generation counts the times new Material was put in use.
@@ -141,12 +142,12 @@ func (r *Reloader) Changed() <-chan struct{} {
 	return r.changed
 }
 
-// check loads the files if their stamps moved (or may hide a write); r.mu
-// is held.
-func (r *Reloader) check(now time.Time) error {
+// check loads the files if their stamps moved (or may hide a write), or
+// when forced; r.mu is held.
+func (r *Reloader) check(now time.Time, force bool) error {
 	r.due.Store(now.Add(r.interval).UnixNano())
 	st := r.stat()
-	if st.equal(r.stamps) && !r.racy {
+	if !force && st.equal(r.stamps) && !r.racy {
 		r.warnExpiry(r.cur.Load(), now)
 		return nil
 	}
