@@ -45,7 +45,7 @@ func pairClient(t *testing.T, ts *testServer, pair *pki.Pair) *http.Client {
 
 // withCRL starts the service with a CRL file (revoking nothing) next to
 // its CA, checking its files at every handshake.
-func withCRL(t *testing.T, log *slog.Logger) (*testServer, *pki.CA, string) {
+func withCRL(t *testing.T, log *slog.Logger, auth server.ClientAuth) (*testServer, *pki.CA, string) {
 	t.Helper()
 	var crlPath string
 	var ca *pki.CA
@@ -59,6 +59,7 @@ func withCRL(t *testing.T, log *slog.Logger) (*testServer, *pki.CA, string) {
 		c.TLS.CRLFile = crlPath
 		c.CertCheckInterval = time.Nanosecond
 		c.Logger = log
+		c.TLS.ClientAuth = auth
 	})
 	return ts, ca, crlPath
 }
@@ -87,7 +88,7 @@ func writeCRL(t *testing.T, ca *pki.CA, path string, inPlace bool, certs ...*x50
 // one with one ERROR line.
 func TestCRLUpdatedWhileRunning(t *testing.T) {
 	var log lockedBuffer
-	ts, ca, crlPath := withCRL(t, slog.New(slog.NewTextHandler(&log, nil)))
+	ts, ca, crlPath := withCRL(t, slog.New(slog.NewTextHandler(&log, nil)), server.ClientAuthNeed)
 	agent, err := ca.Issue("agent.example", nil, x509.ExtKeyUsageClientAuth, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +136,20 @@ func TestCRLUpdatedWhileRunning(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "not signed by a CA") {
 		t.Errorf("the ERROR line does not say what is wrong:\n%s", log.String())
+	}
+}
+
+// TestRevokedRefusedUnderWant: under client-auth want a revoked
+// certificate is refused in the handshake too, not let in as anonymous.
+func TestRevokedRefusedUnderWant(t *testing.T) {
+	ts, ca, crlPath := withCRL(t, discard(), server.ClientAuthWant)
+	agent, err := ca.Issue("agent.example", nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeCRL(t, ca, crlPath, false, agent.Cert)
+	if _, err := tryDo(pairClient(t, ts, agent), "GET", ts.url, ""); err == nil || !isHandshakeFailure(err) {
+		t.Fatalf("revoked certificate under want: err = %v, want a handshake failure", err)
 	}
 }
 

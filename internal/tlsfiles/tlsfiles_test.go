@@ -320,3 +320,19 @@ func TestNoWarningForALongLivedCertificate(t *testing.T) {
 		t.Errorf("warning for a five-year certificate:\n%s", log.String())
 	}
 }
+
+// TestExpiringCAWarned: a CA of the bundle that expires within 30 days is
+// warned about too.
+func TestExpiringCAWarned(t *testing.T) {
+	f := newFixture(t)
+	f.renew(t, 11*365*24*time.Hour) // outlives the CA's ten years
+	var log logSink
+	soon := f.ca.Cert.NotAfter.Add(-10 * 24 * time.Hour)
+	if _, err := tlsfiles.New(f.files, tlsfiles.Options{Now: func() time.Time { return soon },
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if log.count("level=WARN") != 1 || log.count("CA certificate expires soon") != 1 {
+		t.Errorf("want one WARN about the CA:\n%s", log.String())
+	}
+}
