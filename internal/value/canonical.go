@@ -19,11 +19,11 @@ import (
 // It fails on anything Decode does not return, and on text that is not
 // valid UTF-8.
 func Canonical(v any) ([]byte, error) {
-	return AppendCanonical(nil, v)
+	return appendCanonical(nil, v)
 }
 
-// AppendCanonical appends the canonical encoding of v to dst.
-func AppendCanonical(dst []byte, v any) ([]byte, error) {
+// appendCanonical appends the canonical encoding of v to dst.
+func appendCanonical(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...), nil
@@ -54,7 +54,7 @@ func appendList(dst []byte, x []any) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		var err error
-		if dst, err = AppendCanonical(dst, item); err != nil {
+		if dst, err = appendCanonical(dst, item); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +77,7 @@ func appendObject(dst []byte, x map[string]any) ([]byte, error) {
 			return nil, err
 		}
 		dst = append(dst, ':')
-		if dst, err = AppendCanonical(dst, x[k]); err != nil {
+		if dst, err = appendCanonical(dst, x[k]); err != nil {
 			return nil, err
 		}
 	}
