@@ -90,40 +90,35 @@ func (d *decoder) object() (any, error) {
 		return m, nil
 	}
 	for {
-		at := d.i
-		if d.i == len(d.data) || d.data[d.i] != '"' {
-			return nil, d.invalidOrEnd("looking for an object key")
-		}
-		k, err := d.string()
-		if err != nil {
+		if err := d.member(m); err != nil {
 			return nil, err
 		}
-		if _, dup := m[k]; dup {
-			return nil, &SyntaxError{Offset: at, Reason: "duplicate key " + quoteShort(k)}
-		}
-		if d.skipSpace(); d.i == len(d.data) || d.data[d.i] != ':' {
-			return nil, d.invalidOrEnd("after an object key")
-		}
-		d.i++
-		d.skipSpace()
-		if m[k], err = d.value(); err != nil {
-			return nil, err
-		}
-		if d.skipSpace(); d.i == len(d.data) {
-			return nil, d.unexpectedEnd()
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-			d.skipSpace()
-		case '}':
-			d.i++
-			d.depth--
-			return m, nil
-		default:
-			return nil, d.invalid("after an object value")
+		if more, err := d.next('}', "after an object value"); err != nil || !more {
+			return m, err
 		}
 	}
+}
+
+// member parses one "key": value of an object into m.
+func (d *decoder) member(m map[string]any) error {
+	at := d.i
+	if d.i == len(d.data) || d.data[d.i] != '"' {
+		return d.invalidOrEnd("looking for an object key")
+	}
+	k, err := d.string()
+	if err != nil {
+		return err
+	}
+	if _, dup := m[k]; dup {
+		return &SyntaxError{Offset: at, Reason: "duplicate key " + quoteShort(k)}
+	}
+	if d.skipSpace(); d.i == len(d.data) || d.data[d.i] != ':' {
+		return d.invalidOrEnd("after an object key")
+	}
+	d.i++
+	d.skipSpace()
+	m[k], err = d.value()
+	return err
 }
 
 func (d *decoder) array() (any, error) {
@@ -142,21 +137,29 @@ func (d *decoder) array() (any, error) {
 			return nil, err
 		}
 		list = append(list, v)
-		if d.skipSpace(); d.i == len(d.data) {
-			return nil, d.unexpectedEnd()
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-			d.skipSpace()
-		case ']':
-			d.i++
-			d.depth--
-			return list, nil
-		default:
-			return nil, d.invalid("after an array element")
+		if more, err := d.next(']', "after an array element"); err != nil || !more {
+			return list, err
 		}
 	}
+}
+
+// next steps over what follows an element of an object or array: a ','
+// and the whitespace after it (more is true), or the closing byte.
+func (d *decoder) next(closing byte, where string) (more bool, err error) {
+	if d.skipSpace(); d.i == len(d.data) {
+		return false, d.unexpectedEnd()
+	}
+	switch d.data[d.i] {
+	case ',':
+		d.i++
+		d.skipSpace()
+		return true, nil
+	case closing:
+		d.i++
+		d.depth--
+		return false, nil
+	}
+	return false, d.invalid(where)
 }
 
 // enter steps over the '{' or '[' at d.i into one more level of nesting.
