@@ -209,3 +209,35 @@ func TestReporterSpoolLostForGood(t *testing.T) {
 		t.Errorf("Close = %v", err)
 	}
 }
+
+// A loss that no Event noticed is noticed by Close, which writes the
+// pending items to a recreated spool before saying they are kept.
+func TestReporterCloseNoticesLostSpool(t *testing.T) {
+	cfg, start := downService(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	r, err := analytics.NewReporter(newClient(t, cfg), analytics.ReporterOptions{
+		Dir: dir, Sync: analytics.SyncPeriodic, Clock: newFakeClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportRange(t, r, 0, 50)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeNow(r); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if st := r.Stats(); st.SpoolLost != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+	srv := start()
+	r2 := newReporter(t, newClient(t, cfg), analytics.ReporterOptions{Dir: dir})
+	if err := r2.Flush(waitCtx(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, 50)
+	for i := range want {
+		want[i] = i
+	}
+	assertEachOnce(t, eventIndexes(t, srv.Events()), want)
+}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -426,16 +425,12 @@ func TestReporterCoalescesSnapshots(t *testing.T) {
 	first.Close()
 
 	c := newClient(t, cfg)
-	r := newReporter(t, c, fastRetry(analytics.ReporterOptions{Workers: 1}))
+	clock := newFakeClock()
+	r := newReporter(t, c, analytics.ReporterOptions{Workers: 1, Clock: clock})
 	r.Snapshot(analytics.Snapshot{Fields: analytics.Fields{"a": 0}})
-	// The single worker now holds the first snapshot; wait until it has
-	// taken it, so the next three all wait in the queue.
-	for ctx := waitCtx(t, 10*time.Second); r.Stats().Retried == 0; {
-		if ctx.Err() != nil {
-			t.Fatal("the worker never tried to send")
-		}
-		runtime.Gosched()
-	}
+	// The single worker failed to send the first snapshot and waits to
+	// retry it, so the next three all wait in the queue.
+	clock.waitSleepers(t, 1)
 	r.Snapshot(analytics.Snapshot{Fields: analytics.Fields{"a": 1, "b": "x"}})
 	r.Snapshot(analytics.Snapshot{Fields: analytics.Fields{"a": 2}})
 	r.Snapshot(analytics.Snapshot{Fields: analytics.Fields{"a": 3, "c": true}})
@@ -444,6 +439,7 @@ func TestReporterCoalescesSnapshots(t *testing.T) {
 	}
 
 	srv := analyticstest.NewServer(t, analyticstest.WithDataDir(dir), analyticstest.WithAddr(addr))
+	clock.run()
 	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -460,13 +456,23 @@ func TestReporterCoalescesSnapshots(t *testing.T) {
 func TestReportSnapshotsPeriodically(t *testing.T) {
 	srv := analyticstest.NewServer(t)
 	c := newClient(t, srv.Config())
-	r := newReporter(t, c, analytics.ReporterOptions{})
+	clock := newFakeClock()
+	r := newReporter(t, c, analytics.ReporterOptions{Clock: clock})
 	var n atomic.Int64
-	err := r.ReportSnapshots(10*time.Millisecond, func(ctx context.Context) (analytics.Snapshot, error) {
+	err := r.ReportSnapshots(time.Hour, func(ctx context.Context) (analytics.Snapshot, error) {
 		return analytics.Snapshot{Fields: analytics.Fields{"test.tick": n.Add(1)}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := n.Load(); got != 1 {
+		t.Fatalf("%d calls before the first interval, want the one made at once", got)
+	}
+	for range 2 {
+		if waits := clock.waitSleepers(t, 1); waits[0] != time.Hour {
+			t.Fatalf("the next call waits %v, want the interval", waits[0])
+		}
+		clock.Advance(time.Hour)
 	}
 	if _, err := srv.WaitSnapshots(waitCtx(t, 30*time.Second), 3); err != nil {
 		t.Fatal(err)
