@@ -3,22 +3,28 @@ package spool
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // checkLocked reports, as a sticky ErrLost, that the directory's lock file
 // or the active segment is no longer the file the spool opened: the
 // directory or its files were removed or replaced behind the spool's back,
 // so records it wrote are gone (or will be, when their open files close).
-// It costs two stat calls.
+// It costs two stat calls. After Close it has nothing to check: Close
+// checked before closing the files.
 func (s *Spool) checkLocked() error {
-	if s.failed != nil {
+	if s.failed != nil || s.closed {
 		return s.failed
 	}
-	err := sameFile(filepath.Join(s.dir, lockName), s.lockID)
+	return s.verifyLocked()
+}
+
+// verifyLocked is checkLocked for a spool whose files are open.
+func (s *Spool) verifyLocked() error {
+	// The files' own names are the paths they were opened under.
+	err := sameFile(s.lock.Name(), s.lockID)
 	if err == nil {
 		seg := s.active()
-		err = sameFile(filepath.Join(s.dir, segName(seg.base)), seg.fID)
+		err = sameFile(seg.f.Name(), seg.fID)
 	}
 	if err != nil {
 		s.failed = fmt.Errorf("%w: %w", ErrLost, err)

@@ -142,3 +142,20 @@ func dirNames(dir string) []string {
 	}
 	return names
 }
+
+// Close notices a loss that no Append or Sync noticed before.
+func TestCloseDetectsLoss(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	s, err := Open(dir, Options{Sync: SyncPeriodic, SyncInterval: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, "r1")
+	mustRemoveAll(t, dir)
+	if err := s.Close(); !errors.Is(err, ErrLost) {
+		t.Errorf("Close = %v, want ErrLost", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("Close wrote into the removed directory: %v", err)
+	}
+}

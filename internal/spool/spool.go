@@ -331,7 +331,7 @@ func (s *Spool) finalSyncLocked() error {
 		s.failed = fmt.Errorf("fsync %s: %w", s.active().f.Name(), err)
 		return fmt.Errorf("spool: close: %w", s.failed)
 	}
-	if err := s.checkLocked(); err != nil {
+	if err := s.verifyLocked(); err != nil {
 		return fmt.Errorf("spool: close: %w", err)
 	}
 	s.syncedSeq = s.writeSeq
