@@ -16,13 +16,13 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 )
 
-// BenchmarkDaemonUnderAttack runs analyticsd as its own process and holds
+// BenchmarkSlowBodyAttack runs analyticsd as its own process and holds
 // the attack of issue 8 against it: 1,000 authenticated connections that
 // each declare a 1 MiB body and trickle it, and 200 idle TLS connections.
 // Each operation is then a normal command on a new connection, which must
 // be answered within 1 s; the benchmark reports its latency (ns/op) and
 // the process's peak resident set size (what /usr/bin/time -v reports).
-func BenchmarkDaemonUnderAttack(b *testing.B) {
+func BenchmarkSlowBodyAttack(b *testing.B) {
 	const slow, idle = 1000, 200
 	if err := loadgen.RaiseFileLimit(slow + idle + 200); err != nil {
 		b.Skip(err)
