@@ -62,7 +62,7 @@ func (c *compiledRule) permits(id identity, captures []string) bool {
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, id identity, d decision) {
 	rule := d.ruleName()
 	s.refusals.Log(r.Context(), slog.LevelWarn, id.String()+"\x00"+rule, "request refused",
-		"certname", id.String(), "rule", rule, "method", r.Method, "path", r.URL.Path,
+		"certname", id.String(), "rule", rule, "method", r.Method, "path", loggedPath(r),
 		"remote", r.RemoteAddr, "request-id", requestID(w))
 	s.writeError(w, &apiError{Status: http.StatusForbidden, Kind: KindForbidden,
 		Msg:     forbiddenMsg(id, d),

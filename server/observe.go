@@ -53,15 +53,20 @@ func (s *Server) observe(next http.Handler, prefix string) http.Handler {
 	})
 }
 
+// loggedPath is the request path as log lines write it: cut at
+// maxLoggedPath bytes, so that a client cannot write megabytes per line.
+func loggedPath(r *http.Request) string {
+	if p := r.URL.Path; len(p) > maxLoggedPath {
+		return p[:maxLoggedPath] + "..."
+	}
+	return r.URL.Path
+}
+
 // accessLog writes one request's line.
 func (s *Server) accessLog(r *http.Request, id string, rec *recorder, d time.Duration) {
-	path := r.URL.Path
-	if len(path) > maxLoggedPath {
-		path = path[:maxLoggedPath] + "..."
-	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("id", id), slog.String("certname", certnameOrDash(identify(r))),
-		slog.String("method", r.Method), slog.String("path", path),
+		slog.String("method", r.Method), slog.String("path", loggedPath(r)),
 		slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", d))
 }

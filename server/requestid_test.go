@@ -107,10 +107,15 @@ func TestRefusalsLoggedOncePerInterval(t *testing.T) {
 	for range 5 {
 		refuse(agent, "/collections/events")
 	}
-	refuse(agent, "/nope")               // another rule
-	refuse(other, "/collections/events") // another certname
+	refuse(agent, "/"+strings.Repeat("x", 5000)) // another rule
+	refuse(other, "/collections/events")         // another certname
 	if n := len(logs.lines(t, "request refused")); n != 3 {
 		t.Fatalf("%d refusal lines after 7 refusals of 3 kinds, want 3:\n%s", n, logs.String())
+	}
+	for _, l := range logs.lines(t, "request refused") {
+		if p, _ := l["path"].(string); len(p) > 300 {
+			t.Errorf("refusal line with a %d-byte path", len(p))
+		}
 	}
 	mu.Lock()
 	now = now.Add(server.RefusalLogInterval)
