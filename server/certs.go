@@ -103,6 +103,14 @@ func (s *Server) CertificateExpiry() time.Time {
 	return rl.Current().Expiry()
 }
 
+// suspectCertificates brings the next look at the TLS files forward after
+// a failed handshake (at most one look a second).
+func (s *Server) suspectCertificates() {
+	if rl := s.certificates(); rl != nil {
+		rl.Suspect()
+	}
+}
+
 func (s *Server) certificates() *tlsfiles.Reloader {
 	s.mu.Lock()
 	defer s.mu.Unlock()

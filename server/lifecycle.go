@@ -158,11 +158,15 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 // retrying is one line a minute with a count of the others, not a line per
 // handshake.
 func (s *Server) httpErrorLog() *log.Logger {
-	return log.New(httpLogWriter{s.ops.throttle}, "", 0)
+	return log.New(httpLogWriter{t: s.ops.throttle, tlsFailed: s.suspectCertificates}, "", 0)
 }
 
-// httpLogWriter is the writer behind httpErrorLog.
-type httpLogWriter struct{ t *logthrottle.Logger }
+// httpLogWriter is the writer behind httpErrorLog. A TLS handshake error
+// also calls tlsFailed: new certificate files could explain it.
+type httpLogWriter struct {
+	t         *logthrottle.Logger
+	tlsFailed func()
+}
 
 // peerAddr finds the client address net/http names in its messages
 // ("http: TLS handshake error from 127.0.0.1:50412: ..."), which is left
@@ -172,6 +176,9 @@ var peerAddr = regexp.MustCompile(` from (\S+:\d+): `)
 
 func (w httpLogWriter) Write(p []byte) (int, error) {
 	msg := strings.TrimSpace(string(p))
+	if w.tlsFailed != nil && strings.Contains(msg, "TLS handshake error") {
+		w.tlsFailed()
+	}
 	peer := ""
 	if m := peerAddr.FindStringSubmatchIndex(msg); m != nil {
 		peer = msg[m[2]:m[3]]

@@ -25,6 +25,11 @@ const ExpiryWarning = 30 * 24 * time.Hour
 // again at the next check even when their stamps have not moved.
 const racyWindow = 2 * time.Second
 
+// suspectGap is how soon after a look a handshake failure may bring the
+// next one forward: failures a client can provoke at will must not make
+// every handshake look at the files.
+const suspectGap = time.Second
+
 // Options configures a Reloader. The zero value is usable.
 type Options struct {
 	// Interval is how often, at most, the files are looked at during
@@ -51,9 +56,10 @@ type Reloader struct {
 	onChange func(*Material)
 	expiry   *logthrottle.Logger
 
-	cur atomic.Pointer[Material]
-	gen atomic.Uint64 // Materials put in use after the first
-	due atomic.Int64  // UnixNano of the next routine check
+	cur    atomic.Pointer[Material]
+	gen    atomic.Uint64 // Materials put in use after the first
+	due    atomic.Int64  // UnixNano of the next routine check
+	looked atomic.Int64  // UnixNano of the last check
 
 	mu      sync.Mutex // serialises checks; guards the fields below
 	stamps  stamps     // of the files behind cur
@@ -87,6 +93,7 @@ func New(files Files, opts Options) (*Reloader, error) {
 	r.cur.Store(m)
 	r.stamps, r.racy = st, st.racy(time.Now())
 	r.due.Store(now.Add(r.interval).UnixNano())
+	r.looked.Store(now.UnixNano())
 	r.warnExpiry(m, now)
 	return r, nil
 }
@@ -120,6 +127,19 @@ func (r *Reloader) Poll() {
 	}
 }
 
+// Suspect brings the next look forward to suspectGap after the last one:
+// a handshake failed in a way new files could explain (a client
+// certificate from a CA just added to the bundle, say). With a negative
+// interval it does nothing.
+func (r *Reloader) Suspect() {
+	if r.interval <= 0 {
+		return
+	}
+	if soon := r.looked.Load() + int64(suspectGap); soon < r.due.Load() {
+		r.due.Store(soon)
+	}
+}
+
 // Reload reads the files now (after a SIGHUP, or a handshake failure
 // that a renewed certificate could explain), whatever their stamps say,
 // and puts them in use if their contents changed. It returns the
@@ -146,6 +166,7 @@ func (r *Reloader) Changed() <-chan struct{} {
 // when forced; r.mu is held.
 func (r *Reloader) check(now time.Time, force bool) error {
 	r.due.Store(now.Add(r.interval).UnixNano())
+	r.looked.Store(now.UnixNano())
 	st := r.stat()
 	if !force && st.equal(r.stamps) && !r.racy {
 		r.warnExpiry(r.cur.Load(), now)

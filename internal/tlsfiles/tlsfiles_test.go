@@ -336,3 +336,24 @@ func TestExpiringCAWarned(t *testing.T) {
 		t.Errorf("want one WARN about the CA:\n%s", log.String())
 	}
 }
+
+// TestSuspectBringsTheLookForward: after a handshake failure the files are
+// looked at a second after the last look instead of a whole interval.
+func TestSuspectBringsTheLookForward(t *testing.T) {
+	f := newFixture(t)
+	clk := &clock{now: time.Now()}
+	r, err := tlsfiles.New(f.files, tlsfiles.Options{Interval: time.Hour, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed := f.renew(t, 0)
+	r.Suspect()
+	clk.add(999 * time.Millisecond)
+	if r.Current().Leaf.SerialNumber.Cmp(renewed.Cert.SerialNumber) == 0 {
+		t.Fatal("looked at the files less than a second after the last look")
+	}
+	clk.add(time.Millisecond)
+	if r.Current().Leaf.SerialNumber.Cmp(renewed.Cert.SerialNumber) != 0 {
+		t.Fatal("a suspected failure did not bring the look forward")
+	}
+}
