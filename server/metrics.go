@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
@@ -29,6 +30,16 @@ type metrics struct {
 	replays        prometheus.Counter
 	checkins       *prometheus.CounterVec
 	lastCheckIn    prometheus.Gauge
+
+	// Children of requests and duration resolved once, so that counting a
+	// request neither formats its status code nor hashes its labels.
+	requestChildren sync.Map // requestKey → prometheus.Counter
+	durations       map[string]prometheus.Observer
+}
+
+type requestKey struct {
+	command string
+	code    int
 }
 
 func newMetrics() *metrics {
@@ -52,6 +63,10 @@ func newMetrics() *metrics {
 		Help: "Check-ins, by result (success, failure, skipped)."}, []string{"result"})
 	m.lastCheckIn = prometheus.NewGauge(prometheus.GaugeOpts{Name: "analytics_last_checkin_timestamp_seconds",
 		Help: "Unix time of the last successful check-in; 0 before the first."})
+	m.durations = map[string]prometheus.Observer{"other": m.duration.WithLabelValues("other")}
+	for _, c := range commandLabels {
+		m.durations[c] = m.duration.WithLabelValues(c)
+	}
 	m.reg.MustRegister(m.requests, m.duration, m.commitDuration, m.commitEntries, stored, m.replays,
 		m.checkins, m.lastCheckIn, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -64,10 +79,16 @@ func (m *metrics) observeCommit(entries int, d time.Duration) {
 	m.commitEntries.Observe(float64(entries))
 }
 
-// observeRequest counts one answered request.
+// observeRequest counts one answered request. command is one of
+// commandLabels or "other", so both label sets stay bounded.
 func (m *metrics) observeRequest(command string, code int, d time.Duration) {
-	m.requests.WithLabelValues(command, strconv.Itoa(code)).Inc()
-	m.duration.WithLabelValues(command).Observe(d.Seconds())
+	k := requestKey{command, code}
+	c, ok := m.requestChildren.Load(k)
+	if !ok {
+		c, _ = m.requestChildren.LoadOrStore(k, m.requests.WithLabelValues(command, strconv.Itoa(code)))
+	}
+	c.(prometheus.Counter).Inc()
+	m.durations[command].Observe(d.Seconds())
 }
 
 // stateCollector reads the gauges that describe the service's state when
