@@ -19,6 +19,18 @@
 //   - [Server.Close] stops accepting, finishes in-flight requests, stops the
 //     daily check-in and closes the store.
 //
+// # Who may call what
+//
+// A request is authenticated when its TLS client certificate verified
+// against the configured CA; its certname is the certificate's subject CN.
+// Config.Authorization holds [Rule]s in the trapperkeeper-authorization
+// (auth.conf) format; nil means [DefaultRules]: any authenticated client may
+// use the entrypoint and the commands, only the service's own certname the
+// endpoints that read, upload or discard the data, and nothing else is
+// allowed. A refused request gets 403 in the JSON error shape naming the
+// rule and the certname. A path with an encoded slash or a dot segment is
+// a 404 and never reaches the rules or a handler.
+//
 // # Answers
 //
 // Every answer the JVM service gives is reproduced, with the same status
