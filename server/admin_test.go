@@ -100,7 +100,13 @@ func TestAccessLog(t *testing.T) {
 		c.AccessLog = true
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})
-	resp := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"logged"}`)
+	raw, err := ts.client.Post(ts.url+"/commands/event", "application/json", strings.NewReader(`{"event":"logged"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(raw.Body)
+	raw.Body.Close()
+	resp := reply{status: raw.StatusCode, body: string(body)}
 	long := "/" + strings.Repeat("x", 5000)
 	do(t, ts.client, "GET", ts.url+long, "")
 	plain := &http.Client{}
@@ -115,7 +121,7 @@ func TestAccessLog(t *testing.T) {
 	}
 	ev, lg, st := lines[0], lines[1], lines[2]
 	if ev["certname"] != "analytics-client" || ev["method"] != "POST" || ev["path"] != "/analytics/commands/event" ||
-		ev["status"] != 200.0 || ev["bytes"] != float64(len(resp.body)) || ev["duration"] == nil || ev["id"] == "" {
+		ev["status"] != 200.0 || ev["bytes"] != float64(len(resp.body)) || ev["duration"] == nil || ev["id"] != raw.Header.Get("X-Request-Id") || ev["id"] == "" {
 		t.Errorf("event line %v", ev)
 	}
 	if p, _ := lg["path"].(string); lg["status"] != 403.0 || len(p) > 300 || !strings.HasSuffix(p, "...") {
