@@ -125,13 +125,32 @@ func Open(path string, opts Options) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	return open(path, opts, false)
+}
+
+// OpenReadOnly opens an existing store file for reading only, to copy it
+// elsewhere: it runs the same checks as Open (a damaged file is refused with
+// the same *DamagedError) and never writes to the file, so Append,
+// DeleteThrough and Prune fail. It shares the file lock with other readers
+// only: it fails while the service holds the file, and the service cannot
+// start while it is open.
+func OpenReadOnly(path string, opts Options) (*Bolt, error) {
+	opts = opts.withDefaults()
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return open(path, opts, true)
+}
+
+// open is Open and OpenReadOnly once the directory is there.
+func open(path string, opts Options, readOnly bool) (*Bolt, error) {
 	if err := preflight(path); err != nil {
 		return nil, err
 	}
 	var db *bolt.DB
 	err := guard(path, func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout, ReadOnly: readOnly})
 		return err
 	})
 	if err != nil {
@@ -147,7 +166,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes)
+	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes, "read-only", readOnly)
 	return &Bolt{
 		db: db,
 		commits: newCommitter(
@@ -187,10 +206,14 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// prepare checks an opened file and creates the buckets it lacks.
+// prepare checks an opened file and, unless it is read-only, creates the
+// buckets it lacks.
 func prepare(path string, db *bolt.DB) error {
 	if err := check(path, db); err != nil {
 		return err
+	}
+	if db.IsReadOnly() {
+		return nil
 	}
 	err := guard(path, func() error {
 		return db.Update(func(tx *bolt.Tx) error {
@@ -304,6 +327,9 @@ func (s *Bolt) readPage(bucket []byte, after uint64) ([]Entry, error) {
 	var page []Entry
 	err := s.view(context.Background(), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil // a file opened read-only that never had this collection
+		}
 		c := b.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(page) < s.scanPage; k, v = c.Next() {
 			if len(k) != 8 {

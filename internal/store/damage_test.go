@@ -103,30 +103,40 @@ func TestOpenRefusesDamagedFile(t *testing.T) {
 		{"data page zeroed", "", func(t *testing.T, p string) { overwrite(t, p, pageWith(t, p, "MARK-01500"), make([]byte, 4096)) }},
 		{"first data page zeroed", "", func(t *testing.T, p string) { overwrite(t, p, pageWith(t, p, "MARK-00000"), make([]byte, 4096)) }},
 	}
+	openers := map[string]func(string, Options) (*Bolt, error){"Open": Open, "OpenReadOnly": OpenReadOnly}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			path := damagedFixture(t)
-			tc.damage(t, path)
-			before, _ := os.ReadFile(path)
-			s, err := Open(path, Options{})
-			if err == nil {
-				s.Close()
-				t.Fatal("Open accepted the damaged file")
-			}
-			var de *DamagedError
-			if !errors.As(err, &de) || !errors.Is(err, ErrDamaged) {
-				t.Fatalf("Open: %v, want a *DamagedError", err)
-			}
-			msg := err.Error()
-			for _, want := range []string{path, tc.problem, "Restore it from a backup", "move it away"} {
-				if !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
-					t.Errorf("message %q does not say %q on one line", msg, want)
-				}
-			}
-			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
-				t.Errorf("Open changed the damaged file (%d bytes, was %d)", len(after), len(before))
-			}
-		})
+		for opener, open := range openers {
+			t.Run(opener+"/"+tc.name, func(t *testing.T) {
+				refusesDamaged(t, open, tc.damage, tc.problem)
+			})
+		}
+	}
+}
+
+// refusesDamaged damages a fixture and checks that open refuses it with
+// the one-line message and leaves it as it was.
+func refusesDamaged(t *testing.T, open func(string, Options) (*Bolt, error), damage func(*testing.T, string), problem string) {
+	t.Helper()
+	path := damagedFixture(t)
+	damage(t, path)
+	before, _ := os.ReadFile(path)
+	s, err := open(path, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("the damaged file was accepted")
+	}
+	var de *DamagedError
+	if !errors.As(err, &de) || !errors.Is(err, ErrDamaged) {
+		t.Fatalf("open: %v, want a *DamagedError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{path, problem, "Restore it from a backup", "move it away"} {
+		if !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
+			t.Errorf("message %q does not say %q on one line", msg, want)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Errorf("the damaged file changed (%d bytes, was %d)", len(after), len(before))
 	}
 }
 

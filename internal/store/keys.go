@@ -163,3 +163,68 @@ func expiryKey(storedAt []byte, key string) []byte {
 	k := make([]byte, 0, 8+len(key))
 	return append(append(k, storedAt...), key...)
 }
+
+// RememberedKey is an idempotency key as a store remembers it, for copying
+// it to another store: ScanKeys reports them, Postgres.Import takes them.
+type RememberedKey struct {
+	Key      string
+	Sum      []byte
+	Reply    []byte
+	StoredAt time.Time
+}
+
+// ScanKeys calls fn for each remembered idempotency key, expired ones not
+// yet pruned included (StoredAt tells them apart), in key order. Like Scan,
+// it copies the keys out a page at a time, so fn may take as long as it
+// likes and the keys are never all in memory. A key record that cannot be
+// decoded is an error wrapping ErrDamaged.
+func (s *Bolt) ScanKeys(ctx context.Context, fn func(RememberedKey) error) error {
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: scan keys: %w", err)
+		}
+		page, err := s.readKeys(ctx, after)
+		if err != nil {
+			return fmt.Errorf("store: scan keys: %w", err)
+		}
+		for _, k := range page {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		if len(page) < s.scanPage {
+			return nil
+		}
+		after = []byte(page[len(page)-1].Key)
+	}
+}
+
+// readKeys copies up to s.scanPage keys that sort after after (nil: from
+// the first).
+func (s *Bolt) readKeys(ctx context.Context, after []byte) ([]RememberedKey, error) {
+	var page []RememberedKey
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKeys)
+		if b == nil {
+			return nil // a file opened read-only that never had keys
+		}
+		c := b.Cursor()
+		k, v := c.First()
+		if after != nil {
+			if k, v = c.Seek(after); bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(page) < s.scanPage; k, v = c.Next() {
+			rec, ok := decodeKeyRecord(v)
+			if !ok {
+				return &DamagedError{Problem: fmt.Sprintf("idempotency key %q: a record of %d bytes", k, len(v))}
+			}
+			page = append(page, RememberedKey{Key: string(k), Sum: bytes.Clone(rec.sum), Reply: bytes.Clone(rec.reply),
+				StoredAt: time.Unix(0, int64(binary.BigEndian.Uint64(rec.storedAt)))})
+		}
+		return nil
+	})
+	return page, err
+}
