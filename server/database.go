@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
@@ -47,9 +48,24 @@ func (e *DatabaseError) Error() string {
 // Unwrap returns the cause.
 func (e *DatabaseError) Unwrap() error { return e.Err }
 
-// openPostgres connects to the configured database, checks that it answers
-// and migrates its schema.
+// openPostgres is OpenDatabase as New uses it.
 func openPostgres(cfg Config, opts store.Options) (store.Store, error) {
+	st, err := OpenDatabase(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// OpenDatabase opens the store in the database cfg.Database names as New
+// does: it connects within ConnectTimeout, checks that the database answers
+// and migrates its schema. It is for tools that work on the store without a
+// service, such as analyticsd migrate. A database it cannot use is a
+// *DatabaseError naming the host.
+func OpenDatabase(cfg Config, opts store.Options) (*store.Postgres, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	pc, err := pgxpool.ParseConfig(cfg.Database.URL)
 	if err != nil {
 		// The parse error may quote the password: say only what is wrong.
