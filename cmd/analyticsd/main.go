@@ -11,11 +11,21 @@
 //
 //	analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
 //	analyticsd check --config PATH
+//	analyticsd migrate --from-bbolt FILE --config PATH
 //
 // The check subcommand runs the store's full consistency check (the one
 // the service runs at start) and prints its counts; the service must be
-// stopped. A damaged store makes both exit with status 1 and one line
+// stopped. A damaged store makes each of them exit with status 1 and one line
 // naming the file, what is wrong and what to do.
+//
+// The migrate subcommand copies the store file of a stopped service (the
+// same checks: a damaged or locked file is refused) into the PostgreSQL
+// database of PATH's analytics.database section: every entry of both
+// collections in arrival order and every unexpired idempotency key, so a
+// client retrying after the move gets its first answer. It prints the
+// counts and leaves the file as it was. The copy is one transaction: an
+// interrupted copy leaves the database as it was and is simply run again;
+// a database that holds entries, or received a copy already, is refused.
 //
 // It runs in the foreground; SIGINT and SIGTERM stop it gracefully. When
 // the development service's default port is taken it picks a free one and

@@ -27,6 +27,9 @@ type flags struct {
 // usageHead starts analyticsd --help; the flags follow it.
 const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
        analyticsd check --config PATH     (check the stopped service's store)
+       analyticsd migrate --from-bbolt FILE --config PATH
+                                          (copy a stopped service's store into
+                                          the database of analytics.database)
 
 Run the analytics service: as a Trapperkeeper configuration says (--config),
 or, with no --config, a development service on 127.0.0.1 that needs no setup
@@ -47,7 +50,8 @@ Flags (one or two dashes):
 // usageTail ends analyticsd --help.
 const usageTail = `
 Exit status: 0 stopped by a signal, 1 the service could not start or failed,
-2 usage error.
+2 usage error. check and migrate: 0 sound or copied, 1 damaged, refused or
+failed, 2 usage error.
 `
 
 func parseFlags(args []string, stdout io.Writer) (flags, error) {
@@ -82,6 +86,9 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check" {
 		return runCheck(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "migrate" {
+		return runMigrate(ctx, args[1:], stdout, stderr)
 	}
 	f, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
