@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/analytics-client/analytics/internal/pgtest"
@@ -283,4 +285,80 @@ func TestScanKeysPages(t *testing.T) {
 			t.Errorf("key %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
+}
+
+// BenchmarkImport measures copying a store of 100,000 events of about
+// 100 bytes into PostgreSQL (analyticsd migrate), with the peak heap of
+// the copy: it stays bounded by the batch, not the store.
+//
+//	eval "$(.ci/postgres start /tmp/analytics-pg)"
+//	go test -run '^$' -bench Import -benchtime 3x ./internal/store
+func BenchmarkImport(b *testing.B) {
+	const n = 100_000
+	url := pgtest.NewDatabase(b)
+	path := filepath.Join(b.TempDir(), "analytics.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		for i := range n {
+			if err := putNext(tx.Bucket(bucketEvents), fmt.Appendf(nil, `{"event":"bench.%06d","timestamp":"2026-11-29T18:56:39.790Z","metadata":{"n":%d}}`, i, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	src, err := OpenReadOnly(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	pg := openPostgresTest(b, url, Options{})
+	ctx := context.Background()
+	var peak uint64
+	for b.Loop() {
+		b.StopTimer()
+		if _, err := pg.pool.Exec(ctx, "TRUNCATE analytics_entries, analytics_imports, analytics_idempotency; UPDATE analytics_usage SET bytes = 0"); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		stop := watchHeap(&peak)
+		b.StartTimer()
+		if st, err := pg.Import(ctx, src, path); err != nil || st.Events != n {
+			b.Fatalf("%+v, %v", st, err)
+		}
+		stop()
+		peak -= min(peak, before.HeapAlloc)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// watchHeap samples the heap in use into *peak until stop is called.
+func watchHeap(peak *uint64) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	*peak = 0
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			*peak = max(*peak, m.HeapAlloc)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
