@@ -18,6 +18,16 @@
 // Idempotency-Key header, which our service uses to store a retried command
 // only once.
 //
+// # Certificates
+//
+// The SSL files are read again when they change (looked at once per
+// Config.CertCheckInterval, and at once after a TLS failure), so a
+// certificate renewed or a CA bundle rotated by Puppet is used from the
+// next connection on, with no restart; files that fail validation leave
+// those in use in place. A Reporter parked by a certificate problem
+// resumes as soon as new files load. ReporterStats.CertExpiry is the
+// expiry of the client certificate in use.
+//
 // # Errors
 //
 // Validation problems are *ValidationError, naming the offending path. A
