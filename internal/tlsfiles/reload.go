@@ -41,8 +41,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
-	// OnChange, when set, is called (without locks held) after new
-	// Material is in use, e.g. to close connections that used the old.
+	// OnChange, when set, is called after new Material is in use, e.g. to
+	// close connections that used the old. It runs under the Reloader's
+	// lock: it must not call Reload.
 	OnChange func(*Material)
 }
 
@@ -102,12 +103,9 @@ func New(files Files, opts Options) (*Reloader, error) {
 // when only Reload does.
 func (r *Reloader) Interval() time.Duration { return r.interval }
 
-// Files returns the names the Reloader loads.
-func (r *Reloader) Files() Files { return r.files }
-
 // Current returns the Material in use, first looking at the files when an
-// interval has passed since the last look. A look that finds them being
-// changed by another goroutine's look does not wait for it.
+// interval has passed since the last look. While another goroutine is
+// looking, Current does not wait for it.
 func (r *Reloader) Current() *Material {
 	r.Poll()
 	return r.cur.Load()
