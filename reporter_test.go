@@ -468,14 +468,19 @@ func TestReportSnapshotsPeriodically(t *testing.T) {
 	if got := n.Load(); got != 1 {
 		t.Fatalf("%d calls before the first interval, want the one made at once", got)
 	}
-	for range 2 {
+	// Each snapshot is stored before the next interval ends; otherwise it
+	// would still be queued and absorb the next one.
+	for stored := 1; ; stored++ {
+		if _, err := srv.WaitSnapshots(waitCtx(t, 30*time.Second), stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored == 3 {
+			break
+		}
 		if waits := clock.waitSleepers(t, 1); waits[0] != time.Hour {
 			t.Fatalf("the next call waits %v, want the interval", waits[0])
 		}
 		clock.Advance(time.Hour)
-	}
-	if _, err := srv.WaitSnapshots(waitCtx(t, 30*time.Second), 3); err != nil {
-		t.Fatal(err)
 	}
 	if err := r.Close(waitCtx(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
