@@ -412,3 +412,24 @@ func TestIdentityHeadersIgnored(t *testing.T) {
 		t.Errorf("status with identity headers and no certificate: %d %s", got.status, got.body)
 	}
 }
+
+// TestJVMClientUnderDefaults: a JVM client with a certificate from the CA
+// (the entrypoint, then the advertised command, each on a new connection)
+// keeps working under the default rules, under need and want.
+func TestJVMClientUnderDefaults(t *testing.T) {
+	for _, auth := range []server.ClientAuth{server.ClientAuthNeed, server.ClientAuthWant} {
+		t.Run(string(auth), func(t *testing.T) {
+			ts := startServer(t, func(c *server.Config) {
+				c.TLS.ClientAuth = auth
+				c.Authorization = serviceDefaults
+			})
+			fresh := ts.newClient(t, true, true)
+			if got := jvmExchange(t, fresh, ts.url, "event", `{"event":"jvm.e"}`); got.status != 200 {
+				t.Errorf("event: %d %s", got.status, got.body)
+			}
+			if got := jvmExchange(t, fresh, ts.url, "snapshot", `{"fields":{"jvm.f":1}}`); got.status != 200 {
+				t.Errorf("snapshot: %d %s", got.status, got.body)
+			}
+		})
+	}
+}
