@@ -39,6 +39,18 @@
 // {"kind":...,"msg":...} here. The only 500 the service gives on purpose is
 // the failure answer of /commands/send, which reports an upstream failure.
 //
+// # Limits
+//
+// A body is read into a buffer that grows as bytes arrive, never sized
+// from its Content-Length, and every buffered byte is taken from one
+// budget (Config.MaxInflightBytes): a command that finds no room gets 503
+// with Retry-After at once. A body must arrive within Config.BodyTimeout
+// (else 408). Each listener holds at most Config.MaxConnections
+// connections, closing the oldest one without a request in progress to
+// make room; an HTTP/2 connection carries at most Config.MaxStreams
+// requests at once. Failed TLS handshakes and refused connections are
+// logged once a minute per kind, with a count.
+//
 // # Durability
 //
 // A 200 or 206 is written only after the entry is on stable storage;
