@@ -99,7 +99,7 @@ var (
 	descStoreEntries = prometheus.NewDesc("analytics_store_entries",
 		"Entries stored and waiting for the next check-in, by collection.", []string{"kind"}, nil)
 	descStoreBytes = prometheus.NewDesc("analytics_store_bytes",
-		"Size of the store file in bytes.", nil, nil)
+		"Bytes the stored entries take, as analytics.max-store-bytes counts them.", nil, nil)
 	descWhitelist = prometheus.NewDesc("analytics_whitelist_entries",
 		"Event names and snapshot fields in the whitelist; 0 when there is none.", nil, nil)
 )
