@@ -89,7 +89,7 @@ func TestMaxConnectionsRefusesWhenAllBusy(t *testing.T) {
 }
 
 // TestHTTP2MaxStreams: the service advertises its bound on concurrent
-// streams in its first SETTINGS frame.
+// streams, and the smallest frame size, in its first SETTINGS frame.
 func TestHTTP2MaxStreams(t *testing.T) {
 	ts := startServer(t, func(c *server.Config) { c.MaxStreams = 7 })
 	tc, err := ts.pki.ClientTLSConfig()
@@ -121,13 +121,15 @@ func TestHTTP2MaxStreams(t *testing.T) {
 	if _, err := io.ReadFull(c, payload); err != nil {
 		t.Fatal(err)
 	}
+	settings := map[uint16]uint32{}
 	for p := payload; len(p) >= 6; p = p[6:] {
-		if binary.BigEndian.Uint16(p) == 0x3 { // SETTINGS_MAX_CONCURRENT_STREAMS
-			if v := binary.BigEndian.Uint32(p[2:]); v != 7 {
-				t.Fatalf("MAX_CONCURRENT_STREAMS %d, want 7", v)
-			}
-			return
-		}
+		settings[binary.BigEndian.Uint16(p)] = binary.BigEndian.Uint32(p[2:])
 	}
-	t.Fatal("no MAX_CONCURRENT_STREAMS in the service's SETTINGS")
+	if v, ok := settings[0x3]; !ok || v != 7 { // SETTINGS_MAX_CONCURRENT_STREAMS
+		t.Errorf("MAX_CONCURRENT_STREAMS %d (sent: %v), want 7", v, ok)
+	}
+	// SETTINGS_MAX_FRAME_SIZE: absent means the protocol's 16 KiB.
+	if v, ok := settings[0x5]; ok && v != 16<<10 {
+		t.Errorf("MAX_FRAME_SIZE %d, want 16384: a connection keeps a buffer of the largest frame", v)
+	}
 }

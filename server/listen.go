@@ -150,6 +150,12 @@ func (s *Server) trackedListener(ln net.Listener, srv *http.Server) *listener {
 	return &listener{ln: &cappedListener{Listener: ln, conns: cs, refused: refused}, srv: srv, conns: cs}
 }
 
+// maxFrameSize is the largest HTTP/2 frame the service reads: the
+// protocol's default, where net/http would allow 1 MiB. A connection keeps
+// a read buffer of the largest frame it was sent, and a client's send
+// buffer per stream follows it too.
+const maxFrameSize = 16 << 10
+
 func (s *Server) httpServer(tc *tls.Config) *http.Server {
 	var h http.Handler = s
 	if s.cfg.Middleware != nil {
@@ -164,7 +170,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          s.httpErrorLog(),
-		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: s.cfg.MaxStreams},
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: s.cfg.MaxStreams, MaxReadFrameSize: maxFrameSize},
 	}
 }
 
