@@ -137,6 +137,9 @@ func TestStatusAfterCheckIns(t *testing.T) {
 	if st.Store.Events != 1 {
 		t.Errorf("entries after a failure: %+v", st.Store)
 	}
+	if p := getPreview(t, ts); p.Mode != server.ModeOn || !strings.Contains(string(p.Upload), `"events":[{"event":"e",`) {
+		t.Errorf("preview after a failure: %s %s", p.Mode, p.Upload)
+	}
 	<-failing
 	failing <- false
 	do(t, ts.client, "POST", ts.url+"/commands/send", "")
@@ -150,6 +153,9 @@ func TestStatusAfterCheckIns(t *testing.T) {
 	}
 	if st.Store.Events != 0 {
 		t.Errorf("entries after a success: %+v", st.Store)
+	}
+	if p := getPreview(t, ts); !strings.Contains(string(p.Upload), `"self-service-analytics":{"events":[],"snapshots":{}}`) {
+		t.Errorf("preview after a success: %s", p.Upload)
 	}
 }
 
