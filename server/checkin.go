@@ -63,12 +63,27 @@ func (e *CheckInError) Unwrap() error { return e.Err }
 // (and then discards) the entries, so this one leaves them alone.
 const SkippedOtherReplica = "another replica is checking in"
 
-// exclusive is implemented by stores shared by several replicas: fn runs
-// only while this replica holds the site-wide check-in lock, and ran is
-// false when another replica holds it.
-type exclusive interface {
+// SkippedSiteCheckedIn is CheckInResult.Skipped of a daily check-in when a
+// replica sharing the PostgreSQL store checked in for the site less than
+// CheckInConfig.Interval ago: the replicas check in once a day between
+// them, and the entries wait for the next one.
+const SkippedSiteCheckedIn = "another replica checked in for the site within the interval"
+
+// sharedStore is implemented by stores shared by several replicas: fn runs
+// only while this replica holds the site-wide check-in lock (ran is false
+// when another replica holds it), and the site's last check-in is kept in
+// the store so that the replicas' daily check-ins make one a day between
+// them.
+type sharedStore interface {
 	TryExclusive(ctx context.Context, fn func(context.Context) error) (ran bool, err error)
+	LastCheckIn(ctx context.Context) (at time.Time, ok bool, err error)
+	NoteCheckIn(ctx context.Context, at time.Time) error
 }
+
+// dailyTolerance is how much sooner than the interval a replica's daily
+// check-in may follow the site's last one (the replicas' timers are not in
+// step); anything sooner is left to the replica that checked in.
+const dailyTolerance = 10 * time.Minute
 
 // CheckIn uploads the stored events and the merged snapshots (newest value
 // per field) to the update server, replaces the whitelist with the answer's
@@ -79,15 +94,37 @@ type exclusive interface {
 // replicas that share a PostgreSQL store: only one of them checks in at a
 // time, and the others skip (SkippedOtherReplica).
 func (s *Server) CheckIn(ctx context.Context) (res CheckInResult, err error) {
+	return s.checkInOnce(ctx, false)
+}
+
+// checkInOnce is CheckIn; a daily check-in (scheduled) is skipped when a
+// replica sharing the store checked in less than an interval ago.
+func (s *Server) checkInOnce(ctx context.Context, scheduled bool) (res CheckInResult, err error) {
 	s.checkInMu.Lock()
 	defer s.checkInMu.Unlock()
 	defer func() { s.ops.noteCheckIn(s.cfg.Now(), res, err) }()
-	ex, shared := s.store.(exclusive)
+	sh, shared := s.store.(sharedStore)
 	if !shared {
 		return s.checkIn(ctx)
 	}
-	ran, lockErr := ex.TryExclusive(ctx, func(ctx context.Context) error {
-		res, err = s.checkIn(ctx)
+	ran, lockErr := sh.TryExclusive(ctx, func(ctx context.Context) error {
+		if scheduled {
+			last, ok, lerr := sh.LastCheckIn(ctx)
+			if lerr != nil {
+				res, err = CheckInResult{}, lerr
+				return nil
+			}
+			if ok && s.cfg.Now().Sub(last) < s.cfg.CheckIn.Interval-dailyTolerance {
+				s.log.Info("check-in skipped: "+SkippedSiteCheckedIn, "at", last)
+				res = CheckInResult{Skipped: SkippedSiteCheckedIn}
+				return nil
+			}
+		}
+		if res, err = s.checkIn(ctx); err == nil && res.Skipped == "" {
+			if nerr := sh.NoteCheckIn(ctx, s.cfg.Now()); nerr != nil {
+				s.log.Warn("checked in, but recording the time for the other replicas failed", "err", nerr)
+			}
+		}
 		return nil
 	})
 	switch {
@@ -280,10 +317,12 @@ func (s *Server) startCheckInLoop() {
 }
 
 func (s *Server) dailyCheckIn() {
-	res, err := s.CheckIn(s.lifetime)
+	res, err := s.checkInOnce(s.lifetime, true)
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled):
 		s.log.Warn("check-in failed; entries kept for the next one", "err", err)
+	case res.Skipped == SkippedOtherReplica || res.Skipped == SkippedSiteCheckedIn:
+		// logged by checkInOnce; nothing was discarded
 	case res.Skipped != "":
 		s.log.Info("check-in skipped; stored entries discarded", "reason", res.Skipped)
 	}

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/analytics-client/analytics/internal/store"
+import (
+	"context"
+
+	"github.com/analytics-client/analytics/internal/store"
+)
 
 // NewWithStore is New with a given store, for benchmarks that separate the
 // HTTP path from the storage cost.
@@ -12,3 +16,8 @@ func SetStoreCommitHook(c *Config, fn func(store.CommitInfo)) { c.onStoreCommit 
 
 // DatatypeMatches is Datatype.matches, for the table test of datatypes.
 func DatatypeMatches(d Datatype, v any) bool { return d.matches(v) }
+
+// ScheduledCheckIn is the check-in the daily timer makes.
+func (s *Server) ScheduledCheckIn(ctx context.Context) (CheckInResult, error) {
+	return s.checkInOnce(ctx, true)
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/analytics-client/analytics/internal/pgtest"
 	"github.com/analytics-client/analytics/server"
@@ -218,4 +219,51 @@ func TestPostgresOneCheckInPerSite(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d check-ins skipped because the other replica held the lock", skipped, 2*rounds)
+}
+
+// TestPostgresDailyCheckInOncePerSite: the replicas' daily timers make one
+// check-in a day between them; a manual one (commands/send) always runs.
+func TestPostgresDailyCheckInOncePerSite(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	up := newUpstream(t, answerWith(200, `{}`))
+	edit := func(c *server.Config) { c.Database.URL = url; c.CheckIn.Interval = 24 * time.Hour }
+	a, b := checkInServer(t, up, edit), checkInServer(t, up, edit)
+	ctx := context.Background()
+	do(t, a.client, "POST", a.url+"/commands/event", `{"event":"one"}`)
+	if res, err := a.srv.ScheduledCheckIn(ctx); err != nil || res.Skipped != "" {
+		t.Fatalf("first daily check-in: %+v %v", res, err)
+	}
+	do(t, b.client, "POST", b.url+"/commands/event", `{"event":"two"}`)
+	if res, err := b.srv.ScheduledCheckIn(ctx); err != nil || res.Skipped != server.SkippedSiteCheckedIn {
+		t.Fatalf("second replica's daily check-in the same day: %+v %v, want skipped", res, err)
+	}
+	if n := len(up.got); n != 1 {
+		t.Fatalf("%d uploads, want 1", n)
+	}
+	if res, err := b.srv.CheckIn(ctx); err != nil || res.Skipped != "" || res.Events != 1 {
+		t.Fatalf("manual check-in on the second replica: %+v %v", res, err)
+	}
+}
+
+// TestPostgresSkippedCheckInInStatus: a replica that left the check-in to
+// another says so in its status document.
+func TestPostgresSkippedCheckInInStatus(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	up := newUpstream(t, answerWith(200, `{}`))
+	edit := func(c *server.Config) { c.Database.URL = url; c.CheckIn.Interval = 24 * time.Hour }
+	a, b := checkInServer(t, up, edit), checkInServer(t, up, edit)
+	ctx := context.Background()
+	if _, err := a.srv.ScheduledCheckIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.srv.ScheduledCheckIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var st server.Status
+	if err := json.Unmarshal([]byte(do(t, b.client, "GET", b.url+"/status", "").body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if l := st.CheckIn.Last; l == nil || l.Result != server.CheckInSkipped || l.Skipped != server.SkippedSiteCheckedIn {
+		t.Fatalf("status of the replica that skipped: %+v", l)
+	}
 }

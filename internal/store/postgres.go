@@ -382,6 +382,29 @@ func (s *Postgres) TryExclusive(ctx context.Context, fn func(context.Context) er
 	return true, fn(ctx)
 }
 
+// LastCheckIn returns when a replica last recorded a check-in with
+// NoteCheckIn; ok is false when none has.
+func (s *Postgres) LastCheckIn(ctx context.Context) (at time.Time, ok bool, err error) {
+	err = s.pool.QueryRow(ctx, "SELECT at FROM analytics_checkin").Scan(&at)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, fmt.Errorf("store: last check-in: %w", err)
+	}
+	return at, true, nil
+}
+
+// NoteCheckIn records that the site checked in at at.
+func (s *Postgres) NoteCheckIn(ctx context.Context, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO analytics_checkin (at) VALUES ($1)
+		ON CONFLICT (one) DO UPDATE SET at = EXCLUDED.at`, at)
+	if err != nil {
+		return fmt.Errorf("store: note check-in: %w", err)
+	}
+	return nil
+}
+
 // migration is one schema version.
 type migration struct {
 	version int

@@ -26,3 +26,10 @@ CREATE TABLE analytics_idempotency (
 	reply     bytea
 );
 CREATE INDEX analytics_idempotency_stored_at ON analytics_idempotency (stored_at);
+
+-- When the site last checked in, so that replicas sharing the database
+-- check in once a day between them; one row.
+CREATE TABLE analytics_checkin (
+	one boolean     PRIMARY KEY DEFAULT true CHECK (one),
+	at  timestamptz NOT NULL
+);
