@@ -275,7 +275,11 @@ func TestMissingClientCertificateFails(t *testing.T) {
 
 func TestEntrypointFetchedOnceFor100Calls(t *testing.T) {
 	s := &scripted{status: 200, body: `{"event":"a","timestamp":"2026-11-29T18:56:39.790Z"}`}
-	c := newClient(t, newPeer(t, s).config())
+	cfg := newPeer(t, s).config()
+	// 100 concurrent mutual-TLS handshakes under -race on a loaded machine
+	// can take longer than the default timeout; speed is not the point here.
+	cfg.Timeout = time.Minute
+	c := newClient(t, cfg)
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
 	for i := 0; i < 100; i++ {
