@@ -280,3 +280,49 @@ func awaitSerial(t *testing.T, mu *sync.Mutex, seen map[string]bool, changed *ch
 		}
 	}
 }
+
+// TestResumedSessionsRechecked: a client resuming a TLS session (no
+// certificate exchanged) is refused once its certificate is revoked, or
+// once its CA has left the bundle.
+func TestResumedSessionsRechecked(t *testing.T) {
+	for _, change := range []string{"revoked", "CA removed"} {
+		t.Run(change, func(t *testing.T) {
+			ts, ca, crlPath := withCRL(t, discard(), server.ClientAuthNeed)
+			agent, err := ca.Issue("agent.example", nil, x509.ExtKeyUsageClientAuth, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := pairClient(t, ts, agent)
+			c.Transport.(*http.Transport).TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			for range 2 {
+				if got := do(t, c, "GET", ts.url, ""); got.status != 200 {
+					t.Fatalf("before: %d", got.status)
+				}
+			}
+			resp, err := c.Get(ts.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if !resp.TLS.DidResume {
+				t.Fatal("the session was not resumed; the test shows nothing")
+			}
+			if change == "revoked" {
+				writeCRL(t, ca, crlPath, false, agent.Cert)
+			} else {
+				other, err := pki.NewCA("next CA")
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeCRL(t, other, crlPath, false) // the CRL must be signed by a CA of the new bundle
+				if err := pki.WriteFile(ts.pki.CACert, pki.EncodeCerts(other.Cert), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if resp, err := c.Get(ts.url); err == nil {
+				resp.Body.Close()
+				t.Fatalf("a resumed session was let in after the change (resumed: %v)", resp.TLS.DidResume)
+			}
+		})
+	}
+}
