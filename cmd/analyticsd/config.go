@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/analytics-client/analytics/internal/tkconfig"
 	"github.com/analytics-client/analytics/server"
@@ -27,6 +28,7 @@ const (
 	keyCRLPath         = "webserver.ssl-crl-path"
 	keyMaxInflight     = "analytics.max-inflight-bytes"
 	keyMaxConnections  = "webserver.max-connections"
+	keyBodyTimeout     = "analytics.body-timeout"
 	keyUpdateServerURL = "product.update-server-url"
 	keyVersionPath     = "product.version-path"
 )
@@ -145,6 +147,9 @@ func (t tk) limits(cfg *server.Config) error {
 		return t.fail(keyMaxInflight, fmt.Sprintf("%d is less than %s (%d): a body of the largest size could never be read",
 			inflight, keyMaxBodyBytes, body), nil)
 	}
+	if cfg.BodyTimeout, err = t.duration(keyBodyTimeout); err != nil {
+		return err
+	}
 	conns, err := t.positive(keyMaxConnections, "connections")
 	cfg.MaxConnections = int(min(conns, math.MaxInt32))
 	return err
@@ -211,15 +216,21 @@ func (t tk) revocation(cfg *server.Config) error {
 	if cfg.TLS.CRLFile != "" && cfg.TLS.ClientAuth == server.ClientAuthNone {
 		return t.fail(keyCRLPath, "has no use with client-auth: none (no client certificate is asked for)", nil)
 	}
-	d, set, err := t.c.Duration(splitKey(keyCertCheck)...)
+	cfg.CertCheckInterval, err = t.duration(keyCertCheck)
+	return err
+}
+
+// duration reads an optional key that must be a positive duration; 0 when
+// it is not set.
+func (t tk) duration(key string) (time.Duration, error) {
+	d, set, err := t.c.Duration(splitKey(key)...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if set && d <= 0 {
-		return t.fail(keyCertCheck, fmt.Sprintf("%v is not a positive duration", d), nil)
+		return 0, t.fail(key, fmt.Sprintf("%v is not a positive duration", d), nil)
 	}
-	cfg.CertCheckInterval = d
-	return nil
+	return d, nil
 }
 
 func (t tk) noClientAuth() bool {

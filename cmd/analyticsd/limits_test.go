@@ -4,18 +4,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLimitKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.conf")
-	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-inflight-bytes: 4194304 }
+	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-inflight-bytes: 4194304, body-timeout: 3s }
 webserver: { port: 0, max-connections: 300 }`)
 	cfg, err := loadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxInflightBytes != 4<<20 || cfg.MaxConnections != 300 {
-		t.Errorf("MaxInflightBytes %d, MaxConnections %d; want 4194304, 300", cfg.MaxInflightBytes, cfg.MaxConnections)
+	if cfg.MaxInflightBytes != 4<<20 || cfg.MaxConnections != 300 || cfg.BodyTimeout != 3*time.Second {
+		t.Errorf("MaxInflightBytes %d, MaxConnections %d, BodyTimeout %v; want 4194304, 300, 3s",
+			cfg.MaxInflightBytes, cfg.MaxConnections, cfg.BodyTimeout)
 	}
 }
 
@@ -26,6 +28,8 @@ func TestLimitKeyErrors(t *testing.T) {
 webserver.port: 0`, "analytics.max-inflight-bytes: 0 is not a positive number of bytes"},
 		"inflight below body": {`analytics: { data-directory: /tmp/x, max-inflight-bytes: 1000 }
 webserver.port: 0`, "analytics.max-inflight-bytes: 1000 is less than analytics.max-body-bytes (1048576)"},
+		"body timeout zero": {`analytics: { data-directory: /tmp/x, body-timeout: 0s }
+webserver.port: 0`, "analytics.body-timeout: 0s is not a positive duration"},
 		"connections negative": {`analytics.data-directory: /tmp/x
 webserver: { port: 0, max-connections: -5 }`, "webserver.max-connections: -5 is not a positive number of connections"},
 		"connections not a number": {`analytics.data-directory: /tmp/x
