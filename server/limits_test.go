@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -192,6 +193,35 @@ func TestBodyTimeout(t *testing.T) {
 	c = partialBodyTo(t, ts, "/nope", 1000, `{"event":"tr`)
 	if r := readReply(t, c); r.status != 403 {
 		t.Fatalf("trickled body to a refused path: %d %s", r.status, r.body)
+	}
+}
+
+// TestBodyTimeoutHTTP2: the body deadline holds for an HTTP/2 stream too.
+func TestBodyTimeoutHTTP2(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.BodyTimeout = 100 * time.Millisecond })
+	tc, err := ts.pki.ClientTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() { _, _ = io.WriteString(pw, `{"event":"tr`) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a third of ReadTimeout
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.url+"/commands/event", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = 1000
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 408 {
+		t.Fatalf("trickled HTTP/%d body: %d", resp.ProtoMajor, resp.StatusCode)
 	}
 }
 
