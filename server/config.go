@@ -26,6 +26,7 @@ const (
 	DefaultMaxConnections    = 2048
 	DefaultMaxStreams        = 100
 	DefaultBodyTimeout       = 10 * time.Second
+	DefaultMaxHeaderBytes    = 8 << 10
 	DefaultConfDir           = "/etc/puppetlabs"
 	DefaultMaxStoreBytes     = 1 << 30
 	DefaultCertCheckInterval = 5 * time.Second
@@ -163,6 +164,11 @@ type Config struct {
 	// MaxStreams limits the concurrent requests (streams) of one HTTP/2
 	// connection. Zero means DefaultMaxStreams.
 	MaxStreams int
+	// MaxHeaderBytes limits a request's header
+	// (webserver.request-header-max-size, Jetty's 8 KiB by default);
+	// net/http answers a larger one 431. Zero means
+	// DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 
 	// MaxStoreBytes is analytics.max-store-bytes: the room the stored
 	// entries may take (pages in use in the store file). When it is
@@ -286,6 +292,7 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
 	setDefault(&c.MaxConnections, DefaultMaxConnections)
 	setDefault(&c.MaxStreams, DefaultMaxStreams)
+	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	setDefault(&c.ReadTimeout, DefaultReadTimeout)
 	setDefault(&c.WriteTimeout, DefaultWriteTimeout)

@@ -58,7 +58,7 @@ func (c Config) checkLimits() error {
 	}{
 		{"MaxBodyBytes", c.MaxBodyBytes}, {"MaxInflightBytes", c.MaxInflightBytes},
 		{"BodyTimeout", int64(c.BodyTimeout)}, {"MaxConnections", int64(c.MaxConnections)},
-		{"MaxStreams", int64(c.MaxStreams)},
+		{"MaxStreams", int64(c.MaxStreams)}, {"MaxHeaderBytes", int64(c.MaxHeaderBytes)},
 	} {
 		if f.v < 0 {
 			return &ConfigError{Field: f.name, Reason: "is negative"}

@@ -244,3 +244,19 @@ func TestLimitConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxHeaderBytes: a header over Jetty's 8 KiB default gets 431, so
+// that a connection holds at most that much of one.
+func TestMaxHeaderBytes(t *testing.T) {
+	ts := startServer(t, nil)
+	if r := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"a"}`, "X-Pad", strings.Repeat("x", 6<<10)); r.status != 200 {
+		t.Fatalf("6 KiB of header: %d %s", r.status, r.body)
+	}
+	r, err := tryDo(ts.newClient(t, true, true), "POST", ts.url+"/commands/event", `{"event":"a"}`, "X-Pad", strings.Repeat("x", 16<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("16 KiB of header: %d %s", r.status, r.body)
+	}
+}

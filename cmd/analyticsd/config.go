@@ -29,6 +29,7 @@ const (
 	keyMaxInflight     = "analytics.max-inflight-bytes"
 	keyMaxConnections  = "webserver.max-connections"
 	keyBodyTimeout     = "analytics.body-timeout"
+	keyMaxHeader       = "webserver.request-header-max-size"
 	keyUpdateServerURL = "product.update-server-url"
 	keyVersionPath     = "product.version-path"
 )
@@ -151,7 +152,12 @@ func (t tk) limits(cfg *server.Config) error {
 		return err
 	}
 	conns, err := t.positive(keyMaxConnections, "connections")
+	if err != nil {
+		return err
+	}
 	cfg.MaxConnections = int(min(conns, math.MaxInt32))
+	header, err := t.positive(keyMaxHeader, "bytes")
+	cfg.MaxHeaderBytes = int(min(header, math.MaxInt32))
 	return err
 }
 

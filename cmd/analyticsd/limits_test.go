@@ -10,14 +10,14 @@ import (
 func TestLimitKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.conf")
 	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-inflight-bytes: 4194304, body-timeout: 3s }
-webserver: { port: 0, max-connections: 300 }`)
+webserver: { port: 0, max-connections: 300, request-header-max-size: 16384 }`)
 	cfg, err := loadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxInflightBytes != 4<<20 || cfg.MaxConnections != 300 || cfg.BodyTimeout != 3*time.Second {
-		t.Errorf("MaxInflightBytes %d, MaxConnections %d, BodyTimeout %v; want 4194304, 300, 3s",
-			cfg.MaxInflightBytes, cfg.MaxConnections, cfg.BodyTimeout)
+	if cfg.MaxInflightBytes != 4<<20 || cfg.MaxConnections != 300 || cfg.BodyTimeout != 3*time.Second || cfg.MaxHeaderBytes != 16<<10 {
+		t.Errorf("MaxInflightBytes %d, MaxConnections %d, BodyTimeout %v, MaxHeaderBytes %d; want 4194304, 300, 3s, 16384",
+			cfg.MaxInflightBytes, cfg.MaxConnections, cfg.BodyTimeout, cfg.MaxHeaderBytes)
 	}
 }
 
