@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 )
 
@@ -49,8 +48,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		if len(buf) == cap(buf) && int64(len(buf)) < limit {
 			grown := min(max(2*cap(buf), firstBodyBuf), int(limit))
 			if !s.inflight.take(int64(grown - cap(buf))) {
-				w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))
-				return nil, held, busy(s.cfg.MaxInflightBytes)
+				return nil, held, s.refuseBusy(w, r)
 			}
 			held += int64(grown - cap(buf))
 			buf = append(make([]byte, 0, grown), buf...)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -43,10 +44,16 @@ func (b *inflight) take(n int64) bool {
 // give returns n bytes taken earlier.
 func (b *inflight) give(n int64) { b.used.Add(-n) }
 
-// busy answers a command refused because the in-flight limit is reached.
-func busy(limit int64) *apiError {
+// refuseBusy answers a command refused because the in-flight limit is
+// reached, and logs the refusals once a minute with their count, so that
+// an operator sees the service shedding load.
+func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request) *apiError {
+	s.ops.throttle.Log(r.Context(), slog.LevelWarn, "inflight-limit",
+		"command refused: request bodies in flight at analytics.max-inflight-bytes",
+		"limit", s.cfg.MaxInflightBytes, "remote", r.RemoteAddr)
+	w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))
 	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
-		Msg: "The service is reading " + formatBytes(limit) + " of request bodies already; retry in " +
+		Msg: "The service is reading " + formatBytes(s.cfg.MaxInflightBytes) + " of request bodies already; retry in " +
 			strconv.Itoa(busyRetryAfter) + " s."}
 }
 

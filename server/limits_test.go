@@ -133,9 +133,11 @@ func TestDeclaredLengthIsNotTrusted(t *testing.T) {
 func TestInflightLimit(t *testing.T) {
 	const limit = 64 << 10
 	got := make(chan struct{}, 2)
+	var logs logBuffer
 	ts := startServer(t, func(c *server.Config) {
 		c.MaxBodyBytes, c.MaxInflightBytes = limit, limit
 		c.Middleware = readWatch(40<<10, got)
+		c.Logger = logs.logger()
 	})
 	body := eventOfSize(limit)
 	slow := partialBody(t, ts, limit, body[:40<<10]) // its buffer has grown to 64 KiB
@@ -156,6 +158,9 @@ func TestInflightLimit(t *testing.T) {
 	resp.Body.Close()
 	if ra := resp.Header.Get("Retry-After"); ra != "1" {
 		t.Errorf("Retry-After = %q, want 1", ra)
+	}
+	if n := logs.count("command refused: request bodies in flight"); n != 1 {
+		t.Errorf("%d log lines for 2 refused commands, want 1:\n%s", n, logs.buf.String())
 	}
 
 	if _, err := io.WriteString(slow, body[40<<10:]); err != nil {
