@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,8 +29,13 @@ const (
 	CheckInSkipped = "skipped"
 )
 
-// maxArrivals is how many recent arrivals the service keeps for the page.
-const maxArrivals = 50
+// maxArrivals is how many recent arrivals the service keeps for the page,
+// and maxArrivalBytes how much of each: a longer entry is kept as a JSON
+// string of its start, so the memory they take stays bounded.
+const (
+	maxArrivals     = 50
+	maxArrivalBytes = 4 << 10
+)
 
 // ops is what the service remembers for its operators: when it started,
 // the last check-in, where the whitelist came from, the latest arrivals,
@@ -77,10 +84,24 @@ func (o *ops) noteStored(p prepared, dup bool, err error) {
 		return
 	}
 	o.metrics.stored[p.kind].Inc()
+	data := json.RawMessage(p.data)
+	if len(data) > maxArrivalBytes {
+		data = cutArrival(data)
+	}
 	o.mu.Lock()
 	o.arrived++
-	o.arrivals[o.arrived%maxArrivals] = Arrival{ID: o.arrived, Kind: p.kind.String(), Data: p.data}
+	o.arrivals[o.arrived%maxArrivals] = Arrival{ID: o.arrived, Kind: p.kind.String(), Data: data}
 	o.mu.Unlock()
+}
+
+// cutArrival is the start of a long entry as a JSON string, with its size.
+func cutArrival(data []byte) json.RawMessage {
+	s := strings.ToValidUTF8(string(data[:maxArrivalBytes]), "")
+	cut, err := marshal(s + "... (" + strconv.Itoa(len(data)) + " bytes)")
+	if err != nil {
+		return json.RawMessage(`"(an entry too long to show)"`)
+	}
+	return cut
 }
 
 // arrivalsAfter returns the kept arrivals with an ID above after, oldest
@@ -88,6 +109,9 @@ func (o *ops) noteStored(p prepared, dup bool, err error) {
 func (o *ops) arrivalsAfter(after uint64) []Arrival {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if after > o.arrived {
+		after = 0 // the page was served by an earlier run of the service
+	}
 	first := after + 1
 	if o.arrived >= maxArrivals && first <= o.arrived-maxArrivals {
 		first = o.arrived - maxArrivals + 1

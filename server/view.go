@@ -76,7 +76,6 @@ func (s *Server) live(r *http.Request, after uint64) (liveView, error) {
 // upload longer than maxViewPreview is shown cut, with a note.
 func (s *Server) previewText(ctx context.Context, ci CheckInStatus) (string, error) {
 	p := Preview{Mode: ci.Mode, Reason: ci.Reason, Upload: json.RawMessage("null")}
-	cut := false
 	if ci.Mode == ModeOn {
 		if !s.takePreviewSlot(ctx) {
 			return "", ctx.Err()
@@ -87,9 +86,10 @@ func (s *Server) previewText(ctx context.Context, ci CheckInStatus) (string, err
 		if err != nil && !w.cut {
 			return "", err
 		}
-		if p.Upload, cut = w.buf.Bytes(), w.cut; cut {
+		if w.cut {
 			return w.buf.String() + fmt.Sprintf("\n... (the first %d bytes; GET checkin/preview has the whole upload)", maxViewPreview), nil
 		}
+		p.Upload = w.buf.Bytes()
 	}
 	doc, err := marshal(p)
 	if err != nil {

@@ -135,3 +135,26 @@ func TestViewPreviewCut(t *testing.T) {
 		t.Errorf("streamed preview: %d events, %v", len(body.Analytics.Events), err)
 	}
 }
+
+// TestViewArrivalsBounded: a long entry is kept for the page as the start
+// of its text; a page from an earlier run of the service gets everything
+// kept.
+func TestViewArrivalsBounded(t *testing.T) {
+	ts := startServer(t, nil)
+	long := strings.Repeat("é", 5000)
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"long","metadata":{"s":"`+long+`"}}`)
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"short"}`)
+	var lv struct{ Arrivals []server.Arrival }
+	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live?after=99", "").body), &lv)
+	if len(lv.Arrivals) != 2 {
+		t.Fatalf("arrivals %+v", lv.Arrivals)
+	}
+	var cut string
+	if err := json.Unmarshal(lv.Arrivals[0].Data, &cut); err != nil || len(cut) > 4200 ||
+		!strings.HasPrefix(cut, `{"event":"long"`) || !strings.Contains(cut, "... (100") || !strings.HasSuffix(cut, " bytes)") {
+		t.Errorf("long arrival (%d bytes): %v %.80s", len(cut), err, cut)
+	}
+	if string(lv.Arrivals[1].Data) != `{"event":"short","timestamp":"`+fixedStamp+`"}` {
+		t.Errorf("short arrival %s", lv.Arrivals[1].Data)
+	}
+}
