@@ -77,6 +77,9 @@ func validateFieldsSize(path string, f Fields) (int64, error) {
 // validationError is the value model's error as the public
 // *ValidationError (nil stays nil).
 func validationError(err error) error {
+	if err == nil {
+		return nil // before errors.As, whose target would escape: Event's fast path allocates nothing here
+	}
 	var ve *value.Error
 	if errors.As(err, &ve) {
 		return &ValidationError{Path: ve.Path, Reason: ve.Reason}
