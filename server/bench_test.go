@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/loadgen"
+	"github.com/analytics-client/analytics/internal/pgtest"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -37,6 +38,21 @@ func BenchmarkIngestBatch(b *testing.B) {
 // in-memory store.
 func BenchmarkIngestBatchNoStorage(b *testing.B) {
 	ingestBatch(b, startServerWith(b, newMemStore(), func(c *server.Config) { c.Logger = discard(); c.Now = time.Now }))
+}
+
+// BenchmarkIngestPostgres is BenchmarkIngest with the entries in
+// PostgreSQL (see internal/pgtest for the database it needs): every answer
+// waits for its transaction to commit.
+func BenchmarkIngestPostgres(b *testing.B) {
+	url := pgtest.NewDatabase(b)
+	ingest(b, startServer(b, func(c *server.Config) { c.Logger = discard(); c.Now = time.Now; c.Database.URL = url }))
+}
+
+// BenchmarkIngestBatchPostgres is BenchmarkIngestBatch with the entries in
+// PostgreSQL.
+func BenchmarkIngestBatchPostgres(b *testing.B) {
+	url := pgtest.NewDatabase(b)
+	ingestBatch(b, startServer(b, func(c *server.Config) { c.Logger = discard(); c.Now = time.Now; c.Database.URL = url }))
 }
 
 const benchEvent = `{"event":"puppetserver.bench.event","metadata":{"run":1337,"tags":["a","b"],"ok":true}}`
