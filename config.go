@@ -2,12 +2,12 @@ package analytics
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
@@ -63,41 +63,19 @@ type SSLOpts struct {
 	CAFile   string `json:"ssl-ca-cert"`
 }
 
-// ConfigError reports a configuration that New cannot use. File is set when
-// the problem is with one of the PEM files.
-type ConfigError struct {
-	Field  string // the setting, e.g. "ssl-opts.ssl-cert"
-	File   string // the file involved, if any
-	Reason string
-	Err    error // the underlying error, if any
-}
-
-func (e *ConfigError) Error() string {
-	s := "analytics: config " + e.Field
-	if e.File != "" {
-		s += " (" + e.File + ")"
-	}
-	return s + ": " + e.Reason
-}
-
-func (e *ConfigError) Unwrap() error { return e.Err }
+// ConfigError reports a configuration that cannot be used (New,
+// LoadConfig): Field names the setting (e.g. "ssl-opts.ssl-cert"), File
+// the file involved if any, Reason what is wrong, and Err the underlying
+// error if any. The service reports its configuration problems with the
+// same type (server.ConfigError).
+type ConfigError = confcheck.Error
 
 // parseURL checks that raw is an absolute http or https URL.
 func parseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, &ConfigError{Field: "url", Reason: "is required"}
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, &ConfigError{Field: "url", Reason: fmt.Sprintf("cannot parse %q", raw), Err: err}
-	}
-	if !u.IsAbs() || u.Host == "" {
-		return nil, &ConfigError{Field: "url", Reason: fmt.Sprintf("%q is not an absolute URL (want https://host:port/analytics)", raw)}
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &ConfigError{Field: "url", Reason: fmt.Sprintf("scheme %q is not http or https", u.Scheme)}
-	}
-	return u, nil
+	return confcheck.URL("url", raw)
 }
 
 // certificates loads the PEM files named by ssl into a Reloader, which

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/store"
 )
 
@@ -232,25 +232,11 @@ type Config struct {
 	onStoreCommit func(store.CommitInfo)
 }
 
-// ConfigError reports a Config that New cannot use, naming the field (and
-// the file, when one is involved).
-type ConfigError struct {
-	Field  string
-	File   string
-	Reason string
-	Err    error
-}
-
-func (e *ConfigError) Error() string {
-	s := "server: config " + e.Field
-	if e.File != "" {
-		s += " (" + e.File + ")"
-	}
-	return s + ": " + e.Reason
-}
-
-// Unwrap returns the underlying error, if any.
-func (e *ConfigError) Unwrap() error { return e.Err }
+// ConfigError reports a Config that New cannot use: Field names the field,
+// File the file involved if any, Reason what is wrong, Err the underlying
+// error if any. It is the client's analytics.ConfigError: one type for every
+// configuration problem.
+type ConfigError = confcheck.Error
 
 // withDefaults returns c with defaults filled in, or the first problem.
 func (c Config) withDefaults() (Config, error) {
@@ -334,20 +320,23 @@ func cleanPrefix(p string) (string, error) {
 }
 
 func checkURL(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return &ConfigError{Field: field, Reason: fmt.Sprintf("cannot parse %q", raw), Err: err}
+	_, err := confcheck.URL(field, raw)
+	return err
+}
+
+// Valid reports whether a is want, need, none or "" (which means want).
+// It is the one check of a client-auth setting, the service's and
+// analyticsd's.
+func (a ClientAuth) Valid() bool {
+	switch a {
+	case "", ClientAuthWant, ClientAuthNeed, ClientAuthNone:
+		return true
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &ConfigError{Field: field, Reason: fmt.Sprintf("%q is not an absolute http or https URL", raw)}
-	}
-	return nil
+	return false
 }
 
 func (t TLSFiles) check(listening bool) error {
-	switch t.ClientAuth {
-	case "", ClientAuthWant, ClientAuthNeed, ClientAuthNone:
-	default:
+	if !t.ClientAuth.Valid() {
 		return &ConfigError{Field: "TLS.ClientAuth", Reason: fmt.Sprintf("%q is not want, need or none", t.ClientAuth)}
 	}
 	if !listening {
