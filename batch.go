@@ -29,7 +29,7 @@ const (
 )
 
 type batchItem struct {
-	kind itemKind
+	kind Kind
 	key  string
 	body []byte // the single command's payload
 }

@@ -130,7 +130,7 @@ func (c *Client) URL() string { return c.base.String() }
 // refused, and the rest was stored.
 func (c *Client) StoreSnapshot(ctx context.Context, s Snapshot) (*SnapshotResult, error) {
 	res := new(SnapshotResult)
-	status, err := store(ctx, c, kindSnapshot, s.Validate, s, res)
+	status, err := store(ctx, c, KindSnapshot, s.Validate, s, res)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (c *Client) StoreSnapshot(ctx context.Context, s Snapshot) (*SnapshotResult
 // receive time.
 func (c *Client) StoreEvent(ctx context.Context, e Event) (*EventResult, error) {
 	res := new(EventResult)
-	if _, err := store(ctx, c, kindEvent, e.Validate, e, res); err != nil {
+	if _, err := store(ctx, c, KindEvent, e.Validate, e, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -150,7 +150,7 @@ func (c *Client) StoreEvent(ctx context.Context, e Event) (*EventResult, error) 
 
 // store validates and encodes payload, sends it as the kind's command and
 // decodes the answer into res, keeping the raw body.
-func store[R interface{ setRaw(json.RawMessage) }](ctx context.Context, c *Client, kind itemKind, validate func() error, payload any, res R) (int, error) {
+func store[R interface{ setRaw(json.RawMessage) }](ctx context.Context, c *Client, kind Kind, validate func() error, payload any, res R) (int, error) {
 	if err := validate(); err != nil {
 		return 0, err
 	}

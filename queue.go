@@ -8,26 +8,12 @@ import (
 	"time"
 )
 
-type itemKind uint8
-
-const (
-	kindEvent itemKind = iota + 1
-	kindSnapshot
-)
-
-func (k itemKind) String() string {
-	if k == kindSnapshot {
-		return "snapshot"
-	}
-	return "event"
-}
-
 // item is one queued event or snapshot. In memory mode the payload stays as
 // Go values until a worker encodes it, which keeps enqueue cheap; in durable
 // mode body is the encoded payload as spooled.
 type item struct {
 	seq      uint64 // enqueue order, for Flush
-	kind     itemKind
+	kind     Kind
 	event    Event
 	fields   Fields // snapshot fields
 	body     []byte // encoded payload, once known
@@ -164,7 +150,7 @@ func (q *queue) pushSnapshot(fields Fields, size int64) error {
 		q.dropped[DropQueueFull]++
 		return ErrQueueFull
 	}
-	p := &item{kind: kindSnapshot, fields: fields, size: size}
+	p := &item{kind: KindSnapshot, fields: fields, size: size}
 	q.appendLocked(p)
 	q.pendingSnap = p
 	q.signal()

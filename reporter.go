@@ -245,7 +245,7 @@ func (r *Reporter) Event(e Event) error {
 	if r.durable() {
 		return r.enqueueEvent(e)
 	}
-	return r.q.push(item{kind: kindEvent, event: e, size: size})
+	return r.q.push(item{kind: KindEvent, event: e, size: size})
 }
 
 // Snapshot validates s and queues it. A snapshot still waiting in the queue

@@ -241,7 +241,7 @@ func (r *Reporter) send(p *item) (map[string]string, error) {
 func (r *Reporter) encode(p *item) error {
 	if p.body == nil {
 		var err error
-		if p.kind == kindSnapshot {
+		if p.kind == KindSnapshot {
 			p.body, err = json.Marshal(Snapshot{Fields: p.fields})
 		} else {
 			p.body, err = json.Marshal(p.event)

@@ -20,7 +20,7 @@ import (
 // because it must be unique across every reporter that talks to a service.
 const recordHeader = 1 + 32 + 8
 
-func encodeRecord(kind itemKind, key string, at int64, body []byte) []byte {
+func encodeRecord(kind Kind, key string, at int64, body []byte) []byte {
 	rec := make([]byte, recordHeader, recordHeader+len(body))
 	rec[0] = byte(kind)
 	copy(rec[1:33], key)
@@ -29,11 +29,11 @@ func encodeRecord(kind itemKind, key string, at int64, body []byte) []byte {
 }
 
 func decodeRecord(rec []byte) (*item, error) {
-	if len(rec) < recordHeader || (itemKind(rec[0]) != kindEvent && itemKind(rec[0]) != kindSnapshot) {
+	if len(rec) < recordHeader || (Kind(rec[0]) != KindEvent && Kind(rec[0]) != KindSnapshot) {
 		return nil, errors.New("record too short or of unknown kind")
 	}
 	p := &item{
-		kind: itemKind(rec[0]),
+		kind: Kind(rec[0]),
 		key:  string(rec[1:33]),
 		at:   int64(binary.BigEndian.Uint64(rec[33:41])),
 		body: rec[recordHeader:],
@@ -103,9 +103,9 @@ func (r *Reporter) enqueueEvent(e Event) error {
 		return &ValidationError{Path: "event", Reason: "cannot be encoded: " + err.Error()}
 	}
 	key, at := newID(), r.clock.Now().UnixNano()
-	rec := encodeRecord(kindEvent, key, at, body)
+	rec := encodeRecord(KindEvent, key, at, body)
 	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
-		r.q.pushDurable(&item{kind: kindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at})
+		r.q.pushDurable(&item{kind: KindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at})
 	})
 }
 
@@ -125,9 +125,9 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 		return &ValidationError{Path: "fields", Reason: "cannot be encoded: " + err.Error()}
 	}
 	key, at := newID(), r.clock.Now().UnixNano()
-	rec := encodeRecord(kindSnapshot, key, at, body)
+	rec := encodeRecord(KindSnapshot, key, at, body)
 	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
-		p := &item{kind: kindSnapshot, fields: merged, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at}
+		p := &item{kind: KindSnapshot, fields: merged, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at}
 		if replaced := r.q.commitSnapshot(old, p); replaced != 0 {
 			if err := sp.Ack(replaced); err != nil {
 				r.log.Warn("analytics: cannot retire a merged snapshot; it may be sent too", slog.Any("error", err))

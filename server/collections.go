@@ -36,7 +36,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, kind st
 		return
 	case err != nil:
 		if writeErr == nil && !errors.Is(err, r.Context().Err()) {
-			s.storeLog.Log(r.Context(), slog.LevelError, "collection:"+kind.String(), "streaming a collection failed; response aborted", "kind", kind.String(), "err", err)
+			s.storeLog.Log(r.Context(), slog.LevelError, "collection:"+kind.Collection(), "streaming a collection failed; response aborted", "kind", kind.Collection(), "err", err)
 		}
 		panic(http.ErrAbortHandler)
 	case sep == '[':
@@ -45,6 +45,6 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, kind st
 	}
 	_ = bw.WriteByte(']')
 	if err := bw.Flush(); err != nil {
-		s.log.Debug("client went away during a collection", "kind", kind.String(), "err", fmt.Sprint(err))
+		s.log.Debug("client went away during a collection", "kind", kind.Collection(), "err", fmt.Sprint(err))
 	}
 }

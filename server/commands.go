@@ -107,7 +107,7 @@ func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepare
 	}
 	p := prepared{command: c, verdict: s.judge(c)}
 	if key != "" {
-		p.key = kind.String() + ":" + key // a key names one request of one command
+		p.key = kind.Collection() + ":" + key // a key names one request of one command
 		var err error
 		if p.sum, err = requestSum(m); err != nil {
 			return prepared{}, s.encodingFailed(kind, err)
@@ -121,7 +121,7 @@ func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepare
 }
 
 func (s *Server) encodingFailed(kind store.Kind, err error) *apiError {
-	s.log.Error("encoding an answer", "kind", kind.String(), "err", err)
+	s.log.Error("encoding an answer", "kind", kind.Collection(), "err", err)
 	return &apiError{Status: http.StatusInternalServerError, Kind: KindApplicationError, Msg: msgUncaught}
 }
 

@@ -113,7 +113,7 @@ func (s *Server) committed(p prepared, r store.Result) outcome {
 	}
 	v, ok := decodeVerdict(r.Prior)
 	if !ok {
-		s.log.Error("unreadable remembered answer", "kind", p.kind.String(), "key", p.key)
+		s.log.Error("unreadable remembered answer", "kind", p.kind.Collection(), "key", p.key)
 		return s.storageFailed(p.kind, errors.New("unreadable remembered answer")).outcome()
 	}
 	a, err := p.build(v)

@@ -55,8 +55,8 @@ func newMetrics() *metrics {
 		Help: "Writes grouped in one store commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
 	stored := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_stored_total",
 		Help: "Entries stored, by collection."}, []string{"kind"})
-	m.stored[store.Events] = stored.WithLabelValues(store.Events.String())
-	m.stored[store.Snapshots] = stored.WithLabelValues(store.Snapshots.String())
+	m.stored[store.Events] = stored.WithLabelValues(store.Events.Collection())
+	m.stored[store.Snapshots] = stored.WithLabelValues(store.Snapshots.Collection())
 	m.replays = prometheus.NewCounter(prometheus.CounterOpts{Name: "analytics_idempotent_replays_total",
 		Help: "Commands answered with the remembered answer of an earlier request with the same idempotency key."})
 	m.checkins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_checkins_total",
@@ -125,10 +125,10 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		n, err := cn.Count(ctx, k)
 		if err != nil {
 			c.s.ops.throttle.Log(ctx, slog.LevelWarn, "metrics-count", "counting stored entries for the metrics",
-				"kind", k.String(), "err", err)
+				"kind", k.Collection(), "err", err)
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(descStoreEntries, prometheus.GaugeValue, float64(n), k.String())
+		ch <- prometheus.MustNewConstMetric(descStoreEntries, prometheus.GaugeValue, float64(n), k.Collection())
 	}
 	if n, err := cn.UsedBytes(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(n))

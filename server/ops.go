@@ -90,7 +90,7 @@ func (o *ops) noteStored(p prepared, dup bool, err error) {
 	}
 	o.mu.Lock()
 	o.arrived++
-	o.arrivals[o.arrived%maxArrivals] = Arrival{ID: o.arrived, Kind: p.kind.String(), Data: data}
+	o.arrivals[o.arrived%maxArrivals] = Arrival{ID: o.arrived, Kind: p.kind.Collection(), Data: data}
 	o.mu.Unlock()
 }
 

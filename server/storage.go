@@ -33,7 +33,7 @@ func (s *Server) storageFailed(kind store.Kind, err error) *apiError {
 			RetryAfter: int(StoreFullRetryAfter / time.Second),
 			Msg:        "The service's store is full; nothing was stored. Retry after the service has checked in."}
 	}
-	s.storeLog.Log(context.Background(), slog.LevelError, "store-error:"+kind.String(), "storing an entry", "kind", kind.String(), "err", err)
+	s.storeLog.Log(context.Background(), slog.LevelError, "store-error:"+kind.Collection(), "storing an entry", "kind", kind.Collection(), "err", err)
 	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
 		RetryAfter: int(StorageErrorRetryAfter / time.Second),
 		Msg:        "The entry could not be stored; it is safe to retry. Check the log for details."}
@@ -42,7 +42,7 @@ func (s *Server) storageFailed(kind store.Kind, err error) *apiError {
 // storeReadFailed answers a read of a collection that failed before
 // anything was sent.
 func (s *Server) storeReadFailed(kind store.Kind, err error) *apiError {
-	s.storeLog.Log(context.Background(), slog.LevelError, "store-read:"+kind.String(), "reading a collection", "kind", kind.String(), "err", err)
+	s.storeLog.Log(context.Background(), slog.LevelError, "store-read:"+kind.Collection(), "reading a collection", "kind", kind.Collection(), "err", err)
 	return storeReadError()
 }
 

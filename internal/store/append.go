@@ -163,9 +163,9 @@ func wrapAppend(kind Kind, key string, err error) error {
 		return nil
 	}
 	if key == "" {
-		return fmt.Errorf("store: append to %s: %w", kind, err)
+		return fmt.Errorf("store: append to %s: %w", kind.Collection(), err)
 	}
-	return fmt.Errorf("store: append to %s with key %q: %w", kind, key, err)
+	return fmt.Errorf("store: append to %s with key %q: %w", kind.Collection(), key, err)
 }
 
 // putNext stores data under the bucket's next sequence number.

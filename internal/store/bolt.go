@@ -297,15 +297,15 @@ func (s *Bolt) update(fn func(*bolt.Tx) (int, error)) (int, error) {
 func (s *Bolt) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
 	bucket, err := kindBucket(kind)
 	if err != nil {
-		return fmt.Errorf("store: scan %s: %w", kind, err)
+		return fmt.Errorf("store: scan %s: %w", kind.Collection(), err)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("store: scan %s after %d: %w", kind, after, err)
+			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
 		}
 		page, err := s.readPage(bucket, after)
 		if err != nil {
-			return fmt.Errorf("store: scan %s after %d: %w", kind, after, err)
+			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
 		}
 		for _, e := range page {
 			if err := fn(e); err != nil {
@@ -416,20 +416,20 @@ func (s *Bolt) usedIn(tx *bolt.Tx) int64 {
 func (s *Bolt) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
 	bucket, err := kindBucket(kind)
 	if err != nil {
-		return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 	}
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 		}
 		n, err := s.update(func(tx *bolt.Tx) (int, error) { return deleteFirst(tx.Bucket(bucket), seq, deletePage) })
 		total += n
 		if err != nil {
-			return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 		}
 		if n < deletePage {
-			s.log.Debug("store deleted entries", "kind", kind.String(), "through", seq, "count", total)
+			s.log.Debug("store deleted entries", "kind", kind.Collection(), "through", seq, "count", total)
 			return nil
 		}
 	}
@@ -457,7 +457,7 @@ func deleteFirst(b *bolt.Bucket, seq uint64, limit int) (int, error) {
 func (s *Bolt) Count(ctx context.Context, kind Kind) (int, error) {
 	bucket, err := kindBucket(kind)
 	if err != nil {
-		return 0, fmt.Errorf("store: count %s: %w", kind, err)
+		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
 	}
 	var n int
 	err = s.view(ctx, func(tx *bolt.Tx) error {
@@ -465,7 +465,7 @@ func (s *Bolt) Count(ctx context.Context, kind Kind) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: count %s: %w", kind, err)
+		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
 	}
 	return n, nil
 }

@@ -261,7 +261,7 @@ func (w *pgWrite) send(ctx context.Context, tx pgx.Tx, now, expiredBefore time.T
 // or connection is held while fn runs.
 func (s *Postgres) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
 	if _, err := kindBucket(kind); err != nil {
-		return fmt.Errorf("store: scan %s: %w", kind, err)
+		return fmt.Errorf("store: scan %s: %w", kind.Collection(), err)
 	}
 	if s.closed.Load() {
 		return ErrClosed
@@ -269,7 +269,7 @@ func (s *Postgres) Scan(ctx context.Context, kind Kind, after uint64, fn func(En
 	for {
 		page, err := s.readPage(ctx, kind, after)
 		if err != nil {
-			return fmt.Errorf("store: scan %s after %d: %w", kind, after, err)
+			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
 		}
 		for _, e := range page {
 			if err := fn(e); err != nil {
@@ -301,7 +301,7 @@ func (s *Postgres) readPage(ctx context.Context, kind Kind, after uint64) ([]Ent
 // DeleteThrough implements Store.
 func (s *Postgres) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
 	if _, err := kindBucket(kind); err != nil {
-		return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 	}
 	if s.closed.Load() {
 		return ErrClosed
@@ -312,9 +312,9 @@ func (s *Postgres) DeleteThrough(ctx context.Context, kind Kind, seq uint64) err
 		u AS (UPDATE analytics_usage SET bytes = bytes - (SELECT coalesce(sum(n + $3), 0) FROM d))
 		SELECT count(*) FROM d`, int16(kind), int64(seq), entryOverhead).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("store: delete %s through %d: %w", kind, seq, err)
+		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 	}
-	s.log.Debug("store deleted entries", "kind", kind.String(), "through", seq, "count", n)
+	s.log.Debug("store deleted entries", "kind", kind.Collection(), "through", seq, "count", n)
 	return nil
 }
 
@@ -322,7 +322,7 @@ func (s *Postgres) DeleteThrough(ctx context.Context, kind Kind, seq uint64) err
 func (s *Postgres) Count(ctx context.Context, kind Kind) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_entries WHERE kind = $1", int16(kind)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count %s: %w", kind, err)
+		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
 	}
 	return n, nil
 }

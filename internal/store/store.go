@@ -16,27 +16,19 @@ package store
 import (
 	"context"
 	"errors"
+
+	"github.com/analytics-client/analytics/internal/value"
 )
 
-// Kind selects one of the two collections.
-type Kind uint8
+// Kind selects one of the two collections: value.Kind, the one
+// enumeration of events and snapshots, which the client shares.
+type Kind = value.Kind
 
 // The collections.
 const (
-	Events Kind = iota + 1
-	Snapshots
+	Events    = value.KindEvent
+	Snapshots = value.KindSnapshot
 )
-
-// String returns "events" or "snapshots".
-func (k Kind) String() string {
-	switch k {
-	case Events:
-		return "events"
-	case Snapshots:
-		return "snapshots"
-	}
-	return "unknown"
-}
 
 // Errors of the Store contract, reported in Result.Err (wrapped) or
 // returned by the other methods.

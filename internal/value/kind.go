@@ -1,0 +1,36 @@
+package value
+
+// Kind says whether an item is an event or a snapshot. It is the one
+// enumeration of the two: the client's analytics.Kind (the Reporter's
+// Outcome.Kind and spool records) and the service's store.Kind.
+type Kind uint8
+
+// The kinds. Their numbers are written in the Reporter's spool and the
+// service's PostgreSQL table, so they never change.
+const (
+	KindEvent Kind = iota + 1
+	KindSnapshot
+)
+
+// String returns "event" or "snapshot", the command's name.
+func (k Kind) String() string {
+	switch k {
+	case KindEvent:
+		return "event"
+	case KindSnapshot:
+		return "snapshot"
+	}
+	return "unknown"
+}
+
+// Collection returns "events" or "snapshots", the name of the service's
+// collection of that kind ({url}/collections/events).
+func (k Kind) Collection() string {
+	switch k {
+	case KindEvent:
+		return "events"
+	case KindSnapshot:
+		return "snapshots"
+	}
+	return "unknown"
+}
