@@ -46,7 +46,7 @@ type queue struct {
 	watched     bool          // ...if a Flush is waiting on it
 
 	enqueued, sent, retried, coalesced, spoolLost uint64
-	dropped                                       map[string]uint64
+	dropped                                       map[DropReason]uint64
 }
 
 func (q *queue) init(maxBytes int64, now func() time.Time) {
@@ -54,7 +54,7 @@ func (q *queue) init(maxBytes int64, now func() time.Time) {
 	q.now = now
 	q.avail = make(chan struct{}, 1)
 	q.changed = make(chan struct{})
-	q.dropped = make(map[string]uint64)
+	q.dropped = make(map[DropReason]uint64)
 }
 
 func (q *queue) signal() {
@@ -261,7 +261,7 @@ func (q *queue) takeMore(batch []*item, max int) []*item {
 }
 
 // done records the end of an item: delivered (reason "") or dropped.
-func (q *queue) done(p *item, reason string) {
+func (q *queue) done(p *item, reason DropReason) {
 	q.mu.Lock()
 	q.removeInflightLocked(p)
 	q.bytes -= p.size
@@ -293,7 +293,7 @@ func (q *queue) countRetry() {
 	q.mu.Unlock()
 }
 
-func (q *queue) countDrop(reason string, n uint64) {
+func (q *queue) countDrop(reason DropReason, n uint64) {
 	q.mu.Lock()
 	q.dropped[reason] += n
 	q.mu.Unlock()

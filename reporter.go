@@ -25,28 +25,37 @@ const (
 )
 
 // SyncPolicy says when a durable Reporter's enqueued items reach the disk.
-type SyncPolicy int
+// It is the durable queue's own setting, passed to it unchanged.
+type SyncPolicy = spool.SyncPolicy
 
 const (
 	// SyncEach makes Event and Snapshot return only once the item is on
 	// disk (fsync). Concurrent callers share fsyncs. A power loss loses
 	// nothing that was accepted.
-	SyncEach SyncPolicy = iota
+	SyncEach = spool.SyncEach
 	// SyncPeriodic writes at once but syncs every SyncInterval: several
 	// times the rate, but a power loss (not a crash of the program) can
 	// lose what was accepted in the last interval.
-	SyncPeriodic
+	SyncPeriodic = spool.SyncPeriodic
 )
 
-// Drop reasons, the keys of ReporterStats.Dropped.
+// DropReason says why the Reporter gave an item up: Outcome.Dropped and
+// the keys of ReporterStats.Dropped.
+type DropReason string
+
+// The drop reasons.
 const (
-	DropQueueFull  = "queue-full"  // Event or Snapshot returned ErrQueueFull
-	DropRejected   = "rejected"    // the service answered 422
-	DropBadRequest = "bad-request" // the service answered 400 or another final 4xx
-	DropTooLarge   = "too-large"   // the service answered 413
-	DropCorrupt    = "corrupt"     // a spooled record could not be decoded
-	DropShutdown   = "shutdown"    // memory mode: still pending when Close returned
+	DropQueueFull  DropReason = "queue-full"  // Event or Snapshot returned ErrQueueFull
+	DropRejected   DropReason = "rejected"    // the service answered 422
+	DropBadRequest DropReason = "bad-request" // the service answered 400 or another final 4xx
+	DropTooLarge   DropReason = "too-large"   // the service answered 413
+	DropCorrupt    DropReason = "corrupt"     // a spooled record could not be decoded
+	DropShutdown   DropReason = "shutdown"    // memory mode: still pending when Close returned
 )
+
+// BackoffPolicy gives the wait before retry number attempt (1 for the
+// first retry). ExponentialBackoff makes the usual one.
+type BackoffPolicy func(attempt int) time.Duration
 
 // ReporterOptions configures a Reporter. The zero value is a memory-mode
 // reporter with the defaults above.
@@ -66,7 +75,7 @@ type ReporterOptions struct {
 	Workers int
 	// Backoff gives the wait before retry number attempt (1 for the first
 	// retry). Default ExponentialBackoff(DefaultMinBackoff, DefaultMaxBackoff).
-	Backoff func(attempt int) time.Duration
+	Backoff BackoffPolicy
 	// MaxBackoff caps every backoff wait, including configuration-error
 	// waits. Default DefaultMaxBackoff.
 	MaxBackoff time.Duration
@@ -108,11 +117,11 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // Outcome is the final fate of one reported item.
 type Outcome struct {
-	Kind     string // "event" or "snapshot"
+	Kind     Kind   // KindEvent or KindSnapshot
 	Key      string // the idempotency key it was sent with
 	Attempts int
-	// Dropped is "" when the item was delivered, else a Drop* reason.
-	Dropped string
+	// Dropped is "" when the item was delivered, else why it was not.
+	Dropped DropReason
 	// Err is the error that dropped the item.
 	Err error
 	// Rejected lists snapshot fields the service's whitelist refused (a
@@ -129,7 +138,7 @@ type ReporterStats struct {
 	// queue: each was enqueued but is delivered as part of another.
 	Coalesced uint64
 	// Dropped counts items given up, by Drop* reason.
-	Dropped map[string]uint64
+	Dropped map[DropReason]uint64
 	// QueueDepth and QueueBytes count items not yet delivered, including
 	// those being sent.
 	QueueDepth int

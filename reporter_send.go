@@ -15,7 +15,7 @@ import (
 // waits a random time up to base·2ⁿ⁻¹, capped at limit. Full jitter spreads
 // many reporters' retries after a shared outage instead of having them hit
 // the service in waves.
-func ExponentialBackoff(base, limit time.Duration) func(attempt int) time.Duration {
+func ExponentialBackoff(base, limit time.Duration) BackoffPolicy {
 	return func(attempt int) time.Duration {
 		d := limit
 		if attempt >= 1 && attempt < 40 {
@@ -138,7 +138,7 @@ func (r *Reporter) settle(batch []*item, results []batchResult) []*item {
 		case delivered:
 			r.finish(p, "", nil, rejectedFields(res))
 		case drop:
-			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", reason), slog.Any("error", err))
+			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
 			r.finish(p, reason, err, nil)
 		default:
 			r.q.countRetry()
@@ -175,7 +175,7 @@ func (r *Reporter) deliver(p *item) {
 			r.finish(p, "", nil, rejected)
 			return
 		case drop:
-			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", reason), slog.Any("error", err))
+			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
 			r.finish(p, reason, err, nil)
 			return
 		}
@@ -257,7 +257,7 @@ func (r *Reporter) encode(p *item) error {
 }
 
 // finish records the end of p and tells OnOutcome.
-func (r *Reporter) finish(p *item, reason string, err error, rejected map[string]string) {
+func (r *Reporter) finish(p *item, reason DropReason, err error, rejected map[string]string) {
 	if r.durable() {
 		// Acknowledged and removed from the queue in one step, as far as
 		// a recreation of the spool is concerned.
@@ -271,12 +271,12 @@ func (r *Reporter) finish(p *item, reason string, err error, rejected map[string
 	if r.opts.OnOutcome != nil {
 		r.calls.enter(callbackOutcome)
 		defer r.calls.leave(callbackOutcome)
-		r.opts.OnOutcome(Outcome{Kind: p.kind.String(), Key: p.key, Attempts: p.attempts, Dropped: reason, Err: err, Rejected: rejected})
+		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.key, Attempts: p.attempts, Dropped: reason, Err: err, Rejected: rejected})
 	}
 }
 
 // classify decides, from one attempt's error, whether to retry.
-func classify(err error) (verdict, string) {
+func classify(err error) (verdict, DropReason) {
 	if err == nil {
 		return delivered, ""
 	}
@@ -296,7 +296,7 @@ func classify(err error) (verdict, string) {
 	return retry, ""
 }
 
-func classifyStatus(code int) (verdict, string) {
+func classifyStatus(code int) (verdict, DropReason) {
 	switch {
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
 		return retry, ""

@@ -66,12 +66,8 @@ func (r *Reporter) openSpool() error {
 }
 
 func (r *Reporter) newSpool() (*spool.Spool, error) {
-	pol := spool.SyncAlways
-	if r.opts.Sync == SyncPeriodic {
-		pol = spool.SyncPeriodic
-	}
 	return spool.Open(r.opts.Dir, spool.Options{
-		MaxBytes: r.opts.MaxBytes, Sync: pol, SyncInterval: r.opts.SyncInterval, Logger: r.log, Fsync: r.opts.fsync,
+		MaxBytes: r.opts.MaxBytes, Sync: r.opts.Sync, SyncInterval: r.opts.SyncInterval, Logger: r.log, Fsync: r.opts.fsync,
 	})
 }
 

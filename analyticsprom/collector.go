@@ -16,7 +16,7 @@ type StatsSource interface {
 
 // dropReasons are the reasons always exported, at 0 until an item is
 // dropped for them, so that rates and alerts see the series from the start.
-var dropReasons = []string{analytics.DropQueueFull, analytics.DropRejected, analytics.DropBadRequest,
+var dropReasons = []analytics.DropReason{analytics.DropQueueFull, analytics.DropRejected, analytics.DropBadRequest,
 	analytics.DropTooLarge, analytics.DropCorrupt, analytics.DropShutdown}
 
 // Collector is a prometheus.Collector over a Reporter's Stats. Each scrape
@@ -75,11 +75,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.coalesced, st.Coalesced)
 	counter(c.spoolLost, st.SpoolLost)
 	for _, reason := range dropReasons {
-		counter(c.dropped, st.Dropped[reason], reason)
+		counter(c.dropped, st.Dropped[reason], string(reason))
 	}
 	for reason, n := range st.Dropped {
 		if !isKnownReason(reason) {
-			counter(c.dropped, n, reason)
+			counter(c.dropped, n, string(reason))
 		}
 	}
 	gauge(c.items, float64(st.QueueDepth))
@@ -92,7 +92,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.certExpiry, expiry)
 }
 
-func isKnownReason(reason string) bool {
+func isKnownReason(reason analytics.DropReason) bool {
 	for _, r := range dropReasons {
 		if r == reason {
 			return true

@@ -9,7 +9,7 @@ import (
 
 // Append adds a copy of data as a new record and returns its ID, which is
 // greater than every ID returned before, also by earlier Spools on the same
-// directory. With SyncAlways the record is on stable storage when Append
+// directory. With SyncEach the record is on stable storage when Append
 // returns. It fails with ErrTooLarge for data over MaxRecordSize, ErrFull
 // when the record would take the unacknowledged bytes past Options.MaxBytes,
 // and ErrClosed after Close. If an fsync fails, Append returns the error and
@@ -25,7 +25,7 @@ func (s *Spool) Append(data []byte) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
-	if s.opts.Sync == SyncAlways {
+	if s.opts.Sync == SyncEach {
 		if err := s.syncLocked(s.writeSeq, false); err != nil {
 			return 0, fmt.Errorf("spool: append: %w", err)
 		}
@@ -39,7 +39,7 @@ func (s *Spool) Append(data []byte) (uint64, error) {
 }
 
 // AppendAll appends each of data as Append does, in order, with one fsync
-// for all of them under SyncAlways, and returns their IDs. If one fails,
+// for all of them under SyncEach, and returns their IDs. If one fails,
 // the IDs of those before it are returned with the error, and they may or
 // may not be durable.
 func (s *Spool) AppendAll(data [][]byte) ([]uint64, error) {

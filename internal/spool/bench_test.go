@@ -56,12 +56,12 @@ func benchAppend(b *testing.B, opts Options, callers int) {
 
 // BenchmarkAppendSyncAlways: 8 concurrent callers sharing fsyncs.
 func BenchmarkAppendSyncAlways(b *testing.B) {
-	benchAppend(b, Options{Sync: SyncAlways}, 8)
+	benchAppend(b, Options{Sync: SyncEach}, 8)
 }
 
 // BenchmarkAppendSyncAlwaysSequential: one caller, one fsync per record.
 func BenchmarkAppendSyncAlwaysSequential(b *testing.B) {
-	benchAppend(b, Options{Sync: SyncAlways}, 1)
+	benchAppend(b, Options{Sync: SyncEach}, 1)
 }
 
 // BenchmarkAppendSyncPeriodic: 8 concurrent callers, fsync once a second.

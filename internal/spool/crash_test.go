@@ -15,14 +15,14 @@ import (
 const crashDirEnv = "SPOOL_CRASH_CHILD_DIR"
 
 // TestCrashChild is the child of TestCrashSIGKILL: it appends with
-// SyncAlways from four goroutines until killed, printing "id data" for each
+// SyncEach from four goroutines until killed, printing "id data" for each
 // record once Append has returned.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashDirEnv)
 	if dir == "" {
 		t.Skip("runs only as the child of TestCrashSIGKILL")
 	}
-	s, err := Open(dir, Options{Sync: SyncAlways, SegmentSize: 8 << 10})
+	s, err := Open(dir, Options{Sync: SyncEach, SegmentSize: 8 << 10})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -47,7 +47,7 @@ func TestCrashChild(t *testing.T) {
 	wg.Wait()
 }
 
-// TestCrashSIGKILL kills a process that is appending with SyncAlways and
+// TestCrashSIGKILL kills a process that is appending with SyncEach and
 // checks that every ID the process was given survives.
 func TestCrashSIGKILL(t *testing.T) {
 	if os.Getenv(crashDirEnv) != "" {

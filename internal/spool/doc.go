@@ -55,7 +55,7 @@
 //
 // # Durability
 //
-// With [SyncAlways], Append returns only after an fsync of the segment that
+// With [SyncEach], Append returns only after an fsync of the segment that
 // covers the record. Concurrent appenders share fsyncs (group commit): each
 // writes its record under the spool's mutex, then waits until an fsync
 // started after its write has finished; the first waiter to find no fsync in

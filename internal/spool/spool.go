@@ -15,19 +15,19 @@ import (
 type SyncPolicy int
 
 const (
-	// SyncAlways makes Append return only after the record is fsynced.
+	// SyncEach makes Append return only after the record is fsynced.
 	// Concurrent Appends share fsyncs (group commit). It is the default.
-	SyncAlways SyncPolicy = iota
+	SyncEach SyncPolicy = iota
 	// SyncPeriodic fsyncs every Options.SyncInterval and on Close; a
 	// crash may lose the records appended since the last fsync.
 	SyncPeriodic
 )
 
-// String returns "always" or "periodic".
+// String returns "each" or "periodic".
 func (p SyncPolicy) String() string {
 	switch p {
-	case SyncAlways:
-		return "always"
+	case SyncEach:
+		return "each"
 	case SyncPeriodic:
 		return "periodic"
 	}
@@ -47,7 +47,7 @@ type Options struct {
 	// MaxBytes bounds the unacknowledged bytes on disk, counted as record
 	// data plus a 24-byte frame header each. Default DefaultMaxBytes.
 	MaxBytes int64
-	// Sync is the fsync policy. Default SyncAlways.
+	// Sync is the fsync policy. Default SyncEach.
 	Sync SyncPolicy
 	// SyncInterval is the fsync period of SyncPeriodic. Default
 	// DefaultSyncInterval.
@@ -74,7 +74,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("spool: options: negative SegmentSize %d", o.SegmentSize)
 	case o.SyncInterval < 0:
 		return o, fmt.Errorf("spool: options: negative SyncInterval %v", o.SyncInterval)
-	case o.Sync != SyncAlways && o.Sync != SyncPeriodic:
+	case o.Sync != SyncEach && o.Sync != SyncPeriodic:
 		return o, fmt.Errorf("spool: options: unknown %v", o.Sync)
 	}
 	if o.MaxBytes == 0 {

@@ -382,7 +382,7 @@ func TestGroupCommit(t *testing.T) {
 // TestCloseDuringAppends closes the spool while appenders are waiting for
 // their fsync; every ID handed out must survive.
 func TestCloseDuringAppends(t *testing.T) {
-	for _, policy := range []SyncPolicy{SyncAlways, SyncPeriodic} {
+	for _, policy := range []SyncPolicy{SyncEach, SyncPeriodic} {
 		t.Run(policy.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			s := mustOpen(t, dir, Options{Sync: policy, SyncInterval: time.Millisecond, SegmentSize: 1 << 10})

@@ -38,7 +38,7 @@ func (r *syncRecorder) size(name string) int64 {
 	return r.synced[name]
 }
 
-// With SyncAlways, every byte of a record is covered by a completed fsync
+// With SyncEach, every byte of a record is covered by a completed fsync
 // when Append returns, across segment rotations too.
 func TestAppendReturnsAfterFsync(t *testing.T) {
 	dir := t.TempDir()
