@@ -7,12 +7,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/jsonerr"
-	"github.com/analytics-client/analytics/internal/value"
 )
-
-// TimeFormat is the service's timestamp layout: UTC, RFC 3339 with
-// milliseconds and a Z, e.g. 2026-11-29T18:56:39.790Z.
-const TimeFormat = value.TimeFormat
 
 // Stamped is a snapshot field's value with the time the service received it.
 type Stamped struct {
