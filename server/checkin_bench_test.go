@@ -55,7 +55,7 @@ func heapBytes() uint64 {
 func BenchmarkCheckInMillionEvents(b *testing.B) {
 	const n = 1_000_000
 	dir := b.TempDir()
-	fillStore(b, filepath.Join(dir, server.StoreFile), n)
+	fillStore(b, filepath.Join(dir, store.FileName), n)
 	var peak, sent atomic.Uint64
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		buf := make([]byte, 1<<20)

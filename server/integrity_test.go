@@ -92,7 +92,7 @@ func TestCollectionAbortsOnDamagedPage(t *testing.T) {
 			t.Fatalf("batch: %d %.200s", got.status, got.body)
 		}
 	}
-	path := filepath.Join(dir, server.StoreFile)
+	path := filepath.Join(dir, store.FileName)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

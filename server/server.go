@@ -16,9 +16,6 @@ import (
 	"github.com/analytics-client/analytics/internal/store"
 )
 
-// StoreFile is the name of the store file inside Config.DataDir.
-const StoreFile = "analytics.db"
-
 // Server is the analytics service. It is an http.Handler for the API and
 // owns its listeners, its daily check-in and its store. Create it with New
 // and stop it with Close.
@@ -81,7 +78,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		if cfg.Database.URL != "" {
 			st, err = openPostgres(cfg, opts)
 		} else {
-			st, err = store.Open(filepath.Join(cfg.DataDir, StoreFile), opts)
+			st, err = store.Open(filepath.Join(cfg.DataDir, store.FileName), opts)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)

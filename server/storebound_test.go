@@ -152,15 +152,16 @@ func TestKeyIndexBoundedUnderBatches(t *testing.T) {
 	if err := ts.srv.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(dir, server.StoreFile), store.Options{})
+	st, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	keys, err := st.KeyCount(context.Background())
+	stats, err := st.Check(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := stats.Keys
 	// 48 h of batches 12 h apart is 4 live batches, and the one expiring.
 	if limit := 5 * size; keys > limit {
 		t.Errorf("%d keys kept after %d sent, more than %d", keys, batches*size, limit)

@@ -48,7 +48,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // checkStore checks the store of cfg and prints its counts to out.
 func checkStore(ctx context.Context, cfg server.Config, out io.Writer) error {
-	path := filepath.Join(cfg.DataDir, server.StoreFile)
+	path := filepath.Join(cfg.DataDir, store.FileName)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(out, "%s: no store yet (the service creates it when it starts)\n", path)
 		return nil

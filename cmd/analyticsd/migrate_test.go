@@ -135,7 +135,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 	snapshots := mustStatus(t, c, "GET", svc.url+"/collections/snapshots", "", 200)
 	svc.stop(t)
 
-	file := filepath.Join(data, server.StoreFile)
+	file := filepath.Join(data, store.FileName)
 	before, _ := os.ReadFile(file)
 	var out, errb bytes.Buffer
 	// Ctrl-C before the copy commits: nothing is copied, and a rerun works.

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/internal/store"
-	"github.com/analytics-client/analytics/server"
 )
 
 // storeConfig writes a configuration whose data directory holds a real
@@ -20,7 +19,7 @@ func storeConfig(t *testing.T, n int) (conf, path string) {
 	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	path = filepath.Join(data, server.StoreFile)
+	path = filepath.Join(data, store.FileName)
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -368,7 +368,7 @@ func TestRetentionExpiry(t *testing.T) {
 	if k, _ := keyCount(t, s); k != 22-prunePerKey-prunePerCommit {
 		t.Errorf("after one append: %d keys, want %d", k, 22-prunePerKey-prunePerCommit)
 	}
-	n, err := s.Prune(ctx)
+	n, err := s.pruneAll(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +513,7 @@ func TestContextCancelled(t *testing.T) {
 	if _, err := s.Count(ctx, Events); !errors.Is(err, context.Canceled) {
 		t.Errorf("Count: %v", err)
 	}
-	if _, err := s.Prune(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := s.pruneAll(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Prune: %v", err)
 	}
 	if got := datas(scanAll(t, s, Events, 0)); len(got) != 1 || got[0] != "a" {
@@ -548,7 +548,7 @@ func TestClosed(t *testing.T) {
 	if _, err := s.Count(ctx, Events); !errors.Is(err, ErrClosed) {
 		t.Errorf("Count: %v", err)
 	}
-	if _, err := s.Prune(ctx); !errors.Is(err, ErrClosed) {
+	if _, err := s.pruneAll(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Prune: %v", err)
 	}
 }

@@ -121,10 +121,10 @@ func (s *Bolt) pruneN(tx *bolt.Tx, limit int) (int, error) {
 	return len(drop), nil
 }
 
-// Prune removes every expired idempotency key and returns how many it
-// removed. Appends already prune more keys than they add; Prune is for a
-// periodic sweep (for instance after the daily check-in).
-func (s *Bolt) Prune(ctx context.Context) (int, error) {
+// pruneAll removes every expired idempotency key and returns how many it
+// removed. Appends already prune more keys than they add, so the service
+// needs no sweep; tests use it to see what is expired.
+func (s *Bolt) pruneAll(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -142,20 +142,6 @@ func (s *Bolt) Prune(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
-}
-
-// KeyCount returns how many idempotency keys are kept, expired ones not yet
-// pruned included.
-func (s *Bolt) KeyCount(ctx context.Context) (int, error) {
-	var n int
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketKeys).Stats().KeyN
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: count keys: %w", err)
-	}
-	return n, nil
 }
 
 // expiryKey is the time index key of key stored at storedAt (8 bytes).

@@ -20,6 +20,9 @@ import (
 	"github.com/analytics-client/analytics/internal/value"
 )
 
+// FileName is the name of the store file in the service's data directory.
+const FileName = "analytics.db"
+
 // Kind selects one of the two collections: value.Kind, the one
 // enumeration of events and snapshots, which the client shares.
 type Kind = value.Kind
