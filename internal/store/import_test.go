@@ -85,7 +85,7 @@ func TestImportFromBolt(t *testing.T) {
 	if used, err := pg.UsedBytes(ctx); err != nil || used != st.Bytes || used == 0 {
 		t.Errorf("used bytes %d (%v), want %d", used, err, st.Bytes)
 	}
-	if n, err := pg.KeyCount(ctx); err != nil || n != 5 {
+	if n, err := pg.keyCount(ctx); err != nil || n != 5 {
 		t.Errorf("%d keys (%v), want 5", n, err)
 	}
 	res := pg.Append(ctx, []Record{
@@ -134,7 +134,7 @@ func TestImportRefusesDatabaseWithEntries(t *testing.T) {
 	if _, err := pg.Import(ctx, src, path); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "holds 1 entries") {
 		t.Fatalf("copy into a database with entries: %v", err)
 	}
-	if n, _ := pg.KeyCount(ctx); n != 1 || len(contractScan(t, pg, Events, 0)) != 1 {
+	if n, _ := pg.keyCount(ctx); n != 1 || len(contractScan(t, pg, Events, 0)) != 1 {
 		t.Errorf("the refused copy changed the database: %d keys", n)
 	}
 }
@@ -174,7 +174,7 @@ func TestImportInterruptedCopiesNothing(t *testing.T) {
 		t.Fatalf("interrupted copy: %v, want context.Canceled", err)
 	}
 	bg := context.Background()
-	if n, _ := pg.KeyCount(bg); n != 0 || len(contractScan(t, pg, Events, 0)) != 0 {
+	if n, _ := pg.keyCount(bg); n != 0 || len(contractScan(t, pg, Events, 0)) != 0 {
 		t.Fatalf("the interrupted copy left %d keys or some entries", n)
 	}
 	if used, _ := pg.UsedBytes(bg); used != 0 {

@@ -336,23 +336,14 @@ func (s *Postgres) UsedBytes(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// KeyCount returns how many idempotency keys are kept, expired ones not yet
-// pruned included.
-func (s *Postgres) KeyCount(ctx context.Context) (int, error) {
+// keyCount returns how many idempotency keys are kept, expired ones not yet
+// pruned included (for tests).
+func (s *Postgres) keyCount(ctx context.Context) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_idempotency").Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count keys: %w", err)
 	}
 	return n, nil
-}
-
-// Prune removes every expired idempotency key and returns how many.
-func (s *Postgres) Prune(ctx context.Context) (int, error) {
-	tag, err := s.pool.Exec(ctx, "DELETE FROM analytics_idempotency WHERE stored_at <= $1", s.now().Add(-s.retention))
-	if err != nil {
-		return 0, fmt.Errorf("store: prune: %w", err)
-	}
-	return int(tag.RowsAffected()), nil
 }
 
 // TryExclusive runs fn while this replica holds the site-wide check-in lock,
