@@ -119,7 +119,7 @@ func TestPostgresOutage(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	ackSignal := make(chan struct{}, 64) // one per acknowledgement, while there is room
-	refused := make(chan struct{}, 1) // a 503 with Retry-After was seen
+	refused := make(chan struct{}, 1)    // a 503 with Retry-After was seen
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 4 {
