@@ -118,7 +118,7 @@ func TestCrashKeepsAcknowledgedEntries(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			storeUntilDown(client, first.url, w, &a, func() { once.Do(func() { close(reached) }) }, enough)
+			storeUntilDown(client, first.url, w, &a, func() { once.Do(func() { close(reached) }) }, enough, nil)
 		}()
 	}
 	select {
@@ -138,9 +138,14 @@ func TestCrashKeepsAcknowledgedEntries(t *testing.T) {
 }
 
 // storeUntilDown alternates events and snapshots with names unique to the
-// worker until the service stops answering.
-func storeUntilDown(c *http.Client, url string, w int, a *acked, reached func(), enough int) {
+// worker until the service stops answering or stop is closed (nil: never).
+func storeUntilDown(c *http.Client, url string, w int, a *acked, reached func(), enough int, stop <-chan struct{}) {
 	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
 		kind, name := "event", fmt.Sprintf("crash.%d.%d", w, i)
 		body := `{"event":"` + name + `"}`
 		if i%2 == 1 {

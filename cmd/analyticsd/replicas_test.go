@@ -142,7 +142,7 @@ product: {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			storeUntil(client, replicas[w%2].url, w, &a, func() { once.Do(func() { close(reached) }) }, 300, stop)
+			storeUntilDown(client, replicas[w%2].url, w, &a, func() { once.Do(func() { close(reached) }) }, 300, stop)
 		}()
 	}
 	select {
@@ -186,29 +186,4 @@ product: {
 		}
 	}
 	_ = os.RemoveAll(dir)
-}
-
-// storeUntil is storeUntilDown that also ends when stop is closed.
-func storeUntil(c *http.Client, url string, w int, a *acked, reached func(), enough int, stop <-chan struct{}) {
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		kind, name := "event", fmt.Sprintf("replica.%d.%d", w, i)
-		body := `{"event":"` + name + `"}`
-		if i%2 == 1 {
-			kind, body = "snapshot", `{"fields":{"`+name+`":`+fmt.Sprint(i)+`}}`
-		}
-		resp, err := c.Post(url+"/commands/"+kind, "application/json", strings.NewReader(body))
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK && a.add(kind, name) >= enough {
-			reached()
-		}
-	}
 }

@@ -299,11 +299,20 @@ func (s *Bolt) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry)
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", kind.Collection(), err)
 	}
+	return scanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]Entry, error) {
+		return s.readPage(bucket, after)
+	}, fn)
+}
+
+// scanPages is Scan over a backend's readPage, which returns up to size
+// entries of kind following after: fn sees each page's entries after the
+// page was read, so no read is held open while it works.
+func scanPages(ctx context.Context, kind Kind, after uint64, size int, readPage func(after uint64) ([]Entry, error), fn func(Entry) error) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
 		}
-		page, err := s.readPage(bucket, after)
+		page, err := readPage(after)
 		if err != nil {
 			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
 		}
@@ -313,7 +322,7 @@ func (s *Bolt) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry)
 			}
 			after = e.Seq
 		}
-		if len(page) < s.scanPage {
+		if len(page) < size {
 			return nil
 		}
 	}

@@ -266,21 +266,9 @@ func (s *Postgres) Scan(ctx context.Context, kind Kind, after uint64, fn func(En
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	for {
-		page, err := s.readPage(ctx, kind, after)
-		if err != nil {
-			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
-		}
-		for _, e := range page {
-			if err := fn(e); err != nil {
-				return err
-			}
-			after = e.Seq
-		}
-		if len(page) < s.scanPage {
-			return nil
-		}
-	}
+	return scanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]Entry, error) {
+		return s.readPage(ctx, kind, after)
+	}, fn)
 }
 
 func (s *Postgres) readPage(ctx context.Context, kind Kind, after uint64) ([]Entry, error) {
