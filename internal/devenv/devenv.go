@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/jsonerr"
 )
 
 // Names and defaults of the development setup.
@@ -51,9 +52,11 @@ func ClientConfigPath() string {
 	return filepath.Join(dir, ClientConfigFile)
 }
 
-// clientFile is the content of the client configuration file.
+// clientFile is the content of the client configuration file: the
+// client settings and a note.
 type clientFile struct {
-	analytics.Config
+	URL string             `json:"url"`
+	SSL *analytics.SSLOpts `json:"ssl-opts,omitempty"`
 	// Note tells a person something about the settings, such as the port
 	// the service chose because the default one was taken.
 	Note string `json:"note,omitempty"`
@@ -64,7 +67,7 @@ type clientFile struct {
 // sees half of it. note, when not empty, is for the person who opens the
 // file.
 func WriteClientConfig(path string, cfg analytics.Config, note string) error {
-	data, err := json.MarshalIndent(clientFile{Config: cfg, Note: note}, "", "  ")
+	data, err := json.MarshalIndent(clientFile{URL: cfg.URL, SSL: cfg.SSL, Note: note}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("devenv: write %s: %w", path, err)
 	}
@@ -86,16 +89,17 @@ func WriteClientConfig(path string, cfg analytics.Config, note string) error {
 
 // ReadClientConfig reads a client configuration written by
 // WriteClientConfig.
+// Its errors name the file and say what is wrong in JSON's terms.
 func ReadClientConfig(path string) (analytics.Config, error) {
 	var f clientFile
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return f.Config, fmt.Errorf("devenv: read %s: %w", path, err)
+		return analytics.Config{}, err // *fs.PathError names the file
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return f.Config, fmt.Errorf("devenv: read %s: %w", path, err)
+		return analytics.Config{}, fmt.Errorf("%s: %s", path, jsonerr.Describe(err))
 	}
-	return f.Config, nil
+	return analytics.Config{URL: f.URL, SSL: f.SSL}, nil
 }

@@ -55,3 +55,20 @@ func TestNoCacheDirNoDefault(t *testing.T) {
 		t.Errorf("ClientConfigPath %q, want none", got)
 	}
 }
+
+// A damaged client.json is named, and what is wrong is said in JSON's
+// terms, not Go's.
+func TestClientConfigDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), devenv.ClientConfigFile)
+	for body, want := range map[string]string{
+		`{"url": 5}`:                             `"url" must be a string, not a number`,
+		`{"url":"u","ssl-opts":{"ssl-cert":1}}`: `"ssl-opts.ssl-cert" must be a string, not a number`,
+		`{"url":"u","extra":1}`:                  `unknown field "extra"`,
+	} {
+		os.WriteFile(path, []byte(body), 0o600)
+		_, err := devenv.ReadClientConfig(path)
+		if err == nil || err.Error() != path+": "+want {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}
