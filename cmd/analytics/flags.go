@@ -34,7 +34,8 @@ func mainUsage() string {
 	for _, cmd := range commands() {
 		fmt.Fprintf(&b, "  analytics %-11s %s\n", cmd.name, cmd.summary)
 	}
-	b.WriteString("\nRun analytics COMMAND --help for a command's arguments, flags and an example.\n\n")
+	b.WriteString("\nRun analytics COMMAND --help for a command's arguments, flags and an example.\n")
+	b.WriteString("Flags may also stand before the command: analytics --url URL event NAME.\n\n")
 	b.WriteString(settingsHelp + "\n" + exitCodesHelp)
 	return b.String()
 }

@@ -54,13 +54,13 @@ func benchAppend(b *testing.B, opts Options, callers int) {
 	}
 }
 
-// BenchmarkAppendSyncAlways: 8 concurrent callers sharing fsyncs.
-func BenchmarkAppendSyncAlways(b *testing.B) {
+// BenchmarkAppendSyncEach: 8 concurrent callers sharing fsyncs.
+func BenchmarkAppendSyncEach(b *testing.B) {
 	benchAppend(b, Options{Sync: SyncEach}, 8)
 }
 
-// BenchmarkAppendSyncAlwaysSequential: one caller, one fsync per record.
-func BenchmarkAppendSyncAlwaysSequential(b *testing.B) {
+// BenchmarkAppendSyncEachSequential: one caller, one fsync per record.
+func BenchmarkAppendSyncEachSequential(b *testing.B) {
 	benchAppend(b, Options{Sync: SyncEach}, 1)
 }
 
