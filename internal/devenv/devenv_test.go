@@ -61,9 +61,9 @@ func TestNoCacheDirNoDefault(t *testing.T) {
 func TestClientConfigDamaged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), devenv.ClientConfigFile)
 	for body, want := range map[string]string{
-		`{"url": 5}`:                             `"url" must be a string, not a number`,
+		`{"url": 5}`:                            `"url" must be a string, not a number`,
 		`{"url":"u","ssl-opts":{"ssl-cert":1}}`: `"ssl-opts.ssl-cert" must be a string, not a number`,
-		`{"url":"u","extra":1}`:                  `unknown field "extra"`,
+		`{"url":"u","extra":1}`:                 `unknown field "extra"`,
 	} {
 		os.WriteFile(path, []byte(body), 0o600)
 		_, err := devenv.ReadClientConfig(path)
