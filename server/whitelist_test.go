@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,6 +156,10 @@ func TestSwapWhitelistWhileServing(t *testing.T) {
 			} else {
 				ts.srv.SetWhitelist(b)
 			}
+			// Yield after each swap: with GOMAXPROCS=1 a spinning
+			// swapper would hold the only P for a whole time slice per
+			// request and make the test take seconds.
+			runtime.Gosched()
 		}
 	}()
 	for range 50 {
