@@ -83,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		MaxIdleConns:          64,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
+		TLSHandshakeTimeout:   c.timeout, // a call's whole budget, as Config.Timeout says
 		ExpectContinueTimeout: time.Second,
 	}
 	if cfg.SSL != nil {

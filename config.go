@@ -51,8 +51,9 @@ type Config struct {
 	// Logger receives the client's log lines. Nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
 
-	// Timeout bounds each call (entrypoint fetch plus command) that has no
-	// earlier context deadline. Zero means DefaultTimeout.
+	// Timeout bounds each call (entrypoint fetch plus command, TLS
+	// handshakes included) that has no earlier context deadline. Zero
+	// means DefaultTimeout.
 	Timeout time.Duration `json:"-"`
 }
 
