@@ -31,6 +31,9 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium makes its process-singleton directory in TMPDIR and
+		// leaves it when it is stopped; here it goes with the test's.
+		chromedp.Env("TMPDIR=" + t.TempDir()),
 		chromedp.WindowSize(1200, 1400),
 	}
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
