@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -22,15 +23,30 @@ type child struct {
 	out chan struct{} // closed when stdout is drained
 }
 
-// buildDaemon compiles this command into a temporary directory.
+// daemon is this command, built once for every test of the process that
+// runs it as a separate program (linking it takes seconds); TestMain
+// removes its directory.
+var daemon struct {
+	once     sync.Once
+	dir, bin string
+	out      []byte
+	err      error
+}
+
+// buildDaemon returns the path of this command, compiled on first use.
 func buildDaemon(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "analyticsd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	daemon.once.Do(func() {
+		if daemon.dir, daemon.err = os.MkdirTemp("", "analyticsd-test-"); daemon.err != nil {
+			return
+		}
+		daemon.bin = filepath.Join(daemon.dir, "analyticsd")
+		daemon.out, daemon.err = exec.Command("go", "build", "-o", daemon.bin, ".").CombinedOutput()
+	})
+	if daemon.err != nil {
+		t.Fatalf("go build: %v\n%s", daemon.err, daemon.out)
 	}
-	return bin
+	return daemon.bin
 }
 
 // startChild runs the development service on dir and waits for its URL.
