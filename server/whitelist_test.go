@@ -170,7 +170,11 @@ func TestSwapWhitelistWhileServing(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
-	a["e"] = server.WhitelistEntry{Datatype: server.DatatypeString} // the server holds a copy
+	ts.srv.SetWhitelist(a)
+	delete(a, "e") // the server holds a copy: "e" stays listed
+	if got := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"e"}`); got.status != 200 {
+		t.Errorf("after the caller changed its map: %d %s", got.status, got.body)
+	}
 	ts.srv.SetWhitelist(nil)
 }
 
