@@ -15,7 +15,7 @@ import (
 // per write. (bbolt's own Batch waits a fixed delay for a group to form,
 // which every write then pays as latency.)
 //
-// T is the storage engine's transaction: *bolt.Tx, or pgx.Tx.
+// T is the storage engine's transaction: *bolt.Tx, or pgTx.
 type committer[T any] struct {
 	// update runs a function in one write transaction and commits it; an
 	// error from the function rolls the transaction back.

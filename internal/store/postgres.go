@@ -46,7 +46,7 @@ const postgresTxTimeout = 30 * time.Second
 // committed late.
 type Postgres struct {
 	pool      *pgxpool.Pool
-	commits   *committer[pgx.Tx]
+	commits   *committer[pgTx]
 	synced    bool // synchronous_commit is not off
 	retention time.Duration
 	maxBytes  int64
@@ -85,15 +85,23 @@ func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Postg
 	return s, nil
 }
 
+// pgTx is a group commit's transaction with the context its statements
+// run under: the store's lifetime and postgresTxTimeout, not any one
+// caller's, so that a caller that gives up does not fail the others' group.
+type pgTx struct {
+	pgx.Tx
+	ctx context.Context
+}
+
 // runTx runs fn in one transaction holding the append lock.
-func (s *Postgres) runTx(fn func(pgx.Tx) error) error {
+func (s *Postgres) runTx(fn func(pgTx) error) error {
 	ctx, cancel := context.WithTimeout(s.lifetime, postgresTxTimeout)
 	defer cancel()
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockAppend)); err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(pgTx{Tx: tx, ctx: ctx})
 	})
 }
 
@@ -110,7 +118,9 @@ func (s *Postgres) Close() error {
 }
 
 // Append implements Store: recs go into one group commit, shared with
-// concurrent calls, and Append returns after it committed.
+// concurrent calls, and Append returns after it committed. ctx is checked
+// before the write; once the write has begun Append waits for the commit
+// (bounded by postgresTxTimeout).
 func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
 	res := make([]Result, len(recs))
 	todo := make([]bool, len(recs))
@@ -127,11 +137,11 @@ func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
 	}
 	err := ctx.Err()
 	if err == nil {
-		err = s.commits.do(func(tx pgx.Tx, g *txGroup) error {
+		err = s.commits.do(func(tx pgTx, g *txGroup) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return s.appendIn(ctx, tx, g, recs, todo, res)
+			return s.appendIn(tx, g, recs, todo, res)
 		})
 	}
 	if err != nil {
@@ -148,8 +158,8 @@ func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
 // reads the records' keys and the room in use, one writes the new keys, the
 // entries (in recs' order) and the room. The committer may run it more
 // than once, so it sets every result from scratch.
-func (s *Postgres) appendIn(ctx context.Context, tx pgx.Tx, g *txGroup, recs []Record, todo []bool, res []Result) error {
-	known, used, err := s.lookup(ctx, tx, recs, todo)
+func (s *Postgres) appendIn(tx pgTx, g *txGroup, recs []Record, todo []bool, res []Result) error {
+	known, used, err := s.lookup(tx, recs, todo)
 	if err != nil {
 		return err
 	}
@@ -184,14 +194,14 @@ func (s *Postgres) appendIn(ctx context.Context, tx pgx.Tx, g *txGroup, recs []R
 			w.keys, w.sums, w.replies = append(w.keys, r.Key), append(w.sums, r.Sum), append(w.replies, r.Reply)
 		}
 	}
-	return w.send(ctx, tx, s.now(), s.now().Add(-s.retention))
+	return w.send(tx, s.now(), s.now().Add(-s.retention))
 }
 
 // keyRow is a remembered key.
 type keyRow struct{ sum, reply []byte }
 
 // lookup returns the unexpired keys among recs' and the room in use.
-func (s *Postgres) lookup(ctx context.Context, tx pgx.Tx, recs []Record, todo []bool) (map[string]keyRow, int64, error) {
+func (s *Postgres) lookup(tx pgTx, recs []Record, todo []bool) (map[string]keyRow, int64, error) {
 	known := map[string]keyRow{}
 	var keys []string
 	for i, r := range recs {
@@ -214,7 +224,7 @@ func (s *Postgres) lookup(ctx context.Context, tx pgx.Tx, recs []Record, todo []
 			return err
 		})
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := tx.SendBatch(tx.ctx, b).Close(); err != nil {
 		return nil, 0, fmt.Errorf("look up keys: %w", err)
 	}
 	return known, used, nil
@@ -231,7 +241,7 @@ type pgWrite struct {
 
 // send writes w in one round trip, and prunes expired keys (more than it
 // adds, so the keys kept stay bounded).
-func (w *pgWrite) send(ctx context.Context, tx pgx.Tx, now, expiredBefore time.Time) error {
+func (w *pgWrite) send(tx pgTx, now, expiredBefore time.Time) error {
 	b := &pgx.Batch{}
 	if len(w.keys) > 0 {
 		b.Queue(`INSERT INTO analytics_idempotency (key, sum, stored_at, reply)
@@ -251,7 +261,7 @@ func (w *pgWrite) send(ctx context.Context, tx pgx.Tx, now, expiredBefore time.T
 	b.Queue(`DELETE FROM analytics_idempotency WHERE key IN (
 		SELECT key FROM analytics_idempotency WHERE stored_at <= $1 ORDER BY stored_at LIMIT $2)`,
 		expiredBefore, prunePerKey*len(w.keys)+prunePerCommit)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := tx.SendBatch(tx.ctx, b).Close(); err != nil {
 		return fmt.Errorf("put entries: %w", err)
 	}
 	return nil
