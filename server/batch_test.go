@@ -278,7 +278,7 @@ func TestBatchConcurrentRepeats(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range n {
-		if errs[i] != nil || replies[i] != replies[0] || replies[i].status != 200 || strings.Count(replies[i].body, `"status":200`) != 3 {
+		if errs[i] != nil || !replies[i].same(replies[0]) || replies[i].status != 200 || strings.Count(replies[i].body, `"status":200`) != 3 {
 			t.Errorf("batch %d: %v %+v, first %+v", i, errs[i], replies[i], replies[0])
 		}
 	}

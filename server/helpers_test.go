@@ -133,6 +133,12 @@ type reply struct {
 	status int
 	ctype  string
 	body   string
+	header http.Header
+}
+
+// same reports whether two replies have the same status, type and body.
+func (r reply) same(o reply) bool {
+	return r.status == o.status && r.ctype == o.ctype && r.body == o.body
 }
 
 func do(t testing.TB, c *http.Client, method, url, body string, hdr ...string) reply {
@@ -168,7 +174,7 @@ func tryDo(c *http.Client, method, url, body string, hdr ...string) (reply, erro
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: string(data)}, nil
+	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: string(data), header: resp.Header}, nil
 }
 
 // testLogger writes the service's log to the test log, so that failures

@@ -19,20 +19,8 @@ import (
 // header and the body.
 func getWithID(t *testing.T, c *http.Client, method, url string) (int, string, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get(server.RequestIDHeader), string(b)
+	r := do(t, c, method, url, "")
+	return r.status, r.header.Get(server.RequestIDHeader), r.body
 }
 
 // TestRequestIDs: every response has an id; a refusal and a server error

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -19,20 +18,8 @@ import (
 // doHeader is do that also returns the Retry-After header.
 func doHeader(t *testing.T, c *http.Client, method, url, body string) (reply, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: string(data)}, resp.Header.Get("Retry-After")
+	r := do(t, c, method, url, body)
+	return r, r.header.Get("Retry-After")
 }
 
 func errorKind(t *testing.T, body string) string {
