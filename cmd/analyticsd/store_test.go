@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 )
 
 // storeConfig writes a configuration whose data directory holds a real
@@ -19,8 +20,8 @@ func storeConfig(t *testing.T, n int) (conf, path string) {
 	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	path = filepath.Join(data, store.FileName)
-	st, err := store.Open(path, store.Options{})
+	path = filepath.Join(data, boltstore.FileName)
+	st, err := boltstore.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package pgstore
 
 import (
 	"context"
@@ -12,22 +12,25 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/analytics-client/analytics/internal/pgtest"
+	"github.com/analytics-client/analytics/internal/store/storetest"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 func TestPostgresContract(t *testing.T) {
-	runContract(t, func(t *testing.T, opts Options) Store {
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return openPostgresTest(t, pgtest.NewDatabase(t), opts)
 	})
 }
 
-func openPostgresTest(t testing.TB, url string, opts Options) *Postgres {
+func openPostgresTest(t testing.TB, url string, opts store.Options) *Store {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := OpenPostgres(ctx, pool, opts)
+	s, err := Open(ctx, pool, opts)
 	if err != nil {
 		pool.Close()
 		t.Fatal(err)
@@ -51,7 +54,7 @@ func TestPostgresMigratesOnceAndRefusesNewerSchema(t *testing.T) {
 				errs <- err
 				return
 			}
-			s, err := OpenPostgres(ctx, pool, Options{})
+			s, err := Open(ctx, pool, store.Options{})
 			if err != nil {
 				pool.Close()
 				errs <- err
@@ -67,7 +70,7 @@ func TestPostgresMigratesOnceAndRefusesNewerSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := openPostgresTest(t, url, Options{})
+	s := openPostgresTest(t, url, store.Options{})
 	var versions int
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_schema").Scan(&versions); err != nil || versions != SchemaVersion() {
 		t.Fatalf("%d schema rows (err %v), want one per migration (%d)", versions, err, SchemaVersion())
@@ -80,7 +83,7 @@ func TestPostgresMigratesOnceAndRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	_, err = OpenPostgres(ctx, pool, Options{})
+	_, err = Open(ctx, pool, store.Options{})
 	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "newer analyticsd") {
 		t.Fatalf("a newer schema: got %v, want ErrSchemaTooNew saying what to do", err)
 	}
@@ -88,13 +91,13 @@ func TestPostgresMigratesOnceAndRefusesNewerSchema(t *testing.T) {
 
 func TestPostgresOutageFailsFastAndRecovers(t *testing.T) {
 	cluster := pgtest.NewCluster(t)
-	s := openPostgresTest(t, cluster.URL, Options{})
+	s := openPostgresTest(t, cluster.URL, store.Options{})
 	ctx := context.Background()
-	mustOK(t, s.Append(ctx, []Record{rec(Events, "before", "k1", "s", "r1")}))
+	storetest.MustOK(t, s.Append(ctx, []store.Record{storetest.Rec(store.Events, "before", "k1", "s", "r1")}))
 	up := cluster.Down()
 	actx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if r := s.Append(actx, []Record{rec(Events, "during", "k2", "s", "")})[0]; r.Err == nil {
+	if r := s.Append(actx, []store.Record{storetest.Rec(store.Events, "during", "k2", "s", "")})[0]; r.Err == nil {
 		t.Fatal("an append while the database is down succeeded")
 	} else if actx.Err() != nil {
 		t.Fatalf("the append waited for its deadline instead of failing: %v", r.Err)
@@ -104,24 +107,24 @@ func TestPostgresOutageFailsFastAndRecovers(t *testing.T) {
 	// still meet dead pooled connections, never more than the pool holds.
 	var err error
 	for range s.pool.Config().MaxConns + 1 {
-		if err = s.Append(ctx, []Record{rec(Events, "after", "k3", "s", "")})[0].Err; err == nil {
+		if err = s.Append(ctx, []store.Record{storetest.Rec(store.Events, "after", "k3", "s", "")})[0].Err; err == nil {
 			break
 		}
 	}
 	if err != nil {
 		t.Fatalf("no recovery after the restart: %v", err)
 	}
-	if r := s.Append(ctx, []Record{rec(Events, "again", "k1", "s", "")})[0]; r.Err != nil || !r.Dup || string(r.Prior) != "r1" {
+	if r := s.Append(ctx, []store.Record{storetest.Rec(store.Events, "again", "k1", "s", "")})[0]; r.Err != nil || !r.Dup || string(r.Prior) != "r1" {
 		t.Fatalf("key from before the outage: %+v", r)
 	}
-	if got := fmt.Sprint(datas(contractScan(t, s, Events, 0))); got != "[before after]" {
+	if got := fmt.Sprint(storetest.Datas(storetest.ScanAll(t, s, store.Events, 0))); got != "[before after]" {
 		t.Fatalf("stored %s", got)
 	}
 }
 
 func TestPostgresCheckInLockIsExclusive(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	a, b := openPostgresTest(t, url, Options{}), openPostgresTest(t, url, Options{})
+	a, b := openPostgresTest(t, url, store.Options{}), openPostgresTest(t, url, store.Options{})
 	ctx := context.Background()
 	inside := make(chan struct{})
 	release := make(chan struct{})

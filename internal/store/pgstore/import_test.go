@@ -1,11 +1,10 @@
-package store
+package pgstore
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,37 +13,38 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
-
 	"github.com/analytics-client/analytics/internal/pgtest"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
+	"github.com/analytics-client/analytics/internal/store/storetest"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // importFixture writes a real store: 2500 events of which the first 100
 // were deleted by a check-in, 5 snapshots with keys "s1".."s5", and one key
 // "old" that is expired by the time the clock returned is read. It returns
 // the file's path and the clock.
-func importFixture(t *testing.T) (string, *fakeClock) {
+func importFixture(t *testing.T) (string, *storetest.Clock) {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)}
+	clock := storetest.NewClock(time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "analytics.db")
-	s, err := Open(path, Options{Now: clock.Now})
+	s, err := boltstore.Open(path, store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	mustOK(t, s.Append(ctx, []Record{rec(Events, `{"event":"old"}`, "old", "sum-old", "reply-old")}))
+	storetest.MustOK(t, s.Append(ctx, []store.Record{storetest.Rec(store.Events, `{"event":"old"}`, "old", "sum-old", "reply-old")}))
 	clock.Advance(47 * time.Hour)
-	recs := make([]Record, 2499)
+	recs := make([]store.Record, 2499)
 	for i := range recs {
-		recs[i] = rec(Events, fmt.Sprintf(`{"event":"e%04d"}`, i), "", "", "")
+		recs[i] = storetest.Rec(store.Events, fmt.Sprintf(`{"event":"e%04d"}`, i), "", "", "")
 	}
-	mustOK(t, s.Append(ctx, recs))
-	if err := s.DeleteThrough(ctx, Events, 100); err != nil {
+	storetest.MustOK(t, s.Append(ctx, recs))
+	if err := s.DeleteThrough(ctx, store.Events, 100); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 5; i++ {
-		mustOK(t, s.Append(ctx, []Record{rec(Snapshots, fmt.Sprintf(`{"s":%d}`, i), fmt.Sprint("s", i), fmt.Sprint("sum-s", i), fmt.Sprint("reply-s", i))}))
+		storetest.MustOK(t, s.Append(ctx, []store.Record{storetest.Rec(store.Snapshots, fmt.Sprintf(`{"s":%d}`, i), fmt.Sprint("s", i), fmt.Sprint("sum-s", i), fmt.Sprint("reply-s", i))}))
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -62,12 +62,12 @@ func TestImportFromBolt(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	path, clock := importFixture(t)
 	before, _ := os.ReadFile(path)
-	src, err := OpenReadOnly(path, Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, url, Options{Now: clock.Now})
+	pg := openPostgresTest(t, url, store.Options{Now: clock.Now})
 	ctx := context.Background()
 	st, err := pg.Import(ctx, src, path)
 	if err != nil {
@@ -77,37 +77,39 @@ func TestImportFromBolt(t *testing.T) {
 	if got := st; got.Events != want.Events || got.Snapshots != want.Snapshots || got.Keys != want.Keys || got.ExpiredKeys != want.ExpiredKeys {
 		t.Fatalf("stats %+v, want %+v", got, want)
 	}
-	for _, kind := range []Kind{Events, Snapshots} {
-		if a, b := scanAll(t, src, kind, 0), contractScan(t, pg, kind, 0); !reflect.DeepEqual(a, b) {
+	for _, kind := range []store.Kind{store.Events, store.Snapshots} {
+		if a, b := storetest.ScanAll(t, src, kind, 0), storetest.ScanAll(t, pg, kind, 0); !reflect.DeepEqual(a, b) {
 			t.Fatalf("%s: %d entries in the database differ from the %d in the file", kind, len(b), len(a))
 		}
 	}
-	if used, err := pg.UsedBytes(ctx); err != nil || used != st.Bytes || used == 0 {
-		t.Errorf("used bytes %d (%v), want %d", used, err, st.Bytes)
+	if used := storetest.WantCounts(t, pg, 2400, 5); used != st.Bytes || used == 0 {
+		t.Errorf("used bytes %d, want %d", used, st.Bytes)
 	}
 	if n, err := pg.keyCount(ctx); err != nil || n != 5 {
 		t.Errorf("%d keys (%v), want 5", n, err)
 	}
-	res := pg.Append(ctx, []Record{
-		rec(Snapshots, `{"s":1}`, "s1", "sum-s1", "other"),        // a retry after the move
-		rec(Snapshots, `{"s":9}`, "s2", "another request", "x"),   // a reuse
-		rec(Events, `{"event":"new"}`, "old", "another sum", "r"), // expired: free again
+	res := pg.Append(ctx, []store.Record{
+		storetest.Rec(store.Snapshots, `{"s":1}`, "s1", "sum-s1", "other"),        // a retry after the move
+		storetest.Rec(store.Snapshots, `{"s":9}`, "s2", "another request", "x"),   // a reuse
+		storetest.Rec(store.Events, `{"event":"new"}`, "old", "another sum", "r"), // expired: free again
 	})
-	if !res[0].Dup || string(res[0].Prior) != "reply-s1" || !errors.Is(res[1].Err, ErrKeyReused) || res[2].Err != nil || res[2].Dup {
+	if !res[0].Dup || string(res[0].Prior) != "reply-s1" || !errors.Is(res[1].Err, store.ErrKeyReused) || res[2].Err != nil || res[2].Dup {
 		t.Fatalf("after the copy: %+v", res)
 	}
-	events := contractScan(t, pg, Events, 0)
+	storetest.WantCounts(t, pg, 2401, 5)
+	events := storetest.ScanAll(t, pg, store.Events, 0)
 	if last := events[len(events)-1]; string(last.Data) != `{"event":"new"}` || last.Seq != 2501 {
 		t.Errorf("a new entry got %d %s, want 2501 after the copied ones", last.Seq, last.Data)
 	}
 	if _, err := pg.Import(ctx, src, path); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "2406 entries") {
 		t.Errorf("second copy: %v, want ErrNotEmpty naming the entries", err)
 	}
-	for _, kind := range []Kind{Events, Snapshots} {
+	for _, kind := range []store.Kind{store.Events, store.Snapshots} {
 		if err := pg.DeleteThrough(ctx, kind, 1<<40); err != nil {
 			t.Fatal(err)
 		}
 	}
+	storetest.WantCounts(t, pg, 0, 0)
 	if _, err := pg.Import(ctx, src, path); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "received "+path) {
 		t.Errorf("copy after a check-in: %v, want ErrNotEmpty naming the earlier copy", err)
 	}
@@ -123,18 +125,18 @@ func TestImportFromBolt(t *testing.T) {
 // into is not a copy's destination; nothing is copied.
 func TestImportRefusesDatabaseWithEntries(t *testing.T) {
 	path, clock := importFixture(t)
-	src, err := OpenReadOnly(path, Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, pgtest.NewDatabase(t), Options{Now: clock.Now})
+	pg := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{Now: clock.Now})
 	ctx := context.Background()
-	mustOK(t, pg.Append(ctx, []Record{rec(Events, `{"event":"here"}`, "k", "s", "r")}))
+	storetest.MustOK(t, pg.Append(ctx, []store.Record{storetest.Rec(store.Events, `{"event":"here"}`, "k", "s", "r")}))
 	if _, err := pg.Import(ctx, src, path); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "holds 1 entries") {
 		t.Fatalf("copy into a database with entries: %v", err)
 	}
-	if n, _ := pg.keyCount(ctx); n != 1 || len(contractScan(t, pg, Events, 0)) != 1 {
+	if n, _ := pg.keyCount(ctx); n != 1 || len(storetest.ScanAll(t, pg, store.Events, 0)) != 1 {
 		t.Errorf("the refused copy changed the database: %d keys", n)
 	}
 }
@@ -147,8 +149,8 @@ type cancelAfter struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelAfter) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
-	return c.Source.Scan(ctx, kind, after, func(e Entry) error {
+func (c *cancelAfter) Scan(ctx context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error {
+	return c.Source.Scan(ctx, kind, after, func(e store.Entry) error {
 		if c.n--; c.n == 0 {
 			c.cancel()
 		}
@@ -160,12 +162,12 @@ func (c *cancelAfter) Scan(ctx context.Context, kind Kind, after uint64, fn func
 // sent leaves the database as it was, and running it again copies all.
 func TestImportInterruptedCopiesNothing(t *testing.T) {
 	path, clock := importFixture(t)
-	src, err := OpenReadOnly(path, Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, pgtest.NewDatabase(t), Options{Now: clock.Now})
+	pg := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{Now: clock.Now})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// Two full batches are sent before the cancel.
@@ -174,39 +176,40 @@ func TestImportInterruptedCopiesNothing(t *testing.T) {
 		t.Fatalf("interrupted copy: %v, want context.Canceled", err)
 	}
 	bg := context.Background()
-	if n, _ := pg.keyCount(bg); n != 0 || len(contractScan(t, pg, Events, 0)) != 0 {
+	if n, _ := pg.keyCount(bg); n != 0 || len(storetest.ScanAll(t, pg, store.Events, 0)) != 0 {
 		t.Fatalf("the interrupted copy left %d keys or some entries", n)
 	}
-	if used, _ := pg.UsedBytes(bg); used != 0 {
+	if used := storetest.WantCounts(t, pg, 0, 0); used != 0 {
 		t.Errorf("the interrupted copy left %d bytes counted", used)
 	}
 	st, err := pg.Import(bg, src, path)
 	if err != nil || st.Events != 2400 || st.Keys != 5 {
 		t.Fatalf("copy after the interruption: %+v, %v", st, err)
 	}
+	storetest.WantCounts(t, pg, 2400, 5)
 }
 
 // TestImportEmptyStoreAllowsAnother: a copy that copied nothing (an empty
 // store) does not count as a copy.
 func TestImportEmptyStoreAllowsAnother(t *testing.T) {
 	emptyPath := filepath.Join(t.TempDir(), "empty.db")
-	s, err := Open(emptyPath, Options{})
+	s, err := boltstore.Open(emptyPath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	empty, err := OpenReadOnly(emptyPath, Options{})
+	empty, err := boltstore.OpenReadOnly(emptyPath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer empty.Close()
 	path, clock := importFixture(t)
-	src, err := OpenReadOnly(path, Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, pgtest.NewDatabase(t), Options{Now: clock.Now})
+	pg := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{Now: clock.Now})
 	ctx := context.Background()
 	if st, err := pg.Import(ctx, empty, emptyPath); err != nil || st != (ImportStats{}) {
 		t.Fatalf("empty store: %+v, %v", st, err)
@@ -216,114 +219,41 @@ func TestImportEmptyStoreAllowsAnother(t *testing.T) {
 	}
 }
 
-// TestOpenReadOnly: a read-only store reads entries and keys, writes
-// nothing, refuses a file the service holds (and holds the service off),
-// and does not create a missing file.
-func TestOpenReadOnly(t *testing.T) {
-	path, clock := importFixture(t)
-	before, _ := os.ReadFile(path)
-	s, err := OpenReadOnly(path, Options{Now: clock.Now, lockTimeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(scanAll(t, s, Events, 0)); n != 2400 {
-		t.Errorf("%d events, want 2400", n)
-	}
-	if res := s.Append(context.Background(), []Record{rec(Events, "x", "", "", "")}); res[0].Err == nil {
-		t.Error("Append on a read-only store succeeded")
-	}
-	if _, err := Open(path, Options{lockTimeout: 50 * time.Millisecond}); !errors.Is(err, berrors.ErrTimeout) {
-		t.Errorf("Open while a copy reads the file: %v, want a lock timeout", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
-		t.Errorf("the file changed (%d bytes, was %d)", len(after), len(before))
-	}
-
-	svc, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	_, err = OpenReadOnly(path, Options{lockTimeout: 50 * time.Millisecond})
-	if !errors.Is(err, berrors.ErrTimeout) || !strings.Contains(err.Error(), "locked by another process") {
-		t.Errorf("OpenReadOnly of a file in use: %v, want a lock timeout saying so", err)
-	}
-
-	missing := filepath.Join(t.TempDir(), "none", "analytics.db")
-	if _, err := OpenReadOnly(missing, Options{}); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing file: %v", err)
-	}
-	if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, fs.ErrNotExist) {
-		t.Error("OpenReadOnly created the directory of a missing file")
-	}
-}
-
-// TestScanKeysPages: every key is reported once, in key order, across
-// pages, with its stored-at time, sum and reply.
-func TestScanKeysPages(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
-	s := openTest(t, Options{Now: clock.Now, scanPage: 3})
-	var want []RememberedKey
-	for i := range 10 {
-		k := RememberedKey{Key: fmt.Sprintf("k%02d", i), Sum: []byte{byte(i)}, Reply: []byte(fmt.Sprint("r", i)), StoredAt: clock.Now()}
-		mustOK(t, s.Append(context.Background(), []Record{{Kind: Events, Key: k.Key, Sum: k.Sum, Reply: k.Reply}}))
-		want = append(want, k)
-		clock.Advance(time.Minute)
-	}
-	var got []RememberedKey
-	if err := s.ScanKeys(context.Background(), func(k RememberedKey) error { got = append(got, k); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d keys, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].Key != want[i].Key || !bytes.Equal(got[i].Sum, want[i].Sum) || !bytes.Equal(got[i].Reply, want[i].Reply) || !got[i].StoredAt.Equal(want[i].StoredAt) {
-			t.Errorf("key %d: %+v, want %+v", i, got[i], want[i])
-		}
-	}
-}
-
 // BenchmarkImport measures copying a store of 100,000 events of about
 // 100 bytes into PostgreSQL (analyticsd migrate), with the peak heap of
 // the copy: it stays bounded by the batch, not the store.
 //
 //	eval "$(.ci/postgres start /tmp/analytics-pg)"
-//	go test -run '^$' -bench Import -benchtime 3x ./internal/store
+//	go test -run '^$' -bench Import -benchtime 3x ./internal/store/pgstore
 func BenchmarkImport(b *testing.B) {
 	const n = 100_000
 	url := pgtest.NewDatabase(b)
 	path := filepath.Join(b.TempDir(), "analytics.db")
-	s, err := Open(path, Options{})
+	s, err := boltstore.Open(path, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		for i := range n {
-			if err := putNext(tx.Bucket(bucketEvents), fmt.Appendf(nil, `{"event":"bench.%06d","timestamp":"2026-11-29T18:56:39.790Z","metadata":{"n":%d}}`, i, i)); err != nil {
-				return err
-			}
+	for i := 0; i < n; i += 10_000 {
+		recs := make([]store.Record, 10_000)
+		for j := range recs {
+			recs[j] = store.Record{Kind: store.Events, Data: fmt.Appendf(nil, `{"event":"bench.%06d","timestamp":"2026-11-29T18:56:39.790Z","metadata":{"n":%d}}`, i+j, i+j)}
 		}
-		return nil
-	})
-	if err != nil {
+		storetest.MustOK(b, s.Append(context.Background(), recs))
+	}
+	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	s.Close()
-	src, err := OpenReadOnly(path, Options{})
+	src, err := boltstore.OpenReadOnly(path, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(b, url, Options{})
+	pg := openPostgresTest(b, url, store.Options{})
 	ctx := context.Background()
 	var peak uint64
 	for b.Loop() {
 		b.StopTimer()
-		if _, err := pg.pool.Exec(ctx, "TRUNCATE analytics_entries, analytics_imports, analytics_idempotency; UPDATE analytics_usage SET bytes = 0"); err != nil {
+		if _, err := pg.pool.Exec(ctx, "TRUNCATE analytics_entries, analytics_imports, analytics_idempotency; UPDATE analytics_usage SET bytes = 0, events = 0, snapshots = 0"); err != nil {
 			b.Fatal(err)
 		}
 		runtime.GC()

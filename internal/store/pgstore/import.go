@@ -1,4 +1,4 @@
-package store
+package pgstore
 
 import (
 	"context"
@@ -8,19 +8,21 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // ErrNotEmpty is returned by Import for a database that holds entries, or
 // that received a store already.
 var ErrNotEmpty = errors.New("store: the database is not empty")
 
-// Source is a store Import copies from; *Bolt is one.
+// Source is a store Import copies from; a *boltstore.Store is one.
 type Source interface {
-	// Scan is Store.Scan: every entry of kind after after, in arrival
+	// Scan is store.Store.Scan: every entry of kind after after, in arrival
 	// order, a page at a time.
-	Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error
+	Scan(ctx context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error
 	// ScanKeys calls fn for every remembered idempotency key.
-	ScanKeys(ctx context.Context, fn func(RememberedKey) error) error
+	ScanKeys(ctx context.Context, fn func(store.RememberedKey) error) error
 }
 
 // ImportStats counts what Import copied.
@@ -51,9 +53,9 @@ const (
 // already serving on the database wait for it. It fails with ErrNotEmpty,
 // copying nothing, when the database holds entries or recorded an import
 // that copied anything.
-func (s *Postgres) Import(ctx context.Context, src Source, source string) (ImportStats, error) {
+func (s *Store) Import(ctx context.Context, src Source, source string) (ImportStats, error) {
 	if s.closed.Load() {
-		return ImportStats{}, ErrClosed
+		return ImportStats{}, store.ErrClosed
 	}
 	var st ImportStats
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -112,15 +114,15 @@ type importer struct {
 	kinds []int16
 	seqs  []int64
 	datas [][]byte
-	keys  []RememberedKey
+	keys  []store.RememberedKey
 	held  int // bytes in the batch
 }
 
 // run copies both collections, then the keys.
 func (im *importer) run(ctx context.Context, src Source) error {
-	for _, kind := range []Kind{Events, Snapshots} {
+	for _, kind := range []store.Kind{store.Events, store.Snapshots} {
 		last := uint64(0)
-		err := src.Scan(ctx, kind, 0, func(e Entry) error {
+		err := src.Scan(ctx, kind, 0, func(e store.Entry) error {
 			if e.Seq <= last || e.Seq > math.MaxInt64 {
 				return fmt.Errorf("%s: entry %d after %d: not in arrival order", kind, e.Seq, last)
 			}
@@ -131,7 +133,7 @@ func (im *importer) run(ctx context.Context, src Source) error {
 			return err
 		}
 	}
-	err := src.ScanKeys(ctx, func(k RememberedKey) error {
+	err := src.ScanKeys(ctx, func(k store.RememberedKey) error {
 		if !k.StoredAt.After(im.expiredBefore) {
 			im.st.ExpiredKeys++
 			return nil
@@ -146,15 +148,15 @@ func (im *importer) run(ctx context.Context, src Source) error {
 	return im.flush(ctx)
 }
 
-func (im *importer) addEntry(ctx context.Context, kind Kind, e Entry) error {
+func (im *importer) addEntry(ctx context.Context, kind store.Kind, e store.Entry) error {
 	data := e.Data
 	if data == nil {
 		data = []byte{}
 	}
 	im.kinds, im.seqs, im.datas = append(im.kinds, int16(kind)), append(im.seqs, int64(e.Seq)), append(im.datas, data)
 	im.held += len(data)
-	im.st.Bytes += int64(len(data) + entryOverhead)
-	if kind == Events {
+	im.st.Bytes += int64(len(data) + store.EntryOverhead)
+	if kind == store.Events {
 		im.st.Events++
 	} else {
 		im.st.Snapshots++

@@ -1,4 +1,15 @@
-package store
+// Package boltstore is the store.Store kept in one bbolt file, the
+// service's default.
+//
+// The file holds one bucket per Kind keyed by big-endian sequence numbers
+// (so key order is arrival order), the idempotency keys with a time index
+// so expired ones are found and pruned cheaply, and a meta bucket with the
+// number of entries of each collection, updated in the transaction that
+// changes them so that Count costs the same at any size. Concurrent appends
+// share one fsync (store.Committer); scans copy entries out a page at a
+// time so readers never pin a read transaction while the caller works. Open
+// refuses a damaged file (see DamagedError) rather than serving part of it.
+package boltstore
 
 import (
 	"bytes"
@@ -14,31 +25,15 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
-// DefaultRetention is how long idempotency keys are kept when
-// Options.Retention is zero.
-const DefaultRetention = 48 * time.Hour
-
-// ErrUnknownKind is returned for a Kind that is neither Events nor Snapshots.
-var ErrUnknownKind = errors.New("store: unknown kind")
-
-// ErrKeyTooLong is returned by Append for an idempotency key longer than
-// MaxKeyLen.
-var ErrKeyTooLong = errors.New("store: idempotency key too long")
-
-// ErrSumTooLong is returned by Append for a Record.Sum longer than
-// MaxSumLen.
-var ErrSumTooLong = errors.New("store: request sum too long")
+// FileName is the name of the store file in the service's data directory.
+const FileName = "analytics.db"
 
 // Tuning of the storage engine.
 const (
-	// scanPage is how many entries Scan copies out of one read
-	// transaction. A long-lived bbolt read transaction blocks the file from
-	// growing (remapping), so a slow reader must not hold one for the
-	// whole collection.
-	scanPage = 256
-
 	// deletePage is how many entries DeleteThrough and Prune remove per
 	// write transaction, so that emptying a large collection does not build
 	// one huge transaction.
@@ -59,48 +54,21 @@ var (
 	// bucketExpiry holds stored-at time + key with empty values: it orders
 	// keys by age so expired ones are found at its start.
 	bucketExpiry = []byte("idempotency-keys-by-time")
+	// bucketMeta holds what the store keeps about itself: the number of
+	// entries of each collection (see counts.go).
+	bucketMeta = []byte("meta")
 
 	oldBuckets = [][]byte{[]byte("idempotency"), []byte("idempotency-by-time")}
 )
 
-// Options configure Open. The zero value is usable.
-type Options struct {
-	// Retention is how long idempotency keys are kept at least; zero means
-	// DefaultRetention. Keys may be kept longer (they are pruned lazily),
-	// but a key older than Retention is never reported as a duplicate.
-	Retention time.Duration
-
-	// MaxBytes bounds the room the entries and keys take in the file
-	// (its pages in use, not its size: bbolt reuses freed pages but never
-	// shrinks the file). An entry that does not fit fails with ErrFull.
-	// Zero means no limit.
-	MaxBytes int64
-
-	// OnCommit, when set, is called after each commit of appended records
-	// and before any of its Append calls returns: for metrics, and the
-	// seam through which tests see that a sync came before an answer. It
-	// must be quick: the next group waits for it.
-	OnCommit func(CommitInfo)
-
-	// Logger receives the store's logs; nil discards them.
-	Logger *slog.Logger
-
-	// Now is the clock used to age idempotency keys; nil means time.Now.
-	Now func() time.Time
-
-	// scanPage and lockTimeout override the package defaults in tests.
-	scanPage    int
-	lockTimeout time.Duration
-}
-
-// Bolt is the Store kept in one bbolt file. Create it with Open.
+// Store is the store.Store kept in one bbolt file. Create it with Open.
 //
 // Appends are group-committed: concurrent calls share one write transaction
-// and one fsync (see committer; its goroutine is stopped by Close). Expired
-// idempotency keys are pruned by the writes themselves (and by Prune).
-type Bolt struct {
+// and one fsync (see store.Committer; its goroutine is stopped by Close).
+// Expired idempotency keys are pruned by the writes themselves.
+type Store struct {
 	db        *bolt.DB
-	commits   *committer[*bolt.Tx]
+	commits   *store.Committer[*bolt.Tx]
 	path      string
 	retention time.Duration
 	maxBytes  int64
@@ -120,12 +88,11 @@ type Bolt struct {
 // fails if another process holds the file open, and with a *DamagedError
 // (wrapping ErrDamaged) if the file is empty, truncated or fails the full
 // consistency check; it never starts afresh over a damaged file.
-func Open(path string, opts Options) (*Bolt, error) {
-	opts = opts.withDefaults()
+func Open(path string, opts store.Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return open(path, opts, false)
+	return open(path, opts.WithDefaults(), false, lockTimeout)
 }
 
 // OpenReadOnly opens an existing store file for reading only, to copy it
@@ -134,42 +101,42 @@ func Open(path string, opts Options) (*Bolt, error) {
 // DeleteThrough and Prune fail. It shares the file lock with other readers
 // only: it fails while the service holds the file, and the service cannot
 // start while it is open.
-func OpenReadOnly(path string, opts Options) (*Bolt, error) {
-	opts = opts.withDefaults()
+func OpenReadOnly(path string, opts store.Options) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return open(path, opts, true)
+	return open(path, opts.WithDefaults(), true, lockTimeout)
 }
 
-// open is Open and OpenReadOnly once the directory is there.
-func open(path string, opts Options, readOnly bool) (*Bolt, error) {
+// open is Open and OpenReadOnly once the directory is there; it waits
+// wait for another process's lock on the file.
+func open(path string, opts store.Options, readOnly bool, wait time.Duration) (*Store, error) {
 	if err := preflight(path); err != nil {
 		return nil, err
 	}
 	var db *bolt.DB
 	err := guard(path, func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout, ReadOnly: readOnly})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, ReadOnly: readOnly})
 		return err
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			err = fmt.Errorf("file is locked by another process (is the service running?): %w", err)
 		}
-		if errors.Is(err, ErrDamaged) {
+		if errors.Is(err, store.ErrDamaged) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := prepare(path, db); err != nil {
+	if err := prepare(path, db, opts.Logger); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes, "read-only", readOnly)
-	return &Bolt{
+	return &Store{
 		db: db,
-		commits: newCommitter(
+		commits: store.NewCommitter(
 			func(fn func(*bolt.Tx) error) error {
 				// A panic in bbolt (a page it cannot read) fails the group
 				// with ErrDamaged rather than the process.
@@ -183,32 +150,13 @@ func open(path string, opts Options, readOnly bool) (*Bolt, error) {
 		pageSize:  int64(db.Info().PageSize),
 		now:       opts.Now,
 		log:       opts.Logger,
-		scanPage:  opts.scanPage,
+		scanPage:  opts.ScanPage,
 	}, nil
 }
 
-func (o Options) withDefaults() Options {
-	if o.Retention <= 0 {
-		o.Retention = DefaultRetention
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.scanPage <= 0 {
-		o.scanPage = scanPage
-	}
-	if o.lockTimeout <= 0 {
-		o.lockTimeout = lockTimeout
-	}
-	return o
-}
-
 // prepare checks an opened file and, unless it is read-only, creates the
-// buckets it lacks.
-func prepare(path string, db *bolt.DB) error {
+// buckets it lacks and counts its entries where the file does not.
+func prepare(path string, db *bolt.DB, log *slog.Logger) error {
 	if err := check(path, db); err != nil {
 		return err
 	}
@@ -222,33 +170,33 @@ func prepare(path string, db *bolt.DB) error {
 					return fmt.Errorf("drop bucket %s: %w", name, err)
 				}
 			}
-			for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry} {
+			for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry, bucketMeta} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return fmt.Errorf("create bucket %s: %w", name, err)
 				}
 			}
-			return nil
+			return recount(tx, log)
 		})
 	})
-	if err != nil && !errors.Is(err, ErrDamaged) {
+	if err != nil && !errors.Is(err, store.ErrDamaged) {
 		err = fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return err
 }
 
 // Path returns the file the store was opened on.
-func (s *Bolt) Path() string { return s.path }
+func (s *Store) Path() string { return s.path }
 
 // Close closes the file after in-flight calls finish. It is idempotent:
 // calls after the first return nil.
-func (s *Bolt) Close() error {
+func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	s.commits.close()
+	s.commits.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
 	}
@@ -258,18 +206,18 @@ func (s *Bolt) Close() error {
 
 // acquire takes the shared lock for one use of db; release it with
 // s.mu.RUnlock. It fails once the store is closed.
-func (s *Bolt) acquire() error {
+func (s *Store) acquire() error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return ErrClosed
+		return store.ErrClosed
 	}
 	return nil
 }
 
 // update runs one write transaction under the shared lock; fn returns how
 // much it did.
-func (s *Bolt) update(fn func(*bolt.Tx) (int, error)) (int, error) {
+func (s *Store) update(fn func(*bolt.Tx) (int, error)) (int, error) {
 	if err := s.acquire(); err != nil {
 		return 0, err
 	}
@@ -294,46 +242,22 @@ func (s *Bolt) update(fn func(*bolt.Tx) (int, error)) (int, error) {
 // they land after the page being read. Each page is checked on the way
 // (consecutive sequence numbers, nothing skipped): a damaged page is an
 // error wrapping ErrDamaged, never a silently shorter collection.
-func (s *Bolt) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
+func (s *Store) Scan(ctx context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error {
 	bucket, err := kindBucket(kind)
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", kind.Collection(), err)
 	}
-	return scanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]Entry, error) {
+	return store.ScanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]store.Entry, error) {
 		return s.readPage(bucket, after)
 	}, fn)
 }
 
-// scanPages is Scan over a backend's readPage, which returns up to size
-// entries of kind following after: fn sees each page's entries after the
-// page was read, so no read is held open while it works.
-func scanPages(ctx context.Context, kind Kind, after uint64, size int, readPage func(after uint64) ([]Entry, error), fn func(Entry) error) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
-		}
-		page, err := readPage(after)
-		if err != nil {
-			return fmt.Errorf("store: scan %s after %d: %w", kind.Collection(), after, err)
-		}
-		for _, e := range page {
-			if err := fn(e); err != nil {
-				return err
-			}
-			after = e.Seq
-		}
-		if len(page) < size {
-			return nil
-		}
-	}
-}
-
 // readPage copies up to s.scanPage entries with Seq > after.
-func (s *Bolt) readPage(bucket []byte, after uint64) ([]Entry, error) {
+func (s *Store) readPage(bucket []byte, after uint64) ([]store.Entry, error) {
 	if after == ^uint64(0) {
 		return nil, nil // nothing can follow the largest sequence number
 	}
-	var page []Entry
+	var page []store.Entry
 	err := s.view(context.Background(), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		if b == nil {
@@ -344,7 +268,7 @@ func (s *Bolt) readPage(bucket []byte, after uint64) ([]Entry, error) {
 			if len(k) != 8 {
 				return &DamagedError{Problem: fmt.Sprintf("collection %s: a key of %d bytes", bucket, len(k))}
 			}
-			page = append(page, Entry{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
+			page = append(page, store.Entry{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
 		}
 		return checkPage(b, bucket, after, page, len(page) < s.scanPage)
 	})
@@ -355,7 +279,7 @@ func (s *Bolt) readPage(bucket []byte, after uint64) ([]Entry, error) {
 // checkLayout describes: entries follow each other without gaps; the first
 // follows after, or nothing older is left (deleted by a check-in); the last
 // page ends at the bucket's sequence.
-func checkPage(b *bolt.Bucket, name []byte, after uint64, page []Entry, last bool) error {
+func checkPage(b *bolt.Bucket, name []byte, after uint64, page []store.Entry, last bool) error {
 	missing := func(from, to uint64) error {
 		return &DamagedError{Problem: fmt.Sprintf("collection %s: entries %d to %d are missing", name, from, to)}
 	}
@@ -383,7 +307,7 @@ func checkPage(b *bolt.Bucket, name []byte, after uint64, page []Entry, last boo
 
 // view runs one read transaction under the shared lock, turning a page
 // bbolt cannot read into an error wrapping ErrDamaged.
-func (s *Bolt) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -399,8 +323,10 @@ func (s *Bolt) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return err
 }
 
-// UsedBytes returns the file's pages in use, what Options.MaxBytes bounds.
-func (s *Bolt) UsedBytes(ctx context.Context) (int64, error) {
+// UsedBytes implements store.Store: the file's pages in use, what
+// Options.MaxBytes bounds, from the file's size and bbolt's count of free
+// pages, which it keeps as it commits.
+func (s *Store) UsedBytes(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		n = s.usedIn(tx)
@@ -414,7 +340,7 @@ func (s *Bolt) UsedBytes(ctx context.Context) (int64, error) {
 
 // usedIn estimates the bytes in use in the file as of tx: the file's pages
 // up to the high-water mark minus the free ones (as of the last commit).
-func (s *Bolt) usedIn(tx *bolt.Tx) int64 {
+func (s *Store) usedIn(tx *bolt.Tx) int64 {
 	st := s.db.Stats()
 	return tx.Size() - int64(st.FreePageN+st.PendingPageN)*s.pageSize
 }
@@ -422,7 +348,7 @@ func (s *Bolt) usedIn(tx *bolt.Tx) int64 {
 // DeleteThrough implements Store. It deletes in several transactions of at
 // most deletePage entries, oldest first, so a failure or a cancelled ctx
 // leaves a shorter prefix deleted and calling again finishes the job.
-func (s *Bolt) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
+func (s *Store) DeleteThrough(ctx context.Context, kind store.Kind, seq uint64) error {
 	bucket, err := kindBucket(kind)
 	if err != nil {
 		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
@@ -432,7 +358,7 @@ func (s *Bolt) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 		}
-		n, err := s.update(func(tx *bolt.Tx) (int, error) { return deleteFirst(tx.Bucket(bucket), seq, deletePage) })
+		n, err := s.update(func(tx *bolt.Tx) (int, error) { return deleteFirst(tx, bucket, seq, deletePage) })
 		total += n
 		if err != nil {
 			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
@@ -444,8 +370,10 @@ func (s *Bolt) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
 	}
 }
 
-// deleteFirst deletes up to limit of the oldest entries with Seq <= seq.
-func deleteFirst(b *bolt.Bucket, seq uint64, limit int) (int, error) {
+// deleteFirst deletes up to limit of the oldest entries with Seq <= seq
+// from bucket, and takes them off its count.
+func deleteFirst(tx *bolt.Tx, bucket []byte, seq uint64, limit int) (int, error) {
+	b := tx.Bucket(bucket)
 	var drop [][]byte
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil && len(drop) < limit; k, _ = c.Next() {
@@ -459,18 +387,18 @@ func deleteFirst(b *bolt.Bucket, seq uint64, limit int) (int, error) {
 			return 0, fmt.Errorf("delete entry %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 	}
-	return len(drop), nil
+	return len(drop), addCount(tx, bucket, -len(drop))
 }
 
-// Count returns how many entries of kind are stored.
-func (s *Bolt) Count(ctx context.Context, kind Kind) (int, error) {
+// Count implements store.Store: it reads the count the meta bucket keeps.
+func (s *Store) Count(ctx context.Context, kind store.Kind) (int, error) {
 	bucket, err := kindBucket(kind)
 	if err != nil {
 		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
 	}
 	var n int
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucket).Stats().KeyN
+		n = countIn(tx, bucket)
 		return nil
 	})
 	if err != nil {
@@ -490,7 +418,7 @@ type Stats struct {
 // Check runs the full consistency check Open runs (bbolt's page check and
 // the store's own layout check) and returns the counts. A problem is a
 // *DamagedError.
-func (s *Bolt) Check(ctx context.Context) (Stats, error) {
+func (s *Store) Check(ctx context.Context) (Stats, error) {
 	if err := s.acquire(); err != nil {
 		return Stats{}, err
 	}
@@ -517,14 +445,14 @@ func (s *Bolt) Check(ctx context.Context) (Stats, error) {
 }
 
 // kindBucket returns the bucket name of kind.
-func kindBucket(kind Kind) ([]byte, error) {
+func kindBucket(kind store.Kind) ([]byte, error) {
 	switch kind {
-	case Events:
+	case store.Events:
 		return bucketEvents, nil
-	case Snapshots:
+	case store.Snapshots:
 		return bucketSnapshots, nil
 	}
-	return nil, fmt.Errorf("%w %d", ErrUnknownKind, kind)
+	return nil, fmt.Errorf("%w %d", store.ErrUnknownKind, kind)
 }
 
 // seqKey encodes seq big-endian, so byte order is arrival order.

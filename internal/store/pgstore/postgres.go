@@ -1,4 +1,15 @@
-package store
+// Package pgstore is the store.Store kept in a PostgreSQL database, shared
+// by any number of service replicas.
+//
+// Entries of both collections live in one table numbered by one sequence,
+// taken under an advisory lock so that sequence order is commit order across
+// replicas. One row (analytics_usage) keeps the room the entries take and
+// the number of entries of each collection: the room is updated by the
+// statements that add and delete entries, the counts by triggers on the
+// entries table, both in the transaction that changes the entries, so that
+// every replica reads them in constant time and they stay right whichever
+// replica (or import) wrote. The schema is migrated on open (migrations/).
+package pgstore
 
 import (
 	"bytes"
@@ -16,6 +27,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // migrations holds the schema, one file per version: NNNN_name.sql.
@@ -36,7 +49,7 @@ const (
 // that stops answering fails the waiting requests instead of holding them.
 const postgresTxTimeout = 30 * time.Second
 
-// Postgres is the Store kept in a PostgreSQL database, shared by any number
+// Store is the Store kept in a PostgreSQL database, shared by any number
 // of service replicas. Create it with OpenPostgres.
 //
 // Appends are group-committed per replica (one transaction per group), and
@@ -44,9 +57,9 @@ const postgresTxTimeout = 30 * time.Second
 // sequence numbers, so that sequence order is commit order across replicas:
 // Scan's "after" cursor and DeleteThrough never skip or remove an entry that
 // committed late.
-type Postgres struct {
+type Store struct {
 	pool      *pgxpool.Pool
-	commits   *committer[pgTx]
+	commits   *store.Committer[pgTx]
 	synced    bool // synchronous_commit is not off
 	retention time.Duration
 	maxBytes  int64
@@ -58,7 +71,7 @@ type Postgres struct {
 	closed    atomic.Bool
 }
 
-var _ Store = (*Postgres)(nil)
+var _ store.Store = (*Store)(nil)
 
 // OpenPostgres connects with pool, brings the schema up to date (under an
 // advisory lock, so replicas starting together do not race) and returns the
@@ -66,8 +79,8 @@ var _ Store = (*Postgres)(nil)
 // this binary knows is refused. The options mean what they mean for Open;
 // MaxBytes counts the entries as the bbolt store estimates them (data plus
 // a fixed overhead each).
-func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Postgres, error) {
-	opts = opts.withDefaults()
+func Open(ctx context.Context, pool *pgxpool.Pool, opts store.Options) (*Store, error) {
+	opts = opts.WithDefaults()
 	if err := migrate(ctx, pool, opts.Logger); err != nil {
 		return nil, err
 	}
@@ -75,13 +88,13 @@ func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Postg
 	if err := pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&syncMode); err != nil {
 		return nil, fmt.Errorf("store: synchronous_commit: %w", err)
 	}
-	s := &Postgres{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
-		now: opts.Now, log: opts.Logger, scanPage: opts.scanPage}
+	s := &Store{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
+		now: opts.Now, log: opts.Logger, scanPage: opts.ScanPage}
 	if !s.synced {
 		opts.Logger.Warn("PostgreSQL has synchronous_commit off: an acknowledged entry can be lost in a database crash")
 	}
 	s.lifetime, s.stop = context.WithCancel(context.Background())
-	s.commits = newCommitter(s.runTx, func() bool { return s.synced }, opts.OnCommit)
+	s.commits = store.NewCommitter(s.runTx, func() bool { return s.synced }, opts.OnCommit)
 	return s, nil
 }
 
@@ -94,7 +107,7 @@ type pgTx struct {
 }
 
 // runTx runs fn in one transaction holding the append lock.
-func (s *Postgres) runTx(fn func(pgTx) error) error {
+func (s *Store) runTx(fn func(pgTx) error) error {
 	ctx, cancel := context.WithTimeout(s.lifetime, postgresTxTimeout)
 	defer cancel()
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -107,11 +120,11 @@ func (s *Postgres) runTx(fn func(pgTx) error) error {
 
 // Close stops the committer after what is queued and closes the pool.
 // Calls after Close return ErrClosed.
-func (s *Postgres) Close() error {
+func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	s.commits.close()
+	s.commits.Close()
 	s.stop()
 	s.pool.Close()
 	return nil
@@ -121,13 +134,13 @@ func (s *Postgres) Close() error {
 // concurrent calls, and Append returns after it committed. ctx is checked
 // before the write; once the write has begun Append waits for the commit
 // (bounded by postgresTxTimeout).
-func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
-	res := make([]Result, len(recs))
+func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result {
+	res := make([]store.Result, len(recs))
 	todo := make([]bool, len(recs))
 	n := 0
 	for i, r := range recs {
-		if err := checkRecord(r); err != nil {
-			res[i].Err = wrapAppend(r.Kind, r.Key, err)
+		if err := store.CheckRecord(r); err != nil {
+			res[i].Err = store.AppendError(r.Kind, r.Key, err)
 		} else if r.Data != nil || r.Key != "" {
 			todo[i], n = true, n+1
 		}
@@ -137,7 +150,7 @@ func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
 	}
 	err := ctx.Err()
 	if err == nil {
-		err = s.commits.do(func(tx pgTx, g *txGroup) error {
+		err = s.commits.Do(func(tx pgTx, g *store.Group) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -147,7 +160,7 @@ func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
 	if err != nil {
 		for i := range res {
 			if todo[i] {
-				res[i] = Result{Err: wrapAppend(recs[i].Kind, recs[i].Key, err)}
+				res[i] = store.Result{Err: store.AppendError(recs[i].Kind, recs[i].Key, err)}
 			}
 		}
 	}
@@ -158,7 +171,7 @@ func (s *Postgres) Append(ctx context.Context, recs []Record) []Result {
 // reads the records' keys and the room in use, one writes the new keys, the
 // entries (in recs' order) and the room. The committer may run it more
 // than once, so it sets every result from scratch.
-func (s *Postgres) appendIn(tx pgTx, g *txGroup, recs []Record, todo []bool, res []Result) error {
+func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bool, res []store.Result) error {
 	known, used, err := s.lookup(tx, recs, todo)
 	if err != nil {
 		return err
@@ -168,11 +181,11 @@ func (s *Postgres) appendIn(tx pgTx, g *txGroup, recs []Record, todo []bool, res
 		if !todo[i] {
 			continue
 		}
-		res[i] = Result{}
+		res[i] = store.Result{}
 		if r.Key != "" {
 			if k, ok := known[r.Key]; ok {
 				if !bytes.Equal(k.sum, r.Sum) {
-					res[i].Err = wrapAppend(r.Kind, r.Key, ErrKeyReused)
+					res[i].Err = store.AppendError(r.Kind, r.Key, store.ErrKeyReused)
 				} else {
 					res[i].Prior, res[i].Dup = k.reply, true
 				}
@@ -180,12 +193,12 @@ func (s *Postgres) appendIn(tx pgTx, g *txGroup, recs []Record, todo []bool, res
 			}
 		}
 		if r.Data != nil {
-			cost := int64(len(r.Data) + entryOverhead)
-			if s.maxBytes > 0 && used+g.added+cost > s.maxBytes {
-				res[i].Err = wrapAppend(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", ErrFull, s.maxBytes))
+			cost := int64(len(r.Data) + store.EntryOverhead)
+			if s.maxBytes > 0 && used+g.Added+cost > s.maxBytes {
+				res[i].Err = store.AppendError(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", store.ErrFull, s.maxBytes))
 				continue
 			}
-			g.added += cost
+			g.Added += cost
 			w.added += cost
 			w.kinds, w.datas = append(w.kinds, int16(r.Kind)), append(w.datas, r.Data)
 		}
@@ -201,7 +214,7 @@ func (s *Postgres) appendIn(tx pgTx, g *txGroup, recs []Record, todo []bool, res
 type keyRow struct{ sum, reply []byte }
 
 // lookup returns the unexpired keys among recs' and the room in use.
-func (s *Postgres) lookup(tx pgTx, recs []Record, todo []bool) (map[string]keyRow, int64, error) {
+func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]keyRow, int64, error) {
 	known := map[string]keyRow{}
 	var keys []string
 	for i, r := range recs {
@@ -260,7 +273,7 @@ func (w *pgWrite) send(tx pgTx, now, expiredBefore time.Time) error {
 	}
 	b.Queue(`DELETE FROM analytics_idempotency WHERE key IN (
 		SELECT key FROM analytics_idempotency WHERE stored_at <= $1 ORDER BY stored_at LIMIT $2)`,
-		expiredBefore, prunePerKey*len(w.keys)+prunePerCommit)
+		expiredBefore, store.PrunePerKey*len(w.keys)+store.PrunePerCommit)
 	if err := tx.SendBatch(tx.ctx, b).Close(); err != nil {
 		return fmt.Errorf("put entries: %w", err)
 	}
@@ -269,27 +282,27 @@ func (w *pgWrite) send(tx pgTx, now, expiredBefore time.Time) error {
 
 // Scan implements Store, a page at a time in arrival order; no transaction
 // or connection is held while fn runs.
-func (s *Postgres) Scan(ctx context.Context, kind Kind, after uint64, fn func(Entry) error) error {
-	if _, err := kindBucket(kind); err != nil {
+func (s *Store) Scan(ctx context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error {
+	if err := store.CheckKind(kind); err != nil {
 		return fmt.Errorf("store: scan %s: %w", kind.Collection(), err)
 	}
 	if s.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
-	return scanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]Entry, error) {
+	return store.ScanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]store.Entry, error) {
 		return s.readPage(ctx, kind, after)
 	}, fn)
 }
 
-func (s *Postgres) readPage(ctx context.Context, kind Kind, after uint64) ([]Entry, error) {
+func (s *Store) readPage(ctx context.Context, kind store.Kind, after uint64) ([]store.Entry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT seq, data FROM analytics_entries
 		WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int16(kind), int64(after), s.scanPage)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Entry, error) {
 		var seq int64
-		var e Entry
+		var e store.Entry
 		err := row.Scan(&seq, &e.Data)
 		e.Seq = uint64(seq)
 		return e, err
@@ -297,18 +310,18 @@ func (s *Postgres) readPage(ctx context.Context, kind Kind, after uint64) ([]Ent
 }
 
 // DeleteThrough implements Store.
-func (s *Postgres) DeleteThrough(ctx context.Context, kind Kind, seq uint64) error {
-	if _, err := kindBucket(kind); err != nil {
+func (s *Store) DeleteThrough(ctx context.Context, kind store.Kind, seq uint64) error {
+	if err := store.CheckKind(kind); err != nil {
 		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 	}
 	if s.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	var n int64
 	err := s.pool.QueryRow(ctx, `WITH d AS (
 			DELETE FROM analytics_entries WHERE kind = $1 AND seq <= $2 RETURNING octet_length(data) AS n),
 		u AS (UPDATE analytics_usage SET bytes = bytes - (SELECT coalesce(sum(n + $3), 0) FROM d))
-		SELECT count(*) FROM d`, int16(kind), int64(seq), entryOverhead).Scan(&n)
+		SELECT count(*) FROM d`, int16(kind), int64(seq), store.EntryOverhead).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 	}
@@ -316,17 +329,32 @@ func (s *Postgres) DeleteThrough(ctx context.Context, kind Kind, seq uint64) err
 	return nil
 }
 
-// Count returns how many entries of kind are stored.
-func (s *Postgres) Count(ctx context.Context, kind Kind) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_entries WHERE kind = $1", int16(kind)).Scan(&n); err != nil {
+// Count implements store.Store: it reads the count the triggers on the
+// entries table keep (migrations/0003_counts.sql).
+func (s *Store) Count(ctx context.Context, kind store.Kind) (int, error) {
+	column := "events"
+	if kind == store.Snapshots {
+		column = "snapshots"
+	}
+	if err := store.CheckKind(kind); err != nil {
 		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
 	}
-	return n, nil
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT "+column+" FROM analytics_usage").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
+	}
+	return int(n), nil
 }
 
-// UsedBytes returns the room the entries take, as MaxBytes counts it.
-func (s *Postgres) UsedBytes(ctx context.Context) (int64, error) {
+// UsedBytes implements store.Store: the room the entries take, as MaxBytes
+// counts it.
+func (s *Store) UsedBytes(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, "SELECT bytes FROM analytics_usage").Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: used bytes: %w", err)
@@ -336,7 +364,7 @@ func (s *Postgres) UsedBytes(ctx context.Context) (int64, error) {
 
 // keyCount returns how many idempotency keys are kept, expired ones not yet
 // pruned included (for tests).
-func (s *Postgres) keyCount(ctx context.Context) (int, error) {
+func (s *Store) keyCount(ctx context.Context) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM analytics_idempotency").Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count keys: %w", err)
@@ -348,7 +376,7 @@ func (s *Postgres) keyCount(ctx context.Context) (int, error) {
 // and reports false without running fn when another replica holds it. The
 // lock is a session advisory lock on one pooled connection, so it is
 // released when fn returns or when this replica's connection dies.
-func (s *Postgres) TryExclusive(ctx context.Context, fn func(context.Context) error) (bool, error) {
+func (s *Store) TryExclusive(ctx context.Context, fn func(context.Context) error) (bool, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store: check-in lock: %w", err)
@@ -373,7 +401,7 @@ func (s *Postgres) TryExclusive(ctx context.Context, fn func(context.Context) er
 
 // LastCheckIn returns when a replica last recorded a check-in with
 // NoteCheckIn; ok is false when none has.
-func (s *Postgres) LastCheckIn(ctx context.Context) (at time.Time, ok bool, err error) {
+func (s *Store) LastCheckIn(ctx context.Context) (at time.Time, ok bool, err error) {
 	err = s.pool.QueryRow(ctx, "SELECT at FROM analytics_checkin").Scan(&at)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -385,7 +413,7 @@ func (s *Postgres) LastCheckIn(ctx context.Context) (at time.Time, ok bool, err 
 }
 
 // NoteCheckIn records that the site checked in at at.
-func (s *Postgres) NoteCheckIn(ctx context.Context, at time.Time) error {
+func (s *Store) NoteCheckIn(ctx context.Context, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO analytics_checkin (at) VALUES ($1)
 		ON CONFLICT (one) DO UPDATE SET at = EXCLUDED.at`, at)
 	if err != nil {

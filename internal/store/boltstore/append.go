@@ -1,36 +1,34 @@
-package store
+package boltstore
 
 import (
 	"context"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
-// entryOverhead approximates what bbolt spends on an entry besides its data
-// (the 8-byte key and the leaf element), for the size limit.
-const entryOverhead = 24
-
-var _ Store = (*Bolt)(nil)
+var _ store.Store = (*Store)(nil)
 
 // Append implements Store. All of recs go into one group commit, shared
 // with concurrent calls, and Append returns after its fsync. ctx is checked
 // before the write; once the write has begun Append waits for the commit.
-func (s *Bolt) Append(ctx context.Context, recs []Record) []Result {
-	res := make([]Result, len(recs))
+func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result {
+	res := make([]store.Result, len(recs))
 	todo := make([]bool, len(recs)) // records that still need the write
 	n := 0
 	for i, r := range recs {
-		if err := checkRecord(r); err != nil {
-			res[i].Err = wrapAppend(r.Kind, r.Key, err)
+		if err := store.CheckRecord(r); err != nil {
+			res[i].Err = store.AppendError(r.Kind, r.Key, err)
 		} else if r.Data != nil || r.Key != "" {
 			todo[i], n = true, n+1
 		}
 	}
-	fail := func(err error) []Result {
+	fail := func(err error) []store.Result {
 		for i := range res {
 			if todo[i] {
-				res[i].Err = wrapAppend(recs[i].Kind, recs[i].Key, err)
+				res[i].Err = store.AppendError(recs[i].Kind, recs[i].Key, err)
 			}
 		}
 		return res
@@ -52,7 +50,7 @@ func (s *Bolt) Append(ctx context.Context, recs []Record) []Result {
 	if n == 0 {
 		return res
 	}
-	err = s.commits.do(func(tx *bolt.Tx, g *txGroup) error {
+	err = s.commits.Do(func(tx *bolt.Tx, g *store.Group) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -64,24 +62,10 @@ func (s *Bolt) Append(ctx context.Context, recs []Record) []Result {
 	return res
 }
 
-// checkRecord refuses a Record no store could take.
-func checkRecord(r Record) error {
-	if _, err := kindBucket(r.Kind); err != nil {
-		return err
-	}
-	if len(r.Key) > MaxKeyLen {
-		return fmt.Errorf("%w (%d bytes)", ErrKeyTooLong, len(r.Key))
-	}
-	if len(r.Sum) > MaxSumLen {
-		return fmt.Errorf("%w (%d bytes)", ErrSumTooLong, len(r.Sum))
-	}
-	return nil
-}
-
 // answerRepeats answers, from a read transaction, the records whose key is
 // remembered already (a retried request usually is), so that they join no
 // write and no fsync. It returns how many records still need the write.
-func (s *Bolt) answerRepeats(recs []Record, todo []bool, res []Result) (int, error) {
+func (s *Store) answerRepeats(recs []store.Record, todo []bool, res []store.Result) (int, error) {
 	left := 0
 	err := guard(s.path, func() error {
 		return s.db.View(func(tx *bolt.Tx) error {
@@ -93,7 +77,7 @@ func (s *Bolt) answerRepeats(recs []Record, todo []bool, res []Result) (int, err
 				if r.Key != "" {
 					prior, dup, err := s.lookup(tx, r)
 					if dup || err != nil {
-						res[i] = Result{Prior: prior, Dup: dup, Err: wrapAppend(r.Kind, r.Key, err)}
+						res[i] = store.Result{Prior: prior, Dup: dup, Err: store.AppendError(r.Kind, r.Key, err)}
 						todo[i] = false
 						continue
 					}
@@ -111,40 +95,53 @@ func (s *Bolt) answerRepeats(recs []Record, todo []bool, res []Result) (int, err
 // is rolled back and the rest re-run), so it sets every result from
 // scratch. Two records of one key in the same group see each other because
 // they share the transaction.
-func (s *Bolt) appendAll(tx *bolt.Tx, g *txGroup, recs []Record, todo []bool, res []Result) error {
+func (s *Store) appendAll(tx *bolt.Tx, g *store.Group, recs []store.Record, todo []bool, res []store.Result) error {
 	added := 0
+	var stored [store.Snapshots + 1]int // entries put, by kind
 	for i, r := range recs {
 		if !todo[i] {
 			continue
 		}
-		res[i] = Result{}
+		res[i] = store.Result{}
 		if err := s.appendIn(tx, g, r, &res[i]); err != nil {
 			return err
 		}
-		if r.Key != "" && !res[i].Dup && res[i].Err == nil {
+		if res[i].Dup || res[i].Err != nil {
+			continue
+		}
+		if r.Key != "" {
 			added++
 		}
+		if r.Data != nil {
+			stored[r.Kind]++
+		}
 	}
-	return s.prune(tx, prunePerKey*added+prunePerCommit)
+	for _, kind := range []store.Kind{store.Events, store.Snapshots} {
+		b, _ := kindBucket(kind)
+		if err := addCount(tx, b, stored[kind]); err != nil {
+			return err
+		}
+	}
+	return s.prune(tx, store.PrunePerKey*added+store.PrunePerCommit)
 }
 
 // appendIn is one Record inside a write transaction. A refusal (key
 // reused, store full) goes into res; an error fails the transaction.
-func (s *Bolt) appendIn(tx *bolt.Tx, g *txGroup, r Record, res *Result) error {
+func (s *Store) appendIn(tx *bolt.Tx, g *store.Group, r store.Record, res *store.Result) error {
 	if r.Key != "" {
 		var err error
 		if res.Prior, res.Dup, err = s.lookup(tx, r); res.Dup || err != nil {
-			res.Err = wrapAppend(r.Kind, r.Key, err)
+			res.Err = store.AppendError(r.Kind, r.Key, err)
 			return nil
 		}
 	}
 	if r.Data != nil {
-		cost := int64(len(r.Data) + entryOverhead)
-		if s.maxBytes > 0 && s.usedIn(tx)+g.added+cost > s.maxBytes {
-			res.Err = wrapAppend(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", ErrFull, s.maxBytes))
+		cost := int64(len(r.Data) + store.EntryOverhead)
+		if s.maxBytes > 0 && s.usedIn(tx)+g.Added+cost > s.maxBytes {
+			res.Err = store.AppendError(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", store.ErrFull, s.maxBytes))
 			return nil
 		}
-		g.added += cost
+		g.Added += cost
 	}
 	if r.Key != "" {
 		if err := s.remember(tx, r); err != nil {
@@ -156,16 +153,6 @@ func (s *Bolt) appendIn(tx *bolt.Tx, g *txGroup, r Record, res *Result) error {
 		return putNext(tx.Bucket(b), r.Data)
 	}
 	return nil
-}
-
-func wrapAppend(kind Kind, key string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if key == "" {
-		return fmt.Errorf("store: append to %s: %w", kind.Collection(), err)
-	}
-	return fmt.Errorf("store: append to %s with key %q: %w", kind.Collection(), key, err)
 }
 
 // putNext stores data under the bucket's next sequence number.
@@ -181,7 +168,7 @@ func putNext(b *bolt.Bucket, data []byte) error {
 }
 
 // prune removes up to limit expired keys.
-func (s *Bolt) prune(tx *bolt.Tx, limit int) error {
+func (s *Store) prune(tx *bolt.Tx, limit int) error {
 	_, err := s.pruneN(tx, limit)
 	return err
 }

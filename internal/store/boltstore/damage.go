@@ -1,4 +1,4 @@
-package store
+package boltstore
 
 import (
 	"encoding/binary"
@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // DamagedError reports a store file that cannot be used as it is: empty,
@@ -27,8 +29,8 @@ func (e *DamagedError) Error() string {
 		". Restore it from a backup, or move it away to start with an empty store"
 }
 
-// Is makes errors.Is(err, ErrDamaged) true.
-func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+// Is makes errors.Is(err, store.ErrDamaged) true.
+func (e *DamagedError) Is(target error) bool { return target == store.ErrDamaged }
 
 // bbolt's file header, as laid out by go.etcd.io/bbolt/internal/common: each
 // of the first two pages is a 16-byte page header followed by a meta record.

@@ -1,4 +1,4 @@
-package store
+package boltstore
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/storetest"
 )
 
 const markerEntries = 3000
@@ -19,16 +22,16 @@ const markerEntries = 3000
 func damagedFixture(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "analytics.db")
-	s, err := Open(path, Options{})
+	s, err := Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := make([]Record, 0, markerEntries)
+	recs := make([]store.Record, 0, markerEntries)
 	for i := range markerEntries {
-		recs = append(recs, Record{Kind: Events, Data: fmt.Appendf(nil, `{"event":"MARK-%05d","pad":"%s"}`, i, strings.Repeat("p", 60))})
+		recs = append(recs, store.Record{Kind: store.Events, Data: fmt.Appendf(nil, `{"event":"MARK-%05d","pad":"%s"}`, i, strings.Repeat("p", 60))})
 	}
-	recs = append(recs, Record{Kind: Snapshots, Data: []byte(`{"a":1}`), Key: "k", Sum: []byte("s")})
-	mustOK(t, s.Append(context.Background(), recs))
+	recs = append(recs, store.Record{Kind: store.Snapshots, Data: []byte(`{"a":1}`), Key: "k", Sum: []byte("s")})
+	storetest.MustOK(t, s.Append(context.Background(), recs))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,7 @@ func TestOpenRefusesDamagedFile(t *testing.T) {
 		{"data page zeroed", "", func(t *testing.T, p string) { overwrite(t, p, pageWith(t, p, "MARK-01500"), make([]byte, 4096)) }},
 		{"first data page zeroed", "", func(t *testing.T, p string) { overwrite(t, p, pageWith(t, p, "MARK-00000"), make([]byte, 4096)) }},
 	}
-	openers := map[string]func(string, Options) (*Bolt, error){"Open": Open, "OpenReadOnly": OpenReadOnly}
+	openers := map[string]func(string, store.Options) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly}
 	for _, tc := range cases {
 		for opener, open := range openers {
 			t.Run(opener+"/"+tc.name, func(t *testing.T) {
@@ -115,18 +118,18 @@ func TestOpenRefusesDamagedFile(t *testing.T) {
 
 // refusesDamaged damages a fixture and checks that open refuses it with
 // the one-line message and leaves it as it was.
-func refusesDamaged(t *testing.T, open func(string, Options) (*Bolt, error), damage func(*testing.T, string), problem string) {
+func refusesDamaged(t *testing.T, open func(string, store.Options) (*Store, error), damage func(*testing.T, string), problem string) {
 	t.Helper()
 	path := damagedFixture(t)
 	damage(t, path)
 	before, _ := os.ReadFile(path)
-	s, err := open(path, Options{})
+	s, err := open(path, store.Options{})
 	if err == nil {
 		s.Close()
 		t.Fatal("the damaged file was accepted")
 	}
 	var de *DamagedError
-	if !errors.As(err, &de) || !errors.Is(err, ErrDamaged) {
+	if !errors.As(err, &de) || !errors.Is(err, store.ErrDamaged) {
 		t.Fatalf("open: %v, want a *DamagedError", err)
 	}
 	msg := err.Error()
@@ -147,18 +150,18 @@ func TestScanFindsPageDamagedWhileOpen(t *testing.T) {
 		t.Run(fmt.Sprint("fill ", fill), func(t *testing.T) {
 			path := damagedFixture(t)
 			off := pageWith(t, path, "MARK-01500")
-			s, err := Open(path, Options{})
+			s, err := Open(path, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s.Close()
 			overwrite(t, path, off, bytes.Repeat([]byte{fill}, 4096))
 			n := 0
-			err = s.Scan(context.Background(), Events, 0, func(Entry) error { n++; return nil })
-			if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), path) {
+			err = s.Scan(context.Background(), store.Events, 0, func(store.Entry) error { n++; return nil })
+			if !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("scan of %d entries: %v, want ErrDamaged naming the file", n, err)
 			}
-			if _, err := s.Check(context.Background()); !errors.Is(err, ErrDamaged) {
+			if _, err := s.Check(context.Background()); !errors.Is(err, store.ErrDamaged) {
 				t.Errorf("Check: %v", err)
 			}
 		})
@@ -166,7 +169,7 @@ func TestScanFindsPageDamagedWhileOpen(t *testing.T) {
 }
 
 func TestCheckCounts(t *testing.T) {
-	s, err := Open(damagedFixture(t), Options{})
+	s, err := Open(damagedFixture(t), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,16 +205,16 @@ func TestOpenSurvivesRandomDamage(t *testing.T) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Open(path, Options{})
+		s, err := Open(path, store.Options{})
 		if err != nil {
-			if !errors.Is(err, ErrDamaged) {
+			if !errors.Is(err, store.ErrDamaged) {
 				t.Fatalf("case %d: %v, want ErrDamaged", i, err)
 			}
 			refused++
 			continue
 		}
-		for _, k := range []Kind{Events, Snapshots} {
-			if err := s.Scan(context.Background(), k, 0, func(Entry) error { return nil }); err != nil && !errors.Is(err, ErrDamaged) {
+		for _, k := range []store.Kind{store.Events, store.Snapshots} {
+			if err := s.Scan(context.Background(), k, 0, func(store.Entry) error { return nil }); err != nil && !errors.Is(err, store.ErrDamaged) {
 				t.Errorf("case %d: scan: %v", i, err)
 			}
 		}
@@ -226,18 +229,18 @@ func TestOpenSurvivesRandomDamage(t *testing.T) {
 //	go test -run '^$' -bench OpenCheck -benchtime 3x ./internal/store
 func BenchmarkOpenCheck(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "analytics.db")
-	s, err := Open(path, Options{})
+	s, err := Open(path, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	fill(b, s, Events, 1_000_000)
+	fill(b, s, store.Events, 1_000_000)
 	s.Close()
 	info, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		s, err := Open(path, Options{})
+		s, err := Open(path, store.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

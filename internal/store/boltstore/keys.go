@@ -1,4 +1,4 @@
-package store
+package boltstore
 
 import (
 	"bytes"
@@ -8,25 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// MaxKeyLen is the longest idempotency key Append accepts. bbolt limits keys
-// to 32 KiB; the time index prefixes each key with 8 bytes.
-const MaxKeyLen = 1024
-
-// MaxSumLen is the longest Record.Sum Append accepts.
-const MaxSumLen = 64
-
-// Pruning of expired idempotency keys.
-const (
-	// prunePerKey is how many expired keys a commit removes for each key
-	// it adds. Above one, the expired backlog shrinks whenever keys are
-	// added, so the keys kept stay within the keys of the last retention
-	// plus a constant.
-	prunePerKey = 2
-	// prunePerCommit is how many expired keys every commit removes on top
-	// of that, so a backlog also drains under writes without keys.
-	prunePerCommit = 8
+	"github.com/analytics-client/analytics/internal/store"
 )
 
 // A remembered key's value is: stored-at time (8 bytes, big-endian Unix
@@ -52,27 +35,27 @@ func decodeKeyRecord(v []byte) (keyRecord, bool) {
 // lookup finds r.Key: dup when it is remembered with r.Sum (prior is a copy
 // of the reply), ErrKeyReused when with another Sum. An expired or unknown
 // key is neither.
-func (s *Bolt) lookup(tx *bolt.Tx, r Record) (prior []byte, dup bool, err error) {
+func (s *Store) lookup(tx *bolt.Tx, r store.Record) (prior []byte, dup bool, err error) {
 	rec, ok := decodeKeyRecord(tx.Bucket(bucketKeys).Get([]byte(r.Key)))
 	if !ok || s.expired(rec.storedAt) {
 		return nil, false, nil
 	}
 	if !bytes.Equal(rec.sum, r.Sum) {
-		return nil, false, ErrKeyReused
+		return nil, false, store.ErrKeyReused
 	}
 	return bytes.Clone(rec.reply), true, nil
 }
 
 // expired reports whether a stored-at time (8 bytes) is older than the
 // retention.
-func (s *Bolt) expired(storedAt []byte) bool {
+func (s *Store) expired(storedAt []byte) bool {
 	at := time.Unix(0, int64(binary.BigEndian.Uint64(storedAt)))
 	return s.now().Sub(at) >= s.retention
 }
 
 // remember stores r's key with the current time, replacing an expired
 // record of the same key (and its index entry).
-func (s *Bolt) remember(tx *bolt.Tx, r Record) error {
+func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
 	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
 	if old, ok := decodeKeyRecord(keys.Get([]byte(r.Key))); ok {
 		if err := expiry.Delete(expiryKey(old.storedAt, r.Key)); err != nil {
@@ -94,7 +77,7 @@ func (s *Bolt) remember(tx *bolt.Tx, r Record) error {
 
 // pruneN removes up to limit expired idempotency keys, oldest first, and
 // returns how many it removed.
-func (s *Bolt) pruneN(tx *bolt.Tx, limit int) (int, error) {
+func (s *Store) pruneN(tx *bolt.Tx, limit int) (int, error) {
 	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
 	// Collect first: deleting under a live cursor can skip entries.
 	var drop [][]byte
@@ -124,7 +107,7 @@ func (s *Bolt) pruneN(tx *bolt.Tx, limit int) (int, error) {
 // pruneAll removes every expired idempotency key and returns how many it
 // removed. Appends already prune more keys than they add, so the service
 // needs no sweep; tests use it to see what is expired.
-func (s *Bolt) pruneAll(ctx context.Context) (int, error) {
+func (s *Store) pruneAll(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -150,21 +133,12 @@ func expiryKey(storedAt []byte, key string) []byte {
 	return append(append(k, storedAt...), key...)
 }
 
-// RememberedKey is an idempotency key as a store remembers it, for copying
-// it to another store: ScanKeys reports them, Postgres.Import takes them.
-type RememberedKey struct {
-	Key      string
-	Sum      []byte
-	Reply    []byte
-	StoredAt time.Time
-}
-
 // ScanKeys calls fn for each remembered idempotency key, expired ones not
 // yet pruned included (StoredAt tells them apart), in key order. Like Scan,
 // it copies the keys out a page at a time, so fn may take as long as it
 // likes and the keys are never all in memory. A key record that cannot be
 // decoded is an error wrapping ErrDamaged.
-func (s *Bolt) ScanKeys(ctx context.Context, fn func(RememberedKey) error) error {
+func (s *Store) ScanKeys(ctx context.Context, fn func(store.RememberedKey) error) error {
 	var after []byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -188,8 +162,8 @@ func (s *Bolt) ScanKeys(ctx context.Context, fn func(RememberedKey) error) error
 
 // readKeys copies up to s.scanPage keys that sort after after (nil: from
 // the first).
-func (s *Bolt) readKeys(ctx context.Context, after []byte) ([]RememberedKey, error) {
-	var page []RememberedKey
+func (s *Store) readKeys(ctx context.Context, after []byte) ([]store.RememberedKey, error) {
+	var page []store.RememberedKey
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKeys)
 		if b == nil {
@@ -207,7 +181,7 @@ func (s *Bolt) readKeys(ctx context.Context, after []byte) ([]RememberedKey, err
 			if !ok {
 				return &DamagedError{Problem: fmt.Sprintf("idempotency key %q: a record of %d bytes", k, len(v))}
 			}
-			page = append(page, RememberedKey{Key: string(k), Sum: bytes.Clone(rec.sum), Reply: bytes.Clone(rec.reply),
+			page = append(page, store.RememberedKey{Key: string(k), Sum: bytes.Clone(rec.sum), Reply: bytes.Clone(rec.reply),
 				StoredAt: time.Unix(0, int64(binary.BigEndian.Uint64(rec.storedAt)))})
 		}
 		return nil

@@ -1,4 +1,4 @@
-package store
+package boltstore
 
 import (
 	"bytes"
@@ -8,26 +8,29 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/storetest"
 )
 
 // TestKeyIndexBoundedUnderBatches sends batch after batch of fresh keys
 // while time passes: the keys kept must stay near what one retention
 // holds, on the batch path and on the single path alike.
 func TestKeyIndexBoundedUnderBatches(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := openTest(t, Options{Retention: time.Hour, Now: clock.Now})
+	clock := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s := openTest(t, store.Options{Retention: time.Hour, Now: clock.Now})
 	ctx := context.Background()
 	const batches, size = 100, 64
 	const step = 10 * time.Minute // a key lives through 6 batches
 	live := int(time.Hour/step) + 1
 	most := 0
 	for b := range batches {
-		recs := make([]Record, size)
+		recs := make([]store.Record, size)
 		for i := range recs {
-			recs[i] = Record{Kind: Events, Key: fmt.Sprintf("b%d-%d", b, i), Sum: []byte("s"), Reply: []byte("r")}
+			recs[i] = store.Record{Kind: store.Events, Key: fmt.Sprintf("b%d-%d", b, i), Sum: []byte("s"), Reply: []byte("r")}
 		}
-		mustOK(t, s.Append(ctx, recs))
-		if _, _, err := appendOne(s, ctx, Snapshots, nil, fmt.Sprint("single", b), nil); err != nil {
+		storetest.MustOK(t, s.Append(ctx, recs))
+		if _, _, err := appendOne(s, ctx, store.Snapshots, nil, fmt.Sprint("single", b), nil); err != nil {
 			t.Fatal(err)
 		}
 		k, i := keyCount(t, s)
@@ -37,7 +40,7 @@ func TestKeyIndexBoundedUnderBatches(t *testing.T) {
 		most = max(most, k)
 		clock.Advance(step)
 	}
-	if limit := live*(size+1) + prunePerCommit; most > limit {
+	if limit := live*(size+1) + store.PrunePerCommit; most > limit {
 		t.Errorf("kept up to %d keys, more than %d (%d batches of %d live keys)", most, limit, live, size+1)
 	}
 	t.Logf("kept at most %d keys after %d keys added", most, batches*(size+1))
@@ -46,13 +49,13 @@ func TestKeyIndexBoundedUnderBatches(t *testing.T) {
 // TestExpiredKeyMayBeReused: once a key has expired it is a new key, even
 // with another request; nothing of the old one stays in the way.
 func TestExpiredKeyMayBeReused(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := openTest(t, Options{Retention: time.Hour, Now: clock.Now})
+	clock := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s := openTest(t, store.Options{Retention: time.Hour, Now: clock.Now})
 	ctx := context.Background()
-	mustOK(t, s.Append(ctx, []Record{{Kind: Events, Data: []byte("a"), Key: "k", Sum: []byte("1"), Reply: []byte("r1")}}))
+	storetest.MustOK(t, s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte("a"), Key: "k", Sum: []byte("1"), Reply: []byte("r1")}}))
 	clock.Advance(time.Hour)
-	mustOK(t, s.Append(ctx, []Record{{Kind: Events, Data: []byte("b"), Key: "k", Sum: []byte("2"), Reply: []byte("r2")}}))
-	if r := s.Append(ctx, []Record{{Kind: Events, Key: "k", Sum: []byte("2")}})[0]; !r.Dup || string(r.Prior) != "r2" {
+	storetest.MustOK(t, s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte("b"), Key: "k", Sum: []byte("2"), Reply: []byte("r2")}}))
+	if r := s.Append(ctx, []store.Record{{Kind: store.Events, Key: "k", Sum: []byte("2")}})[0]; !r.Dup || string(r.Prior) != "r2" {
 		t.Errorf("after reuse: %+v", r)
 	}
 	if k, i := keyCount(t, s); k != 1 || i != 1 {
@@ -61,9 +64,9 @@ func TestExpiredKeyMayBeReused(t *testing.T) {
 }
 
 func TestSumTooLong(t *testing.T) {
-	s := openTest(t, Options{})
-	r := s.Append(context.Background(), []Record{{Kind: Events, Data: []byte("x"), Key: "k", Sum: make([]byte, MaxSumLen+1)}})[0]
-	if !errors.Is(r.Err, ErrSumTooLong) {
+	s := openTest(t, store.Options{})
+	r := s.Append(context.Background(), []store.Record{{Kind: store.Events, Data: []byte("x"), Key: "k", Sum: make([]byte, store.MaxSumLen+1)}})[0]
+	if !errors.Is(r.Err, store.ErrSumTooLong) {
 		t.Errorf("long sum: %+v", r)
 	}
 }
@@ -72,13 +75,13 @@ func TestSumTooLong(t *testing.T) {
 // stored is dropped, and deleting entries makes room again.
 func TestMaxBytes(t *testing.T) {
 	const limit = 256 << 10
-	s := openTest(t, Options{MaxBytes: limit})
+	s := openTest(t, store.Options{MaxBytes: limit})
 	ctx := context.Background()
 	entry := bytes.Repeat([]byte("x"), 1000)
 	stored := 0
 	for range 10 * limit / len(entry) {
-		r := s.Append(ctx, []Record{{Kind: Events, Data: entry, Key: fmt.Sprint("k", stored), Sum: []byte("s")}})[0]
-		if errors.Is(r.Err, ErrFull) {
+		r := s.Append(ctx, []store.Record{{Kind: store.Events, Data: entry, Key: fmt.Sprint("k", stored), Sum: []byte("s")}})[0]
+		if errors.Is(r.Err, store.ErrFull) {
 			break
 		}
 		if r.Err != nil {
@@ -97,14 +100,14 @@ func TestMaxBytes(t *testing.T) {
 		t.Errorf("stats %+v after %d stored, limit %d", st, stored, limit)
 	}
 	// A refused record remembered nothing: its key is free.
-	if r := s.Append(ctx, []Record{{Kind: Events, Key: fmt.Sprint("k", stored), Sum: []byte("other")}})[0]; r.Err != nil || r.Dup {
+	if r := s.Append(ctx, []store.Record{{Kind: store.Events, Key: fmt.Sprint("k", stored), Sum: []byte("other")}})[0]; r.Err != nil || r.Dup {
 		t.Errorf("key of the refused record: %+v", r)
 	}
-	if err := s.DeleteThrough(ctx, Events, ^uint64(0)); err != nil {
+	if err := s.DeleteThrough(ctx, store.Events, ^uint64(0)); err != nil {
 		t.Fatal(err)
 	}
 	for i := range stored / 2 {
-		if r := s.Append(ctx, []Record{{Kind: Events, Data: entry}})[0]; r.Err != nil {
+		if r := s.Append(ctx, []store.Record{{Kind: store.Events, Data: entry}})[0]; r.Err != nil {
 			t.Fatalf("append %d after deleting: %v", i, r.Err)
 		}
 	}
@@ -114,7 +117,7 @@ func TestMaxBytes(t *testing.T) {
 // commit that bbolt synced. Opening bbolt with NoSync fails it.
 func TestCommitHookSeesSyncBeforeReturn(t *testing.T) {
 	var synced, unsynced atomic.Int64
-	s := openTest(t, Options{OnCommit: func(c CommitInfo) {
+	s := openTest(t, store.Options{OnCommit: func(c store.CommitInfo) {
 		if c.Synced {
 			synced.Add(1)
 		} else {
@@ -124,7 +127,7 @@ func TestCommitHookSeesSyncBeforeReturn(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		before := synced.Load()
-		mustOK(t, s.Append(ctx, []Record{{Kind: Events, Data: []byte("x"), Key: fmt.Sprint(i)}}))
+		storetest.MustOK(t, s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte("x"), Key: fmt.Sprint(i)}}))
 		if synced.Load() == before {
 			t.Fatalf("append %d returned before a synced commit", i)
 		}
