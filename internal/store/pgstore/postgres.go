@@ -50,7 +50,7 @@ const (
 const postgresTxTimeout = 30 * time.Second
 
 // Store is the Store kept in a PostgreSQL database, shared by any number
-// of service replicas. Create it with OpenPostgres.
+// of service replicas. Create it with Open or Connect.
 //
 // Appends are group-committed per replica (one transaction per group), and
 // every group takes a transaction-scoped advisory lock before it allocates
@@ -73,7 +73,7 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// OpenPostgres connects with pool, brings the schema up to date (under an
+// Open connects with pool, brings the schema up to date (under an
 // advisory lock, so replicas starting together do not race) and returns the
 // store, which owns pool from then on. A database whose schema is newer than
 // this binary knows is refused. The options mean what they mean for Open;
@@ -461,7 +461,7 @@ func SchemaVersion() int {
 	return ms[len(ms)-1].version
 }
 
-// ErrSchemaTooNew is returned by OpenPostgres for a database migrated by a
+// ErrSchemaTooNew is returned by Open for a database migrated by a
 // newer version of the service.
 var ErrSchemaTooNew = errors.New("store: the database schema is newer than this service knows")
 
