@@ -68,17 +68,20 @@ func migrateStore(ctx context.Context, from, config string, out, logTo io.Writer
 	}
 	defer src.Close()
 	cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pg, err := connect(ctx, cfg.Database, store.Options{Logger: cfg.Logger})
-	if err != nil {
-		return err
-	}
-	defer pg.Close()
-	st, err := pg.Import(ctx, src, from)
-	if err != nil {
+	interrupted := func(err error) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: nothing was copied (the copy is one transaction); run it again")
 		}
 		return err
+	}
+	pg, err := connect(ctx, cfg.Database, store.Options{Logger: cfg.Logger})
+	if err != nil {
+		return interrupted(err)
+	}
+	defer pg.Close()
+	st, err := pg.Import(ctx, src, from)
+	if err != nil {
+		return interrupted(err)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "copied %s into the database %s:\n", from, databaseName(cfg.Database.URL))
