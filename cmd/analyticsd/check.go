@@ -35,7 +35,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "analyticsd check: usage: analyticsd check --config PATH")
 		return 2
 	}
-	cfg, err := loadConfig(*config)
+	cfg, err := loadConfig(*config, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "analyticsd check:", err)
 		return 1

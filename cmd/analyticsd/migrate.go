@@ -52,7 +52,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // migrateStore copies the store file from into the database of the
 // configuration at config and prints the counts to out.
 func migrateStore(ctx context.Context, from, config string, out, logTo io.Writer) error {
-	cfg, err := loadConfig(config)
+	cfg, err := loadConfig(config, nil)
 	if err != nil {
 		return err
 	}

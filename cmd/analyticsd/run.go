@@ -113,17 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // runConfigured serves as the Trapperkeeper configuration says.
 func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
-	cfg, err := loadConfig(f.config)
+	srv, cfg, err := startConfigured(ctx, f.config, log)
 	if err != nil {
-		return err
-	}
-	cfg.Logger = log
-	srv, err := server.New(cfg)
-	if err != nil {
-		return err
-	}
-	if err := srv.Listen(ctx); err != nil {
-		_ = srv.Close(context.WithoutCancel(ctx))
 		return err
 	}
 	stopReload := reloadOnHangup(srv, log)

@@ -177,11 +177,11 @@ func TestCheckWhileServing(t *testing.T) {
 
 func TestMaxStoreBytesSetting(t *testing.T) {
 	base := "analytics.data-directory: /x\nwebserver.port: 0\n"
-	cfg, err := loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 1048576\n"))
+	cfg, err := loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 1048576\n"), nil)
 	if err != nil || cfg.MaxStoreBytes != 1<<20 {
 		t.Errorf("set: %d %v", cfg.MaxStoreBytes, err)
 	}
-	_, err = loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 0\n"))
+	_, err = loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 0\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "analytics.max-store-bytes: 0 is not a positive number of bytes") {
 		t.Errorf("zero: %v", err)
 	}
