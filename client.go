@@ -86,6 +86,10 @@ func New(cfg Config) (*Client, error) {
 		TLSHandshakeTimeout:   c.timeout, // a call's whole budget, as Config.Timeout says
 		ExpectContinueTimeout: time.Second,
 	}
+	if cfg.SSL == nil && base.Scheme == "https" { // it would only fail at the first call
+		return nil, &ConfigError{Field: "ssl-opts", Reason: "is required with an https url: " +
+			"set ssl-cert, ssl-key and ssl-ca-cert (or an HTTPClient with its own TLS settings)"}
+	}
 	if cfg.SSL != nil {
 		if base.Scheme != "https" {
 			return nil, &ConfigError{Field: "ssl-opts", Reason: "is set but url " + cfg.URL + " is not https"}

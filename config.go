@@ -30,11 +30,12 @@ type Config struct {
 	URL string `json:"url"`
 
 	// SSL holds the client certificate, its key and the CA bundle that
-	// signs the service's certificate. With an https:// URL and no SSL
-	// block, the system roots verify the service and no client
-	// certificate is sent. The files are read by New and again whenever
-	// they change (see CertCheckInterval), so a renewed certificate or a
-	// rotated CA bundle is used from the next connection on.
+	// signs the service's certificate. An https:// URL needs it (the
+	// service asks for a client certificate), unless HTTPClient carries
+	// its own TLS settings; New refuses one without. The files are read by
+	// New and again whenever they change (see CertCheckInterval), so a
+	// renewed certificate or a rotated CA bundle is used from the next
+	// connection on.
 	SSL *SSLOpts `json:"ssl-opts,omitempty"`
 
 	// CertCheckInterval is how often, at most, a new connection looks at
