@@ -32,7 +32,7 @@ func TestConfigMistakes(t *testing.T) {
 		"webserver unknown": {data + listen + "webserver.frobnicate: 1\n",
 			"FILE:3: key webserver.frobnicate: unknown setting", ""},
 		"jetty setting": {data + listen + "webserver { max-threads: 100, ssl-protocols: [TLSv1.3] }\n", "", ""},
-		"multi-server": {data + listen + "webserver.other { port: 0 }\n", "", ""},
+		"multi-server":  {data + listen + "webserver.other { port: 0 }\n", "", ""},
 		"analytics typo": {listen + "analytics {\n  data-directroy: /tmp/x\n}\n",
 			"FILE: key analytics.data-directory: is required (or analytics.database): where the entries are kept (FILE:3 sets analytics.data-directroy: misspelt?)",
 			`error="FILE:3: key analytics.data-directroy: unknown setting; did you mean data-directory?"`},
