@@ -365,20 +365,39 @@ var goNames = strings.NewReplacer("MaxBodyBytes", keyMaxBodyBytes, "MaxInflightB
 // operator writes it, with the file and line that set it, instead of a
 // server.Config field. The file the setting names (a certificate, say)
 // is said once, in the reason. Other errors are returned as they are.
-func (t tk) explain(err error) error {
+func (t tk) explain(err error, dataDir string) error {
 	var ce *server.ConfigError
 	if !errors.As(err, &ce) {
-		return err
+		return t.explainDataDir(err, dataDir)
 	}
 	key, ok := settingOf[ce.Field]
 	if !ok {
 		return err
 	}
 	reason := goNames.Replace(ce.Reason)
-	if ce.File != "" && !strings.Contains(reason, ce.File) {
+	switch i := strings.Index(reason, ce.File+":"); {
+	case ce.File == "":
+	case i >= 0:
+		reason = reason[i:] // drop what precedes the path ("server: whitelist")
+	default:
 		reason = ce.File + ": " + reason
 	}
 	return t.fail(key, reason, err)
+}
+
+// explainDataDir names analytics.data-directory for a file system error
+// on the data directory or the way to it (a parent that is a file, say).
+func (t tk) explainDataDir(err error, dataDir string) error {
+	var pe *fs.PathError
+	if dataDir == "" || !errors.As(err, &pe) {
+		return err
+	}
+	if rel, rerr := filepath.Rel(pe.Path, dataDir); rerr != nil || strings.HasPrefix(rel, "..") {
+		if filepath.Dir(pe.Path) != dataDir { // the store file itself
+			return err
+		}
+	}
+	return t.fail(keyDataDirectory, pe.Op+" "+pe.Path+": "+pe.Err.Error(), err)
 }
 
 // startConfigured creates and starts the service of the configuration at
@@ -399,7 +418,7 @@ func startConfigured(ctx context.Context, path string, log *slog.Logger) (*serve
 	}
 	if err != nil {
 		undo()
-		return nil, cfg, t.explain(err)
+		return nil, cfg, t.explain(err, cfg.DataDir)
 	}
 	return srv, cfg, nil
 }

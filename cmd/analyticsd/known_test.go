@@ -142,3 +142,37 @@ func TestFailedStartKeepsExistingDirectory(t *testing.T) {
 		t.Errorf("existing data directory changed: %v", err)
 	}
 }
+
+// TestStartErrorsNameDataSettings: a whitelist file or data directory the
+// service cannot use is named by its setting, file and line, with the
+// path once and no package prefix.
+func TestStartErrorsNameDataSettings(t *testing.T) {
+	dir := t.TempDir()
+	b, err := pki.Generate(filepath.Join(dir, "ssl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := "webserver { ssl-host: 127.0.0.1, ssl-port: 0, ssl-cert: " + b.ServerCert + ", ssl-key: " + b.ServerKey +
+		", ssl-ca-cert: " + b.CACert + " }\n"
+	aFile := filepath.Join(dir, "a-file")
+	writeConf(t, aFile, "x")
+	for name, tc := range map[string]struct{ analytics, want string }{
+		"whitelist missing": {"analytics { data-directory: " + filepath.Join(dir, "d1") + ", whitelist-file: " + filepath.Join(dir, "wl.json") + " }",
+			"FILE:1: key analytics.whitelist-file: " + filepath.Join(dir, "wl.json") + ": cannot be read"},
+		"data directory under a file": {"analytics.data-directory: " + filepath.Join(aFile, "data"),
+			"FILE:1: key analytics.data-directory: mkdir " + aFile + ": not a directory"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
+			writeConf(t, path, tc.analytics+"\n"+ws)
+			srv, _, err := startConfigured(context.Background(), path, nil)
+			if err == nil {
+				_ = srv.Close(context.Background())
+				t.Fatal("started")
+			}
+			if want := strings.ReplaceAll(tc.want, "FILE", path); err.Error() != want {
+				t.Errorf("error %q\nwant  %q", err, want)
+			}
+		})
+	}
+}
