@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/internal/tkconfig"
 	"github.com/analytics-client/analytics/server"
 )
@@ -438,7 +438,7 @@ func newDirs(dir string) (undo func()) {
 		if len(created) == 0 {
 			return
 		}
-		_ = os.Remove(filepath.Join(dir, store.FileName))
+		_ = os.Remove(filepath.Join(dir, boltstore.FileName))
 		for _, d := range created {
 			if os.Remove(d) != nil {
 				return // holds something else: leave it and its parents
