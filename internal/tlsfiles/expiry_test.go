@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +88,16 @@ func TestExpiredCertificateSaysExpired(t *testing.T) {
 	r.Current()
 	if log.count("tls: certificate has expired") != 1 || log.count("expires soon") != 1 {
 		t.Errorf("want one 'has expired' line after the end:\n%s", log.String())
+	}
+}
+
+// TestUnreadableFileNamedOnce: a file that cannot be read is named once
+// in the error, not again in the system error's text.
+func TestUnreadableFileNamedOnce(t *testing.T) {
+	f := newFixture(t)
+	f.files.CAFile = t.TempDir() // a directory: read fails
+	_, err := tlsfiles.New(f.files, tlsfiles.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || strings.Count(err.Error(), f.files.CAFile) != 1 || !strings.Contains(err.Error(), "cannot be read: is a directory") {
+		t.Errorf("error %v, want it to name %s once and say why", err, f.files.CAFile)
 	}
 }
