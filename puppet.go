@@ -100,13 +100,14 @@ func (s *PuppetSettings) Config() Config {
 	return Config{URL: u.String(), SSL: ssl}
 }
 
-// String says where the settings came from, for a log line.
+// String says where the settings came from and what they hold, for a
+// log line: "puppet.conf PATH (certname C, server S:P)".
 func (s *PuppetSettings) String() string {
-	from := s.File
-	if from == "" {
-		from = "Puppet's defaults (no puppet.conf at " + DefaultPuppetConfPath() + ")"
+	from := "puppet.conf " + s.File
+	if s.File == "" {
+		from = "Puppet's defaults (no " + DefaultPuppetConfPath() + ")"
 	}
-	return fmt.Sprintf("the node's Puppet settings from %s: certname %s, server %s:%d, ssldir %s", from, s.Certname, s.Server, s.Port, s.SSLDir)
+	return fmt.Sprintf("%s (certname %s, server %s)", from, s.Certname, net.JoinHostPort(s.Server, strconv.Itoa(s.Port)))
 }
 
 // checkFiles reports a certificate file that does not exist, naming the

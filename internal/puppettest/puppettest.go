@@ -59,9 +59,11 @@ func NewSite(t testing.TB) *Site {
 		HTTPSAddr: "127.0.0.1:0",
 		TLS: server.TLSFiles{CertFile: svc.CertFile, KeyFile: svc.KeyFile, CAFile: svc.CAFile, CRLFile: svc.CRLFile,
 			ClientAuth: server.ClientAuthNeed},
-		CheckIn:   server.CheckInConfig{Interval: -1},
-		AccessLog: true,
-		Logger:    slog.New(slog.NewJSONHandler(s.log, nil)),
+		CheckIn: server.CheckInConfig{Interval: -1},
+		// Every node may report; the service and the node are operators.
+		Authorization: server.DefaultRules(server.DefaultPrefix, ServiceCertname, NodeCertname),
+		AccessLog:     true,
+		Logger:        slog.New(slog.NewJSONHandler(s.log, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
