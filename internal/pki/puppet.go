@@ -20,9 +20,10 @@ type PuppetSSLDir struct {
 }
 
 // WritePuppetSSLDir writes a node's ssldir under dir: a certificate for
-// certname signed by ca, valid for both TLS sides as Puppet's are (for the
-// given hosts, and certname, as a server), its key, ca's certificate and
-// an empty CRL signed by ca.
+// certname signed by ca, valid for both TLS sides as Puppet's are, with
+// certname and hosts as subject alternative names (a certificate requested
+// with dns_alt_names), its key, ca's certificate and an empty CRL signed
+// by ca.
 func (ca *CA) WritePuppetSSLDir(dir, certname string, hosts ...string) (*PuppetSSLDir, error) {
 	pair, err := ca.issue(certname, append([]string{certname}, hosts...),
 		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, 0)
