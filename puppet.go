@@ -195,6 +195,9 @@ func settingsFrom(r *puppetconf.Resolver) (*PuppetSettings, error) {
 		*f.dst = v.Value
 		s.origins[f.name] = origin(r, v)
 	}
+	if s.Certname == "" {
+		return nil, &ConfigError{Field: "certname", File: s.origins["certname"], Reason: "is empty: the certificate files are named after it"}
+	}
 	revocation, err := r.Get("certificate_revocation")
 	if err != nil {
 		return nil, puppetError(err)

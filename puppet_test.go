@@ -162,6 +162,7 @@ func TestPuppetConfigErrors(t *testing.T) {
 		{"bad server_list port", writeConf(t, "certname = n\nserver_list = a:x\n"), "server_list", ":2", `"x" is not a port number`},
 		{"unknown variable", writeConf(t, "certname = n\n[agent]\nssldir = $sitedir/ssl\n"), "ssldir", ":3", "could not find value for $sitedir"},
 		{"empty server", writeConf(t, "certname = n\nserver =\n"), "server", ":2", "is empty"},
+		{"empty certname", writeConf(t, "[agent]\ncertname =\n"), "certname", ":2 [agent]", "is empty"},
 		{"certificate missing", writeConf(t, "certname = gone\nssldir = "+node.SSL.Dir+"\n"), "hostcert",
 			"(Puppet's default)", filepath.Join(node.SSL.Dir, "certs", "gone.pem") + " does not exist"},
 	}

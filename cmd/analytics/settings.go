@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/devenv"
@@ -63,6 +64,10 @@ func (c *cli) baseSettings(o *opts) (analytics.Config, string, error) {
 	return puppetSettings(c.PuppetConfPath, "the node's ")
 }
 
+// devSource starts the source of settings read from the development
+// client configuration.
+const devSource = "the development config "
+
 // devSettings reads the development client configuration; no source
 // when there is none.
 func (c *cli) devSettings() (analytics.Config, string, error) {
@@ -76,7 +81,7 @@ func (c *cli) devSettings() (analytics.Config, string, error) {
 	if err != nil {
 		return analytics.Config{}, "", usageErrorf("analytics: development client config: %v (remove it, or restart analyticsd to rewrite it)", err)
 	}
-	return cfg, "the development config " + c.DevConfigPath + "; is analyticsd running?", nil
+	return cfg, devSource + c.DevConfigPath, nil
 }
 
 // puppetSettings builds the settings from the Puppet agent's puppet.conf
@@ -136,6 +141,9 @@ func (c *cli) client(o *opts) (*analytics.Client, func(error) error, error) {
 	explain := func(err error) error {
 		if source == "" || !errors.Is(err, analytics.ErrUnreachable) {
 			return err
+		}
+		if strings.HasPrefix(source, devSource) {
+			return fmt.Errorf("%w (settings from %s; is analyticsd running?)", err, source)
 		}
 		return fmt.Errorf("%w (settings from %s)", err, source)
 	}
