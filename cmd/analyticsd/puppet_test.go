@@ -56,6 +56,9 @@ product.update-server-url: "http://127.0.0.1:1"
 	}()
 	_, after, _ := strings.Cut(log.await(t, 0, "analytics service started"), " url=")
 	url := strings.Fields(after)[0]
+	if strings.Contains(log.String(), "configuration: ") {
+		t.Errorf("the documented configuration draws warnings:\n%s", log.String())
+	}
 	port := url[strings.LastIndex(url, ":")+1:]
 	port = port[:strings.Index(port, "/")]
 
