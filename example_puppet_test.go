@@ -79,3 +79,13 @@ func ExampleNewReporter_puppet() {
 		log.Print(err)
 	}
 }
+
+// Where Puppet keeps puppet.conf for this process: under
+// /etc/puppetlabs/puppet for root, ~/.puppetlabs/etc/puppet for other
+// users. LoadPuppetConfig("") reads it.
+func ExampleDefaultPuppetConfPath() {
+	path := analytics.DefaultPuppetConfPath()
+	fmt.Println(filepath.Base(path), filepath.Base(filepath.Dir(path)))
+	// Output:
+	// puppet.conf puppet
+}
