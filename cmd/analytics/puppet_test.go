@@ -104,3 +104,23 @@ func oneLineIn(t *testing.T, s string, want ...string) {
 	}
 	t.Errorf("no line of %q mentions all of %q", s, want)
 }
+
+// --url replaces the agent's server and keeps its certificates.
+func TestPuppetConfWithURL(t *testing.T) {
+	site := puppettest.NewSite(t)
+	node := site.Node(t)
+	conf, err := os.ReadFile(node.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(filepath.Dir(node.Conf), "elsewhere.conf") // same confdir, same ssldir
+	if err := os.WriteFile(elsewhere, append(conf, "\n[agent]\nserver = 127.0.0.1\nserverport = 1\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, runCLI(t, testEnv(t, nil), "event", "demo.hello", "--puppet-conf", elsewhere, "--timeout", "5s"), exitUnreachable)
+	r := runCLI(t, testEnv(t, nil), "event", "demo.hello", "--quiet", "--puppet-conf", elsewhere, "--url", site.URL)
+	expect(t, r, exitOK)
+	if got := site.EventSenders(); !slices.Equal(got, []string{puppettest.NodeCertname}) {
+		t.Errorf("events stored by %q", got)
+	}
+}
