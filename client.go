@@ -100,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 		c.certs = certs
-		useCertificates(tr, certs)
+		useCertificates(tr, certs, cfg.SSL.CRLFile)
 	}
 	c.own = tr
 	c.hc = &http.Client{Transport: tr}

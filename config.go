@@ -63,6 +63,12 @@ type SSLOpts struct {
 	CertFile string `json:"ssl-cert"`
 	KeyFile  string `json:"ssl-key"`
 	CAFile   string `json:"ssl-ca-cert"`
+	// CRLFile, when set, names one or more PEM CRLs, each signed by a CA
+	// in CAFile (Puppet's hostcrl): a service whose certificate they
+	// revoke is refused with ErrRevoked. It is read again when it
+	// changes, like the other files. Empty means no revocation checking,
+	// as in the JVM library.
+	CRLFile string `json:"ssl-crl-path,omitempty"`
 }
 
 // ConfigError reports a configuration that cannot be used (New,
@@ -84,14 +90,14 @@ func parseURL(raw string) (*url.URL, error) {
 // reads them again when they change. Each failure names the setting, the
 // file and what is wrong with it.
 func (ssl *SSLOpts) certificates(opts tlsfiles.Options) (*tlsfiles.Reloader, error) {
-	rl, err := tlsfiles.New(tlsfiles.Files{CertFile: ssl.CertFile, KeyFile: ssl.KeyFile, CAFile: ssl.CAFile}, opts)
+	rl, err := tlsfiles.New(tlsfiles.Files{CertFile: ssl.CertFile, KeyFile: ssl.KeyFile, CAFile: ssl.CAFile, CRLFile: ssl.CRLFile}, opts)
 	if err != nil {
 		var fe *tlsfiles.FileError
 		if !errors.As(err, &fe) {
 			return nil, err
 		}
 		field := map[tlsfiles.Role]string{tlsfiles.RoleCert: "ssl-opts.ssl-cert", tlsfiles.RoleKey: "ssl-opts.ssl-key",
-			tlsfiles.RoleCA: "ssl-opts.ssl-ca-cert"}[fe.Role]
+			tlsfiles.RoleCA: "ssl-opts.ssl-ca-cert", tlsfiles.RoleCRL: "ssl-opts.ssl-crl-path"}[fe.Role]
 		return nil, &ConfigError{Field: field, File: fe.File, Reason: fe.Reason, Err: err}
 	}
 	return rl, nil

@@ -58,6 +58,9 @@ func (c *cli) status(ctx context.Context, args []string) error {
 			return nil, fmt.Errorf("the status is not the expected JSON: %w", err)
 		}
 		printStatus(c.stdout, st)
+		if c.source != "" {
+			fmt.Fprintf(c.stdout, "settings:       %s\n", c.source)
+		}
 		return raw, nil
 	})
 }
