@@ -118,7 +118,7 @@ type ResponseError struct {
 	// when the body is not in the error shape.
 	Kind wire.ErrorKind
 	Msg  string
-	Body       []byte
+	Body []byte
 	// Header holds the response headers (Retry-After, for one).
 	Header http.Header
 }
