@@ -21,12 +21,14 @@ type ErrorKind string
 
 // The error kinds. The first four are the JVM service's.
 const (
-	// ErrorInvalidData (400): the body is not JSON.
+	// ErrorInvalidData (400): the body is not JSON or could not be read,
+	// or an idempotency key is too long.
 	ErrorInvalidData ErrorKind = "invalid-data"
 	// ErrorSchemaViolation (422): the body is JSON but not a valid
 	// command: an unknown or missing key, a value of the wrong type.
 	ErrorSchemaViolation ErrorKind = "schema-violation"
-	// ErrorTooLarge (413): the body or a value in it exceeds a limit.
+	// ErrorTooLarge (413): the body, or a batch's number of commands,
+	// exceeds a limit.
 	ErrorTooLarge ErrorKind = "request-too-large"
 	// ErrorApplication (500): an internal error; the service's log says
 	// more.
