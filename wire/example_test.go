@@ -46,3 +46,16 @@ func ExampleKind() {
 	fmt.Println(k, k.Collection())
 	// Output: event events
 }
+
+// A preview in a mode other than on says why nothing would be sent, and
+// its upload is JSON null.
+func ExamplePreview() {
+	var p wire.Preview
+	if err := json.Unmarshal([]byte(`{"mode":"opted-out","reason":"opted out: /etc/puppetlabs/analytics-opt-out exists","upload":null}`), &p); err != nil {
+		log.Fatal(err)
+	}
+	if p.Mode != wire.ModeOn {
+		fmt.Printf("nothing would be sent (%s); upload %s\n", p.Reason, p.Upload)
+	}
+	// Output: nothing would be sent (opted out: /etc/puppetlabs/analytics-opt-out exists); upload null
+}
