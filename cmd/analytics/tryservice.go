@@ -65,7 +65,12 @@ func startTryService(ctx context.Context, dir string, stderr io.Writer, log *slo
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(cctx, bin, "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", level)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.Cancel = func() error {
+		if runtime.GOOS == "windows" {
+			return cmd.Process.Kill() // no SIGTERM to ask with
+		}
+		return cmd.Process.Signal(syscall.SIGTERM) // the service stops gracefully
+	}
 	cmd.WaitDelay = stopTimeout
 	orphanSignal(cmd)
 	ready := make(chan struct{})
