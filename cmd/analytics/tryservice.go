@@ -123,8 +123,10 @@ func (s *tryService) stop() error {
 	s.cancel()
 	<-s.exited
 	err := s.err
-	if errors.Is(err, context.Canceled) && s.cmd.ProcessState != nil && s.cmd.ProcessState.Success() {
-		err = nil // Wait's way of saying the stop we asked for went well
+	if ps := s.cmd.ProcessState; ps != nil && (ps.Success() || runtime.GOOS == "windows") {
+		// The stop we asked for went well (Wait then reports the
+		// context's end); on Windows the child was killed.
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("analytics try: stop the service: %w", err)
