@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // maxResponseBytes bounds how much of a response body the client reads, so
@@ -228,7 +229,7 @@ func (c *Client) post(ctx context.Context, target string, body []byte, key strin
 	}
 	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Accept"] = []string{"application/json"}
-	req.Header["Idempotency-Key"] = []string{key}
+	req.Header[wire.HeaderIdempotencyKey] = []string{key}
 	return c.do(req)
 }
 
@@ -292,7 +293,7 @@ func responseError(status int, hdr http.Header, raw []byte) error {
 	}
 	var shape struct {
 		Rejected map[string]string `json:"rejected"`
-		Kind     string            `json:"kind"`
+		Kind     wire.ErrorKind    `json:"kind"`
 		Msg      string            `json:"msg"`
 	}
 	_ = json.Unmarshal(raw, &shape) // not JSON: the raw body still speaks

@@ -20,11 +20,17 @@
 // standard input) sends a whole payload in its wire shape instead:
 // {"event":NAME,"metadata":{...}} or {"fields":{...}}.
 //
-// The try command needs no configuration and no network: it starts the
-// service in-process on 127.0.0.1 behind mutual TLS with a throwaway CA in a
+// The try command needs no configuration and no network: it runs the
+// development service (analyticsd with no configuration) as a child process
+// on 127.0.0.1 behind mutual TLS, with a throwaway CA and its data in a
 // temporary directory, sends an example snapshot and event through the
-// client, prints the answers and what the service stored, then stops and
-// removes everything it created.
+// client, prints the answers and what the service stored, then stops the
+// service and removes everything it created. It runs the analyticsd beside
+// this program or on PATH; failing those, inside this module's source tree
+// it builds one with the go command (quick after the first time, thanks to
+// the build cache), so that go run ./cmd/analytics try works on a fresh
+// clone. --verbose says which it used. This program links none of the
+// service.
 //
 // # Connection settings
 //
