@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/testreq"
 	"github.com/analytics-client/analytics/server"
 	"github.com/chromedp/chromedp"
 )
@@ -21,7 +22,7 @@ const chromiumPath = "/usr/bin/chromium"
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skipf("the browser test needs Chromium at %s: apt-get install -y chromium", chromiumPath)
+		testreq.Skip(t, testreq.Chromium, "Chromium at "+chromiumPath, "apt-get install -y chromium")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),

@@ -1,6 +1,7 @@
 // Package pgtest gives tests a fresh PostgreSQL database of their own on the
 // server named by the environment variable ANALYTICS_TEST_DATABASE_URL, and
-// skips them, saying how to run them, when it is unset.
+// skips them, saying how to run them, when it is unset (or fails them, when
+// ANALYTICS_TEST_REQUIRE lists postgres: see package testreq).
 //
 // .ci/postgres starts a throwaway server and prints the variables:
 //
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/analytics-client/analytics/internal/testreq"
 )
 
 // EnvURL names the variable holding the URL of a PostgreSQL server whose
@@ -40,7 +43,8 @@ func NewDatabase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		t.Skipf("no PostgreSQL for this test: set %s to a server's URL (eval \"$(.ci/postgres start /tmp/analytics-pg)\" starts one)", EnvURL)
+		testreq.Skip(t, testreq.Postgres, "a PostgreSQL server",
+			"set "+EnvURL+" to a server's URL (eval \"$(.ci/postgres start /tmp/analytics-pg)\" starts one and sets it)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -87,7 +91,8 @@ type Cluster struct {
 func NewCluster(t testing.TB) *Cluster {
 	t.Helper()
 	if os.Getenv(EnvCtl) == "" {
-		t.Skipf("this test stops and starts PostgreSQL: set %s to the path of .ci/postgres (it prints it)", EnvCtl)
+		testreq.Skip(t, testreq.Postgres, "a PostgreSQL server they may stop and start",
+			"set "+EnvCtl+" to the path of .ci/postgres (eval \"$(.ci/postgres start /tmp/analytics-pg)\" sets it)")
 	}
 	dir, err := os.MkdirTemp("", "analytics-pg-")
 	if err != nil {
