@@ -157,16 +157,16 @@ func startError(path string) error {
 	return err
 }
 
-// TestReadmeDefaultRules: the rules the README gives as the defaults are
-// exactly the service's defaults for global.hostname puppet.example.com.
+// TestReadmeDefaultRules: the rules docs/security.md gives as the defaults
+// are exactly the service's defaults for global.hostname puppet.example.com.
 func TestReadmeDefaultRules(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/security.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	block := regexp.MustCompile("(?s)<!-- default-rules -->\n```hocon\n(.*?)```").FindSubmatch(readme)
 	if block == nil {
-		t.Fatal("README has no default-rules block")
+		t.Fatal("docs/security.md has no default-rules block")
 	}
 	path := filepath.Join(t.TempDir(), "auth.conf")
 	writeConf(t, path, baseConf+string(block[1]))
@@ -179,7 +179,7 @@ func TestReadmeDefaultRules(t *testing.T) {
 	}
 	want := server.DefaultRules(server.DefaultPrefix, "puppet.example.com")
 	if !reflect.DeepEqual(cfg.Authorization, want) {
-		t.Errorf("README rules\n got %+v\nwant %+v", cfg.Authorization, want)
+		t.Errorf("docs/security.md rules\n got %+v\nwant %+v", cfg.Authorization, want)
 	}
 }
 
