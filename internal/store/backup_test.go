@@ -1,0 +1,80 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestBackupCopyOpensWithTheEntries(t *testing.T) {
+	s := openTest(t, Options{})
+	fill(t, s, Events, 10)
+	mustAppend(t, s, Snapshots, `{"snap":1}`)
+	var buf bytes.Buffer
+	n, err := s.Backup(context.Background(), &buf)
+	if err != nil || n != int64(buf.Len()) {
+		t.Fatalf("Backup = %d, %v; wrote %d bytes", n, err, buf.Len())
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := CheckCopy(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Events != 10 || st.Snapshots != 1 {
+		t.Fatalf("copy holds %d events and %d snapshots, want 10 and 1", st.Events, st.Snapshots)
+	}
+}
+
+func TestCheckCopyRefusesForeignAndDamagedFiles(t *testing.T) {
+	dir := t.TempDir()
+	// Another program's bbolt file; and one that has the store's buckets
+	// and one more (no store has that, so it is not a copy of one).
+	foreign := boltFile(t, filepath.Join(dir, "foreign.db"), "sessions")
+	mixed := boltFile(t, filepath.Join(dir, "mixed.db"), "events", "snapshots", "idempotency-keys", "idempotency-keys-by-time", "sessions")
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(text, bytes.Repeat([]byte("not a store "), 2000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{foreign, mixed, text} {
+		if _, err := CheckCopy(context.Background(), path); !errors.Is(err, ErrDamaged) {
+			t.Errorf("CheckCopy(%s) = %v, want ErrDamaged", filepath.Base(path), err)
+		}
+	}
+}
+
+func TestBackupOfClosedStoreFails(t *testing.T) {
+	s := openTest(t, Options{})
+	s.Close()
+	if _, err := s.Backup(context.Background(), &bytes.Buffer{}); err == nil {
+		t.Fatal("a closed store made a backup")
+	}
+}
+
+// boltFile makes a bbolt file with empty buckets of the given names.
+func boltFile(t *testing.T, path string, buckets ...string) string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	return path
+}
