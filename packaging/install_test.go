@@ -260,12 +260,25 @@ func (r *root) start() *service {
 			<-s.done
 		}
 	})
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	buf := make([]byte, 512)
-	n, err := conn.Read(buf)
-	status, ok := strings.CutPrefix(string(buf[:max(n, 0)]), "READY=1\nSTATUS=serving ")
-	if err != nil || !ok {
-		r.t.Fatalf("no READY=1 from the service (%v, %q); its log:\n%s", err, buf[:max(n, 0)], s.logText())
+	// The first notification, or the service's exit, whichever comes first.
+	note := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 512)
+		_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, _ := conn.Read(buf)
+		note <- string(buf[:max(n, 0)])
+	}()
+	var got string
+	select {
+	case got = <-note:
+	case err := <-s.done:
+		conn.Close()
+		<-note
+		r.t.Fatalf("the service exited (%v) before READY=1; its log:\n%s", err, s.logText())
+	}
+	status, ok := strings.CutPrefix(got, "READY=1\nSTATUS=serving ")
+	if !ok {
+		r.t.Fatalf("the service's first notification is %q, want READY=1; its log:\n%s", got, s.logText())
 	}
 	s.url = strings.TrimSpace(status)
 	return s
