@@ -1,6 +1,7 @@
 package packaging
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -80,5 +81,25 @@ func TestUnitSettings(t *testing.T) {
 		if !strings.Contains(string(data), "\n"+want+"\n") {
 			t.Errorf("the unit lacks %q", want)
 		}
+	}
+}
+
+// TestGuideMatchesThePackage: docs/operating.md shows the packaged
+// configuration as it is, and the unit's exposure as measured.
+func TestGuideMatchesThePackage(t *testing.T) {
+	guide, err := os.ReadFile("../docs/operating.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile("analyticsd.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(guide), "```hocon\n"+string(conf)+"```") {
+		t.Error("docs/operating.md does not show packaging/analyticsd.conf as it is")
+	}
+	want := fmt.Sprintf("its exposure **%.1f (OK)**", unitExposure(t, "analyticsd.service"))
+	if !strings.Contains(strings.ReplaceAll(string(guide), "\n", " "), want) {
+		t.Errorf("docs/operating.md does not say %q", want)
 	}
 }
