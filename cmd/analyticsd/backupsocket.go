@@ -52,7 +52,7 @@ func listenBackup(srv *server.Server, dir string, log *slog.Logger) (*backupSock
 		_ = ln.Close()
 		return nil, fmt.Errorf("backup socket: %w", err)
 	}
-	b := &backupSocket{ln: peerChecked{ln, log}, done: make(chan error, 1)}
+	b := &backupSocket{ln: peerChecked{Listener: ln, log: log}, done: make(chan error, 1)}
 	b.http = &http.Server{Handler: backupHandler(srv, log), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := b.http.Serve(b.ln)

@@ -14,6 +14,9 @@ import (
 type peerChecked struct {
 	net.Listener
 	log *slog.Logger
+	// allow reports whether a user id may connect; nil allows root and
+	// the service's own user.
+	allow func(uid int) bool
 }
 
 // Accept returns the next connection of an allowed user and closes the
@@ -25,12 +28,19 @@ func (l peerChecked) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		uid, ok := peerUID(c)
-		if ok && (uid == 0 || uid == os.Getuid()) {
+		if ok && l.allowed(uid) {
 			return c, nil
 		}
 		l.log.Warn("backup socket: connection refused: not root or the service's user", "uid", uid)
 		_ = c.Close()
 	}
+}
+
+func (l peerChecked) allowed(uid int) bool {
+	if l.allow != nil {
+		return l.allow(uid)
+	}
+	return uid == 0 || uid == os.Getuid()
 }
 
 // peerUID is the user id of the process at the other end of c.

@@ -11,5 +11,6 @@ import (
 // where the kernel's peer credentials are not read.
 type peerChecked struct {
 	net.Listener
-	log *slog.Logger
+	log   *slog.Logger
+	allow func(uid int) bool // unused here
 }
