@@ -350,8 +350,8 @@ func (r *root) configure(gid uint32) (string, *http.Client) {
 	}
 	conf := r.read("/etc/analyticsd/analyticsd.conf")
 	for old, repl := range map[string]string{
-		"ssl-host: 0.0.0.0":               "ssl-host: 127.0.0.1",
-		"ssl-port: 8145":                  "ssl-port: " + freePort(r.t),
+		"ssl-host: 0.0.0.0":              "ssl-host: 127.0.0.1",
+		"ssl-port: 8145":                 "ssl-port: " + freePort(r.t),
 		`admin-listen: "127.0.0.1:8141"`: `admin-listen: "127.0.0.1:` + freePort(r.t) + `"`,
 	} {
 		if !strings.Contains(conf, old) {
