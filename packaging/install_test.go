@@ -432,6 +432,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	if !strings.Contains(svc.logText(), "version="+debVersion(t, oldDeb)) {
 		t.Errorf("the start line does not name version %s:\n%s", debVersion(t, oldDeb), svc.logText())
 	}
+	checkStatusVersion(t, edited, debVersion(t, oldDeb))
 	out := r.guideRun(guideCommands.backup)
 	if !strings.Contains(out, "copy of the running service: 1 events") {
 		t.Errorf("backup said: %s", out)
@@ -506,5 +507,22 @@ func verifyInstalledUnit(t *testing.T, r *root) {
 	}
 	if got := unitExposure(t, r.path("/usr/lib/systemd/system/analyticsd.service")); got > maxExposure {
 		t.Errorf("installed unit exposure %.1f, want at most %.1f", got, maxExposure)
+	}
+}
+
+// checkStatusVersion reads /status on the admin listener the configuration
+// conf names and checks the version it reports.
+func checkStatusVersion(t *testing.T, conf, version string) {
+	t.Helper()
+	_, rest, _ := strings.Cut(conf, `admin-listen: "`)
+	addr, _, _ := strings.Cut(rest, `"`)
+	resp, err := http.Get("http://" + addr + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"version":"`+version+`"`) {
+		t.Errorf("/status on %s does not report version %s: %s", addr, version, body)
 	}
 }
