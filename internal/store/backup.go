@@ -11,9 +11,10 @@ import (
 
 // Backup writes a consistent copy of the whole file to w and returns its
 // size: the file as of one read transaction, so every append that returned
-// before Backup was called is in it, and appends may go on meanwhile (bbolt
-// copies the transaction's snapshot; writers do not wait for it). The copy
-// opens with Open like the original.
+// before Backup was called is in it, and appends go on meanwhile (bbolt
+// copies the transaction's snapshot), except one that needs the file to
+// grow: bbolt cannot remap the file under an open read transaction, so it
+// waits for the copy to end. The copy opens with Open like the original.
 func (s *Bolt) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
 	err := s.view(ctx, func(tx *bolt.Tx) error {
