@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/internal/version"
 	"github.com/analytics-client/analytics/wire"
 )
 
@@ -264,6 +265,7 @@ func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
 // them at once, and when it finds new ones (a renewed certificate, a
 // rotated CA bundle) the request is sent again with them, once.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("User-Agent", version.UserAgent())
 	if c.certs == nil {
 		return c.hc.Do(req)
 	}

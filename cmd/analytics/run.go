@@ -72,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, e env) in
 		return exitUsage
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" {
+		name, args = "version", []string{"version"}
+	}
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		fmt.Fprint(stdout, mainUsage())
 		return exitOK
