@@ -28,6 +28,9 @@ var fragmentImports = map[string]string{
 	"wire":          modulePath + "/wire",
 }
 
+// packageRE finds a package clause.
+var packageRE = regexp.MustCompile(`(?m)^package \w+$`)
+
 // program is the Go source that compiles block b: the block itself when it
 // is a program (it starts with a package clause), or, for a block marked
 // fragment, the statements in the body of a function returning error,
@@ -36,7 +39,7 @@ var fragmentImports = map[string]string{
 // make the compiler's messages name the document's lines.
 func program(b Block) (string, error) {
 	line := fmt.Sprintf("//line %s:%d\n", b.File, b.Line)
-	if strings.HasPrefix(b.Text, "package ") {
+	if packageRE.MatchString(b.Text) {
 		return line + b.Text, nil
 	}
 	if b.Marker != "fragment" {

@@ -68,10 +68,25 @@ func goTool(t *testing.T) string {
 }
 
 // offlineEnv is the environment for go commands in throwaway modules:
-// modules resolve from the module cache only, never the network, and
-// go.mod may be updated.
-func offlineEnv() []string {
-	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off", "GOTOOLCHAIN=local")
+// modules resolve from the module cache only (served as a file proxy, so
+// that go mod tidy can look up the modules of packages too), never the
+// network, and go.mod may be updated.
+func offlineEnv(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command(goTool(t), "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOMODCACHE: %v", err)
+	}
+	proxy := "file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(out)), "cache", "download"))
+	return append(os.Environ(), "GOFLAGS=-mod=mod -trimpath", "GOPROXY="+proxy, "GONOSUMDB=*", "GOSUMDB=off",
+		"GOWORK=off", "GOTOOLCHAIN=local")
+}
+
+// notCached reports whether go's output says a module is not in the
+// module cache.
+func notCached(out string) bool {
+	return strings.Contains(out, "GOPROXY=off") ||
+		strings.Contains(out, "file://") && (strings.Contains(out, "not found") || strings.Contains(out, "no such file"))
 }
 
 // runGo runs the go command with args in dir, offline, and returns its
@@ -81,9 +96,9 @@ func runGo(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(goTool(t), args...)
 	cmd.Dir = dir
-	cmd.Env = offlineEnv()
+	cmd.Env = offlineEnv(t)
 	out, err := cmd.CombinedOutput()
-	if err != nil && strings.Contains(string(out), "GOPROXY=off") {
+	if err != nil && notCached(string(out)) {
 		t.Skipf("go %s needs a module that is not in the module cache (the test does not use the network; go mod download in the repository fetches it):\n%s",
 			strings.Join(args, " "), out)
 	}
