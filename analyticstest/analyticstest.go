@@ -26,6 +26,7 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Server is a running analytics service.
@@ -175,7 +176,7 @@ func (s *Server) DataDir() string { return s.opts.dataDir }
 
 // SetWhitelist replaces the whitelist while serving; nil accepts
 // everything.
-func (s *Server) SetWhitelist(wl server.Whitelist) { s.srv.SetWhitelist(wl) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.srv.SetWhitelist(wl) }
 
 // Close stops the service gracefully and waits for it. It is called by
 // t.Cleanup; calling it earlier (to test an unreachable service) is fine.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Option changes how NewServer starts the service.
@@ -14,7 +15,7 @@ type Option func(*options)
 type options struct {
 	dataDir    string
 	addr       string
-	whitelist  server.Whitelist
+	whitelist  whitelist.List
 	clientAuth server.ClientAuth
 	plainHTTP  bool
 	rules      []server.Rule
@@ -28,7 +29,7 @@ func defaultOptions() options {
 }
 
 // WithWhitelist starts the service with a whitelist.
-func WithWhitelist(wl server.Whitelist) Option {
+func WithWhitelist(wl whitelist.List) Option {
 	return func(o *options) { o.whitelist = wl }
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // OptOutFile is the file in CheckInConfig.ConfDir whose presence turns
@@ -286,7 +287,7 @@ func (s *Server) applyWhitelist(resp json.RawMessage) {
 	if err := json.Unmarshal(resp, &r); err != nil || len(r.Whitelist) == 0 || string(r.Whitelist) == "null" {
 		return
 	}
-	wl, err := ParseWhitelist(s.cfg.UpdateServerURL+" check-in answer", r.Whitelist)
+	wl, err := whitelist.Parse(s.cfg.UpdateServerURL+" check-in answer", r.Whitelist)
 	if err != nil {
 		s.log.Warn("keeping the current whitelist", "err", err)
 		return

@@ -140,16 +140,16 @@ func parseCommand(kind store.Kind, m map[string]any) (command, *apiError) {
 // judge applies the current whitelist to c and stamps it with the receive
 // time.
 func (s *Server) judge(c command) verdict {
-	wl := s.currentWhitelist()
+	wl := s.whitelist.Current()
 	v := verdict{stamp: s.stamp()}
 	if c.kind == store.Events {
-		if reason := wl.checkEvent(c.ev.name); reason != "" {
+		if reason := wl.CheckEvent(c.ev.name); reason != "" {
 			v.rejected = map[string]string{c.ev.name: reason}
 		}
 		return v
 	}
 	for k, val := range c.snap {
-		if reason := wl.checkField(k, val); reason != "" {
+		if reason := wl.CheckField(k, val); reason != "" {
 			if v.rejected == nil {
 				v.rejected = map[string]string{}
 			}

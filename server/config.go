@@ -10,6 +10,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Defaults applied by New to zero fields of Config.
@@ -179,7 +180,7 @@ type Config struct {
 
 	// Whitelist, when non-nil, is the whitelist at start, and neither
 	// WhitelistFile nor the update server is consulted.
-	Whitelist Whitelist
+	Whitelist whitelist.List
 	// WhitelistFile is analytics.whitelist-file: a JSON whitelist read by
 	// New. When set, the update server's whitelist is not fetched at start.
 	WhitelistFile string

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // ErrServerClosed is returned by Listen and Serve after Close.
@@ -85,7 +86,7 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, WhitelistFetchTimeout)
 	defer cancel()
-	wl, err := FetchWhitelist(ctx, s.cfg.HTTPClient, s.cfg.UpdateServerURL)
+	wl, err := whitelist.Fetch(ctx, s.cfg.HTTPClient, s.cfg.UpdateServerURL)
 	if err != nil {
 		s.log.Info("no whitelist: every event and field is accepted", "err", err)
 		return

@@ -114,7 +114,7 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect reads the state gauges; a store that cannot be read leaves its
 // gauges out of the scrape (and is logged).
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(descWhitelist, prometheus.GaugeValue, float64(len(c.s.currentWhitelist())))
+	ch <- prometheus.MustNewConstMetric(descWhitelist, prometheus.GaugeValue, float64(len(c.s.whitelist.Current())))
 	cn, ok := c.s.store.(counter)
 	if !ok {
 		return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Whitelist sources reported by Status.
@@ -124,7 +125,7 @@ func (o *ops) arrivalsAfter(after uint64) []Arrival {
 }
 
 // noteWhitelist records where the current whitelist came from.
-func (o *ops) noteWhitelist(source string, wl Whitelist, at time.Time) {
+func (o *ops) noteWhitelist(source string, wl whitelist.List, at time.Time) {
 	if wl == nil {
 		source = WhitelistNone
 	}

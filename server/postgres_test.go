@@ -12,6 +12,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/pgtest"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // TestPostgresServesAsBolt sends the same requests to a service on each
@@ -22,7 +23,7 @@ import (
 func TestPostgresServesAsBolt(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	edit := func(c *server.Config) {
-		c.Whitelist = server.Whitelist{"ok": {Datatype: server.DatatypeEvent}, "f": {Datatype: server.DatatypeNumber}, "g": {Datatype: server.DatatypeString}}
+		c.Whitelist = whitelist.List{"ok": {Datatype: whitelist.DatatypeEvent}, "f": {Datatype: whitelist.DatatypeNumber}, "g": {Datatype: whitelist.DatatypeString}}
 	}
 	bolt := startServer(t, edit)
 	pg := startServer(t, func(c *server.Config) { edit(c); c.Database.URL = url })

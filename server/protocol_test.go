@@ -9,14 +9,15 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // protocolWhitelist is set for the rows that exercise the whitelist.
-var protocolWhitelist = server.Whitelist{
-	"a.b":      {Datatype: server.DatatypeNumber},
-	"there.n":  {Datatype: server.DatatypeNumber},
-	"there.a":  {Datatype: server.DatatypeString},
-	"ok.event": {Datatype: server.DatatypeEvent},
+var protocolWhitelist = whitelist.List{
+	"a.b":      {Datatype: whitelist.DatatypeNumber},
+	"there.n":  {Datatype: whitelist.DatatypeNumber},
+	"there.a":  {Datatype: whitelist.DatatypeString},
+	"ok.event": {Datatype: whitelist.DatatypeEvent},
 }
 
 type protocolRow struct {
@@ -260,7 +261,7 @@ func TestEmptyCollections(t *testing.T) {
 
 // useWhitelist serves protocolWhitelist when on, and no whitelist otherwise.
 func (ts *testServer) useWhitelist(on bool) {
-	var wl server.Whitelist
+	var wl whitelist.List
 	if on {
 		wl = protocolWhitelist
 	}

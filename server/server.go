@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
-	"time"
+		"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Server is the analytics service. It is an http.Handler for the API and
@@ -23,7 +23,7 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	store     store.Store
-	whitelist atomic.Pointer[Whitelist]
+	whitelist whitelist.Holder
 	ops       *ops // operator state and metrics
 	authz     *authorizer
 	refusals  *logthrottle.Logger // refused requests, per certname and rule
@@ -100,7 +100,7 @@ func (s *Server) initWhitelist() error {
 		}
 		s.SetWhitelist(s.cfg.Whitelist)
 	case s.cfg.WhitelistFile != "":
-		wl, err := LoadWhitelistFile(s.cfg.WhitelistFile)
+		wl, err := whitelist.LoadFile(s.cfg.WhitelistFile)
 		if err != nil {
 			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
 		}
@@ -113,36 +113,16 @@ func (s *Server) initWhitelist() error {
 // SetWhitelist replaces the whitelist; requests already being handled keep
 // the one they started with. A nil whitelist accepts everything. The map is
 // copied.
-func (s *Server) SetWhitelist(wl Whitelist) { s.installWhitelist(wl, WhitelistFromConfig) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, WhitelistFromConfig) }
 
 // installWhitelist replaces the whitelist and records its source.
-func (s *Server) installWhitelist(wl Whitelist, source string) {
+func (s *Server) installWhitelist(wl whitelist.List, source string) {
 	s.ops.noteWhitelist(source, wl, s.cfg.Now())
-	if wl == nil {
-		s.whitelist.Store(nil)
-		return
-	}
-	c := wl.clone()
-	s.whitelist.Store(&c)
+	s.whitelist.Set(wl)
 }
 
 // Whitelist returns a copy of the current whitelist, nil when there is none.
-func (s *Server) Whitelist() Whitelist {
-	p := s.whitelist.Load()
-	if p == nil {
-		return nil
-	}
-	return p.clone()
-}
-
-// currentWhitelist returns the whitelist without copying; callers must not
-// modify it.
-func (s *Server) currentWhitelist() Whitelist {
-	if p := s.whitelist.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (s *Server) Whitelist() whitelist.List { return s.whitelist.Copy() }
 
 // Prefix returns the URL prefix the API is mounted under.
 func (s *Server) Prefix() string { return s.cfg.Prefix }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Check-in modes: whether the stored data leaves the site.
@@ -136,8 +137,8 @@ func (s *Server) whitelistStatus() WhitelistStatus {
 	if src != WhitelistNone {
 		ws.Fetched = &at
 	}
-	for _, e := range s.currentWhitelist() {
-		if e.Datatype == DatatypeEvent {
+	for _, e := range s.whitelist.Current() {
+		if e.Datatype == whitelist.DatatypeEvent {
 			ws.Events++
 		} else {
 			ws.Fields++

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 //go:embed view/view.html
@@ -111,7 +113,7 @@ type viewPage struct {
 
 type whitelistRow struct {
 	Name string
-	WhitelistEntry
+	whitelist.Entry
 }
 
 // serveView answers GET {prefix}/view: the page, readable without
@@ -168,10 +170,10 @@ func (s *Server) viewError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) whitelistRows() []whitelistRow {
-	wl := s.currentWhitelist()
+	wl := s.whitelist.Current()
 	rows := make([]whitelistRow, 0, len(wl))
 	for name, e := range wl {
-		rows = append(rows, whitelistRow{Name: name, WhitelistEntry: e})
+		rows = append(rows, whitelistRow{Name: name, Entry: e})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows

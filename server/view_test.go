@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // TestViewPage reads the page as a browser without JavaScript would.
@@ -15,7 +16,7 @@ func TestViewPage(t *testing.T) {
 	up := newUpstream(t, answerWith(200, `{}`))
 	ts := checkInServer(t, up, func(c *server.Config) {
 		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
-		c.Whitelist = server.Whitelist{"<b>bold</b>": {Datatype: server.DatatypeEvent, Description: "a & b"}}
+		c.Whitelist = whitelist.List{"<b>bold</b>": {Datatype: whitelist.DatatypeEvent, Description: "a & b"}}
 	})
 	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"<b>bold</b>"}`)
 	got := do(t, ts.client, "GET", ts.url+"/view", "")

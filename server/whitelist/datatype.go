@@ -1,10 +1,10 @@
-package server
+package whitelist
 
 import "encoding/json"
 
-// matches reports whether v, a value decoded with json.Decoder.UseNumber,
+// Matches reports whether v, a value decoded with json.Decoder.UseNumber,
 // has datatype d. DatatypeEvent matches no field value.
-func (d Datatype) matches(v any) bool {
+func (d Datatype) Matches(v any) bool {
 	switch d {
 	case DatatypeString:
 		return isString(v)
@@ -65,9 +65,9 @@ func allOfMap(v any, ok func(any) bool) bool {
 	return true
 }
 
-// checkEvent returns the rejection reason for an event name, or "" when wl
-// accepts it. A nil whitelist accepts everything.
-func (wl Whitelist) checkEvent(name string) string {
+// CheckEvent returns the rejection reason for an event name, or "" when wl
+// accepts it. A nil List accepts everything.
+func (wl List) CheckEvent(name string) string {
 	if wl == nil {
 		return ""
 	}
@@ -81,9 +81,9 @@ func (wl Whitelist) checkEvent(name string) string {
 	return ""
 }
 
-// checkField returns the rejection reason for a snapshot field, or "" when
-// wl accepts it.
-func (wl Whitelist) checkField(name string, v any) string {
+// CheckField returns the rejection reason for a snapshot field value (as
+// decoded with json.Decoder.UseNumber), or "" when wl accepts it.
+func (wl List) CheckField(name string, v any) string {
 	if wl == nil {
 		return ""
 	}
@@ -91,7 +91,7 @@ func (wl Whitelist) checkField(name string, v any) string {
 	switch {
 	case !ok:
 		return ReasonNotExpectedField
-	case !e.Datatype.matches(v):
+	case !e.Datatype.Matches(v):
 		return reasonExpected(e.Datatype)
 	}
 	return ""
