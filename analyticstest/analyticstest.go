@@ -26,6 +26,7 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -107,8 +108,8 @@ func (s *Server) serverConfig() server.Config {
 	cfg.Authorization = o.rules
 	if o.plainHTTP {
 		if cfg.Authorization == nil {
-			cfg.Authorization = []server.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
-				Type: server.PathPrefix, Path: "/", AllowUnauthenticated: true}}
+			cfg.Authorization = []authz.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
+				Type: authz.PathPrefix, Path: "/", AllowUnauthenticated: true}}
 		}
 		cfg.HTTPAddr = o.addr
 		return cfg

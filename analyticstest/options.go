@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -18,7 +19,7 @@ type options struct {
 	whitelist  whitelist.List
 	clientAuth server.ClientAuth
 	plainHTTP  bool
-	rules      []server.Rule
+	rules      []authz.Rule
 	logger     *slog.Logger
 	now        func() time.Time
 	middleware func(http.Handler) http.Handler
@@ -79,6 +80,6 @@ func WithClock(now func() time.Time) Option {
 // over TLS, server.DefaultRules with the client certificate of Config and
 // Client allowed the operator endpoints (collections, commands/send);
 // over plain HTTP, which identifies no client, every request is allowed.
-func WithAuthorization(rules []server.Rule) Option {
+func WithAuthorization(rules []authz.Rule) Option {
 	return func(o *options) { o.rules = rules }
 }

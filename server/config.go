@@ -10,6 +10,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -215,7 +216,7 @@ type Config struct {
 	// DefaultRules for Prefix and the service's own certname
 	// (CheckIn.Certname, or else the CN of the TLS certificate); an empty
 	// non-nil slice refuses every request.
-	Authorization []Rule
+	Authorization []authz.Rule
 
 	// Middleware, when set, wraps the API handler on the listeners (for
 	// logging, metrics, or a test observing requests). ServeHTTP itself is

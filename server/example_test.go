@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // The service as a library: a plain HTTP listener on a free loopback port
@@ -25,8 +26,8 @@ func ExampleNew() {
 	defer os.RemoveAll(dir)
 
 	srv, err := server.New(server.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
-		Authorization: []server.Rule{{Name: "anyone may send events", SortOrder: 1,
-			Type: server.PathPrefix, Path: "/analytics/commands/event", AllowUnauthenticated: true}}})
+		Authorization: []authz.Rule{{Name: "anyone may send events", SortOrder: 1,
+			Type: authz.PathPrefix, Path: "/analytics/commands/event", AllowUnauthenticated: true}}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // maxLoggedPath is the longest request path the access log writes whole.
@@ -65,18 +67,18 @@ func loggedPath(r *http.Request) string {
 // accessLog writes one request's line.
 func (s *Server) accessLog(r *http.Request, id string, rec *recorder, d time.Duration) {
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("id", id), slog.String("certname", certnameOrDash(identify(r))),
+		slog.String("id", id), slog.String("certname", certnameOrDash(authz.Identify(r))),
 		slog.String("method", r.Method), slog.String("path", loggedPath(r)),
 		slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", d))
 }
 
 // certnameOrDash is the client's certname, "-" for an unauthenticated one.
-func certnameOrDash(id identity) string {
-	if !id.authenticated {
+func certnameOrDash(id authz.Identity) string {
+	if !id.Authenticated {
 		return "-"
 	}
-	return id.certname
+	return id.Certname
 }
 
 // recorder remembers the status and size of a response.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -160,7 +161,7 @@ func TestEntrypoint(t *testing.T) {
 		c.Version = "1.2.3"
 		// The plain HTTP listener identifies nobody: let anyone read the
 		// entrypoint there, ahead of the default rules.
-		c.Authorization = append([]server.Rule{{Name: "entrypoint for all", SortOrder: 1, Type: server.PathRegex,
+		c.Authorization = append([]authz.Rule{{Name: "entrypoint for all", SortOrder: 1, Type: authz.PathRegex,
 			Path: "^/analytics/?$", AllowUnauthenticated: true}}, server.DefaultRules("", testOperator)...)
 	})
 	for _, u := range []string{ts.url, ts.url + "/", ts.http} {

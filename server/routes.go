@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // access is who may call an endpoint under the default rules.
@@ -76,20 +77,20 @@ const (
 // otherwise) may call the other endpoints (collections, commands/send);
 // everything else under prefix is refused. With no operators the operator
 // endpoints are refused to everyone. An empty prefix means DefaultPrefix.
-func DefaultRules(prefix string, operators ...string) []Rule {
+func DefaultRules(prefix string, operators ...string) []authz.Rule {
 	if prefix = strings.TrimRight(prefix, "/"); prefix == "" {
 		prefix = DefaultPrefix
 	}
-	ops := Rule{Name: RuleOperators, SortOrder: 500, Type: PathRegex,
+	ops := authz.Rule{Name: RuleOperators, SortOrder: 500, Type: authz.PathRegex,
 		Path: endpointPattern(prefix, operatorAccess), Allow: operators}
 	if len(operators) == 0 {
 		ops.Allow, ops.Deny = nil, []string{"*"}
 	}
-	return []Rule{
-		{Name: RuleClients, SortOrder: 500, Type: PathRegex,
+	return []authz.Rule{
+		{Name: RuleClients, SortOrder: 500, Type: authz.PathRegex,
 			Path: endpointPattern(prefix, clientAccess), Allow: []string{"*"}},
 		ops,
-		{Name: RuleDenyRest, SortOrder: 999, Type: PathPrefix, Path: prefix + "/", Deny: []string{"*"}},
+		{Name: RuleDenyRest, SortOrder: 999, Type: authz.PathPrefix, Path: prefix + "/", Deny: []string{"*"}},
 	}
 }
 

@@ -9,10 +9,11 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
-		"time"
+	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -25,7 +26,7 @@ type Server struct {
 	store     store.Store
 	whitelist whitelist.Holder
 	ops       *ops // operator state and metrics
-	authz     *authorizer
+	authz     *authz.Authorizer
 	refusals  *logthrottle.Logger // refused requests, per certname and rule
 
 	metricsHandler http.Handler
@@ -149,8 +150,8 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	id := identify(r)
-	if d := s.authz.decide(r, path, id); !d.allowed {
+	id := authz.Identify(r)
+	if d := s.authz.Decide(r, path, id); !d.Allowed {
 		s.forbidden(w, r, id, d)
 		return
 	}

@@ -1,4 +1,14 @@
-package server
+// Package authz decides who may call what: authorization rules in the
+// trapperkeeper-authorization (auth.conf, version 1) format, compiled once
+// into an [Authorizer] that decides each request from its path, method,
+// query and the client's [Identity] (the verified TLS client certificate's
+// CN).
+//
+// The service core compiles the configured rules (or its default ones) at
+// start and asks for a [Decision] per request; writing the 403 and logging
+// the refusal are the core's. An Authorizer is never modified after
+// Compile, so any number of goroutines may call Decide at once.
+package authz
 
 import (
 	"cmp"
@@ -95,12 +105,13 @@ type compiledRule struct {
 	deny    []ace
 }
 
-// authorizer decides requests with a sorted rule set.
-type authorizer struct{ rules []*compiledRule }
+// Authorizer decides requests with a sorted rule set. It is immutable:
+// Decide may be called from any number of goroutines at once.
+type Authorizer struct{ rules []*compiledRule }
 
-// compileRules checks rules and sorts them; the first problem is returned
-// as a *RuleError.
-func compileRules(rules []Rule) (*authorizer, error) {
+// Compile checks rules and sorts them; the first problem is returned as a
+// *RuleError.
+func Compile(rules []Rule) (*Authorizer, error) {
 	out := make([]*compiledRule, 0, len(rules))
 	names := make(map[string]string, len(rules))
 	for i, r := range rules {
@@ -121,7 +132,7 @@ func compileRules(rules []Rule) (*authorizer, error) {
 	slices.SortStableFunc(out, func(a, b *compiledRule) int {
 		return cmp.Or(cmp.Compare(a.SortOrder, b.SortOrder), strings.Compare(a.Name, b.Name))
 	})
-	return &authorizer{rules: out}, nil
+	return &Authorizer{rules: out}, nil
 }
 
 func at(source string) string {

@@ -1,4 +1,4 @@
-package server
+package authz_test
 
 import (
 	"crypto/tls"
@@ -6,6 +6,8 @@ import (
 	"crypto/x509/pkix"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // TestIdentify: only a verified chain authenticates, and only with a CN.
@@ -15,19 +17,19 @@ func TestIdentify(t *testing.T) {
 	cases := []struct {
 		name  string
 		state *tls.ConnectionState
-		want  identity
+		want  authz.Identity
 	}{
-		{"plain HTTP", nil, identity{}},
-		{"no certificate", &tls.ConnectionState{}, identity{}},
-		{"sent but not verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}}, identity{}},
-		{"verified without a CN", &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{unnamed}}}, identity{}},
+		{"plain HTTP", nil, authz.Identity{}},
+		{"no certificate", &tls.ConnectionState{}, authz.Identity{}},
+		{"sent but not verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}}, authz.Identity{}},
+		{"verified without a CN", &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{unnamed}}}, authz.Identity{}},
 		{"verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}, VerifiedChains: [][]*x509.Certificate{{named}}},
-			identity{certname: "agent.example.com", authenticated: true}},
+			authz.Identity{Certname: "agent.example.com", Authenticated: true}},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.TLS = tc.state
-		if got := identify(r); got != tc.want {
+		if got := authz.Identify(r); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
