@@ -138,7 +138,7 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.conns.closeNew()
+			l.conns.CloseNew()
 		}()
 		go func() {
 			defer wg.Done()

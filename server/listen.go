@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -21,7 +22,7 @@ var ErrServerClosed = errors.New("server: closed")
 type listener struct {
 	ln     net.Listener
 	srv    *http.Server
-	conns  *conns
+	conns  *limits.Conns
 	secure bool
 	admin  bool               // the admin listener: operator endpoints for local users
 	certs  *tlsfiles.Reloader // the TLS listener's files; nil for plain HTTP
@@ -140,15 +141,15 @@ func (s *Server) newListener(ln net.Listener, certs *tlsfiles.Reloader) *listene
 // trackedListener serves ln with srv, its connections tracked and bounded
 // (Config.MaxConnections); a refused connection is logged once a minute.
 func (s *Server) trackedListener(ln net.Listener, srv *http.Server) *listener {
-	cs := newConns(s.cfg.MaxConnections)
+	cs := limits.NewConns(s.cfg.MaxConnections)
 	addr := ln.Addr().String()
 	refused := func() {
 		s.ops.throttle.Log(context.Background(), slog.LevelWarn, "max-connections:"+addr,
 			"connection refused: every connection has a request in progress", "listener", addr,
 			"max-connections", s.cfg.MaxConnections)
 	}
-	srv.ConnState = cs.track
-	return &listener{ln: &cappedListener{Listener: ln, conns: cs, refused: refused}, srv: srv, conns: cs}
+	srv.ConnState = cs.Track
+	return &listener{ln: cs.Listener(ln, refused), srv: srv, conns: cs}
 }
 
 // maxFrameSize is the largest HTTP/2 frame the service reads: the
@@ -162,7 +163,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 	if s.cfg.Middleware != nil {
 		h = s.cfg.Middleware(s)
 	}
-	h = s.bodyDeadline(s.observe(h, s.cfg.Prefix))
+	h = limits.BodyDeadline(s.observe(h, s.cfg.Prefix), s.cfg.BodyTimeout)
 	return &http.Server{
 		Handler:           h,
 		TLSConfig:         tc,

@@ -14,6 +14,7 @@ import (
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -34,7 +35,7 @@ type Server struct {
 	storeLog *logthrottle.Logger
 	// inflight is the budget of request-body bytes held; see
 	// Config.MaxInflightBytes.
-	inflight inflight
+	inflight *limits.Budget
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -67,7 +68,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger),
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
-	s.inflight.limit = cfg.MaxInflightBytes
+	s.inflight = limits.NewBudget(cfg.MaxInflightBytes)
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,13 @@
-package server
+// Package limits bounds what clients can make the service hold: open
+// connections per listener ([Conns]), request-body bytes in memory across
+// all requests ([Budget]), and the time and size of one body ([ReadBody],
+// [BodyDeadline]).
+//
+// The service core sets the bounds from its Config, wraps its listeners and
+// handlers with these pieces and words the answers (413, 408, 503); the
+// pieces report what happened as errors and callbacks and never write a
+// response themselves.
+package limits
 
 import (
 	"net"
@@ -7,17 +16,22 @@ import (
 	"time"
 )
 
-// conns tracks a listener's connections by state, for two purposes:
+// Conns tracks a listener's connections by state, for two purposes:
 //
 //   - a graceful stop closes at once the connections that have not begun a
 //     request (still in the TLS handshake, or connected and silent).
 //     http.Server.Shutdown waits up to five seconds for those, because it
 //     cannot tell them from a request about to arrive; a client that gave
 //     up during its handshake would otherwise delay every stop by that long;
-//   - the number of open connections is bounded (Config.MaxConnections):
-//     at the bound, a new connection closes the oldest one with no request
-//     in progress, or is refused when every connection has one.
-type conns struct {
+//   - the number of open connections is bounded (the service's
+//     MaxConnections): at the bound, a new connection closes the oldest one
+//     with no request in progress, or is refused when every connection has
+//     one.
+//
+// Concurrency: every method may be called from any goroutine. mu guards
+// open and state; no connection is closed while mu is held (closing one
+// calls back into Track and the count).
+type Conns struct {
 	max int
 
 	mu    sync.Mutex
@@ -31,12 +45,13 @@ type connState struct {
 	since time.Time
 }
 
-func newConns(max int) *conns {
-	return &conns{max: max, state: make(map[net.Conn]connState)}
+// NewConns bounds a listener to max open connections; see Listener.
+func NewConns(max int) *Conns {
+	return &Conns{max: max, state: make(map[net.Conn]connState)}
 }
 
-// track is the http.Server's ConnState hook.
-func (c *conns) track(conn net.Conn, st http.ConnState) {
+// Track is the http.Server's ConnState hook.
+func (c *Conns) Track(conn net.Conn, st http.ConnState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch st {
@@ -47,8 +62,9 @@ func (c *conns) track(conn net.Conn, st http.ConnState) {
 	}
 }
 
-// closeNew closes the connections that have not begun a request.
-func (c *conns) closeNew() {
+// CloseNew closes the connections that have not begun a request; a
+// graceful stop calls it so as not to wait for them.
+func (c *Conns) CloseNew() {
 	var fresh []net.Conn
 	c.mu.Lock()
 	for conn, cs := range c.state {
@@ -65,7 +81,7 @@ func (c *conns) closeNew() {
 // admit reports whether a newly accepted connection may be served, making
 // room for it by closing the oldest connection without a request in
 // progress when the bound is reached.
-func (c *conns) admit() bool {
+func (c *Conns) admit() bool {
 	c.mu.Lock()
 	if c.open < c.max {
 		c.open++
@@ -86,7 +102,7 @@ func (c *conns) admit() bool {
 
 // oldestIdle is the connection that has been longest without a request in
 // progress (new or idle), nil if none; c.mu is held.
-func (c *conns) oldestIdle() net.Conn {
+func (c *Conns) oldestIdle() net.Conn {
 	var victim net.Conn
 	var since time.Time
 	for conn, cs := range c.state {
@@ -98,16 +114,25 @@ func (c *conns) oldestIdle() net.Conn {
 }
 
 // closed takes back the count of a connection admit let in.
-func (c *conns) closed() {
+func (c *Conns) closed() {
 	c.mu.Lock()
 	c.open--
 	c.mu.Unlock()
 }
 
-// cappedListener applies conns' bound to the connections it accepts.
+// Listener applies c's bound to the connections ln accepts. refused is
+// called, on the accepting goroutine, for each connection closed because
+// every connection had a request in progress. c must be ln's http.Server's
+// ConnState hook (Track) too, or it cannot tell idle connections from busy
+// ones.
+func (c *Conns) Listener(ln net.Listener, refused func()) net.Listener {
+	return &cappedListener{Listener: ln, conns: c, refused: refused}
+}
+
+// cappedListener applies a Conns' bound to the connections it accepts.
 type cappedListener struct {
 	net.Listener
-	conns   *conns
+	conns   *Conns
 	refused func() // called for each connection refused at the bound
 }
 
@@ -130,7 +155,7 @@ func (l *cappedListener) Accept() (net.Conn, error) {
 // countedConn gives its count back to conns when it is first closed.
 type countedConn struct {
 	net.Conn
-	conns *conns
+	conns *Conns
 	once  sync.Once
 }
 
