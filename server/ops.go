@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -98,7 +99,7 @@ func (o *ops) noteStored(p prepared, dup bool, err error) {
 // cutArrival is the start of a long entry as a JSON string, with its size.
 func cutArrival(data []byte) json.RawMessage {
 	s := strings.ToValidUTF8(string(data[:maxArrivalBytes]), "")
-	cut, err := marshal(s + "... (" + strconv.Itoa(len(data)) + " bytes)")
+	cut, err := jsonbody.Marshal(s + "... (" + strconv.Itoa(len(data)) + " bytes)")
 	if err != nil {
 		return json.RawMessage(`"(an entry too long to show)"`)
 	}

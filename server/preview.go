@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
 // Preview is what the next check-in would send now, the document of
@@ -64,7 +66,7 @@ func (s *Server) servePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.releasePreviewSlot()
-	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("Content-Type", jsonbody.ContentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, `{"mode":"on","upload":`)
 	if _, err := s.writeUpload(r.Context(), w); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
 // uploadHead is the upload's fields before the entries, in PROTOCOL.md's
@@ -54,7 +55,7 @@ func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error)
 	if err != nil {
 		return up, err
 	}
-	snaps, err := marshal(merged)
+	snaps, err := jsonbody.Marshal(merged)
 	if err != nil {
 		return up, fmt.Errorf("encoding the snapshots: %w", err)
 	}
@@ -86,7 +87,7 @@ func (s *Server) uploadHead() ([]byte, error) {
 		return nil, err
 	}
 	ci := s.cfg.CheckIn
-	return marshal(uploadHead{Product: ci.Product, Group: checkInGroup, Version: ci.Version,
+	return jsonbody.Marshal(uploadHead{Product: ci.Product, Group: checkInGroup, Version: ci.Version,
 		HostID: sha512Hex([]byte(ci.Certname)), SiteID: siteID})
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) previewText(ctx context.Context, ci CheckInStatus) (string, err
 		}
 		p.Upload = w.buf.Bytes()
 	}
-	doc, err := marshal(p)
+	doc, err := jsonbody.Marshal(p)
 	if err != nil {
 		return "", err
 	}
