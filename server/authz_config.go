@@ -7,6 +7,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/opsview"
 )
 
 // authorizer compiles the configured rules, or the default ones.
@@ -43,7 +44,7 @@ func (c Config) ownCertname() string {
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, id authz.Identity, d authz.Decision) {
 	rule := d.RuleName()
 	s.refusals.Log(r.Context(), slog.LevelWarn, id.String()+"\x00"+rule, "request refused",
-		"certname", id.String(), "rule", rule, "method", r.Method, "path", loggedPath(r),
+		"certname", id.String(), "rule", rule, "method", r.Method, "path", opsview.LoggedPath(r),
 		"remote", r.RemoteAddr, "request-id", requestID(w))
 	s.writeError(w, &apiError{Status: http.StatusForbidden, Kind: KindForbidden,
 		Msg:     d.Message(id),

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -39,8 +39,6 @@ const (
 
 	// WhitelistFetchTimeout bounds the whitelist fetch at start.
 	WhitelistFetchTimeout = 5 * time.Second
-	// CheckInTimeout bounds one upload to the update server.
-	CheckInTimeout = time.Minute
 )
 
 // ClientAuth is the TLS listener's client certificate policy, named as in
@@ -265,7 +263,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.AdminAddr != "" {
-		if err := CheckAdminAddr(c.AdminAddr); err != nil {
+		if err := opsview.CheckAdminAddr(c.AdminAddr); err != nil {
 			return c, err
 		}
 	}
@@ -355,7 +353,3 @@ func (t TLSFiles) check(listening bool) error {
 	}
 	return nil
 }
-
-// ErrNoUpstream is in the chain of a check-in's error when no update
-// server is configured.
-var ErrNoUpstream = errors.New("server: no update server configured")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/opsview"
 )
 
 // The service as a library: a plain HTTP listener on a free loopback port
@@ -56,8 +57,8 @@ func ExampleNew() {
 }
 
 func ExampleCheckAdminAddr() {
-	fmt.Println(server.CheckAdminAddr("127.0.0.1:8141"))
-	fmt.Println(server.CheckAdminAddr("0.0.0.0:8141") != nil)
+	fmt.Println(opsview.CheckAdminAddr("127.0.0.1:8141"))
+	fmt.Println(opsview.CheckAdminAddr("0.0.0.0:8141") != nil)
 	// Output:
 	// <nil>
 	// true

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/checkin"
 )
 
 // NewWithStore is New with a given store, for benchmarks that separate the
@@ -15,6 +16,6 @@ var NewWithStore = newServer
 func SetStoreCommitHook(c *Config, fn func(store.CommitInfo)) { c.onStoreCommit = fn }
 
 // ScheduledCheckIn is the check-in the daily timer makes.
-func (s *Server) ScheduledCheckIn(ctx context.Context) (CheckInResult, error) {
-	return s.checkInOnce(ctx, true)
+func (s *Server) ScheduledCheckIn(ctx context.Context) (checkin.Result, error) {
+	return s.checker.Scheduled(ctx)
 }

@@ -20,7 +20,7 @@ const busyRetryAfter = 1
 // reached, and logs the refusals once a minute with their count, so that
 // an operator sees the service shedding load.
 func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request) *apiError {
-	s.ops.throttle.Log(r.Context(), slog.LevelWarn, "inflight-limit",
+	s.throttle.Log(r.Context(), slog.LevelWarn, "inflight-limit",
 		"command refused: request bodies in flight at analytics.max-inflight-bytes",
 		"limit", s.cfg.MaxInflightBytes, "remote", r.RemoteAddr)
 	w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))

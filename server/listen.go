@@ -81,8 +81,8 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 	if !s.cfg.FetchWhitelist || s.cfg.Whitelist != nil || s.cfg.WhitelistFile != "" || s.cfg.UpdateServerURL == "" {
 		return
 	}
-	if s.optedOut() != "" {
-		s.log.Info("whitelist not fetched: opted out", "file", s.optedOut())
+	if optOut := s.checker.OptedOut(); optOut != "" {
+		s.log.Info("whitelist not fetched: opted out", "file", optOut)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, WhitelistFetchTimeout)
@@ -92,7 +92,7 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 		s.log.Info("no whitelist: every event and field is accepted", "err", err)
 		return
 	}
-	s.installWhitelist(wl, WhitelistFromUpstream)
+	s.installWhitelist(wl, whitelist.FromUpstream)
 	s.log.Info("whitelist loaded", "url", s.cfg.UpdateServerURL, "entries", len(wl))
 }
 
@@ -144,7 +144,7 @@ func (s *Server) trackedListener(ln net.Listener, srv *http.Server) *listener {
 	cs := limits.NewConns(s.cfg.MaxConnections)
 	addr := ln.Addr().String()
 	refused := func() {
-		s.ops.throttle.Log(context.Background(), slog.LevelWarn, "max-connections:"+addr,
+		s.throttle.Log(context.Background(), slog.LevelWarn, "max-connections:"+addr,
 			"connection refused: every connection has a request in progress", "listener", addr,
 			"max-connections", s.cfg.MaxConnections)
 	}
@@ -163,7 +163,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 	if s.cfg.Middleware != nil {
 		h = s.cfg.Middleware(s)
 	}
-	h = limits.BodyDeadline(s.observe(h, s.cfg.Prefix), s.cfg.BodyTimeout)
+	h = limits.BodyDeadline(s.views.Observe(h, commandOf(s.cfg.Prefix)), s.cfg.BodyTimeout)
 	return &http.Server{
 		Handler:           h,
 		TLSConfig:         tc,

@@ -34,7 +34,7 @@ func BenchmarkObserve(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"bare", h}, {"observed", s.observe(h, DefaultPrefix)}} {
+	}{{"bare", h}, {"observed", s.views.Observe(h, commandOf(DefaultPrefix))}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -38,18 +38,30 @@ var endpoints = []endpoint{
 	{http.MethodPost, "/commands/event", clientAccess, (*Server).serveEvent},
 	{http.MethodPost, "/commands/snapshot", clientAccess, (*Server).serveSnapshot},
 	{http.MethodPost, "/commands/batch", clientAccess, (*Server).serveBatch},
-	{http.MethodPost, "/commands/send", operatorAccess, (*Server).serveSend},
+	{http.MethodPost, "/commands/send", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.checker.ServeSend(w, r, requestID(w))
+	}},
 	{http.MethodGet, "/collections/events", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.serveCollection(w, r, store.Events)
 	}},
 	{http.MethodGet, "/collections/snapshots", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.serveCollection(w, r, store.Snapshots)
 	}},
-	{http.MethodGet, "/status", operatorAccess, (*Server).serveStatus},
-	{http.MethodGet, "/checkin/preview", operatorAccess, (*Server).servePreview},
-	{http.MethodGet, "/view", operatorAccess, (*Server).serveView},
-	{http.MethodGet, "/view/live", operatorAccess, (*Server).serveViewLive},
-	{http.MethodGet, "/metrics", operatorAccess, (*Server).serveMetrics},
+	{http.MethodGet, "/status", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeStatus(w, r)
+	}},
+	{http.MethodGet, "/checkin/preview", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.checker.ServePreview(w, r)
+	}},
+	{http.MethodGet, "/view", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeView(w, r)
+	}},
+	{http.MethodGet, "/view/live", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeViewLive(w, r)
+	}},
+	{http.MethodGet, "/metrics", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeMetrics(w, r)
+	}},
 }
 
 type route struct{ method, path string }
@@ -62,6 +74,45 @@ var routes = func() map[route]endpoint {
 	}
 	return m
 }()
+
+// commandLabels name the endpoints in the metrics' command label: the
+// entrypoint, the commands by their name, the rest by their path. Any
+// other path is "other", so that clients cannot grow the label set.
+var commandLabels = func() map[string]string {
+	m := make(map[string]string, len(endpoints))
+	for _, e := range endpoints {
+		switch {
+		case e.path == "" || e.path == "/":
+			m[e.path] = "entrypoint"
+		case strings.HasPrefix(e.path, "/commands/"):
+			m[e.path] = strings.TrimPrefix(e.path, "/commands/")
+		default:
+			m[e.path] = strings.TrimPrefix(e.path, "/")
+		}
+	}
+	return m
+}()
+
+// commands lists the command labels, for the metrics.
+func commands() []string {
+	out := make([]string, 0, len(commandLabels))
+	for _, c := range commandLabels {
+		out = append(out, c)
+	}
+	return out
+}
+
+// commandOf names a request's command in the metrics; prefix is stripped
+// from its path first.
+func commandOf(prefix string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		rest, _ := trimPrefix(r.URL.Path, prefix)
+		if c, ok := commandLabels[rest]; ok {
+			return c
+		}
+		return "other"
+	}
+}
 
 // Names of the default rules.
 const (

@@ -14,7 +14,9 @@ import (
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -26,20 +28,17 @@ type Server struct {
 	log       *slog.Logger
 	store     store.Store
 	whitelist whitelist.Holder
-	ops       *ops // operator state and metrics
+	checker   *checkin.Checker
+	views     *opsview.Views // operator endpoints, metrics, access log
 	authz     *authz.Authorizer
 	refusals  *logthrottle.Logger // refused requests, per certname and rule
-
-	metricsHandler http.Handler
+	// throttle logs repeated failures and refusals once a minute per kind.
+	throttle *logthrottle.Logger
 	// storeLog logs storage failures once per interval per condition.
 	storeLog *logthrottle.Logger
 	// inflight is the budget of request-body bytes held; see
 	// Config.MaxInflightBytes.
 	inflight *limits.Budget
-
-	// checkInMu serialises check-ins, so that two never upload (and then
-	// delete) the same entries.
-	checkInMu sync.Mutex
 
 	// lifetime is cancelled by Close; background work derives from it.
 	lifetime context.Context
@@ -65,7 +64,9 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger),
+	started := time.Now() // wall clock: the check-in schedule runs on it
+	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}),
+		throttle: logthrottle.New(cfg.Logger, time.Minute, nil),
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
 	s.inflight = limits.NewBudget(cfg.MaxInflightBytes)
@@ -87,9 +88,10 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		}
 	}
 	s.store = st
-	s.initMetrics()
+	s.checker = checkin.New(s.checkInConfig(started), st)
+	s.views = opsview.New(s.viewsConfig(started))
 	s.lifetime, s.stop = context.WithCancel(context.Background())
-	s.startCheckInLoop()
+	s.wg.Go(func() { s.checker.Run(s.lifetime) })
 	return s, nil
 }
 
@@ -106,7 +108,7 @@ func (s *Server) initWhitelist() error {
 		if err != nil {
 			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
 		}
-		s.installWhitelist(wl, WhitelistFromFile)
+		s.installWhitelist(wl, whitelist.FromFile)
 		s.log.Info("whitelist loaded", "file", s.cfg.WhitelistFile, "entries", len(wl))
 	}
 	return nil
@@ -115,12 +117,11 @@ func (s *Server) initWhitelist() error {
 // SetWhitelist replaces the whitelist; requests already being handled keep
 // the one they started with. A nil whitelist accepts everything. The map is
 // copied.
-func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, WhitelistFromConfig) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromConfig) }
 
 // installWhitelist replaces the whitelist and records its source.
 func (s *Server) installWhitelist(wl whitelist.List, source string) {
-	s.ops.noteWhitelist(source, wl, s.cfg.Now())
-	s.whitelist.Set(wl)
+	s.whitelist.Set(wl, source, s.cfg.Now())
 }
 
 // Whitelist returns a copy of the current whitelist, nil when there is none.

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -173,7 +174,7 @@ func TestUpstreamContactOnlyWhenConfigured(t *testing.T) {
 			up, n := countingUpstream(t)
 			confDir := t.TempDir()
 			if tc.optOut {
-				os.WriteFile(filepath.Join(confDir, server.OptOutFile), nil, 0o600)
+				os.WriteFile(filepath.Join(confDir, checkin.OptOutFile), nil, 0o600)
 			}
 			ts := startServer(t, func(c *server.Config) {
 				c.UpdateServerURL, c.FetchWhitelist = up.URL, tc.fetch

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Datatype is the type a whitelist entry expects.
@@ -154,39 +155,69 @@ func Fetch(ctx context.Context, client *http.Client, updateServerURL string) (Li
 	return Parse(u, data)
 }
 
-// Holder holds the whitelist in force while the service serves.
-//
-// Concurrency: Set, Copy and Current may be called from any goroutine at
-// any time; no lock is taken. Set installs a copy of its argument, so the
-// List a Holder hands out by Current is never modified afterwards: a
-// request that took it keeps judging with it while a later Set installs
-// another. Callers must not modify what Current returns. The zero Holder
-// holds no whitelist (nil: everything is accepted).
-type Holder struct{ p atomic.Pointer[List] }
+// Sources of the whitelist in force, as Holder.Source reports them.
+const (
+	FromUpstream = "upstream" // fetched at start or replaced by a check-in answer
+	FromFile     = "file"     // the service's whitelist file
+	FromConfig   = "config"   // given in the service's Config, or set by a program
+	None         = "none"     // every event and field is accepted
+)
 
-// Set replaces the whitelist with a copy of wl; nil removes it.
-func (h *Holder) Set(wl List) {
+// Holder holds the whitelist in force while the service serves, and where
+// and when it came from.
+//
+// Concurrency: Set, Copy, Current and Source may be called from any
+// goroutine at any time; no lock is taken (one atomic pointer to an
+// immutable value, so a List and its source are always read together).
+// Set installs a copy of its argument, so the List a Holder hands out by
+// Current is never modified afterwards: a request that took it keeps
+// judging with it while a later Set installs another. Callers must not
+// modify what Current returns. The zero Holder holds no whitelist (nil:
+// everything is accepted; source None).
+type Holder struct{ p atomic.Pointer[installed] }
+
+// installed is one whitelist set in a Holder.
+type installed struct {
+	list   List // nil: none
+	source string
+	at     time.Time
+}
+
+// Set replaces the whitelist with a copy of wl, which came from source at
+// at; nil removes it (and the source is None).
+func (h *Holder) Set(wl List, source string, at time.Time) {
+	in := &installed{source: source, at: at}
 	if wl == nil {
-		h.p.Store(nil)
-		return
+		in.source = None
+	} else {
+		in.list = wl.Clone()
 	}
-	c := wl.Clone()
-	h.p.Store(&c)
+	h.p.Store(in)
 }
 
 // Current returns the whitelist in force without copying it, nil when
 // there is none. It must not be modified.
 func (h *Holder) Current() List {
-	if p := h.p.Load(); p != nil {
-		return *p
+	if in := h.p.Load(); in != nil {
+		return in.list
 	}
 	return nil
 }
 
 // Copy returns a copy of the whitelist in force, nil when there is none.
 func (h *Holder) Copy() List {
-	if p := h.p.Load(); p != nil {
-		return p.Clone()
+	if in := h.p.Load(); in != nil && in.list != nil {
+		return in.list.Clone()
 	}
 	return nil
+}
+
+// Source says where the whitelist in force came from and when it was set
+// (None, and the time it was removed, when there is none; None and the
+// zero time before the first Set).
+func (h *Holder) Source() (string, time.Time) {
+	if in := h.p.Load(); in != nil {
+		return in.source, in.at
+	}
+	return None, time.Time{}
 }

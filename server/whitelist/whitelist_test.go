@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
 )
@@ -50,17 +51,16 @@ func TestParseWhitelist(t *testing.T) {
 	}
 }
 
-
 // TestHolder: Set installs a copy, so neither the caller's later changes
 // nor a later Set reach a List handed out by Current; Copy is the
 // caller's own.
 func TestHolder(t *testing.T) {
 	var h whitelist.Holder
-	if h.Current() != nil || h.Copy() != nil {
+	if src, _ := h.Source(); h.Current() != nil || h.Copy() != nil || src != whitelist.None {
 		t.Fatal("the zero Holder holds a whitelist")
 	}
 	mine := whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}
-	h.Set(mine)
+	h.Set(mine, whitelist.FromFile, time.Unix(1, 0))
 	mine["f"] = whitelist.Entry{Datatype: whitelist.DatatypeNumber}
 	took := h.Current()
 	if len(took) != 1 {
@@ -68,16 +68,22 @@ func TestHolder(t *testing.T) {
 	}
 	c := h.Copy()
 	c["g"] = whitelist.Entry{Datatype: whitelist.DatatypeString}
-	h.Set(whitelist.List{"x": {Datatype: whitelist.DatatypeEvent}})
+	if src, at := h.Source(); src != whitelist.FromFile || !at.Equal(time.Unix(1, 0)) {
+		t.Errorf("Source = %s %v", src, at)
+	}
+	h.Set(whitelist.List{"x": {Datatype: whitelist.DatatypeEvent}}, whitelist.FromUpstream, time.Unix(2, 0))
 	if _, ok := took["e"]; !ok || len(took) != 1 {
 		t.Errorf("a later Set or a Copy changed a List handed out by Current: %v", took)
 	}
 	if got := h.Current(); len(got) != 1 || got.CheckEvent("x") != "" {
 		t.Errorf("Current after Set = %v", got)
 	}
-	h.Set(nil)
-	if h.Current() != nil || h.Current().CheckEvent("anything") != "" {
+	h.Set(nil, whitelist.FromConfig, time.Unix(3, 0))
+	if h.Current() != nil || h.Copy() != nil || h.Current().CheckEvent("anything") != "" {
 		t.Error("Set(nil) left a whitelist")
+	}
+	if src, _ := h.Source(); src != whitelist.None {
+		t.Errorf("the source of no whitelist is %s", src)
 	}
 }
 
@@ -90,10 +96,11 @@ func TestHolderConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 200 {
 				if i%2 == 0 {
-					h.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}})
+					h.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}, whitelist.FromConfig, time.Now())
 				} else {
 					_ = h.Current().CheckEvent("e")
 					_ = len(h.Copy())
+					_, _ = h.Source()
 				}
 			}
 		})

@@ -1,9 +1,8 @@
-package server
+package opsview
 
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/analytics-client/analytics/server/authz"
@@ -12,52 +11,25 @@ import (
 // maxLoggedPath is the longest request path the access log writes whole.
 const maxLoggedPath = 256
 
-// commandLabels name the endpoints in the metrics' command label: the
-// entrypoint, the commands by their name, the rest by their path. Any
-// other path is "other", so that clients cannot grow the label set.
-var commandLabels = func() map[string]string {
-	m := make(map[string]string, len(endpoints))
-	for _, e := range endpoints {
-		switch {
-		case e.path == "" || e.path == "/":
-			m[e.path] = "entrypoint"
-		case strings.HasPrefix(e.path, "/commands/"):
-			m[e.path] = strings.TrimPrefix(e.path, "/commands/")
-		default:
-			m[e.path] = strings.TrimPrefix(e.path, "/")
-		}
-	}
-	return m
-}()
-
-// commandOf is the command label of a path below the prefix.
-func commandOf(rest string) string {
-	if c, ok := commandLabels[rest]; ok {
-		return c
-	}
-	return "other"
-}
-
-// observe wraps a listener's handler: every request is counted in the
-// metrics and, with Config.AccessLog, written to the access log. prefix is
-// stripped from the path to name the command.
-func (s *Server) observe(next http.Handler, prefix string) http.Handler {
+// Observe wraps a listener's handler: every request is counted in the
+// metrics under the label command gives it (one of Config.Commands, or
+// "other") and, with Config.AccessLog, written to the access log.
+func (v *Views) Observe(next http.Handler, command func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
-		rest, _ := trimPrefix(r.URL.Path, prefix)
-		s.ops.metrics.observeRequest(commandOf(rest), rec.code(), d)
-		if s.cfg.AccessLog {
-			s.accessLog(r, requestID(w), rec, d)
+		v.metrics.observeRequest(command(r), rec.code(), d)
+		if v.cfg.AccessLog {
+			v.accessLog(r, v.cfg.RequestID(w), rec, d)
 		}
 	})
 }
 
-// loggedPath is the request path as log lines write it: cut at
+// LoggedPath is the request path as log lines write it: cut at
 // maxLoggedPath bytes, so that a client cannot write megabytes per line.
-func loggedPath(r *http.Request) string {
+func LoggedPath(r *http.Request) string {
 	if p := r.URL.Path; len(p) > maxLoggedPath {
 		return p[:maxLoggedPath] + "..."
 	}
@@ -65,10 +37,10 @@ func loggedPath(r *http.Request) string {
 }
 
 // accessLog writes one request's line.
-func (s *Server) accessLog(r *http.Request, id string, rec *recorder, d time.Duration) {
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+func (v *Views) accessLog(r *http.Request, id string, rec *recorder, d time.Duration) {
+	v.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("id", id), slog.String("certname", certnameOrDash(authz.Identify(r))),
-		slog.String("method", r.Method), slog.String("path", loggedPath(r)),
+		slog.String("method", r.Method), slog.String("path", LoggedPath(r)),
 		slog.Int("status", rec.code()), slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", d))
 }

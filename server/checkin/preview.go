@@ -1,10 +1,9 @@
-package server
+package checkin
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,12 +28,12 @@ type Preview struct {
 // anything. In a mode other than on, Upload is null and Reason says why.
 // The upload is held in memory whole; GET {prefix}/checkin/preview streams
 // it instead.
-func (s *Server) Preview(ctx context.Context) (Preview, error) {
-	mode, reason := s.checkInMode()
+func (c *Checker) Preview(ctx context.Context) (Preview, error) {
+	mode, reason := c.Mode()
 	if mode != ModeOn {
 		return Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")}, nil
 	}
-	body, err := s.uploadBody(ctx)
+	body, err := c.uploadBody(ctx)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -43,35 +42,38 @@ func (s *Server) Preview(ctx context.Context) (Preview, error) {
 
 // uploadBody is the body a check-in posts, written by the function
 // CheckIn streams it with.
-func (s *Server) uploadBody(ctx context.Context) ([]byte, error) {
+func (c *Checker) uploadBody(ctx context.Context) ([]byte, error) {
 	var buf bytes.Buffer
-	if _, err := s.writeUpload(ctx, &buf); err != nil {
+	if _, err := c.writeUpload(ctx, &buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// servePreview answers GET {prefix}/checkin/preview. In mode on the
+// ServePreview answers GET {prefix}/checkin/preview. In mode on the
 // upload is streamed from the store as the check-in streams it, so a large
 // store is not held in memory; still, each preview reads the whole store,
 // so at most previewSlots run at once and the others wait their turn (or
 // until their client goes away).
-func (s *Server) servePreview(w http.ResponseWriter, r *http.Request) {
-	mode, reason := s.checkInMode()
+//
+// A Preview that cannot be encoded panics, for the caller's recovery to
+// answer (the core's answers 500 in its JSON error shape).
+func (c *Checker) ServePreview(w http.ResponseWriter, r *http.Request) {
+	mode, reason := c.Mode()
 	if mode != ModeOn {
-		s.writeJSON(w, http.StatusOK, Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")})
+		writeJSON(w, http.StatusOK, Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")})
 		return
 	}
-	if !s.takePreviewSlot(r.Context()) {
+	if !c.takePreviewSlot(r.Context()) {
 		return
 	}
-	defer s.releasePreviewSlot()
+	defer c.releasePreviewSlot()
 	w.Header().Set("Content-Type", jsonbody.ContentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, `{"mode":"on","upload":`)
-	if _, err := s.writeUpload(r.Context(), w); err != nil {
+	if _, err := c.writeUpload(r.Context(), w); err != nil {
 		if r.Context().Err() == nil {
-			s.ops.throttle.Log(r.Context(), slog.LevelError, "preview", "streaming the check-in preview", "err", err)
+			c.cfg.Throttle.Log(r.Context(), slog.LevelError, "preview", "streaming the check-in preview", "err", err)
 		}
 		// The status is sent: cut the response short so that the client
 		// sees a broken transfer, never a complete-looking document.
@@ -80,34 +82,28 @@ func (s *Server) servePreview(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "}")
 }
 
+// WritePreview writes the upload the next check-in would send now to w,
+// waiting for a preview slot first (at most two previews are built at
+// once); it returns ctx's error when ctx ends before a slot is free. w may
+// refuse the rest of the upload by returning an error: the upload stops
+// there and WritePreview returns that error.
+func (c *Checker) WritePreview(ctx context.Context, w io.Writer) error {
+	if !c.takePreviewSlot(ctx) {
+		return ctx.Err()
+	}
+	defer c.releasePreviewSlot()
+	_, err := c.writeUpload(ctx, w)
+	return err
+}
+
 // takePreviewSlot waits for a preview slot; false when ctx ended first.
-func (s *Server) takePreviewSlot(ctx context.Context) bool {
+func (c *Checker) takePreviewSlot(ctx context.Context) bool {
 	select {
-	case s.ops.previewSlots <- struct{}{}:
+	case c.previewSlots <- struct{}{}:
 		return true
 	case <-ctx.Done():
 		return false
 	}
 }
 
-func (s *Server) releasePreviewSlot() { <-s.ops.previewSlots }
-
-// errPreviewCut ends an upload written for the page past maxViewPreview.
-var errPreviewCut = errors.New("preview cut for the page")
-
-// cappedWriter keeps at most max bytes and then refuses more.
-type cappedWriter struct {
-	buf bytes.Buffer
-	max int
-	cut bool
-}
-
-func (c *cappedWriter) Write(p []byte) (int, error) {
-	room := c.max - c.buf.Len()
-	if len(p) > room {
-		c.buf.Write(p[:max(room, 0)])
-		c.cut = true
-		return max(room, 0), errPreviewCut
-	}
-	return c.buf.Write(p)
-}
+func (c *Checker) releasePreviewSlot() { <-c.previewSlots }

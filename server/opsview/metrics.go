@@ -1,4 +1,4 @@
-package server
+package opsview
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -42,7 +43,7 @@ type requestKey struct {
 	code    int
 }
 
-func newMetrics() *metrics {
+func newMetrics(commands []string) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_requests_total",
 		Help: "Requests answered, by command and HTTP status code."}, []string{"command", "code"})
@@ -64,7 +65,7 @@ func newMetrics() *metrics {
 	m.lastCheckIn = prometheus.NewGauge(prometheus.GaugeOpts{Name: "analytics_last_checkin_timestamp_seconds",
 		Help: "Unix time of the last successful check-in; 0 before the first."})
 	m.durations = map[string]prometheus.Observer{"other": m.duration.WithLabelValues("other")}
-	for _, c := range commandLabels {
+	for _, c := range commands {
 		m.durations[c] = m.duration.WithLabelValues(c)
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.commitDuration, m.commitEntries, stored, m.replays,
@@ -73,14 +74,8 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observeCommit is the store's commit hook.
-func (m *metrics) observeCommit(entries int, d time.Duration) {
-	m.commitDuration.Observe(d.Seconds())
-	m.commitEntries.Observe(float64(entries))
-}
-
 // observeRequest counts one answered request. command is one of
-// commandLabels or "other", so both label sets stay bounded.
+// Config.Commands or "other", so both label sets stay bounded.
 func (m *metrics) observeRequest(command string, code int, d time.Duration) {
 	k := requestKey{command, code}
 	c, ok := m.requestChildren.Load(k)
@@ -88,12 +83,16 @@ func (m *metrics) observeRequest(command string, code int, d time.Duration) {
 		c, _ = m.requestChildren.LoadOrStore(k, m.requests.WithLabelValues(command, strconv.Itoa(code)))
 	}
 	c.(prometheus.Counter).Inc()
-	m.durations[command].Observe(d.Seconds())
+	o, ok := m.durations[command]
+	if !ok {
+		o = m.durations["other"]
+	}
+	o.Observe(d.Seconds())
 }
 
 // stateCollector reads the gauges that describe the service's state when
 // scraped: the store's entries and size, and the whitelist's entries.
-type stateCollector struct{ s *Server }
+type stateCollector struct{ v *Views }
 
 var (
 	descStoreEntries = prometheus.NewDesc("analytics_store_entries",
@@ -114,9 +113,9 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect reads the state gauges; a store that cannot be read leaves its
 // gauges out of the scrape (and is logged).
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(descWhitelist, prometheus.GaugeValue, float64(len(c.s.whitelist.Current())))
-	cn, ok := c.s.store.(counter)
-	if !ok {
+	ch <- prometheus.MustNewConstMetric(descWhitelist, prometheus.GaugeValue, float64(len(c.v.cfg.Whitelist.Current())))
+	cn := c.v.counter
+	if cn == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -124,7 +123,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, k := range []store.Kind{store.Events, store.Snapshots} {
 		n, err := cn.Count(ctx, k)
 		if err != nil {
-			c.s.ops.throttle.Log(ctx, slog.LevelWarn, "metrics-count", "counting stored entries for the metrics",
+			c.v.cfg.Throttle.Log(ctx, slog.LevelWarn, "metrics-count", "counting stored entries for the metrics",
 				"kind", k.Collection(), "err", err)
 			continue
 		}
@@ -135,27 +134,25 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Metrics returns the registry of the service's metrics (request, store,
-// check-in and whitelist metrics plus the Go and process collectors), for
-// a host program that serves them itself. The service serves them at
-// {prefix}/metrics and on the admin listener.
-func (s *Server) Metrics() *prometheus.Registry { return s.ops.metrics.reg }
+// Registry returns the registry of the service's metrics (request, store,
+// check-in and whitelist metrics plus the Go and process collectors).
+func (v *Views) Registry() *prometheus.Registry { return v.metrics.reg }
 
-// serveMetrics answers GET {prefix}/metrics in the Prometheus text format.
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	s.metricsHandler.ServeHTTP(w, r)
+// ServeMetrics answers GET {prefix}/metrics in the Prometheus text format.
+func (v *Views) ServeMetrics(w http.ResponseWriter, r *http.Request) {
+	v.handler.ServeHTTP(w, r)
 }
 
-func (s *Server) newMetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.ops.metrics.reg, promhttp.HandlerOpts{
-		ErrorLog:            promLogger{s},
+func (v *Views) newMetricsHandler() http.Handler {
+	return promhttp.HandlerFor(v.metrics.reg, promhttp.HandlerOpts{
+		ErrorLog:            promLogger{v.cfg.Throttle},
 		MaxRequestsInFlight: metricsInFlight,
 	})
 }
 
 // promLogger passes promhttp's errors to the service's log.
-type promLogger struct{ s *Server }
+type promLogger struct{ t *logthrottle.Logger }
 
 func (l promLogger) Println(v ...any) {
-	l.s.ops.throttle.Log(context.Background(), slog.LevelError, "metrics-serve", "serving the metrics", "err", fmt.Sprint(v...))
+	l.t.Log(context.Background(), slog.LevelError, "metrics-serve", "serving the metrics", "err", fmt.Sprint(v...))
 }

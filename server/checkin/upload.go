@@ -1,4 +1,4 @@
-package server
+package checkin
 
 import (
 	"bufio"
@@ -41,14 +41,14 @@ const uploadBuffer = 64 << 10
 // (newest value per field), which takes memory for the distinct fields
 // only. It is the one builder of the upload: CheckIn posts it, and the
 // check-in preview shows it.
-func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error) {
+func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error) {
 	var up uploaded
-	head, err := s.uploadHead()
+	head, err := c.uploadHead()
 	if err != nil {
 		return up, err
 	}
 	merged := map[string]json.RawMessage{}
-	err = s.store.Scan(ctx, store.Snapshots, 0, func(e store.Entry) error {
+	err = c.store.Scan(ctx, store.Snapshots, 0, func(e store.Entry) error {
 		up.lastSn, up.snapshots = e.Seq, up.snapshots+1
 		return mergeSnapshot(merged, e)
 	})
@@ -63,7 +63,7 @@ func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error)
 	_, _ = bw.Write(head[:len(head)-1]) // without its closing brace
 	_, _ = bw.WriteString(`,"self-service-analytics":{"events":[`)
 	var writeErr error
-	err = s.store.Scan(ctx, store.Events, 0, func(e store.Entry) error {
+	err = c.store.Scan(ctx, store.Events, 0, func(e store.Entry) error {
 		if up.events > 0 {
 			_ = bw.WriteByte(',')
 		}
@@ -81,12 +81,12 @@ func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error)
 }
 
 // uploadHead encodes the upload's leading fields as a JSON object.
-func (s *Server) uploadHead() ([]byte, error) {
-	siteID, err := s.siteID()
+func (c *Checker) uploadHead() ([]byte, error) {
+	siteID, err := c.siteID()
 	if err != nil {
 		return nil, err
 	}
-	ci := s.cfg.CheckIn
+	ci := c.cfg
 	return jsonbody.Marshal(uploadHead{Product: ci.Product, Group: checkInGroup, Version: ci.Version,
 		HostID: sha512Hex([]byte(ci.Certname)), SiteID: siteID})
 }

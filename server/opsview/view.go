@@ -1,4 +1,4 @@
-package server
+package opsview
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
@@ -35,7 +37,7 @@ const maxViewPreview = 256 << 10
 type liveView struct {
 	Banner   banner    `json:"banner"`
 	Status   Status    `json:"status"`
-	Preview  string    `json:"preview"` // pretty-printed Preview document
+	Preview  string    `json:"preview"` // pretty-printed checkin.Preview document
 	Arrivals []Arrival `json:"arrivals"`
 }
 
@@ -49,43 +51,39 @@ type banner struct {
 func bannerFor(st Status) banner {
 	ci := st.CheckIn
 	switch ci.Mode {
-	case ModeOn:
+	case checkin.ModeOn:
 		return banner{Sends: true, Text: "Data leaves this site: check-ins upload the stored entries to " + ci.Upstream + "."}
-	case ModeOptedOut:
+	case checkin.ModeOptedOut:
 		return banner{Text: "Not sent: opted out by " + ci.OptOutFile + ". Stored entries are discarded at each check-in."}
-	case ModeNoProduct:
+	case checkin.ModeNoProduct:
 		return banner{Text: "Not sent: no product name is configured (product.name.artifact-id). Stored entries are discarded at each check-in."}
-	case ModeNoUpstream:
+	case checkin.ModeNoUpstream:
 		return banner{Text: "Not sent: no update server is configured (product.update-server-url). Entries stay here."}
 	}
 	return banner{Text: "Unknown check-in mode " + ci.Mode + "."}
 }
 
 // live gathers the page's data; after is the last arrival the page has.
-func (s *Server) live(r *http.Request, after uint64) (liveView, error) {
-	st, err := s.Status(r.Context())
+func (v *Views) live(r *http.Request, after uint64) (liveView, error) {
+	st, err := v.Status(r.Context())
 	if err != nil {
 		return liveView{}, err
 	}
-	preview, err := s.previewText(r.Context(), st.CheckIn)
+	preview, err := v.previewText(r.Context(), st.CheckIn)
 	if err != nil {
 		return liveView{}, err
 	}
 	return liveView{Banner: bannerFor(st), Status: st, Preview: preview,
-		Arrivals: s.ops.arrivalsAfter(after)}, nil
+		Arrivals: v.arrivalsAfter(after)}, nil
 }
 
 // previewText is the preview document pretty-printed for the page; an
 // upload longer than maxViewPreview is shown cut, with a note.
-func (s *Server) previewText(ctx context.Context, ci CheckInStatus) (string, error) {
-	p := Preview{Mode: ci.Mode, Reason: ci.Reason, Upload: json.RawMessage("null")}
-	if ci.Mode == ModeOn {
-		if !s.takePreviewSlot(ctx) {
-			return "", ctx.Err()
-		}
+func (v *Views) previewText(ctx context.Context, ci CheckInStatus) (string, error) {
+	p := checkin.Preview{Mode: ci.Mode, Reason: ci.Reason, Upload: json.RawMessage("null")}
+	if ci.Mode == checkin.ModeOn {
 		w := &cappedWriter{max: maxViewPreview}
-		_, err := s.writeUpload(ctx, w)
-		s.releasePreviewSlot()
+		err := v.cfg.Checker.WritePreview(ctx, w)
 		if err != nil && !w.cut {
 			return "", err
 		}
@@ -117,22 +115,22 @@ type whitelistRow struct {
 	whitelist.Entry
 }
 
-// serveView answers GET {prefix}/view: the page, readable without
+// ServeView answers GET {prefix}/view: the page, readable without
 // JavaScript, whose small script then polls view/live.
-func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
-	lv, err := s.live(r, 0)
+func (v *Views) ServeView(w http.ResponseWriter, r *http.Request) {
+	lv, err := v.live(r, 0)
 	if err != nil {
-		s.viewError(w, r, err)
+		v.viewError(w, r, err)
 		return
 	}
-	page := viewPage{liveView: lv, Nonce: nonce(), Whitelist: s.whitelistRows(),
+	page := viewPage{liveView: lv, Nonce: nonce(), Whitelist: v.whitelistRows(),
 		Poll: livePollInterval.Milliseconds()}
 	if n := len(lv.Arrivals); n > 0 {
 		page.Last = lv.Arrivals[n-1].ID
 	}
 	var buf bytes.Buffer
 	if err := viewTemplate.Execute(&buf, page); err != nil {
-		s.viewError(w, r, err)
+		v.viewError(w, r, err)
 		return
 	}
 	h := w.Header()
@@ -144,34 +142,33 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// serveViewLive answers GET {prefix}/view/live?after=N with the page's
+// ServeViewLive answers GET {prefix}/view/live?after=N with the page's
 // data and the arrivals after N.
-func (s *Server) serveViewLive(w http.ResponseWriter, r *http.Request) {
+func (v *Views) ServeViewLive(w http.ResponseWriter, r *http.Request) {
 	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 	if err != nil && r.URL.Query().Get("after") != "" {
-		s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData,
-			Msg: "The parameter after must be a non-negative integer."})
+		v.cfg.Errors.BadParameter(w, "The parameter after must be a non-negative integer.")
 		return
 	}
-	lv, err := s.live(r, after)
+	lv, err := v.live(r, after)
 	if err != nil {
-		s.viewError(w, r, err)
+		v.viewError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.writeJSON(w, http.StatusOK, lv)
+	writeJSON(w, http.StatusOK, lv)
 }
 
-func (s *Server) viewError(w http.ResponseWriter, r *http.Request, err error) {
+func (v *Views) viewError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return // the client went away
 	}
-	s.ops.throttle.Log(r.Context(), slog.LevelError, "view", "building the page", "err", err)
-	s.writeError(w, storeReadError())
+	v.cfg.Throttle.Log(r.Context(), slog.LevelError, "view", "building the page", "err", err)
+	v.cfg.Errors.StoreUnreadable(w)
 }
 
-func (s *Server) whitelistRows() []whitelistRow {
-	wl := s.whitelist.Current()
+func (v *Views) whitelistRows() []whitelistRow {
+	wl := v.cfg.Whitelist.Current()
 	rows := make([]whitelistRow, 0, len(wl))
 	for name, e := range wl {
 		rows = append(rows, whitelistRow{Name: name, Entry: e})
@@ -186,4 +183,24 @@ func nonce() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// errPreviewCut ends an upload written for the page past maxViewPreview.
+var errPreviewCut = errors.New("preview cut for the page")
+
+// cappedWriter keeps at most max bytes and then refuses more.
+type cappedWriter struct {
+	buf bytes.Buffer
+	max int
+	cut bool
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	room := c.max - c.buf.Len()
+	if len(p) > room {
+		c.buf.Write(p[:max(room, 0)])
+		c.cut = true
+		return max(room, 0), errPreviewCut
+	}
+	return c.buf.Write(p)
 }
