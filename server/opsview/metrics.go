@@ -74,19 +74,20 @@ func newMetrics(commands []string) *metrics {
 	return m
 }
 
-// observeRequest counts one answered request. command is one of
-// Config.Commands or "other", so both label sets stay bounded.
+// observeRequest counts one answered request. A command that is not one
+// of Config.Commands is counted as "other", so both label sets stay
+// bounded whatever the caller passes.
 func (m *metrics) observeRequest(command string, code int, d time.Duration) {
+	o, ok := m.durations[command]
+	if !ok {
+		command, o = "other", m.durations["other"]
+	}
 	k := requestKey{command, code}
 	c, ok := m.requestChildren.Load(k)
 	if !ok {
 		c, _ = m.requestChildren.LoadOrStore(k, m.requests.WithLabelValues(command, strconv.Itoa(code)))
 	}
 	c.(prometheus.Counter).Inc()
-	o, ok := m.durations[command]
-	if !ok {
-		o = m.durations["other"]
-	}
 	o.Observe(d.Seconds())
 }
 
