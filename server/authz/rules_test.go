@@ -94,7 +94,7 @@ func TestRuleSemantics(t *testing.T) {
 	}
 }
 
-// TestRuleErrors: a rule the service cannot use fails compileRules with a
+// TestRuleErrors: a rule the service cannot use fails Compile with a
 // *authz.RuleError naming the rule, where it was written, and the problem.
 func TestRuleErrors(t *testing.T) {
 	ok := authz.Rule{Name: "r", SortOrder: 1, Type: authz.PathPrefix, Path: "/", Allow: []string{"*"}, Source: "auth.conf:7"}

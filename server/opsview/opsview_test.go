@@ -25,7 +25,9 @@ import (
 // core's JSON error shape is tested with the service.
 type testErrors struct{}
 
-func (testErrors) StoreUnreadable(w http.ResponseWriter) { http.Error(w, "store", http.StatusServiceUnavailable) }
+func (testErrors) StoreUnreadable(w http.ResponseWriter) {
+	http.Error(w, "store", http.StatusServiceUnavailable)
+}
 func (testErrors) BadParameter(w http.ResponseWriter, msg string) {
 	http.Error(w, msg, http.StatusBadRequest)
 }
