@@ -47,14 +47,17 @@ func TestDependencies(t *testing.T) {
 //   - checkin parses the whitelist an update server's answer carries;
 //   - opsview shows the check-in's mode, record and preview and the
 //     whitelist, and names a request's certname (authz) in the access log;
-//   - jsonbody is the one JSON encoder of the core and the subsystems.
+//   - jsonbody is the one JSON encoder of the core and the subsystems;
+//   - storeview adapts the store to checkin's and opsview's interfaces
+//     (the core passes it to them; they do not import it).
 var subsystems = map[string][]string{
-	"authz":             nil,
-	"whitelist":         nil,
-	"limits":            nil,
-	"internal/jsonbody": nil,
-	"checkin":           {"whitelist", "internal/jsonbody"},
-	"opsview":           {"checkin", "whitelist", "authz", "internal/jsonbody"},
+	"authz":              nil,
+	"whitelist":          nil,
+	"limits":             nil,
+	"internal/jsonbody":  nil,
+	"internal/storeview": nil,
+	"checkin":            {"whitelist", "internal/jsonbody"},
+	"opsview":            {"checkin", "whitelist", "authz", "internal/jsonbody"},
 }
 
 // TestSubsystemGraph holds the graph above: no subsystem imports the core,
@@ -84,6 +87,23 @@ func TestStandardLibraryOnly(t *testing.T) {
 		for _, dep := range goList(t, "-deps", "-f", `{{if not .Standard}}{{.ImportPath}}{{end}}`, "./"+name) {
 			if dep != pkg {
 				t.Errorf("%s depends on %s", name, dep)
+			}
+		}
+	}
+}
+
+// TestSubsystemsOutsideTheTree: the public subsystem packages take and
+// return no type of the module's internal packages, and so import none,
+// except opsview, whose CheckAdminAddr builds the *confcheck.Error that is
+// server.ConfigError. The store in particular reaches checkin and opsview
+// only through their own interfaces (see internal/storeview).
+func TestSubsystemsOutsideTheTree(t *testing.T) {
+	allowed := map[string][]string{"opsview": {module + "/internal/confcheck"}}
+	for _, name := range []string{"authz", "whitelist", "limits", "checkin", "opsview"} {
+		for _, imp := range goList(t, "-f", `{{join .Imports " "}}`, "./"+name) {
+			if strings.HasPrefix(imp, module+"/") && !strings.HasPrefix(imp, module+"/server/") &&
+				!slices.Contains(allowed[name], imp) {
+				t.Errorf("%s imports %s", name, imp)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,19 +15,27 @@ import (
 // checkInConfig is what the check-in needs of the service's Config.
 func (s *Server) checkInConfig(started time.Time) checkin.Config {
 	ci := s.cfg.CheckIn
-	return checkin.Config{Product: ci.Product, Version: ci.Version, Certname: ci.Certname, CAFile: ci.CAFile,
+	cfg := checkin.Config{Product: ci.Product, Version: ci.Version, Certname: ci.Certname, CAFile: ci.CAFile,
 		ConfDir: ci.ConfDir, Interval: ci.Interval, UpdateServerURL: s.cfg.UpdateServerURL,
 		HTTPClient: s.cfg.HTTPClient, Logger: s.log, Throttle: s.throttle, Now: s.cfg.Now, Started: started,
 		InstallWhitelist: func(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromUpstream) },
 		Done:             func(rec checkin.Record) { s.views.NoteCheckIn(rec) }}
+	if sh, ok := s.store.(checkin.Shared); ok {
+		cfg.Shared = sh
+	}
+	return cfg
 }
 
 // viewsConfig is what the operator views read of the service.
 func (s *Server) viewsConfig(started time.Time) opsview.Config {
-	return opsview.Config{Version: s.cfg.Version, Started: started, Checker: s.checker,
-		Whitelist: &s.whitelist, Store: s.store, MaxStoreBytes: s.cfg.MaxStoreBytes,
+	cfg := opsview.Config{Version: s.cfg.Version, Started: started, Checker: s.checker,
+		Whitelist: &s.whitelist, MaxStoreBytes: s.cfg.MaxStoreBytes,
 		CertificateExpiry: s.CertificateExpiry, Commands: commands(), AccessLog: s.cfg.AccessLog,
 		RequestID: requestID, Logger: s.log, Throttle: s.throttle, Errors: viewErrors{s}}
+	if sv := storeview.New(s.store); sv.Counts() {
+		cfg.Counter = sv
+	}
+	return cfg
 }
 
 // viewErrors writes the operator views' errors in the JSON error shape.

@@ -15,6 +15,7 @@ import (
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
@@ -88,7 +89,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		}
 	}
 	s.store = st
-	s.checker = checkin.New(s.checkInConfig(started), st)
+	s.checker = checkin.New(s.checkInConfig(started), storeview.New(st))
 	s.views = opsview.New(s.viewsConfig(started))
 	s.lifetime, s.stop = context.WithCancel(context.Background())
 	s.wg.Go(func() { s.checker.Run(s.lifetime) })

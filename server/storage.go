@@ -49,7 +49,7 @@ func (s *Server) storeReadFailed(kind store.Kind, err error) *apiError {
 // observeCommit is the store's commit hook: metrics, and the test hook of
 // Config.
 func (s *Server) observeCommit(ci store.CommitInfo) {
-	s.views.ObserveCommit(ci)
+	s.views.ObserveCommit(ci.Calls, ci.Took)
 	if s.cfg.onStoreCommit != nil {
 		s.cfg.onStoreCommit(ci)
 	}

@@ -14,10 +14,10 @@
 // Every method of a Checker may be called from any goroutine. Check-ins
 // (CheckIn, Scheduled, the daily loop) are serialised by one mutex, so two
 // never upload and then delete the same entries; across replicas sharing a
-// PostgreSQL store the store's [Shared] lock does the same. The hooks in
-// Config (InstallWhitelist, Done) are called from the goroutine checking
-// in, with that mutex held: they must not start a check-in. The last
-// check-in's Record has a lock of its own, so Last never waits for a
+// PostgreSQL store the site-wide lock of Config.Shared does the same. The
+// hooks in Config (InstallWhitelist, Done) are called from the goroutine
+// checking in, with that mutex held: they must not start a check-in. The
+// last check-in's Record has a lock of its own, so Last never waits for a
 // check-in in progress. At most two previews (each reads the whole store)
 // are built at once; the others wait for a turn or for their context.
 package checkin
@@ -38,8 +38,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/analytics-client/analytics/internal/logthrottle"
-	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -99,18 +97,34 @@ const SkippedSiteCheckedIn = "another replica checked in for the site within the
 // only while this replica holds the site-wide check-in lock (ran is false
 // when another replica holds it), and the site's last check-in is kept in
 // the store so that the replicas' daily check-ins make one a day between
-// them. A Store that implements it is used through it.
+// them.
 type Shared interface {
 	TryExclusive(ctx context.Context, fn func(context.Context) error) (ran bool, err error)
 	LastCheckIn(ctx context.Context) (at time.Time, ok bool, err error)
 	NoteCheckIn(ctx context.Context, at time.Time) error
 }
 
+// The collections, as Store names them.
+const (
+	Events    = "events"
+	Snapshots = "snapshots"
+)
+
 // Store is what a check-in needs of the service's store: read the entries
-// in arrival order and delete what was uploaded.
+// of a collection (Events, Snapshots) in arrival order and delete what was
+// uploaded.
 type Store interface {
-	Scan(ctx context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error
-	DeleteThrough(ctx context.Context, kind store.Kind, seq uint64) error
+	// Scan calls fn with the sequence number and data of each entry of
+	// the collection, in arrival order, until fn fails.
+	Scan(ctx context.Context, collection string, fn func(seq uint64, data []byte) error) error
+	// DeleteThrough deletes the entries of the collection up to seq.
+	DeleteThrough(ctx context.Context, collection string, seq uint64) error
+}
+
+// Throttle logs a condition at most once per interval per key, counting
+// the others (internal/logthrottle's Logger).
+type Throttle interface {
+	Log(ctx context.Context, level slog.Level, key, msg string, args ...any)
 }
 
 // Config is what a Checker needs from the service's configuration. Every
@@ -126,7 +140,11 @@ type Config struct {
 	HTTPClient      *http.Client
 	Logger          *slog.Logger
 	// Throttle logs the repeated failures of previews.
-	Throttle *logthrottle.Logger
+	Throttle Throttle
+	// Shared, when set, is the site-wide lock and record of a store that
+	// several replicas share (PostgreSQL); nil for a store of this
+	// replica alone.
+	Shared Shared
 	// Now stamps the records and the site's last check-in.
 	Now func() time.Time
 	// Started is when the service started: the daily check-in fires every
@@ -193,8 +211,8 @@ func (c *Checker) checkInOnce(ctx context.Context, scheduled bool) (res Result, 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer func() { c.note(c.cfg.Now(), res, err) }()
-	sh, shared := c.store.(Shared)
-	if !shared {
+	sh := c.cfg.Shared
+	if sh == nil {
 		return c.checkIn(ctx)
 	}
 	ran, lockErr := sh.TryExclusive(ctx, func(ctx context.Context) error {
@@ -262,12 +280,12 @@ func (c *Checker) discardAll(ctx context.Context) error {
 // discard deletes what an upload covered, which frees room in the store.
 func (c *Checker) discard(ctx context.Context, up uploaded) error {
 	if up.lastEvent > 0 {
-		if err := c.store.DeleteThrough(ctx, store.Events, up.lastEvent); err != nil {
+		if err := c.store.DeleteThrough(ctx, Events, up.lastEvent); err != nil {
 			return err
 		}
 	}
 	if up.lastSn > 0 {
-		return c.store.DeleteThrough(ctx, store.Snapshots, up.lastSn)
+		return c.store.DeleteThrough(ctx, Snapshots, up.lastSn)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
 
@@ -46,7 +47,7 @@ func newFixture(t *testing.T, edit func(*checkin.Config)) *fixture {
 	if edit != nil {
 		edit(&f.cfg)
 	}
-	f.c = checkin.New(f.cfg, st)
+	f.c = checkin.New(f.cfg, storeview.New(st))
 	return f
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
@@ -48,9 +47,9 @@ func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error
 		return up, err
 	}
 	merged := map[string]json.RawMessage{}
-	err = c.store.Scan(ctx, store.Snapshots, 0, func(e store.Entry) error {
-		up.lastSn, up.snapshots = e.Seq, up.snapshots+1
-		return mergeSnapshot(merged, e)
+	err = c.store.Scan(ctx, Snapshots, func(seq uint64, data []byte) error {
+		up.lastSn, up.snapshots = seq, up.snapshots+1
+		return mergeSnapshot(merged, seq, data)
 	})
 	if err != nil {
 		return up, err
@@ -63,12 +62,12 @@ func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error
 	_, _ = bw.Write(head[:len(head)-1]) // without its closing brace
 	_, _ = bw.WriteString(`,"self-service-analytics":{"events":[`)
 	var writeErr error
-	err = c.store.Scan(ctx, store.Events, 0, func(e store.Entry) error {
+	err = c.store.Scan(ctx, Events, func(seq uint64, data []byte) error {
 		if up.events > 0 {
 			_ = bw.WriteByte(',')
 		}
-		_, writeErr = bw.Write(e.Data)
-		up.lastEvent, up.events = e.Seq, up.events+1
+		_, writeErr = bw.Write(data)
+		up.lastEvent, up.events = seq, up.events+1
 		return writeErr
 	})
 	if err != nil {
@@ -93,10 +92,10 @@ func (c *Checker) uploadHead() ([]byte, error) {
 
 // mergeSnapshot overlays one stored snapshot on the merged fields: entries
 // come in arrival order, so the newest value of each field wins.
-func mergeSnapshot(into map[string]json.RawMessage, e store.Entry) error {
+func mergeSnapshot(into map[string]json.RawMessage, seq uint64, data []byte) error {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(e.Data, &fields); err != nil {
-		return fmt.Errorf("stored snapshot %d: %w", e.Seq, err)
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return fmt.Errorf("stored snapshot %d: %w", seq, err)
 	}
 	for k, v := range fields {
 		into[k] = v

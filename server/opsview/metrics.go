@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/analytics-client/analytics/internal/logthrottle"
-	"github.com/analytics-client/analytics/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,7 +25,7 @@ type metrics struct {
 	duration       *prometheus.HistogramVec
 	commitDuration prometheus.Histogram
 	commitEntries  prometheus.Histogram
-	stored         [store.Snapshots + 1]prometheus.Counter // by store.Kind
+	stored         map[string]prometheus.Counter // by collection
 	replays        prometheus.Counter
 	checkins       *prometheus.CounterVec
 	lastCheckIn    prometheus.Gauge
@@ -56,8 +54,8 @@ func newMetrics(commands []string) *metrics {
 		Help: "Writes grouped in one store commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
 	stored := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_stored_total",
 		Help: "Entries stored, by collection."}, []string{"kind"})
-	m.stored[store.Events] = stored.WithLabelValues(store.Events.Collection())
-	m.stored[store.Snapshots] = stored.WithLabelValues(store.Snapshots.Collection())
+	m.stored = map[string]prometheus.Counter{Events: stored.WithLabelValues(Events),
+		Snapshots: stored.WithLabelValues(Snapshots)}
 	m.replays = prometheus.NewCounter(prometheus.CounterOpts{Name: "analytics_idempotent_replays_total",
 		Help: "Commands answered with the remembered answer of an earlier request with the same idempotency key."})
 	m.checkins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analytics_checkins_total",
@@ -115,20 +113,20 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 // gauges out of the scrape (and is logged).
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWhitelist, prometheus.GaugeValue, float64(len(c.v.cfg.Whitelist.Current())))
-	cn := c.v.counter
+	cn := c.v.cfg.Counter
 	if cn == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, k := range []store.Kind{store.Events, store.Snapshots} {
+	for _, k := range []string{Events, Snapshots} {
 		n, err := cn.Count(ctx, k)
 		if err != nil {
 			c.v.cfg.Throttle.Log(ctx, slog.LevelWarn, "metrics-count", "counting stored entries for the metrics",
-				"kind", k.Collection(), "err", err)
+				"kind", k, "err", err)
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(descStoreEntries, prometheus.GaugeValue, float64(n), k.Collection())
+		ch <- prometheus.MustNewConstMetric(descStoreEntries, prometheus.GaugeValue, float64(n), k)
 	}
 	if n, err := cn.UsedBytes(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(n))
@@ -152,7 +150,7 @@ func (v *Views) newMetricsHandler() http.Handler {
 }
 
 // promLogger passes promhttp's errors to the service's log.
-type promLogger struct{ t *logthrottle.Logger }
+type promLogger struct{ t Throttle }
 
 func (l promLogger) Println(v ...any) {
 	l.t.Log(context.Background(), slog.LevelError, "metrics-serve", "serving the metrics", "err", fmt.Sprint(v...))

@@ -30,8 +30,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/analytics-client/analytics/internal/logthrottle"
-	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
@@ -45,12 +43,23 @@ const (
 	maxArrivalBytes = 4 << 10
 )
 
-// Counter is implemented by stores that count their entries and know the
-// room they take (both store backends). A store without it shows no
-// counts.
+// The collections, as Counter and NoteStored name them.
+const (
+	Events    = "events"
+	Snapshots = "snapshots"
+)
+
+// Counter counts what the store holds: the entries of a collection
+// (Events, Snapshots) and the room they take.
 type Counter interface {
-	Count(ctx context.Context, kind store.Kind) (int, error)
+	Count(ctx context.Context, collection string) (int, error)
 	UsedBytes(ctx context.Context) (int64, error)
+}
+
+// Throttle logs a condition at most once per interval per key, counting
+// the others (internal/logthrottle's Logger).
+type Throttle interface {
+	Log(ctx context.Context, level slog.Level, key, msg string, args ...any)
 }
 
 // Errors writes the two error answers of the operator endpoints in the
@@ -71,9 +80,9 @@ type Config struct {
 	Checker *checkin.Checker
 	// Whitelist is the whitelist in force.
 	Whitelist *whitelist.Holder
-	// Store, when it implements Counter, gives the status and the metrics
-	// the store's counts.
-	Store any
+	// Counter, when set, gives the status and the metrics the store's
+	// counts; nil shows none.
+	Counter Counter
 	// MaxStoreBytes is the store's limit, reported with its size.
 	MaxStoreBytes int64
 	// CertificateExpiry is when the TLS listener's certificate expires,
@@ -88,7 +97,7 @@ type Config struct {
 	RequestID func(http.ResponseWriter) string
 	Logger    *slog.Logger
 	// Throttle logs the repeated failures of operator endpoints.
-	Throttle *logthrottle.Logger
+	Throttle Throttle
 	Errors   Errors
 }
 
@@ -97,7 +106,6 @@ type Config struct {
 type Views struct {
 	cfg     Config
 	metrics *metrics
-	counter Counter // nil when the store does not count
 	handler http.Handler
 
 	mu       sync.Mutex // guards arrivals and arrived
@@ -108,7 +116,6 @@ type Views struct {
 // New builds the views of one service.
 func New(cfg Config) *Views {
 	v := &Views{cfg: cfg, metrics: newMetrics(cfg.Commands)}
-	v.counter, _ = cfg.Store.(Counter)
 	v.metrics.reg.MustRegister(stateCollector{v})
 	v.handler = v.newMetricsHandler()
 	return v
@@ -123,10 +130,11 @@ type Arrival struct {
 }
 
 // NoteStored counts a committed command and keeps its entry among the
-// latest arrivals: data is the entry stored (nil when the command stored
-// nothing), dup says it was a repeat answered from its idempotency key,
-// err that storing failed. It runs for every command, so it stays small.
-func (v *Views) NoteStored(kind store.Kind, data []byte, dup bool, err error) {
+// latest arrivals: collection is Events or Snapshots, data the entry
+// stored (nil when the command stored nothing), dup says it was a repeat
+// answered from its idempotency key, err that storing failed. It runs for
+// every command, so it stays small.
+func (v *Views) NoteStored(collection string, data []byte, dup bool, err error) {
 	switch {
 	case err != nil:
 		return
@@ -136,14 +144,16 @@ func (v *Views) NoteStored(kind store.Kind, data []byte, dup bool, err error) {
 	case data == nil:
 		return
 	}
-	v.metrics.stored[kind].Inc()
+	if c, ok := v.metrics.stored[collection]; ok {
+		c.Inc()
+	}
 	raw := json.RawMessage(data)
 	if len(raw) > maxArrivalBytes {
 		raw = cutArrival(raw)
 	}
 	v.mu.Lock()
 	v.arrived++
-	v.arrivals[v.arrived%maxArrivals] = Arrival{ID: v.arrived, Kind: kind.Collection(), Data: raw}
+	v.arrivals[v.arrived%maxArrivals] = Arrival{ID: v.arrived, Kind: collection, Data: raw}
 	v.mu.Unlock()
 }
 
@@ -185,10 +195,11 @@ func (v *Views) NoteCheckIn(rec checkin.Record) {
 	}
 }
 
-// ObserveCommit is the store's commit hook: the commit metrics.
-func (v *Views) ObserveCommit(ci store.CommitInfo) {
-	v.metrics.commitDuration.Observe(ci.Took.Seconds())
-	v.metrics.commitEntries.Observe(float64(ci.Calls))
+// ObserveCommit counts one store commit (one sync) of entries writes,
+// which took took.
+func (v *Views) ObserveCommit(entries int, took time.Duration) {
+	v.metrics.commitDuration.Observe(took.Seconds())
+	v.metrics.commitEntries.Observe(float64(entries))
 }
 
 // writeJSON encodes v and sends it. A document that cannot be encoded

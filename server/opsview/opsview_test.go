@@ -17,6 +17,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
@@ -69,8 +70,8 @@ func newFixture(t testing.TB, edit func(*opsview.Config)) *fixture {
 	f := &fixture{st: st, wl: &whitelist.Holder{}, log: &lockedBuffer{}}
 	log := slog.New(slog.NewTextHandler(f.log, nil))
 	c := checkin.New(checkin.Config{Product: "p", ConfDir: t.TempDir(), Interval: time.Hour, Logger: log,
-		Now: time.Now, Started: time.Now()}, st)
-	cfg := opsview.Config{Version: "1.2.3", Started: time.Unix(1000, 0), Checker: c, Whitelist: f.wl, Store: st,
+		Now: time.Now, Started: time.Now()}, storeview.New(st))
+	cfg := opsview.Config{Version: "1.2.3", Started: time.Unix(1000, 0), Checker: c, Whitelist: f.wl, Counter: storeview.New(st),
 		MaxStoreBytes: 1 << 20, CertificateExpiry: func() time.Time { return time.Time{} },
 		Commands: []string{"event", "status"}, RequestID: func(http.ResponseWriter) string { return "rid" },
 		Logger: log, Errors: testErrors{}}
@@ -162,11 +163,11 @@ func getLive(t *testing.T, v *opsview.Views, after uint64) live {
 func TestArrivals(t *testing.T) {
 	f := newFixture(t, nil)
 	for i := 1; i <= 60; i++ {
-		f.v.NoteStored(store.Events, fmt.Appendf(nil, `{"n":%d}`, i), false, nil)
+		f.v.NoteStored(opsview.Events, fmt.Appendf(nil, `{"n":%d}`, i), false, nil)
 	}
-	f.v.NoteStored(store.Events, []byte(`{"dup":1}`), true, nil)
-	f.v.NoteStored(store.Events, []byte(`{"failed":1}`), false, io.ErrUnexpectedEOF)
-	f.v.NoteStored(store.Events, nil, false, nil)
+	f.v.NoteStored(opsview.Events, []byte(`{"dup":1}`), true, nil)
+	f.v.NoteStored(opsview.Events, []byte(`{"failed":1}`), false, io.ErrUnexpectedEOF)
+	f.v.NoteStored(opsview.Events, nil, false, nil)
 	l := getLive(t, f.v, 0)
 	if n := len(l.Arrivals); n != 50 || l.Arrivals[0].ID != 11 || l.Arrivals[49].ID != 60 || string(l.Arrivals[49].Data) != `{"n":60}` {
 		t.Fatalf("%d arrivals, first %+v", n, l.Arrivals[0])
@@ -178,7 +179,7 @@ func TestArrivals(t *testing.T) {
 		t.Errorf("a page from an earlier run gets %d arrivals", len(l.Arrivals))
 	}
 	long := `{"x":"` + strings.Repeat("é", 5000) + `"}`
-	f.v.NoteStored(store.Snapshots, []byte(long), false, nil)
+	f.v.NoteStored(opsview.Snapshots, []byte(long), false, nil)
 	var cut string
 	a := getLive(t, f.v, 60).Arrivals
 	if len(a) != 1 || json.Unmarshal(a[0].Data, &cut) != nil || len(cut) > 5<<10 || !strings.HasSuffix(cut, fmt.Sprintf("(%d bytes)", len(long))) {
@@ -196,9 +197,9 @@ func TestMetrics(t *testing.T) {
 	f.wl.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}, whitelist.FromConfig, time.Now())
 	f.v.NoteCheckIn(checkin.Record{Time: time.Unix(1700000000, 0), Result: checkin.Success})
 	f.v.NoteCheckIn(checkin.Record{Time: time.Unix(1800000000, 0), Result: checkin.Failure})
-	f.v.ObserveCommit(store.CommitInfo{Calls: 3, Took: time.Millisecond})
-	f.v.NoteStored(store.Snapshots, []byte(`{}`), false, nil)
-	f.v.NoteStored(store.Snapshots, []byte(`{}`), true, nil)
+	f.v.ObserveCommit(3, time.Millisecond)
+	f.v.NoteStored(opsview.Snapshots, []byte(`{}`), false, nil)
+	f.v.NoteStored(opsview.Snapshots, []byte(`{}`), true, nil)
 	h := f.v.Observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(207) }),
 		func(r *http.Request) string { return strings.TrimPrefix(r.URL.Path, "/") })
 	get(t, h, "/event")

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/whitelist"
 )
@@ -101,17 +100,17 @@ func (v *Views) whitelistStatus() WhitelistStatus {
 
 func (v *Views) storeStatus(ctx context.Context) (StoreStatus, error) {
 	st := StoreStatus{Limit: v.cfg.MaxStoreBytes}
-	if v.counter == nil {
+	if v.cfg.Counter == nil {
 		return st, nil
 	}
 	var err error
-	if st.Events, err = v.counter.Count(ctx, store.Events); err != nil {
+	if st.Events, err = v.cfg.Counter.Count(ctx, Events); err != nil {
 		return st, err
 	}
-	if st.Snapshots, err = v.counter.Count(ctx, store.Snapshots); err != nil {
+	if st.Snapshots, err = v.cfg.Counter.Count(ctx, Snapshots); err != nil {
 		return st, err
 	}
-	if st.Bytes, err = v.counter.UsedBytes(ctx); err != nil {
+	if st.Bytes, err = v.cfg.Counter.UsedBytes(ctx); err != nil {
 		return st, err
 	}
 	return st, nil
