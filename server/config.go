@@ -210,7 +210,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Authorization holds the rules that decide who may call what, in the
-	// trapperkeeper-authorization format (see Rule). Nil means
+	// trapperkeeper-authorization format (see authz.Rule). Nil means
 	// DefaultRules for Prefix and the service's own certname
 	// (CheckIn.Certname, or else the CN of the TLS certificate); an empty
 	// non-nil slice refuses every request.
