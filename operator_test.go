@@ -11,7 +11,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 	"github.com/analytics-client/analytics/wire"
 )
 
@@ -22,9 +22,9 @@ import (
 // certificate expiry and stored entries.
 func TestOperatorDocuments(t *testing.T) {
 	ctx := context.Background()
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{
-		"puppetserver.some-event": {Datatype: server.DatatypeEvent},
-		"puppetserver.metric2":    {Datatype: server.DatatypeNumber},
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{
+		"puppetserver.some-event": {Datatype: whitelist.DatatypeEvent},
+		"puppetserver.metric2":    {Datatype: whitelist.DatatypeNumber},
 	}))
 	client, err := analytics.New(srv.Config())
 	if err != nil {

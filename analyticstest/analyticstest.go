@@ -26,6 +26,8 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Server is a running analytics service.
@@ -102,8 +104,8 @@ func (s *Server) serverConfig() server.Config {
 	if o.plainHTTP {
 		cfg.HTTPAddr, cfg.HTTPSAddr, cfg.TLS = o.addr, "", server.TLSFiles{}
 		if o.rules == nil {
-			cfg.Authorization = []server.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
-				Type: server.PathPrefix, Path: "/", AllowUnauthenticated: true}}
+			cfg.Authorization = []authz.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
+				Type: authz.PathPrefix, Path: "/", AllowUnauthenticated: true}}
 		}
 	}
 	return cfg
@@ -162,7 +164,7 @@ func (s *Server) DataDir() string { return s.opts.dataDir }
 
 // SetWhitelist replaces the whitelist while serving; nil accepts
 // everything.
-func (s *Server) SetWhitelist(wl server.Whitelist) { s.srv.SetWhitelist(wl) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.srv.SetWhitelist(wl) }
 
 // Close stops the service gracefully and waits for it. It is called by
 // t.Cleanup; calling it earlier (to test an unreachable service) is fine.

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/analytics-client/analytics/analyticstest"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 func TestMain(m *testing.M) {
@@ -83,7 +83,7 @@ func TestNeedRefusesClientWithoutCertificate(t *testing.T) {
 }
 
 func TestWhitelist(t *testing.T) {
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{"ok": {Datatype: server.DatatypeEvent}}))
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{"ok": {Datatype: whitelist.DatatypeEvent}}))
 	c := srv.Client()
 	if code, _ := post(t, c, srv.URL+"/commands/event", `{"event":"ok"}`); code != 200 {
 		t.Errorf("listed event: %d", code)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,9 @@ import (
 
 	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Defaults applied by New to zero fields of Config.
@@ -37,8 +39,6 @@ const (
 
 	// WhitelistFetchTimeout bounds the whitelist fetch at start.
 	WhitelistFetchTimeout = 5 * time.Second
-	// CheckInTimeout bounds one upload to the update server.
-	CheckInTimeout = time.Minute
 )
 
 // ClientAuth is the TLS listener's client certificate policy, named as in
@@ -179,7 +179,7 @@ type Config struct {
 
 	// Whitelist, when non-nil, is the whitelist at start, and neither
 	// WhitelistFile nor the update server is consulted.
-	Whitelist Whitelist
+	Whitelist whitelist.List
 	// WhitelistFile is analytics.whitelist-file: a JSON whitelist read by
 	// New. When set, the update server's whitelist is not fetched at start.
 	WhitelistFile string
@@ -210,11 +210,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Authorization holds the rules that decide who may call what, in the
-	// trapperkeeper-authorization format (see Rule). Nil means
+	// trapperkeeper-authorization format (see authz.Rule). Nil means
 	// DefaultRules for Prefix and the service's own certname
 	// (CheckIn.Certname, or else the CN of the TLS certificate); an empty
 	// non-nil slice refuses every request.
-	Authorization []Rule
+	Authorization []authz.Rule
 
 	// Middleware, when set, wraps the API handler on the listeners (for
 	// logging, metrics, or a test observing requests). ServeHTTP itself is
@@ -263,7 +263,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.AdminAddr != "" {
-		if err := CheckAdminAddr(c.AdminAddr); err != nil {
+		if err := opsview.CheckAdminAddr(c.AdminAddr); err != nil {
 			return c, err
 		}
 	}
@@ -353,7 +353,3 @@ func (t TLSFiles) check(listening bool) error {
 	}
 	return nil
 }
-
-// ErrNoUpstream is in the chain of a check-in's error when no update
-// server is configured.
-var ErrNoUpstream = errors.New("server: no update server configured")

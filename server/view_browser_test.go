@@ -11,6 +11,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/testreq"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/chromedp/chromedp"
 )
 
@@ -56,14 +57,14 @@ func TestViewInBrowser(t *testing.T) {
 	up := newUpstream(t, answerWith(200, `{}`))
 	ts := checkInServer(t, up, func(c *server.Config) {
 		c.AdminAddr = "127.0.0.1:0"
-		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
+		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, checkin.OptOutFile), nil, 0o600)
 	})
 	if err := chromedp.Do(tab, chromedp.Navigate(ts.srv.AdminURL())); err != nil {
 		t.Fatal(err)
 	}
 	banner := run(t, tab, chromedp.Text("#banner"))
 	mode := run(t, tab, chromedp.AttributeValue("#banner", "data-mode"))
-	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != server.ModeOptedOut {
+	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != checkin.ModeOptedOut {
 		t.Errorf("banner %q (%s)", banner, mode.Value)
 	}
 	if strings.Contains(run(t, tab, chromedp.TextContent("#arrivals")), "browser.event") {

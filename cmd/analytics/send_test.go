@@ -16,6 +16,7 @@ import (
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Every value syntax reaches the service as the JSON it was written as.
@@ -197,9 +198,9 @@ func TestNoArguments(t *testing.T) {
 // the refused fields; a 206 that refused every field stored nothing and
 // exits 1.
 func TestServiceRefusals(t *testing.T) {
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{
-		"ok.event": {Datatype: server.DatatypeEvent},
-		"ok.n":     {Datatype: server.DatatypeNumber},
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{
+		"ok.event": {Datatype: whitelist.DatatypeEvent},
+		"ok.n":     {Datatype: whitelist.DatatypeNumber},
 	}))
 	e, conn := testEnv(t, nil), connFlags(srv.Config())
 

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/opsview"
 )
 
 // Settings of the operator endpoints (our extensions).
@@ -26,7 +27,7 @@ func (t tk) operators(cfg *server.Config) error {
 	}
 	if cfg.AdminAddr != "" {
 		var ce *server.ConfigError
-		if err := server.CheckAdminAddr(cfg.AdminAddr); errors.As(err, &ce) {
+		if err := opsview.CheckAdminAddr(cfg.AdminAddr); errors.As(err, &ce) {
 			return t.fail(keyAdminListen, ce.Reason, err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/analytics-client/analytics/internal/devenv"
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // Certificates loads the throwaway CA and the certificates it signed from
@@ -54,7 +55,7 @@ func Config(dir, addr string, b *pki.Bundle, log *slog.Logger) server.Config {
 
 // Rules are the development service's authorization rules: the default
 // ones, with the generated client certificate as an operator.
-func Rules() []server.Rule {
+func Rules() []authz.Rule {
 	return server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName)
 }
 
