@@ -89,7 +89,7 @@ func TestEventWithoutMetadataOmitsTheKey(t *testing.T) {
 	}
 }
 
-// Every response row of PROTOCOL.md, parsed into the right result or error.
+// Every response row of docs/protocol.md, parsed into the right result or error.
 func TestResponseRows(t *testing.T) {
 	ts := time.Date(2026, 11, 29, 18, 56, 39, 790e6, time.UTC)
 	cases := []struct {

@@ -1,5 +1,5 @@
 // Package server is the analytics service as a library: the HTTP API of
-// PROTOCOL.md (entrypoint, commands, collections, check-in), a whitelist
+// docs/protocol.md (entrypoint, commands, collections, check-in), a whitelist
 // that can be swapped while serving, durable storage through
 // internal/store, and the plain and TLS listeners.
 //

@@ -13,7 +13,7 @@ const (
 )
 
 // The entrypoint document. Structs, not maps, keep the key order of
-// PROTOCOL.md.
+// docs/protocol.md.
 type (
 	entrypointDoc struct {
 		Commands commandsDoc `json:"commands"`

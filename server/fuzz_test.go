@@ -61,7 +61,7 @@ func checkFuzzAnswer(t *testing.T, cmd string, body []byte, rec *httptest.Respon
 	}
 }
 
-// validPayload is the test's own reading of PROTOCOL.md: one JSON object
+// validPayload is the test's own reading of docs/protocol.md: one JSON object
 // (and nothing after it) with only the allowed keys, that the value model
 // accepts.
 func validPayload(cmd string, body []byte) bool {

@@ -101,7 +101,7 @@ func protocolRows() []protocolRow {
 	}
 }
 
-// TestProtocol drives every row of PROTOCOL.md's table, and every input that
+// TestProtocol drives every row of docs/protocol.md's table, and every input that
 // makes the JVM service fail, through the real service over HTTPS with a
 // client certificate.
 func TestProtocol(t *testing.T) {

@@ -5,7 +5,7 @@
 // behaviour, no I/O, and only the standard library, so that a program that
 // merely reads the service's answers links none of the service.
 //
-// The protocol is the one the JVM implementation speaks (see PROTOCOL.md in
+// The protocol is the one the JVM implementation speaks (docs/protocol.md in
 // the repository): a client POSTs commands to {url}/commands and reads
 // {url}/collections/events and {url}/collections/snapshots; errors come in
 // the JSON shape {"kind":...,"msg":...} ([Error]). Our service adds operator

@@ -147,3 +147,36 @@ func definedTests(t *testing.T) map[string]bool {
 	}
 	return names
 }
+
+// TestProtocolCited: the code and documents cite the protocol as
+// docs/protocol.md, the page in the repository, never as a PROTOCOL.md
+// kept elsewhere.
+func TestProtocolCited(t *testing.T) {
+	self, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "PROTOCOL" + ".md"
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if abs, _ := filepath.Abs(path); d.IsDir() && (d.Name() == ".git" || abs == self) {
+			return filepath.SkipDir
+		}
+		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".md") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(data), old) {
+			t.Errorf("%s cites %s; the protocol is docs/protocol.md", rel(path), old)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
-// uploadHead is the upload's fields before the entries, in PROTOCOL.md's
+// uploadHead is the upload's fields before the entries, in docs/protocol.md's
 // key order.
 type uploadHead struct {
 	Product string `json:"product"`

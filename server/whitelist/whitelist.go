@@ -1,5 +1,5 @@
 // Package whitelist is the service's list of expected event names and
-// snapshot fields (PROTOCOL.md, "Whitelist"): its JSON form, where it is read
+// snapshot fields (docs/protocol.md, "Whitelist"): its JSON form, where it is read
 // from (a file, the update server), how a name or value is checked against
 // it, and the [Holder] that lets the service swap it while serving.
 //
@@ -23,7 +23,7 @@ import (
 // Datatype is the type a whitelist entry expects.
 type Datatype string
 
-// The datatypes of PROTOCOL.md. DatatypeEvent marks an event name; the
+// The datatypes of docs/protocol.md. DatatypeEvent marks an event name; the
 // others are snapshot field types.
 const (
 	DatatypeEvent            Datatype = "event"
