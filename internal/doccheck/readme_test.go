@@ -180,3 +180,40 @@ func TestProtocolCited(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLayout: the README's Layout section names every directory that holds
+// Go code, so that a new package cannot leave it stale.
+func TestLayout(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "## Layout\n")
+	bs, _ := Parse("README.md", []byte(after))
+	if !ok || len(bs) == 0 {
+		t.Fatal("README.md has no Layout section with a block")
+	}
+	layout := bs[0].Text
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if d.Name() == ".git" || d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		gofiles, _ := filepath.Glob(filepath.Join(path, "*.go"))
+		if path == root || len(gofiles) == 0 {
+			return nil
+		}
+		if !strings.Contains(layout, d.Name()) {
+			t.Errorf("the README's Layout does not name %s", rel(path))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
