@@ -69,8 +69,10 @@ func goTool(t *testing.T) string {
 
 // offlineEnv is the environment for go commands in throwaway modules:
 // modules resolve from the module cache only (served as a file proxy, so
-// that go mod tidy can look up the modules of packages too), never the
-// network, and go.mod may be updated.
+// that the go command can look up the modules of packages too), never the
+// network, and go.mod may be updated. Builds use -trimpath, so that the
+// build cache serves them although the module's directory is new each
+// time.
 func offlineEnv(t *testing.T) []string {
 	t.Helper()
 	out, err := exec.Command(goTool(t), "env", "GOMODCACHE").Output()
@@ -96,7 +98,9 @@ func runGo(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(goTool(t), args...)
 	cmd.Dir = dir
-	cmd.Env = offlineEnv(t)
+	// The module replaces this one by its fixed path: without -trimpath
+	// the build cache serves it what the repository's own builds compiled.
+	cmd.Env = append(offlineEnv(t), "GOFLAGS=-mod=mod")
 	out, err := cmd.CombinedOutput()
 	if err != nil && notCached(string(out)) {
 		t.Skipf("go %s needs a module that is not in the module cache (the test does not use the network; go mod download in the repository fetches it):\n%s",
