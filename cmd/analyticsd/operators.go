@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/analytics-client/analytics/internal/confcheck"
 	"io"
 
 	"github.com/analytics-client/analytics/server"
@@ -26,7 +27,7 @@ func (t tk) operators(cfg *server.Config) error {
 		return err
 	}
 	if cfg.AdminAddr != "" {
-		var ce *server.ConfigError
+		var ce *confcheck.Error
 		if err := opsview.CheckAdminAddr(cfg.AdminAddr); errors.As(err, &ce) {
 			return t.fail(keyAdminListen, ce.Reason, err)
 		}
