@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/analytics-client/analytics/internal/confcheck"
 	"io"
 
+	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/opsview"
 )
