@@ -33,9 +33,10 @@ const (
 	// disk (fsync). Concurrent callers share fsyncs. A power loss loses
 	// nothing that was accepted.
 	SyncEach = spool.SyncEach
-	// SyncPeriodic writes at once but syncs every SyncInterval: several
-	// times the rate, but a power loss (not a crash of the program) can
-	// lose what was accepted in the last interval.
+	// SyncPeriodic writes and syncs every SyncInterval (and when 64 KiB
+	// are waiting): Event makes no system call, at several times the
+	// rate, but a crash of the program or the machine can lose what was
+	// accepted in the last interval.
 	SyncPeriodic = spool.SyncPeriodic
 )
 
@@ -252,7 +253,7 @@ func (r *Reporter) Event(e Event) error {
 		return err
 	}
 	if r.durable() {
-		return r.enqueueEvent(e)
+		return r.enqueueEvent(e, size)
 	}
 	return r.q.push(item{kind: KindEvent, event: e, size: size})
 }

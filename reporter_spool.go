@@ -22,10 +22,29 @@ const recordHeader = 1 + 32 + 8
 
 func encodeRecord(kind Kind, key string, at int64, body []byte) []byte {
 	rec := make([]byte, recordHeader, recordHeader+len(body))
+	putRecordHeader(rec, kind, key, at)
+	return append(rec, body...)
+}
+
+func putRecordHeader(rec []byte, kind Kind, key string, at int64) {
 	rec[0] = byte(kind)
 	copy(rec[1:33], key)
 	binary.BigEndian.PutUint64(rec[33:41], uint64(at))
-	return append(rec, body...)
+}
+
+// newRecord returns a record of kind with a new key and enqueue time,
+// body appended by encode after its header. size, the payload's estimated
+// size, sizes the buffer so that it is usually allocated once.
+func (r *Reporter) newRecord(kind Kind, size int64, encode func([]byte) ([]byte, error)) (rec []byte, key string, err error) {
+	rec = make([]byte, recordHeader, recordHeader+int(size+size/8)+32)
+	rec[0] = byte(kind)
+	appendID(rec[1:1:33])
+	binary.BigEndian.PutUint64(rec[33:41], uint64(r.clock.Now().UnixNano()))
+	rec, err = encode(rec)
+	if err != nil {
+		return nil, "", &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
+	}
+	return rec, string(rec[1:33]), nil
 }
 
 func decodeRecord(rec []byte) (*item, error) {
@@ -89,20 +108,19 @@ func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 	return nil
 }
 
-// enqueueEvent spools an event and queues it.
-func (r *Reporter) enqueueEvent(e Event) error {
+// enqueueEvent spools an event and queues it. size is its estimated
+// encoded size.
+func (r *Reporter) enqueueEvent(e Event, size int64) error {
 	if r.q.isClosed() {
 		return ErrClosed
 	}
-	body, err := json.Marshal(e)
+	rec, key, err := r.newRecord(KindEvent, size, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
 	if err != nil {
-		return &ValidationError{Path: "event", Reason: "cannot be encoded: " + err.Error()}
+		return err
 	}
-	key, at := newID(), r.clock.Now().UnixNano()
-	rec := encodeRecord(KindEvent, key, at, body)
-	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
-		r.q.pushDurable(&item{kind: KindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at})
-	})
+	p := &item{kind: KindEvent, body: rec[recordHeader:], key: key, size: int64(len(rec)),
+		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
+	return r.appendDurable(rec, p, nil)
 }
 
 // enqueueSnapshot spools a snapshot, merged into the one still waiting in
@@ -116,27 +134,21 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(Snapshot{Fields: merged})
+	rec, key, err := r.newRecord(KindSnapshot, 256, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
 	if err != nil {
-		return &ValidationError{Path: "fields", Reason: "cannot be encoded: " + err.Error()}
+		return err
 	}
-	key, at := newID(), r.clock.Now().UnixNano()
-	rec := encodeRecord(KindSnapshot, key, at, body)
-	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
-		p := &item{kind: KindSnapshot, fields: merged, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at}
-		if replaced := r.q.commitSnapshot(old, p); replaced != 0 {
-			if err := sp.Ack(replaced); err != nil {
-				r.log.Warn("analytics: cannot retire a merged snapshot; it may be sent too", slog.Any("error", err))
-			}
-		}
-	})
+	p := &item{kind: KindSnapshot, fields: merged, body: rec[recordHeader:], key: key, size: int64(len(rec)),
+		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
+	return r.appendDurable(rec, p, old)
 }
 
-// appendDurable appends rec to the spool and, still holding the spool
-// shared, calls queued with its ID, so that a recreation of the spool
-// rewrites the item if it comes after the append. A spool found lost is
-// recreated and the append made again.
-func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uint64)) error {
+// appendDurable appends rec, p's record, to the spool and, still holding
+// the spool shared, queues p under its new spool ID, so that a recreation
+// of the spool rewrites the item if it comes after the append. A snapshot
+// takes the place of old, the one it was merged with, if that is still
+// waiting. A spool found lost is recreated and the append made again.
+func (r *Reporter) appendDurable(rec []byte, p, old *item) error {
 	for retried := false; ; retried = true {
 		r.spmu.RLock()
 		sp := r.spool
@@ -145,7 +157,8 @@ func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uin
 			id, err = sp.Append(rec)
 		}
 		if err == nil {
-			queued(sp, id)
+			p.spoolID = id
+			r.queueSpooled(sp, p, old)
 		}
 		r.spmu.RUnlock()
 		lost := errors.Is(err, errNoSpool) || errors.Is(err, spool.ErrLost)
@@ -154,6 +167,19 @@ func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uin
 		}
 		if err := r.recreateSpool(sp, err); err != nil {
 			return err
+		}
+	}
+}
+
+// queueSpooled queues p, just spooled in sp (see appendDurable).
+func (r *Reporter) queueSpooled(sp *spool.Spool, p, old *item) {
+	if p.kind != KindSnapshot {
+		r.q.pushDurable(p)
+		return
+	}
+	if replaced := r.q.commitSnapshot(old, p); replaced != 0 {
+		if err := sp.Ack(replaced); err != nil {
+			r.warnSpool("retire", "analytics: cannot retire a merged snapshot; it may be sent too", err)
 		}
 	}
 }
@@ -179,8 +205,14 @@ func (r *Reporter) ack(p *item) {
 		return
 	}
 	if err := r.spool.Ack(p.spoolID); err != nil && !errors.Is(err, spool.ErrLost) {
-		r.log.Warn("analytics: cannot record delivery in the spool; the item may be sent again", slog.Any("error", err))
+		r.warnSpool("ack", "analytics: cannot record deliveries in the spool yet; retrying, and a restart meanwhile sends them again", err)
 	}
+}
+
+// warnSpool logs a spool problem once per interval for each key, however
+// many items it concerns.
+func (r *Reporter) warnSpool(key, msg string, err error) {
+	r.spoolLog.Log(context.Background(), slog.LevelWarn, key, msg, slog.String("dir", r.opts.Dir), slog.Any("error", err))
 }
 
 // recreateSpool replaces lost, a spool found removed or replaced (nil if

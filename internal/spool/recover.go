@@ -165,7 +165,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 		f.Close()
 		return err
 	}
-	seg.f, seg.fID = f, id
+	seg.f, seg.fID, seg.written = f, id, seg.size
 	return nil
 }
 

@@ -1,0 +1,115 @@
+package analytics_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/analyticstest"
+)
+
+// downClient returns a client whose service is down (nothing listens on
+// port 1), for benchmarks that measure the enqueue side alone.
+func downClient(b *testing.B) *analytics.Client {
+	c, err := analytics.New(analytics.Config{URL: "http://127.0.0.1:1/analytics", Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// parked are options under which a down service is retried once an hour,
+// so nothing but the benchmark runs.
+func parked(o analytics.ReporterOptions) analytics.ReporterOptions {
+	o.MaxBytes, o.Workers = 1<<40, 1
+	o.MaxBackoff, o.Backoff = time.Hour, func(int) time.Duration { return time.Hour }
+	o.Logger = quiet
+	return o
+}
+
+// BenchmarkReporterDurablePeriodic: Event in durable mode with SyncPeriodic,
+// one caller, the service down: the enqueue cost of a durable reporter
+// (validate, encode, append to the spool).
+func BenchmarkReporterDurablePeriodic(b *testing.B) {
+	r, err := analytics.NewReporter(downClient(b), parked(analytics.ReporterOptions{
+		Dir: b.TempDir(), Sync: analytics.SyncPeriodic, SyncInterval: 100 * time.Millisecond}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeNow(r)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Event(benchEvent); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReporterEnqueueLive: Event in memory mode, one caller, while
+// four workers deliver to the real service over mTLS (so enqueue competes
+// with delivery for the two cores, as in use).
+func BenchmarkReporterEnqueueLive(b *testing.B) {
+	srv := analyticstest.NewServer(b)
+	cfg := srv.Config()
+	cfg.Logger = quiet
+	c, err := analytics.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r, err := analytics.NewReporter(c, analytics.ReporterOptions{MaxBytes: 1 << 40, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close(context.Background())
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Event(benchEvent); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReporterQueuedHeap: the heap a queued event holds, with the
+// service down: 100,000 events (the same Event value each time, so the
+// caller's own allocations do not count) enqueued per iteration; the
+// B/event metric is the live heap after a collection, divided by 100,000.
+func BenchmarkReporterQueuedHeap(b *testing.B) {
+	for _, mode := range []string{"memory", "durable"} {
+		b.Run(mode, func(b *testing.B) {
+			const n = 100_000
+			var perEvent float64
+			for b.Loop() {
+				opts := parked(analytics.ReporterOptions{})
+				if mode == "durable" {
+					opts.Dir, opts.Sync = b.TempDir(), analytics.SyncPeriodic
+				}
+				before := liveHeap()
+				r, err := analytics.NewReporter(downClient(b), opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range n {
+					if err := r.Event(benchEvent); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perEvent += float64(liveHeap()-before) / n
+				runtime.KeepAlive(r)
+				closeNow(r)
+			}
+			b.ReportMetric(perEvent/float64(b.N), "B/event")
+		})
+	}
+}
+
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
