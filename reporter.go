@@ -100,7 +100,9 @@ type ReporterOptions struct {
 	// one to move time instead of waiting for it.
 	Clock Clock
 
-	fsync func(*os.File) error // the spool's fsync; nil is the real one
+	fsync      func(*os.File) error                       // the spool's fsync; nil is the real one
+	write      func(*os.File, []byte, int64) (int, error) // the spool's writes; nil is the real ones
+	spoolCheck time.Duration                              // the spool's CheckInterval; 0 is its default
 }
 
 // Clock is a source of time for a Reporter.
@@ -173,7 +175,9 @@ type Reporter struct {
 	spmu     sync.RWMutex
 	spool    *spool.Spool // nil in memory mode, and while lost
 	spoolLog *logthrottle.Logger
-	snapMu   sync.Mutex // one durable snapshot merge at a time
+	// spoolLost is signalled by the spool's background check (watchSpool).
+	spoolLost chan struct{}
+	snapMu    sync.Mutex // one durable snapshot merge at a time
 
 	calls   callbacks
 	stop    context.CancelFunc
@@ -203,6 +207,10 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 		}
 	}
 	r.stopCtx, r.stop = context.WithCancel(context.Background())
+	if r.durable() {
+		r.tickers.Add(1)
+		go r.watchSpool()
+	}
 	for range opts.Workers {
 		r.workers.Add(1)
 		go r.work()

@@ -69,6 +69,7 @@ var errNoSpool = errors.New("no spool open")
 
 func (r *Reporter) openSpool() error {
 	r.spoolLog = logthrottle.New(r.log, time.Minute, r.clock.Now)
+	r.spoolLost = make(chan struct{}, 1)
 	// The queue's own bound is the spool's: recovered and new items are
 	// admitted by the spool.
 	r.q.maxBytes = 1<<63 - 1
@@ -86,8 +87,36 @@ func (r *Reporter) openSpool() error {
 
 func (r *Reporter) newSpool() (*spool.Spool, error) {
 	return spool.Open(r.opts.Dir, spool.Options{
-		MaxBytes: r.opts.MaxBytes, Sync: r.opts.Sync, SyncInterval: r.opts.SyncInterval, Logger: r.log, Fsync: r.opts.fsync,
+		MaxBytes: r.opts.MaxBytes, Sync: spool.SyncPolicy(r.opts.Sync), SyncInterval: r.opts.SyncInterval, Logger: r.log,
+		Fsync: r.opts.fsync, Write: r.opts.write, CheckInterval: r.opts.spoolCheck,
+		OnLost: func(error) {
+			select {
+			case r.spoolLost <- struct{}{}:
+			default:
+			}
+		},
 	})
+}
+
+// watchSpool recreates the spool when its background check finds it lost,
+// so that a directory removed while the program makes no calls is noticed,
+// logged and counted (SpoolLost) within CheckInterval, and the pending
+// items are on disk again.
+func (r *Reporter) watchSpool() {
+	defer r.tickers.Done()
+	for {
+		select {
+		case <-r.spoolLost:
+		case <-r.stopCtx.Done():
+			return
+		}
+		r.spmu.RLock()
+		sp := r.spool
+		r.spmu.RUnlock()
+		if sp != nil {
+			_ = r.recreateSpool(sp, spool.ErrLost) // logged there; Event reports it
+		}
+	}
 }
 
 // queueRecovered queues the records an opened spool found on disk.
