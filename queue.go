@@ -64,7 +64,8 @@ func (q *queue) signal() {
 	}
 }
 
-// push queues it, or refuses with ErrQueueFull or ErrClosed.
+// push queues it, or refuses with ErrQueueFull or ErrClosed. The caller
+// counts a refusal (Reporter.refused).
 func (q *queue) push(it item) error {
 	p := new(item) // allocated before taking the lock, to keep it short
 	*p = it
@@ -74,7 +75,6 @@ func (q *queue) push(it item) error {
 		return ErrClosed
 	}
 	if q.bytes+it.size > q.maxBytes {
-		q.dropped[DropQueueFull]++
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
@@ -147,7 +147,6 @@ func (q *queue) pushSnapshot(fields Fields, size int64) error {
 		return nil
 	}
 	if q.bytes+size > q.maxBytes {
-		q.dropped[DropQueueFull]++
 		return ErrQueueFull
 	}
 	p := &item{kind: KindSnapshot, fields: fields, size: size}
@@ -299,6 +298,15 @@ func (q *queue) countDrop(reason DropReason, n uint64) {
 	q.mu.Unlock()
 }
 
+// watch returns a channel closed at the next change: an item done (so
+// there may be room) or the queue closed.
+func (q *queue) watch() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.watched = true
+	return q.changed
+}
+
 func (q *queue) lastSeq() uint64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -355,6 +363,11 @@ func (q *queue) close() bool {
 		return false
 	}
 	q.closed = true
+	if q.watched { // wake callers waiting for room: they now get ErrClosed
+		close(q.changed)
+		q.changed = make(chan struct{})
+		q.watched = false
+	}
 	return true
 }
 

@@ -52,6 +52,12 @@ const (
 	DropTooLarge   DropReason = "too-large"   // the service answered 413
 	DropCorrupt    DropReason = "corrupt"     // a spooled record could not be decoded
 	DropShutdown   DropReason = "shutdown"    // memory mode: still pending when Close returned
+	// DropSpoolError: durable mode, Event or Snapshot returned an error
+	// because the spool could not write the item (a full or read-only
+	// disk, say).
+	DropSpoolError DropReason = "spool-error"
+	// DropSpoolLost: durable mode, Event or Snapshot returned ErrSpoolLost.
+	DropSpoolLost DropReason = "spool-lost"
 )
 
 // BackoffPolicy gives the wait before retry number attempt (1 for the
@@ -175,6 +181,7 @@ type Reporter struct {
 	spmu     sync.RWMutex
 	spool    *spool.Spool // nil in memory mode, and while lost
 	spoolLog *logthrottle.Logger
+	refusals *refusalLog
 	// spoolLost is signalled by the spool's background check (watchSpool).
 	spoolLost chan struct{}
 	snapMu    sync.Mutex // one durable snapshot merge at a time
@@ -200,6 +207,7 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 		r.log = client.log
 	}
 	r.q.init(opts.MaxBytes, r.clock.Now)
+	r.refusals = newRefusalLog(r.log, r.clock.Now, time.Minute)
 	r.calls.init()
 	if opts.Dir != "" {
 		if err := r.openSpool(); err != nil {
@@ -246,12 +254,15 @@ func (o ReporterOptions) withDefaults() ReporterOptions {
 	return o
 }
 
-// Event validates e and queues it for delivery. It returns a
-// *ValidationError for a bad event, ErrQueueFull when the queue has no room
-// (the drop is counted) and ErrClosed after Close. In durable mode with
-// SyncEach it returns once the event is on disk; an error wrapping
-// ErrSpoolLost means the spool directory was lost and could not be
-// recreated, and the event was not accepted.
+// Event validates e and queues it for delivery, without waiting. It
+// returns a *ValidationError for a bad event, ErrQueueFull when the queue
+// has no room and ErrClosed after Close. In durable mode with SyncEach it
+// returns once the event is on disk; an error wrapping ErrSpoolLost means
+// the spool directory was lost and could not be recreated, and any other
+// error that the spool could not write it (a full or read-only disk).
+// When Event returns an error the event was not accepted and will not be
+// delivered; refusals are counted in ReporterStats.Dropped by reason and
+// logged at WARN at most once a minute per reason, with their count.
 //
 // The reporter keeps e.Metadata until the event is sent: do not modify the
 // map after passing it.
@@ -260,10 +271,70 @@ func (r *Reporter) Event(e Event) error {
 	if err != nil {
 		return err
 	}
-	if r.durable() {
-		return r.enqueueEvent(e, size)
+	if !r.durable() {
+		return r.refused(r.q.push(item{kind: KindEvent, event: e, size: size}))
 	}
-	return r.q.push(item{kind: KindEvent, event: e, size: size})
+	rec, p, err := r.eventRecord(e, size)
+	if err != nil {
+		return err
+	}
+	return r.refused(r.appendDurable(rec, p, nil))
+}
+
+// EventWait is Event, except that when the queue is full it waits for room
+// until ctx ends, rather than return ErrQueueFull at once: a producer
+// faster than the service is slowed down to its pace and loses nothing.
+// When ctx ends first, the error wraps ErrQueueFull and ctx's error, and
+// the event was not accepted.
+func (r *Reporter) EventWait(ctx context.Context, e Event) error {
+	size, err := e.validateSize()
+	if err != nil {
+		return err
+	}
+	var rec []byte
+	var p *item
+	if r.durable() {
+		if rec, p, err = r.eventRecord(e, size); err != nil {
+			return err
+		}
+	}
+	for {
+		changed := r.q.watch() // before trying, so that no room made meanwhile is missed
+		if p != nil {
+			err = r.appendDurable(rec, p, nil)
+		} else {
+			err = r.q.push(item{kind: KindEvent, event: e, size: size})
+		}
+		if !errors.Is(err, ErrQueueFull) {
+			return r.refused(err)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return r.refused(fmt.Errorf("%w (waited for room until %w)", err, ctx.Err()))
+		}
+	}
+}
+
+// refused counts and logs a refusal by Event or Snapshot and returns err.
+// Errors that are the caller's (validation, Close) are not refusals.
+func (r *Reporter) refused(err error) error {
+	var reason DropReason
+	switch {
+	case err == nil, errors.Is(err, ErrClosed):
+		return err
+	case errors.Is(err, ErrQueueFull):
+		reason = DropQueueFull
+	case errors.Is(err, ErrSpoolLost):
+		reason = DropSpoolLost
+	case errors.As(err, new(*ValidationError)):
+		return err
+	default:
+		reason = DropSpoolError
+	}
+	r.q.countDrop(reason, 1)
+	r.refusals.add(reason, err)
+	return err
 }
 
 // Snapshot validates s and queues it. A snapshot still waiting in the queue
@@ -279,9 +350,9 @@ func (r *Reporter) Snapshot(s Snapshot) error {
 		return err
 	}
 	if r.durable() {
-		return r.enqueueSnapshot(s.Fields)
+		return r.refused(r.enqueueSnapshot(s.Fields))
 	}
-	return r.q.pushSnapshot(s.Fields, size+12)
+	return r.refused(r.q.pushSnapshot(s.Fields, size+12))
 }
 
 // ReportSnapshots calls fn now (before returning) and then every interval
@@ -371,6 +442,7 @@ func (r *Reporter) Close(ctx context.Context) error {
 		defer cancel()
 	}
 	flushErr := r.Flush(ctx)
+	r.refusals.flush()
 	r.stop()
 	blocked := r.waitStopped(ctx)
 	if r.durable() {

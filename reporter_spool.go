@@ -137,19 +137,19 @@ func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 	return nil
 }
 
-// enqueueEvent spools an event and queues it. size is its estimated
-// encoded size.
-func (r *Reporter) enqueueEvent(e Event, size int64) error {
+// eventRecord encodes a durable event's record and the item that will be
+// queued once it is spooled. size is its estimated encoded size.
+func (r *Reporter) eventRecord(e Event, size int64) ([]byte, *item, error) {
 	if r.q.isClosed() {
-		return ErrClosed
+		return nil, nil, ErrClosed
 	}
 	rec, key, err := r.newRecord(KindEvent, size, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	p := &item{kind: KindEvent, body: rec[recordHeader:], key: key, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
-	return r.appendDurable(rec, p, nil)
+	return rec, p, nil
 }
 
 // enqueueSnapshot spools a snapshot, merged into the one still waiting in
@@ -218,7 +218,6 @@ func (r *Reporter) appendError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, spool.ErrFull):
-		r.q.countDrop(DropQueueFull, 1)
 		return fmt.Errorf("%w: %w", ErrQueueFull, err)
 	case errors.Is(err, spool.ErrClosed):
 		return ErrClosed
