@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"maps"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -319,17 +320,15 @@ func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	pending := 0
-	for _, p := range q.inflight {
+	for _, p := range q.inflight { // a few batches at most
 		if p.seq <= target {
 			pending++
 		}
 	}
-	for _, p := range q.items[q.head:] {
-		if p.seq > target {
-			break
-		}
-		pending++
-	}
+	// Queued items are in seq order: a search, not a scan, so that a
+	// Flush of a long backlog, woken at every item done, stays linear.
+	waiting := q.items[q.head:]
+	pending += sort.Search(len(waiting), func(i int) bool { return waiting[i].seq > target })
 	if pending > 0 {
 		q.watched = true
 	}

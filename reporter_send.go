@@ -3,7 +3,6 @@ package analytics
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -242,9 +241,9 @@ func (r *Reporter) encode(p *item) error {
 	if p.body == nil {
 		var err error
 		if p.kind == KindSnapshot {
-			p.body, err = json.Marshal(Snapshot{Fields: p.fields})
+			p.body, err = appendSnapshotJSON(make([]byte, 0, p.size+16), p.fields)
 		} else {
-			p.body, err = json.Marshal(p.event)
+			p.body, err = appendEventJSON(make([]byte, 0, p.size+16), p.event)
 		}
 		if err != nil {
 			return &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
