@@ -172,6 +172,7 @@ func (s *Spool) rotateLocked() error {
 		return s.failed
 	}
 	s.syncs++
+	s.rotations++
 	s.syncedSeq = s.writeSeq
 	s.synced.Broadcast()
 	// A sync round running without mu may hold old.f; it will get

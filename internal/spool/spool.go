@@ -138,6 +138,9 @@ type Stats struct {
 	Oldest   time.Time // append time of the oldest unacknowledged record; zero if none
 	Appends  uint64    // records appended since Open
 	Syncs    uint64    // fsyncs of segment data since Open
+	// Rotations counts the segments started since Open; each fsyncs the
+	// segment it ends, which counts in Syncs.
+	Rotations uint64
 }
 
 // Spool is a durable FIFO of records in one directory. It is safe for
@@ -172,6 +175,7 @@ type Spool struct {
 	closed    bool
 	appends   uint64
 	syncs     uint64
+	rotations uint64
 
 	stop      chan struct{} // closed by Close to stop the syncer
 	done      chan struct{} // closed by the syncer when it exits
@@ -277,11 +281,12 @@ func (s *Spool) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{
-		Records:  s.pendingRecs,
-		Bytes:    s.pendingBytes,
-		Segments: len(s.segs),
-		Appends:  s.appends,
-		Syncs:    s.syncs,
+		Records:   s.pendingRecs,
+		Bytes:     s.pendingBytes,
+		Segments:  len(s.segs),
+		Appends:   s.appends,
+		Syncs:     s.syncs,
+		Rotations: s.rotations,
 	}
 	for _, seg := range s.segs {
 		for seg.first < len(seg.recs) && seg.recs[seg.first].acked {
