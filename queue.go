@@ -130,23 +130,28 @@ func (q *queue) stampLocked() int64 {
 // tick refreshes the cached clock; workers call it after each attempt.
 func (q *queue) tick() { q.clock.Store(q.now().UnixNano()) }
 
-// pushSnapshot queues a snapshot in memory mode, merging it into a snapshot
-// that is still waiting when there is one.
-func (q *queue) pushSnapshot(fields Fields, size int64) error {
+// pushSnapshot queues a snapshot in memory mode: fields (of estimated size)
+// merged into old, the snapshot that was waiting (see pendingSnapshot),
+// which it replaces if it still waits; or on its own. The merged snapshot
+// counts toward the bound like any item. The merge (a copy of the fields)
+// is made by the caller, outside the lock that Event takes.
+func (q *queue) pushSnapshot(old *item, merged Fields, mergedSize int64, fields Fields, size int64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return ErrClosed
 	}
-	if old := q.pendingSnap; old != nil {
-		merged := mergeFields(old.fields, fields)
-		size, _ := validateFieldsSize("fields", merged)
-		q.bytes += size - old.size
-		old.fields, old.size = merged, size
+	if old != nil && q.pendingSnap == old {
+		if q.bytes-old.size+mergedSize > q.maxBytes {
+			return ErrQueueFull
+		}
+		q.bytes += mergedSize - old.size
+		old.fields, old.size = merged, mergedSize
 		q.enqueued++
 		q.coalesced++
 		return nil
 	}
+	// None waiting, or a worker took it meanwhile: fields go on their own.
 	if q.bytes+size > q.maxBytes {
 		return ErrQueueFull
 	}
@@ -157,26 +162,17 @@ func (q *queue) pushSnapshot(fields Fields, size int64) error {
 	return nil
 }
 
-// snapshotBase returns, in durable mode, the snapshot still waiting in the
-// queue (nil if none) and fields laid over its fields.
-func (q *queue) snapshotBase(fields Fields) (*item, Fields, error) {
+// pendingSnapshot returns the snapshot still waiting in the queue (nil if
+// none), whose fields a newer snapshot is merged with. Its fields are not
+// changed but by the caller (one merge at a time, Reporter.snapMu), and a
+// worker that takes it meanwhile reads them only after taking it.
+func (q *queue) pendingSnapshot() (*item, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return nil, nil, ErrClosed
+		return nil, ErrClosed
 	}
-	old := q.pendingSnap
-	if old == nil {
-		return nil, fields, nil
-	}
-	if old.fields == nil {
-		// Recovered from the spool: only the encoded form is known.
-		var s Snapshot
-		if err := decodeJSON(old.body, &s); err == nil {
-			old.fields = s.Fields
-		}
-	}
-	return old, mergeFields(old.fields, fields), nil
+	return q.pendingSnap, nil
 }
 
 // commitSnapshot queues p, a spooled snapshot that holds old's fields

@@ -184,7 +184,7 @@ type Reporter struct {
 	refusals *refusalLog
 	// spoolLost is signalled by the spool's background check (watchSpool).
 	spoolLost chan struct{}
-	snapMu    sync.Mutex // one durable snapshot merge at a time
+	snapMu    sync.Mutex // one snapshot merge at a time
 
 	calls   callbacks
 	stop    context.CancelFunc
@@ -352,7 +352,28 @@ func (r *Reporter) Snapshot(s Snapshot) error {
 	if r.durable() {
 		return r.refused(r.enqueueSnapshot(s.Fields))
 	}
-	return r.refused(r.q.pushSnapshot(s.Fields, size+12))
+	return r.refused(r.snapshotMemory(s.Fields, size+12))
+}
+
+// snapshotMemory queues a snapshot in memory mode, merged into the one
+// still waiting if there is one. The merge and its size estimate are made
+// outside the queue's lock, one at a time (snapMu).
+func (r *Reporter) snapshotMemory(fields Fields, size int64) error {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	old, err := r.q.pendingSnapshot()
+	if err != nil || old == nil {
+		if err == nil {
+			err = r.q.pushSnapshot(nil, nil, 0, fields, size)
+		}
+		return err
+	}
+	merged := mergeFields(old.fields, fields)
+	mergedSize, err := validateFieldsSize("fields", merged) // both parts are valid: only the size is new
+	if err != nil {
+		return err
+	}
+	return r.q.pushSnapshot(old, merged, mergedSize+12, fields, size)
 }
 
 // ReportSnapshots calls fn now (before returning) and then every interval

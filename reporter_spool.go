@@ -159,9 +159,21 @@ func (r *Reporter) eventRecord(e Event, size int64) ([]byte, *item, error) {
 func (r *Reporter) enqueueSnapshot(fields Fields) error {
 	r.snapMu.Lock()
 	defer r.snapMu.Unlock()
-	old, merged, err := r.q.snapshotBase(fields)
+	old, err := r.q.pendingSnapshot()
 	if err != nil {
 		return err
+	}
+	merged := fields
+	if old != nil {
+		base := old.fields
+		if base == nil {
+			// Recovered from the spool: only the encoded form is known.
+			var s Snapshot
+			if err := decodeJSON(old.body, &s); err == nil {
+				base = s.Fields
+			}
+		}
+		merged = mergeFields(base, fields)
 	}
 	rec, key, err := r.newRecord(KindSnapshot, 256, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
 	if err != nil {
