@@ -25,20 +25,34 @@ const (
 )
 
 // SyncPolicy says when a durable Reporter's enqueued items reach the disk.
-// It is the durable queue's own setting, passed to it unchanged.
-type SyncPolicy = spool.SyncPolicy
+type SyncPolicy int
 
 const (
 	// SyncEach makes Event and Snapshot return only once the item is on
 	// disk (fsync). Concurrent callers share fsyncs. A power loss loses
 	// nothing that was accepted.
-	SyncEach = spool.SyncEach
+	SyncEach SyncPolicy = iota
 	// SyncPeriodic writes and syncs every SyncInterval (and when 64 KiB
 	// are waiting): Event makes no system call, at several times the
 	// rate, but a crash of the program or the machine can lose what was
 	// accepted in the last interval.
-	SyncPeriodic = spool.SyncPeriodic
+	SyncPeriodic
 )
+
+// String returns "each" or "periodic".
+func (p SyncPolicy) String() string { return p.spool().String() }
+
+// spool is the durable queue's setting for p; an unknown policy stays
+// unknown, for the queue to refuse.
+func (p SyncPolicy) spool() spool.SyncPolicy {
+	switch p {
+	case SyncEach:
+		return spool.SyncEach
+	case SyncPeriodic:
+		return spool.SyncPeriodic
+	}
+	return spool.SyncPolicy(p)
+}
 
 // DropReason says why the Reporter gave an item up: Outcome.Dropped and
 // the keys of ReporterStats.Dropped.
@@ -170,7 +184,7 @@ type ReporterStats struct {
 //
 // A Reporter is safe for concurrent use.
 type Reporter struct {
-	client *Client
+	client transport
 	opts   ReporterOptions
 	log    *slog.Logger
 	clock  Clock
@@ -204,7 +218,7 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 	opts = opts.withDefaults()
 	r := &Reporter{client: client, opts: opts, log: opts.Logger, clock: opts.Clock}
 	if r.log == nil {
-		r.log = client.log
+		r.log = client.logger()
 	}
 	r.q.init(opts.MaxBytes, r.clock.Now)
 	r.refusals = newRefusalLog(r.log, r.clock.Now, time.Minute)

@@ -45,7 +45,7 @@ func (r *Reporter) work() {
 		if p == nil {
 			return
 		}
-		if r.client.batchMode.Load() == batchNo {
+		if !r.client.batches() {
 			r.deliver(p)
 			continue
 		}

@@ -87,7 +87,7 @@ func (r *Reporter) openSpool() error {
 
 func (r *Reporter) newSpool() (*spool.Spool, error) {
 	return spool.Open(r.opts.Dir, spool.Options{
-		MaxBytes: r.opts.MaxBytes, Sync: spool.SyncPolicy(r.opts.Sync), SyncInterval: r.opts.SyncInterval, Logger: r.log,
+		MaxBytes: r.opts.MaxBytes, Sync: r.opts.Sync.spool(), SyncInterval: r.opts.SyncInterval, Logger: r.log,
 		Fsync: r.opts.fsync, Write: r.opts.write, CheckInterval: r.opts.spoolCheck,
 		OnLost: func(error) {
 			select {
