@@ -92,7 +92,7 @@ func (s *Spool) retryAcks() error {
 func (s *Spool) writeAcksLocked(seg *segment) error {
 	if seg.ackF == nil {
 		path := filepath.Join(s.dir, ackName(seg.base))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return err
 		}

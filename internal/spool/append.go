@@ -190,7 +190,7 @@ func (s *Spool) rotateLocked() error {
 // header, and fsyncs the directory so the file survives a crash.
 func (s *Spool) createSegment(base uint64) (*segment, error) {
 	path := filepath.Join(s.dir, segName(base))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}

@@ -23,7 +23,12 @@
 //   - ids: the ID reservation (see below).
 //
 // The directory is private: Open creates it with mode 0700 (and restricts
-// an existing one to that), and every file with mode 0600.
+// an existing one that others may read to that), and every file with mode
+// 0600. Open refuses a directory that is a symbolic link, is owned by
+// another user or is writable by others. Files in it are opened with
+// O_NOFOLLOW and only if regular, so a link or FIFO planted there cannot
+// redirect a write or block Open; the ids file's temporary is removed and
+// created afresh.
 //
 // All integers are little-endian. A segment starts with a 16-byte header, the
 // magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by

@@ -99,7 +99,7 @@ func (s *Spool) recoverIDs(lastID uint64) error {
 // truncated after its last valid record and opened for appending.
 func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	path := filepath.Join(s.dir, segName(base))
-	buf, err := os.ReadFile(path)
+	buf, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 // damaged tail and rewriting a damaged header.
 func (s *Spool) openActive(seg *segment, damaged bool) error {
 	path := filepath.Join(s.dir, segName(seg.base))
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 // the end is truncated; a damaged entry is logged and ignored.
 func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 	path := filepath.Join(s.dir, ackName(base))
-	buf, err := os.ReadFile(path)
+	buf, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

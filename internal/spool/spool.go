@@ -219,11 +219,13 @@ func Open(dir string, opts Options) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: open: %w", err)
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	restrictDir(dir, opts.Logger)
 	lockID, err := lock.Stat()
 	if err != nil {
 		lock.Close()
@@ -247,19 +249,6 @@ func Open(dir string, opts Options) (*Spool, error) {
 	s.done = make(chan struct{})
 	go s.background()
 	return s, nil
-}
-
-// restrictDir makes an existing directory private (0700): the records are
-// the host's analytics, for no other local user to read. A directory the
-// process does not own keeps its mode, with a warning.
-func restrictDir(dir string, log *slog.Logger) {
-	fi, err := os.Stat(dir)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
-		return
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		log.Warn("spool directory is readable by others and cannot be made private", "dir", dir, "err", err)
-	}
 }
 
 // Pending returns the unacknowledged records found by Open, in append

@@ -27,8 +27,9 @@ func TestPeriodicWriteFailureIsNotSticky(t *testing.T) {
 	dir := t.TempDir()
 	var full atomic.Bool
 	s := mustOpen(t, dir, Options{Sync: SyncPeriodic, SyncInterval: 1 << 40, Write: faultyWrite(&full)})
+	mustAppend(t, s, "r0") // the first also writes the ID bound
 	full.Store(true)
-	for i := range 10 {
+	for i := 1; i < 10; i++ {
 		mustAppend(t, s, "r"+string(rune('0'+i))) // buffered: the full disk is not touched
 	}
 	if err := s.Sync(); !errors.Is(err, syscall.ENOSPC) {
