@@ -12,9 +12,11 @@ import (
 // directory. With SyncEach the record is on stable storage when Append
 // returns. It fails with ErrTooLarge for data over MaxRecordSize, ErrFull
 // when the record would take the unacknowledged bytes past Options.MaxBytes,
-// and ErrClosed after Close. If an fsync fails, Append returns the error and
-// the record may or may not survive a crash; the Spool then fails every
-// later Append and Sync, since a failed fsync cannot be retried safely.
+// and ErrClosed after Close. If an fsync fails, Append returns the error;
+// the Spool then fails every later Append and Sync, since a failed fsync
+// cannot be retried safely. A record whose Append returns an error is not
+// accepted: it is cut from its segment (or, past a rotation, acknowledged),
+// so that an Open of the directory does not find it.
 func (s *Spool) Append(data []byte) (uint64, error) {
 	if len(data) > MaxRecordSize {
 		return 0, fmt.Errorf("spool: append %d bytes: %w", len(data), ErrTooLarge)
@@ -30,15 +32,46 @@ func (s *Spool) Append(data []byte) (uint64, error) {
 		// check runs on the spool's timer.
 		return id, nil
 	}
-	if err := s.syncLocked(s.writeSeq, false); err != nil {
-		return 0, fmt.Errorf("spool: append: %w", err)
+	seg := s.active()
+	off := seg.size - frameSize(len(data))
+	err = s.syncLocked(s.writeSeq, false)
+	if err == nil {
+		// Checked after the fsync: a record synced into a file that is
+		// no longer the spool's is not on disk in any sense that matters.
+		err = s.checkLocked()
 	}
-	// Checked after the fsync: a record synced into a file that is no
-	// longer the spool's is not on disk in any sense that matters.
-	if err := s.checkLocked(); err != nil {
+	if err != nil {
+		s.withdrawLocked(seg, off, id)
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	return id, nil
+}
+
+// withdrawLocked takes back the record id, written at off in seg, whose
+// Append fails after the write: the spool has failed (sticky), so every
+// record written after it is refused too, and cutting the file there
+// removes them all. A segment closed by a rotation meanwhile cannot be
+// cut; the record is acknowledged instead, as far as the ack file can be
+// written.
+func (s *Spool) withdrawLocked(seg *segment, off int64, id uint64) {
+	if seg.f != nil && off < seg.written {
+		if err := seg.f.Truncate(off); err == nil {
+			s.opts.Fsync(seg.f) // best effort: the spool has failed already
+			seg.size, seg.written = off, off
+		}
+	}
+	if found, i := s.find(id); found != nil && !found.recs[i].acked {
+		r := &found.recs[i]
+		r.acked = true
+		found.live--
+		found.liveBytes -= r.size
+		s.pendingRecs--
+		s.pendingBytes -= r.size
+		if seg.f == nil {
+			found.ackBuf = appendAckEntry(found.ackBuf, id)
+			s.writeAllAcksLocked()
+		}
+	}
 }
 
 // AppendAll appends each of data as Append does, in order, with one fsync

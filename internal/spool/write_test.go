@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -75,5 +76,46 @@ func TestSyncEachWriteFailureRefusesTheRecord(t *testing.T) {
 	defer mustClose(t, s)
 	if p := s.Pending(); len(p) != 2 || string(p[0].Data) != "before" || string(p[1].Data) != "after" {
 		t.Fatalf("recovered %v", p)
+	}
+}
+
+// A record whose Append returned an error was not accepted: an Open of the
+// directory afterwards does not find it, whether the fsync failed or the
+// lock file was found replaced after it.
+func TestFailedAppendIsNotRecovered(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault func(dir string, fail *atomic.Bool)
+	}{
+		{"fsync failed", func(_ string, fail *atomic.Bool) { fail.Store(true) }},
+		{"lock file removed", func(dir string, _ *atomic.Bool) { os.Remove(filepath.Join(dir, lockName)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var fail atomic.Bool
+			fsync := func(f *os.File) error {
+				if fail.Load() {
+					return errors.New("injected fsync failure")
+				}
+				return f.Sync()
+			}
+			s := mustOpen(t, dir, Options{Fsync: fsync})
+			mustAppend(t, s, "accepted")
+			tc.fault(dir, &fail)
+			if _, err := s.Append([]byte("refused")); err == nil {
+				t.Fatal("Append succeeded after the fault")
+			}
+			s.Close()
+			fail.Store(false)
+			s = mustOpen(t, dir, Options{})
+			defer mustClose(t, s)
+			if p := s.Pending(); len(p) != 1 || string(p[0].Data) != "accepted" {
+				var got []string
+				for _, r := range p {
+					got = append(got, string(r.Data))
+				}
+				t.Fatalf("recovered %q, want only the accepted record", got)
+			}
+		})
 	}
 }
