@@ -1,8 +1,17 @@
 package analytics_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
 	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +121,67 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// BenchmarkReporterShareOfIngest compares, in one run, the service's
+// batch-ingest ceiling ("ingest": 4 keep-alive mTLS clients POSTing
+// batches of 64 events, as server's BenchmarkIngestBatch) with a Reporter
+// delivering to the same kind of service ("reporter": memory mode, Event
+// as fast as it takes them, until Flush sees all stored). The figure of
+// merit is reporter events/s over ingest events/s.
+func BenchmarkReporterShareOfIngest(b *testing.B) {
+	b.Run("ingest", func(b *testing.B) {
+		srv := analyticstest.NewServer(b)
+		hc := mtlsClient(b, srv.Config())
+		const size = 64
+		items := make([]string, size)
+		for i := range items {
+			items[i] = `{"command":"event","payload":{"event":"puppetserver.cert.signed","metadata":{"ca":"puppet-ca","count":1}}}`
+		}
+		body := []byte(`{"commands":[` + strings.Join(items, ",") + `]}`)
+		url := srv.URL + "/commands/batch"
+		requests := (b.N + size - 1) / size
+		var next atomic.Int64
+		b.ResetTimer()
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for next.Add(1) <= int64(requests) {
+					resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(float64(requests*size)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("reporter", BenchmarkReporterEndToEnd)
+}
+
+// mtlsClient is an HTTP client with the configuration's client
+// certificate, keeping enough idle connections for 4 concurrent callers.
+func mtlsClient(b *testing.B, cfg analytics.Config) *http.Client {
+	cert, err := tls.LoadX509KeyPair(cfg.SSL.CertFile, cfg.SSL.KeyFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ca, err := os.ReadFile(cfg.SSL.CAFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	tr := &http.Transport{MaxIdleConnsPerHost: 8,
+		TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool}}
+	b.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
 }
