@@ -288,7 +288,7 @@ func (r *Reporter) Event(e Event) error {
 	if !r.durable() {
 		return r.refused(r.q.push(item{kind: KindEvent, event: e, size: size}))
 	}
-	rec, p, err := r.eventRecord(e, size)
+	rec, p, err := r.eventRecord(e)
 	if err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ func (r *Reporter) EventWait(ctx context.Context, e Event) error {
 	var rec []byte
 	var p *item
 	if r.durable() {
-		if rec, p, err = r.eventRecord(e, size); err != nil {
+		if rec, p, err = r.eventRecord(e); err != nil {
 			return err
 		}
 	}

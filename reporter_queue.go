@@ -13,8 +13,12 @@ import (
 // Go values until a worker encodes it, which keeps enqueue cheap; in durable
 // mode body is the encoded payload as spooled.
 type item struct {
-	seq      uint64 // enqueue order, for Flush
-	kind     Kind
+	seq  uint64 // enqueue order, for Flush
+	kind Kind
+	// inRec says body is the item's whole spool record (header and
+	// payload) and key is in it: a durable item keeps one buffer, no copy.
+	// Use payload and idemKey.
+	inRec    bool
 	event    Event
 	fields   Fields // snapshot fields
 	body     []byte // encoded payload, once known
@@ -22,8 +26,32 @@ type item struct {
 	spoolID  uint64 // 0 in memory mode
 	size     int64
 	at       int64 // enqueue time, Unix nanoseconds (see queue.stamp)
-	attempts int
-	slot     int // index in queue.inflight while being sent
+	attempts int32
+	slot     int32 // index in queue.inflight while being sent
+}
+
+// payload is p's encoded payload (nil until encoded, in memory mode).
+func (p *item) payload() []byte {
+	if p.inRec {
+		return p.body[recordHeader:]
+	}
+	return p.body
+}
+
+// idemKey is p's idempotency key ("" until chosen, in memory mode).
+func (p *item) idemKey() string {
+	if p.inRec {
+		return string(p.body[1:33])
+	}
+	return p.key
+}
+
+// record is p's spool record.
+func (p *item) record() []byte {
+	if p.inRec {
+		return p.body
+	}
+	return encodeRecord(p.kind, p.key, p.at, p.body)
 }
 
 // queue is the reporter's FIFO plus the bookkeeping that Flush, Stats and
@@ -184,7 +212,7 @@ func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
 	if old != nil && q.pendingSnap == old {
 		replaced = old.spoolID
 		q.bytes += p.size - old.size
-		old.fields, old.body, old.key, old.spoolID, old.size = p.fields, p.body, p.key, p.spoolID, p.size
+		old.fields, old.body, old.key, old.inRec, old.spoolID, old.size = p.fields, p.body, p.key, p.inRec, p.spoolID, p.size
 		q.enqueued++
 		q.coalesced++
 		q.mu.Unlock()
@@ -212,7 +240,7 @@ func (q *queue) take(ctx context.Context) *item {
 			if p == q.pendingSnap {
 				q.pendingSnap = nil
 			}
-			p.slot = len(q.inflight)
+			p.slot = int32(len(q.inflight))
 			q.inflight = append(q.inflight, p)
 			more := q.head < len(q.items)
 			wake := more && q.idle > 0
@@ -249,7 +277,7 @@ func (q *queue) takeMore(batch []*item, max int) []*item {
 		if p == q.pendingSnap {
 			q.pendingSnap = nil
 		}
-		p.slot = len(q.inflight)
+		p.slot = int32(len(q.inflight))
 		q.inflight = append(q.inflight, p)
 		batch = append(batch, p)
 	}

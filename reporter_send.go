@@ -85,7 +85,7 @@ func (r *Reporter) deliverBatch(batch []*item) {
 			continue
 		}
 		batch = r.settle(batch, results)
-		if len(batch) > 0 && !r.sleep(r.retryWait(retry, nil, batch[0].attempts)) {
+		if len(batch) > 0 && !r.sleep(r.retryWait(retry, nil, int(batch[0].attempts))) {
 			return
 		}
 	}
@@ -99,7 +99,7 @@ func (r *Reporter) prepare(batch []*item) ([]batchItem, error) {
 			return nil, err
 		}
 		p.attempts++
-		items[i] = batchItem{kind: p.kind, key: p.key, body: p.body}
+		items[i] = batchItem{kind: p.kind, key: p.idemKey(), body: p.payload()}
 	}
 	return items, nil
 }
@@ -116,7 +116,7 @@ func (r *Reporter) retryBatch(batch []*item, err error, gen uint64) bool {
 		}
 		return false
 	}
-	wait := r.retryWait(v, err, batch[0].attempts)
+	wait := r.retryWait(v, err, int(batch[0].attempts))
 	if v == retryAtCap {
 		r.log.Error("analytics: cannot deliver because of a configuration problem; keeping the data and retrying",
 			slog.Any("error", err), slog.Duration("retry_in", wait))
@@ -178,7 +178,7 @@ func (r *Reporter) deliver(p *item) {
 			r.finish(p, reason, err, nil)
 			return
 		}
-		wait := r.retryWait(v, err, p.attempts)
+		wait := r.retryWait(v, err, int(p.attempts))
 		if v == retryAtCap {
 			r.log.Error("analytics: cannot deliver "+p.kind.String()+" because of a configuration problem; keeping it and retrying",
 				slog.Any("error", err), slog.Duration("retry_in", wait))
@@ -223,8 +223,8 @@ func (r *Reporter) send(p *item) (map[string]string, error) {
 	if err := r.encode(p); err != nil {
 		return nil, err
 	}
-	ctx := WithIdempotencyKey(r.stopCtx, p.key)
-	status, raw, err := r.client.command(ctx, p.kind.String(), p.body)
+	ctx := WithIdempotencyKey(r.stopCtx, p.idemKey())
+	status, raw, err := r.client.command(ctx, p.kind.String(), p.payload())
 	if err != nil || status != http.StatusPartialContent {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (r *Reporter) encode(p *item) error {
 			return &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
 		}
 	}
-	if p.key == "" {
+	if p.key == "" && !p.inRec {
 		p.key = newID()
 	}
 	return nil
@@ -270,7 +270,7 @@ func (r *Reporter) finish(p *item, reason DropReason, err error, rejected map[st
 	if r.opts.OnOutcome != nil {
 		r.calls.enter(callbackOutcome)
 		defer r.calls.leave(callbackOutcome)
-		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.key, Attempts: p.attempts, Dropped: reason, Err: err, Rejected: rejected})
+		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.idemKey(), Attempts: int(p.attempts), Dropped: reason, Err: err, Rejected: rejected})
 	}
 }
 

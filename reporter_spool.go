@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
@@ -32,19 +34,27 @@ func putRecordHeader(rec []byte, kind Kind, key string, at int64) {
 	binary.BigEndian.PutUint64(rec[33:41], uint64(at))
 }
 
-// newRecord returns a record of kind with a new key and enqueue time,
-// body appended by encode after its header. size, the payload's estimated
-// size, sizes the buffer so that it is usually allocated once.
-func (r *Reporter) newRecord(kind Kind, size int64, encode func([]byte) ([]byte, error)) (rec []byte, key string, err error) {
-	rec = make([]byte, recordHeader, recordHeader+int(size+size/8)+32)
-	rec[0] = byte(kind)
-	appendID(rec[1:1:33])
-	binary.BigEndian.PutUint64(rec[33:41], uint64(r.clock.Now().UnixNano()))
-	rec, err = encode(rec)
+// scratch holds the buffers records are encoded in before they are copied
+// to one of their exact size, which the queue keeps.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// newRecord returns a record of kind with a new key and enqueue time, the
+// payload appended by encode after its header.
+func (r *Reporter) newRecord(kind Kind, encode func([]byte) ([]byte, error)) ([]byte, error) {
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	b := append((*buf)[:0], make([]byte, recordHeader)...)
+	b[0] = byte(kind)
+	appendID(b[1:1:33])
+	binary.BigEndian.PutUint64(b[33:41], uint64(r.clock.Now().UnixNano()))
+	b, err := encode(b)
 	if err != nil {
-		return nil, "", &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
+		return nil, &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
 	}
-	return rec, string(rec[1:33]), nil
+	if cap(b) <= 64<<10 {
+		*buf = b // keep the grown buffer, but not a huge one
+	}
+	return bytes.Clone(b), nil
 }
 
 func decodeRecord(rec []byte) (*item, error) {
@@ -138,16 +148,16 @@ func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 }
 
 // eventRecord encodes a durable event's record and the item that will be
-// queued once it is spooled. size is its estimated encoded size.
-func (r *Reporter) eventRecord(e Event, size int64) ([]byte, *item, error) {
+// queued once it is spooled.
+func (r *Reporter) eventRecord(e Event) ([]byte, *item, error) {
 	if r.q.isClosed() {
 		return nil, nil, ErrClosed
 	}
-	rec, key, err := r.newRecord(KindEvent, size, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
+	rec, err := r.newRecord(KindEvent, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &item{kind: KindEvent, body: rec[recordHeader:], key: key, size: int64(len(rec)),
+	p := &item{kind: KindEvent, inRec: true, body: rec, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
 	return rec, p, nil
 }
@@ -169,17 +179,17 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 		if base == nil {
 			// Recovered from the spool: only the encoded form is known.
 			var s Snapshot
-			if err := decodeJSON(old.body, &s); err == nil {
+			if err := decodeJSON(old.payload(), &s); err == nil {
 				base = s.Fields
 			}
 		}
 		merged = mergeFields(base, fields)
 	}
-	rec, key, err := r.newRecord(KindSnapshot, 256, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
+	rec, err := r.newRecord(KindSnapshot, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
 	if err != nil {
 		return err
 	}
-	p := &item{kind: KindSnapshot, fields: merged, body: rec[recordHeader:], key: key, size: int64(len(rec)),
+	p := &item{kind: KindSnapshot, inRec: true, fields: merged, body: rec, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
 	return r.appendDurable(rec, p, old)
 }
@@ -295,7 +305,7 @@ func (r *Reporter) recreateSpool(lost *spool.Spool, cause error) error {
 func (r *Reporter) rewrite(sp *spool.Spool, items []*item) error {
 	recs := make([][]byte, len(items))
 	for i, p := range items {
-		recs[i] = encodeRecord(p.kind, p.key, p.at, p.body)
+		recs[i] = p.record()
 	}
 	ids, err := sp.AppendAll(recs)
 	if err != nil {

@@ -33,9 +33,9 @@ func (s *Spool) Ack(ids ...uint64) error {
 		r := &seg.recs[i]
 		r.acked = true
 		seg.live--
-		seg.liveBytes -= r.size
+		seg.liveBytes -= int64(r.size)
 		s.pendingRecs--
-		s.pendingBytes -= r.size
+		s.pendingBytes -= int64(r.size)
 		seg.ackBuf = appendAckEntry(seg.ackBuf, id)
 	}
 	if err := s.writeAllAcksLocked(); err != nil {

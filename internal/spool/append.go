@@ -64,9 +64,9 @@ func (s *Spool) withdrawLocked(seg *segment, off int64, id uint64) {
 		r := &found.recs[i]
 		r.acked = true
 		found.live--
-		found.liveBytes -= r.size
+		found.liveBytes -= int64(r.size)
 		s.pendingRecs--
-		s.pendingBytes -= r.size
+		s.pendingBytes -= int64(r.size)
 		if seg.f == nil {
 			found.ackBuf = appendAckEntry(found.ackBuf, id)
 			s.writeAllAcksLocked()
@@ -150,7 +150,7 @@ func (s *Spool) writeLocked(data []byte) (uint64, error) {
 	}
 	s.nextID++
 	seg.size += size
-	seg.recs = append(seg.recs, rec{id: id, at: at, size: size})
+	seg.recs = append(seg.recs, rec{id: id, at: at, size: uint32(size)})
 	seg.live++
 	seg.liveBytes += size
 	s.pendingRecs++

@@ -118,14 +118,14 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	}
 	seg := &segment{base: base, size: sc.end, recs: make([]rec, 0, len(sc.frames))}
 	for _, f := range sc.frames {
-		r := rec{id: f.id, at: f.at, size: frameSize(len(f.data))}
+		r := rec{id: f.id, at: f.at, size: uint32(frameSize(len(f.data)))}
 		if _, ok := acked[f.id]; ok {
 			r.acked = true
 		} else {
 			seg.live++
-			seg.liveBytes += r.size
+			seg.liveBytes += int64(r.size)
 			s.pendingRecs++
-			s.pendingBytes += r.size
+			s.pendingBytes += int64(r.size)
 			s.recovered = append(s.recovered, Record{ID: f.id, Data: f.data})
 		}
 		seg.recs = append(seg.recs, r)

@@ -203,7 +203,7 @@ type segment struct {
 type rec struct {
 	id    uint64
 	at    int64
-	size  int64
+	size  uint32 // a frame: at most MaxRecordSize plus its header
 	acked bool
 }
 
