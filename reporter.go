@@ -196,6 +196,7 @@ type Reporter struct {
 	spool    *spool.Spool // nil in memory mode, and while lost
 	spoolLog *logthrottle.Logger
 	refusals *refusalLog
+	dropLog  *logthrottle.Logger // items dropped after an attempt
 	// spoolLost is signalled by the spool's background check (watchSpool).
 	spoolLost chan struct{}
 	snapMu    sync.Mutex // one snapshot merge at a time
@@ -222,6 +223,7 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 	}
 	r.q.init(opts.MaxBytes, r.clock.Now)
 	r.refusals = newRefusalLog(r.log, r.clock.Now, time.Minute)
+	r.dropLog = logthrottle.New(r.log, time.Minute, r.clock.Now)
 	r.calls.init()
 	if opts.Dir != "" {
 		if err := r.openSpool(); err != nil {

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -137,7 +138,7 @@ func (r *Reporter) settle(batch []*item, results []batchResult) []*item {
 		case delivered:
 			r.finish(p, "", nil, rejectedFields(res))
 		case drop:
-			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
+			r.warnDropped(p, reason, err)
 			r.finish(p, reason, err, nil)
 		default:
 			r.q.countRetry()
@@ -174,7 +175,7 @@ func (r *Reporter) deliver(p *item) {
 			r.finish(p, "", nil, rejected)
 			return
 		case drop:
-			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
+			r.warnDropped(p, reason, err)
 			r.finish(p, reason, err, nil)
 			return
 		}
@@ -253,6 +254,14 @@ func (r *Reporter) encode(p *item) error {
 		p.key = newID()
 	}
 	return nil
+}
+
+// warnDropped logs a dropped item: at most one line a minute per kind and
+// reason, with the count of those not logged ("repeated"), so a service
+// that refuses everything does not flood the log.
+func (r *Reporter) warnDropped(p *item, reason DropReason, err error) {
+	r.dropLog.Log(context.Background(), slog.LevelWarn, p.kind.String()+"/"+string(reason),
+		"analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
 }
 
 // finish records the end of p and tells OnOutcome.

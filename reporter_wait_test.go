@@ -10,6 +10,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
+	"github.com/analytics-client/analytics/server"
 )
 
 // A producer much faster than delivery (one goroutine, GOMAXPROCS 1, a
@@ -128,5 +129,27 @@ func TestReporterLogsRefusalsOncePerInterval(t *testing.T) {
 	}
 	if st := r.Stats(); st.Dropped[analytics.DropQueueFull] != 1002 {
 		t.Errorf("Dropped = %v, want 1002 queue-full", st.Dropped)
+	}
+}
+
+// Items the service rejects are logged once a minute per reason, not once
+// each: 200 rejected events make one WARN line.
+func TestReporterDropLogIsThrottled(t *testing.T) {
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{"test.listed": {Datatype: "event"}}))
+	var logs logBuffer
+	r := newReporter(t, newClient(t, srv.Config()), analytics.ReporterOptions{Logger: logs.logger(), Clock: newFakeClock()})
+	for range 200 {
+		if err := r.Event(analytics.Event{Name: "test.not-listed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Dropped[analytics.DropRejected] != 200 {
+		t.Fatalf("Dropped = %v, want 200 rejected", st.Dropped)
+	}
+	if n := strings.Count(logs.String(), "analytics: dropped event"); n != 1 {
+		t.Errorf("%d WARN lines for 200 rejected events, want 1", n)
 	}
 }
