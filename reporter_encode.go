@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -232,13 +231,13 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendID appends a new idempotency key: 32 hex digits, the time in
-// nanoseconds then 64 random bits. math/rand/v2's generator is a
+// appendID appends a new idempotency key: 32 hex digits, now (Unix
+// nanoseconds) then 64 random bits. math/rand/v2's generator is a
 // per-thread ChaCha8 seeded by the system, so keys from every reporter are
 // unique in practice, and making one takes no lock and no system call.
-func appendID(dst []byte) []byte {
+func appendID(dst []byte, now int64) []byte {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	binary.BigEndian.PutUint64(b[:8], uint64(now))
 	binary.BigEndian.PutUint64(b[8:], rand.Uint64())
 	return hex.AppendEncode(dst, b[:])
 }

@@ -44,9 +44,10 @@ func (r *Reporter) newRecord(kind Kind, encode func([]byte) ([]byte, error)) ([]
 	buf := scratch.Get().(*[]byte)
 	defer scratch.Put(buf)
 	b := append((*buf)[:0], make([]byte, recordHeader)...)
+	now := r.clock.Now().UnixNano()
 	b[0] = byte(kind)
-	appendID(b[1:1:33])
-	binary.BigEndian.PutUint64(b[33:41], uint64(r.clock.Now().UnixNano()))
+	appendID(b[1:1:33], now)
+	binary.BigEndian.PutUint64(b[33:41], uint64(now))
 	b, err := encode(b)
 	if err != nil {
 		return nil, &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
