@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -234,9 +235,30 @@ type Config struct {
 
 // ConfigError reports a Config that New cannot use: Field names the field,
 // File the file involved if any, Reason what is wrong, Err the underlying
-// error if any. It is the client's analytics.ConfigError: one type for every
-// configuration problem.
-type ConfigError = confcheck.Error
+// error if any. Its message reads as the client's analytics.ConfigError's.
+type ConfigError struct {
+	Field  string // the Config field, e.g. "TLS.CertFile"
+	File   string // the file involved, if any
+	Reason string
+	Err    error // the underlying error, if any
+}
+
+func (e *ConfigError) Error() string {
+	return (&confcheck.Error{Field: e.Field, File: e.File, Reason: e.Reason}).Error()
+}
+
+// Unwrap returns the underlying error, if any.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// configError turns the shared checks' error into a *ConfigError; other
+// errors pass unchanged.
+func configError(err error) error {
+	var ce *confcheck.Error
+	if errors.As(err, &ce) {
+		return &ConfigError{Field: ce.Field, File: ce.File, Reason: ce.Reason, Err: ce.Err}
+	}
+	return err
+}
 
 // withDefaults returns c with defaults filled in, or the first problem.
 func (c Config) withDefaults() (Config, error) {
@@ -263,7 +285,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.AdminAddr != "" {
-		if err := opsview.CheckAdminAddr(c.AdminAddr); err != nil {
+		if err := configError(opsview.CheckAdminAddr(c.AdminAddr)); err != nil {
 			return c, err
 		}
 	}
@@ -321,7 +343,7 @@ func cleanPrefix(p string) (string, error) {
 
 func checkURL(field, raw string) error {
 	_, err := confcheck.URL(field, raw)
-	return err
+	return configError(err)
 }
 
 // Valid reports whether a is want, need, none or "" (which means want).

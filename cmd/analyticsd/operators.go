@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/opsview"
 )
@@ -26,7 +27,7 @@ func (t tk) operators(cfg *server.Config) error {
 		return err
 	}
 	if cfg.AdminAddr != "" {
-		var ce *server.ConfigError
+		var ce *confcheck.Error
 		if err := opsview.CheckAdminAddr(cfg.AdminAddr); errors.As(err, &ce) {
 			return t.fail(keyAdminListen, ce.Reason, err)
 		}
