@@ -5,9 +5,11 @@
 // The tests are in this package's test files.
 //
 // A block may be marked by an HTML comment on the line before its opening
-// fence, such as <!-- fragment --> (Go statements, compiled inside a
-// function) or <!-- transcript --> (a shell session whose output is
-// compared).
+// fence: <!-- fragment --> (Go statements, compiled inside a function),
+// <!-- fragment ExampleName --> (also the body of that Example function of
+// the root package, as it is), <!-- transcript --> (a shell session whose
+// output and exit status are compared) or <!-- transcript: commands -->
+// (commands that must succeed).
 package doccheck
 
 import (

@@ -3,6 +3,9 @@ package doccheck
 import (
 	"fmt"
 	"os"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -42,7 +45,7 @@ func program(b Block) (string, error) {
 	if packageRE.MatchString(b.Text) {
 		return line + b.Text, nil
 	}
-	if b.Marker != "fragment" {
+	if b.Marker != "fragment" && !strings.HasPrefix(b.Marker, "fragment Example") {
 		return "", fmt.Errorf("%s: a go block is a complete program (package main) or is marked <!-- fragment --> on the line before it", b.Pos())
 	}
 	imports := []string{"context", modulePath}
@@ -140,5 +143,65 @@ func TestProgramFragment(t *testing.T) {
 	}
 	if _, err := program(Block{File: "x.md", Line: 3, Lang: "go", Text: "x := 1\n"}); err == nil {
 		t.Error("an unmarked fragment was accepted")
+	}
+}
+
+// exampleBodies returns the bodies of the Example functions of the test
+// files in dir, by name, each line without its first tab.
+func exampleBodies(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]string{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := parser.ParseFile(fset, f, src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range file.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil || !strings.HasPrefix(fn.Name.Name, "Example") {
+				continue
+			}
+			body := string(src[fset.Position(fn.Body.Lbrace).Offset+1 : fset.Position(fn.Body.Rbrace).Offset])
+			var out strings.Builder
+			for _, l := range strings.Split(strings.Trim(body, "\n"), "\n") {
+				out.WriteString(strings.TrimPrefix(l, "\t") + "\n")
+			}
+			bodies[fn.Name.Name] = out.String()
+		}
+	}
+	return bodies
+}
+
+// TestBlocksAreExamples: a block marked "fragment ExampleName" is the body
+// of that Example function of the root package, which go test compiles and
+// runs, as it is.
+func TestBlocksAreExamples(t *testing.T) {
+	bodies := exampleBodies(t, root)
+	n := 0
+	for _, b := range allBlocks(t) {
+		name, ok := strings.CutPrefix(b.Marker, "fragment ")
+		if !ok || b.Lang != "go" {
+			continue
+		}
+		n++
+		body, ok := bodies[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: marked as %s, which the root package's tests do not define", rel(b.File)+fmt.Sprintf(":%d", b.Line), name)
+		case body != b.Text:
+			t.Errorf("%s:%d: the block is not the body of %s as it is:\n%s", rel(b.File), b.Line, name, body)
+		}
+	}
+	if n == 0 {
+		t.Error("no block is marked as an Example")
 	}
 }
