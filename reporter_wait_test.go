@@ -10,7 +10,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // A producer much faster than delivery (one goroutine, GOMAXPROCS 1, a
@@ -135,7 +135,7 @@ func TestReporterLogsRefusalsOncePerInterval(t *testing.T) {
 // Items the service rejects are logged once a minute per reason, not once
 // each: 200 rejected events make one WARN line.
 func TestReporterDropLogIsThrottled(t *testing.T) {
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{"test.listed": {Datatype: "event"}}))
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{"test.listed": {Datatype: whitelist.DatatypeEvent}}))
 	var logs logBuffer
 	r := newReporter(t, newClient(t, srv.Config()), analytics.ReporterOptions{Logger: logs.logger(), Clock: newFakeClock()})
 	for range 200 {
