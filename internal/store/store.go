@@ -158,9 +158,10 @@ type Options struct {
 	// but a key older than Retention is never reported as a duplicate.
 	Retention time.Duration
 
-	// MaxBytes bounds the room the entries (and, for bbolt, the keys)
-	// take. An entry that does not fit fails with ErrFull. Zero means no
-	// limit.
+	// MaxBytes bounds the room the entries take, each counted as its
+	// data plus EntryOverhead (idempotency keys have their own room,
+	// MaxKeyBytes). An entry that does not fit fails with ErrFull. Zero
+	// means no limit.
 	MaxBytes int64
 
 	// OnCommit, when set, is called after each commit of appended records
@@ -172,8 +173,24 @@ type Options struct {
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
 
-	// Now is the clock used to age idempotency keys; nil means time.Now.
+	// Now is the wall clock; nil means time.Now. Keys do not age by it:
+	// each engine keeps a KeyClock that starts at the later of this clock
+	// (the database's on PostgreSQL) and the latest time the store has
+	// recorded, and then moves by Elapsed only.
 	Now func() time.Time
+
+	// Elapsed is a monotonic clock (any origin) that ages idempotency
+	// keys; nil means the process's monotonic clock, which wall-clock
+	// steps do not move. Tests move it with the wall clock
+	// (storetest.Clock) to age keys, or alone to model a clock step.
+	Elapsed func() time.Duration
+
+	// MaxKeyBytes bounds the room idempotency keys take, apart from
+	// MaxBytes (which counts entries only), so that keys never take the
+	// room a check-in frees for entries. When it is full, the oldest keys
+	// are forgotten before their retention (and logged). Zero means
+	// MaxBytes/8 when MaxBytes is set, else no limit.
+	MaxKeyBytes int64
 
 	// ScanPage is how many entries Scan reads in one go (one read
 	// transaction, one query); zero means DefaultScanPage. Tests make it
@@ -188,6 +205,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Elapsed == nil {
+		o.Elapsed = monotonicElapsed()
+	}
+	if o.MaxKeyBytes <= 0 && o.MaxBytes > 0 {
+		o.MaxKeyBytes = o.MaxBytes / 8
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

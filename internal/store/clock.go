@@ -1,0 +1,53 @@
+package store
+
+import (
+	"sync"
+	"time"
+)
+
+// KeyClock is the clock idempotency keys age by. It starts at the later of
+// a wall-clock reading and the latest time the store has recorded, and from
+// then on moves only by elapsed (monotonic) time: a wall clock stepped
+// forward does not expire keys early, one stepped back (or corrected after
+// an error) does not make them live for ever, and it never runs backwards.
+type KeyClock struct {
+	mu      sync.Mutex
+	base    time.Time
+	start   time.Duration
+	elapsed func() time.Duration
+	last    time.Time
+}
+
+// NewKeyClock returns a clock showing the later of wall and recorded now,
+// advancing by elapsed (Options.Elapsed).
+func NewKeyClock(wall, recorded time.Time, elapsed func() time.Duration) *KeyClock {
+	base := wall
+	if recorded.After(base) {
+		base = recorded
+	}
+	return &KeyClock{base: base, start: elapsed(), elapsed: elapsed, last: base}
+}
+
+// Now is the clock's time; it never goes backwards.
+func (c *KeyClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.base.Add(c.elapsed() - c.start); t.After(c.last) {
+		c.last = t
+	}
+	return c.last
+}
+
+// Expired reports whether a key stored at storedAt (by this clock or
+// another replica's) is older than retention.
+func (c *KeyClock) Expired(storedAt time.Time, retention time.Duration) bool {
+	return c.Now().Sub(storedAt) >= retention
+}
+
+// monotonicElapsed is the default Options.Elapsed: time since the process
+// began using the store package, from the monotonic clock, which wall-clock
+// steps do not move.
+func monotonicElapsed() func() time.Duration {
+	start := time.Now()
+	return func() time.Duration { return time.Since(start) }
+}
