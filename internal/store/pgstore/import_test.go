@@ -26,7 +26,8 @@ import (
 // the file's path and the clock.
 func importFixture(t *testing.T) (string, *storetest.Clock) {
 	t.Helper()
-	clock := storetest.NewClock(time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC))
+	// The keys age on the database's clock: the fixture's clock ends now.
+	clock := storetest.NewClock(time.Now().Add(-49 * time.Hour))
 	path := filepath.Join(t.TempDir(), "analytics.db")
 	s, err := boltstore.Open(path, clock.Options(store.Options{}))
 	if err != nil {

@@ -64,6 +64,7 @@ type Store struct {
 	retention time.Duration
 	maxBytes  int64
 	now       func() time.Time
+	clock     *store.KeyClock // ages keys: the database's clock, forward only
 	log       *slog.Logger
 	scanPage  int
 	lifetime  context.Context
@@ -84,12 +85,22 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts store.Options) (*Store, 
 	if err := migrate(ctx, pool, opts.Logger); err != nil {
 		return nil, err
 	}
+	if err := fillChecksums(ctx, pool, opts.Logger); err != nil {
+		return nil, err
+	}
 	var syncMode string
 	if err := pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&syncMode); err != nil {
 		return nil, fmt.Errorf("store: synchronous_commit: %w", err)
 	}
+	// Keys age on the database's clock, not this replica's: it starts at
+	// the later of the database's time and the newest key any replica
+	// stored, and moves by elapsed time (store.KeyClock).
+	var dbNow time.Time
+	if err := pool.QueryRow(ctx, "SELECT greatest(now(), (SELECT max(stored_at) FROM analytics_idempotency))").Scan(&dbNow); err != nil {
+		return nil, fmt.Errorf("store: database clock: %w", err)
+	}
 	s := &Store{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
-		now: opts.Now, log: opts.Logger, scanPage: opts.ScanPage}
+		now: opts.Now, clock: store.NewKeyClock(dbNow, time.Time{}, opts.Elapsed), log: opts.Logger, scanPage: opts.ScanPage}
 	if !s.synced {
 		opts.Logger.Warn("PostgreSQL has synchronous_commit off: an acknowledged entry can be lost in a database crash")
 	}
@@ -172,7 +183,7 @@ func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result 
 // entries (in recs' order) and the room. The committer may run it more
 // than once, so it sets every result from scratch.
 func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bool, res []store.Result) error {
-	known, used, err := s.lookup(tx, recs, todo)
+	known, used, next, err := s.lookup(tx, recs, todo)
 	if err != nil {
 		return err
 	}
@@ -200,21 +211,25 @@ func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bo
 			}
 			g.Added += cost
 			w.added += cost
+			seq := next + int64(len(w.seqs))
 			w.kinds, w.datas = append(w.kinds, int16(r.Kind)), append(w.datas, r.Data)
+			w.seqs, w.checks = append(w.seqs, seq), append(w.checks, int64(store.Checksum(uint64(seq), r.Data)))
 		}
 		if r.Key != "" {
 			known[r.Key] = keyRow{sum: r.Sum, reply: r.Reply} // a later record of recs repeats it
 			w.keys, w.sums, w.replies = append(w.keys, r.Key), append(w.sums, r.Sum), append(w.replies, r.Reply)
 		}
 	}
-	return w.send(tx, s.now(), s.now().Add(-s.retention))
+	now := s.clock.Now()
+	return w.send(tx, now, now.Add(-s.retention))
 }
 
 // keyRow is a remembered key.
 type keyRow struct{ sum, reply []byte }
 
-// lookup returns the unexpired keys among recs' and the room in use.
-func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]keyRow, int64, error) {
+// lookup returns the unexpired keys among recs', the room in use, and the
+// next sequence number (the append lock is held: no one else takes one).
+func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]keyRow, int64, int64, error) {
 	known := map[string]keyRow{}
 	var keys []string
 	for i, r := range recs {
@@ -223,11 +238,13 @@ func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]ke
 		}
 	}
 	b := &pgx.Batch{}
-	var used int64
+	var used, next int64
 	b.Queue("SELECT bytes FROM analytics_usage").QueryRow(func(row pgx.Row) error { return row.Scan(&used) })
+	b.Queue("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM analytics_entry_seq").
+		QueryRow(func(row pgx.Row) error { return row.Scan(&next) })
 	if len(keys) > 0 {
 		b.Queue("SELECT key, sum, reply FROM analytics_idempotency WHERE key = ANY($1) AND stored_at > $2",
-			keys, s.now().Add(-s.retention)).Query(func(rows pgx.Rows) error {
+			keys, s.clock.Now().Add(-s.retention)).Query(func(rows pgx.Rows) error {
 			var k string
 			var row keyRow
 			_, err := pgx.ForEachRow(rows, []any{&k, &row.sum, &row.reply}, func() error {
@@ -238,9 +255,9 @@ func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]ke
 		})
 	}
 	if err := tx.SendBatch(tx.ctx, b).Close(); err != nil {
-		return nil, 0, fmt.Errorf("look up keys: %w", err)
+		return nil, 0, 0, fmt.Errorf("look up keys: %w", err)
 	}
-	return known, used, nil
+	return known, used, next, nil
 }
 
 // pgWrite is what one Append call writes.
@@ -249,6 +266,7 @@ type pgWrite struct {
 	sums, replies [][]byte
 	kinds         []int16
 	datas         [][]byte
+	seqs, checks  []int64 // each entry's sequence number and checksum
 	added         int64
 }
 
@@ -263,12 +281,12 @@ func (w *pgWrite) send(tx pgTx, now, expiredBefore time.Time) error {
 			w.keys, w.sums, w.replies, now)
 	}
 	if len(w.datas) > 0 {
-		// Volatile output expressions are evaluated after ORDER BY, so the
-		// sequence numbers follow the records' order.
-		b.Queue(`INSERT INTO analytics_entries (kind, seq, data)
-			SELECT k, nextval('analytics_entry_seq'), d
-			FROM unnest($1::smallint[], $2::bytea[]) WITH ORDINALITY AS t(k, d, o) ORDER BY o`,
-			w.kinds, w.datas)
+		// The sequence numbers were taken under the append lock (lookup);
+		// the checksum covers them, so they are written as computed.
+		b.Queue(`INSERT INTO analytics_entries (kind, seq, data, checksum)
+			SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[], $4::bigint[])`,
+			w.kinds, w.seqs, w.datas, w.checks)
+		b.Queue("SELECT setval('analytics_entry_seq', $1)", w.seqs[len(w.seqs)-1])
 		b.Queue("UPDATE analytics_usage SET bytes = bytes + $1", w.added)
 	}
 	b.Queue(`DELETE FROM analytics_idempotency WHERE key IN (
@@ -294,19 +312,46 @@ func (s *Store) Scan(ctx context.Context, kind store.Kind, after uint64, fn func
 	}, fn)
 }
 
+// readPage returns up to s.scanPage sound entries of kind after after;
+// an entry that fails its checksum is left out and set aside.
 func (s *Store) readPage(ctx context.Context, kind store.Kind, after uint64) ([]store.Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, data FROM analytics_entries
-		WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int16(kind), int64(after), s.scanPage)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Entry, error) {
+	var page []store.Entry
+	for {
+		rows, err := s.pool.Query(ctx, `SELECT seq, data, checksum FROM analytics_entries
+			WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int16(kind), int64(after), s.scanPage-len(page))
+		if err != nil {
+			return nil, err
+		}
 		var seq int64
-		var e store.Entry
-		err := row.Scan(&seq, &e.Data)
-		e.Seq = uint64(seq)
-		return e, err
-	})
+		var data []byte
+		var sum *int64
+		n := 0
+		type bad struct {
+			seq  int64
+			data []byte
+			err  error
+		}
+		var damaged []bad
+		_, err = pgx.ForEachRow(rows, []any{&seq, &data, &sum}, func() error {
+			n++
+			after = uint64(seq)
+			if err := verify(kind, seq, data, sum); err != nil {
+				damaged = append(damaged, bad{seq, bytes.Clone(data), err})
+				return nil
+			}
+			page = append(page, store.Entry{Seq: uint64(seq), Data: bytes.Clone(data)})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range damaged {
+			s.setAside(ctx, kind, d.seq, d.data, d.err)
+		}
+		if len(damaged) == 0 || len(page) == s.scanPage || n == 0 {
+			return page, nil
+		}
+	}
 }
 
 // DeleteThrough implements Store.
