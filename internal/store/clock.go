@@ -5,11 +5,13 @@ import (
 	"time"
 )
 
-// KeyClock is the clock idempotency keys age by. It starts at the later of
-// a wall-clock reading and the latest time the store has recorded, and from
-// then on moves only by elapsed (monotonic) time: a wall clock stepped
-// forward does not expire keys early, one stepped back (or corrected after
-// an error) does not make them live for ever, and it never runs backwards.
+// KeyClock is the clock idempotency keys age by. It starts at a time the
+// engine chooses when it opens (the latest time a bbolt file recorded, the
+// database's clock on PostgreSQL) and from then on moves only by elapsed
+// (monotonic) time: a wall clock stepped forward does not expire keys early,
+// one stepped back (or corrected after an error) does not make them live
+// for ever, a replica with a wrong clock does not age the others' keys, and
+// it never runs backwards.
 type KeyClock struct {
 	mu      sync.Mutex
 	base    time.Time
@@ -18,14 +20,10 @@ type KeyClock struct {
 	last    time.Time
 }
 
-// NewKeyClock returns a clock showing the later of wall and recorded now,
-// advancing by elapsed (Options.Elapsed).
-func NewKeyClock(wall, recorded time.Time, elapsed func() time.Duration) *KeyClock {
-	base := wall
-	if recorded.After(base) {
-		base = recorded
-	}
-	return &KeyClock{base: base, start: elapsed(), elapsed: elapsed, last: base}
+// NewKeyClock returns a clock showing start now, advancing by elapsed
+// (Options.Elapsed).
+func NewKeyClock(start time.Time, elapsed func() time.Duration) *KeyClock {
+	return &KeyClock{base: start, start: elapsed(), elapsed: elapsed, last: start}
 }
 
 // Now is the clock's time; it never goes backwards.

@@ -174,9 +174,9 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Now is the wall clock; nil means time.Now. Keys do not age by it:
-	// each engine keeps a KeyClock that starts at the later of this clock
-	// (the database's on PostgreSQL) and the latest time the store has
-	// recorded, and then moves by Elapsed only.
+	// each engine keeps a KeyClock that starts at the latest time the
+	// store recorded (bbolt; this clock for a store without keys) or the
+	// database's clock (PostgreSQL), and then moves by Elapsed only.
 	Now func() time.Time
 
 	// Elapsed is a monotonic clock (any origin) that ages idempotency

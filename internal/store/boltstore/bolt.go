@@ -142,6 +142,14 @@ func open(path string, opts store.Options, readOnly bool, wait time.Duration) (*
 		legacy, recorded = legacyIn(tx), latestRecorded(tx)
 		return nil
 	})
+	// Keys age by elapsed time from the latest time the file recorded (a
+	// file without keys: the wall clock). The wall clock at open is not
+	// trusted over the file: a host whose clock jumped, or another host
+	// the file was moved to, would expire every key at once. Time the
+	// store spends closed does not age its keys.
+	if recorded.IsZero() {
+		recorded = opts.Now()
+	}
 	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes, "read-only", readOnly)
 	return &Store{
 		db: db,
@@ -157,7 +165,7 @@ func open(path string, opts store.Options, readOnly bool, wait time.Duration) (*
 		retention: opts.Retention,
 		maxBytes:  opts.MaxBytes,
 		maxKeys:   opts.MaxKeyBytes,
-		clock:     store.NewKeyClock(opts.Now(), recorded, opts.Elapsed),
+		clock:     store.NewKeyClock(recorded, opts.Elapsed),
 		legacy:    legacy,
 		log:       opts.Logger,
 		evictLog:  logthrottle.New(opts.Logger, time.Minute, opts.Now),

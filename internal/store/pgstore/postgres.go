@@ -100,7 +100,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts store.Options) (*Store, 
 		return nil, fmt.Errorf("store: database clock: %w", err)
 	}
 	s := &Store{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
-		now: opts.Now, clock: store.NewKeyClock(dbNow, time.Time{}, opts.Elapsed), log: opts.Logger, scanPage: opts.ScanPage}
+		now: opts.Now, clock: store.NewKeyClock(dbNow, opts.Elapsed), log: opts.Logger, scanPage: opts.ScanPage}
 	if !s.synced {
 		opts.Logger.Warn("PostgreSQL has synchronous_commit off: an acknowledged entry can be lost in a database crash")
 	}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"MaxBytes", contractMaxBytes},
 		{"CommitBeforeReturn", contractCommitBeforeReturn},
 		{"Counts", contractCounts},
+		{"RoomAfterCheckIns", contractRoomAfterCheckIns},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
