@@ -218,6 +218,10 @@ func (s *Server) post(ctx context.Context) (json.RawMessage, uploaded, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, CheckInTimeout)
 	defer cancel()
+	id, through, err := s.uploadRange(ctx)
+	if err != nil {
+		return fail("collecting the entries", err)
+	}
 	pr, pw := io.Pipe()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, pr)
 	if err != nil {
@@ -225,13 +229,14 @@ func (s *Server) post(ctx context.Context) (json.RawMessage, uploaded, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set(UploadIDHeader, id)
 	type written struct {
 		up  uploaded
 		err error
 	}
 	done := make(chan written, 1)
 	go func() {
-		up, err := s.writeUpload(ctx, pw)
+		up, err := s.writeUploadThrough(ctx, pw, through)
 		pw.CloseWithError(err) // nil: the body ends
 		done <- written{up, err}
 	}()

@@ -88,6 +88,9 @@ type StoreStatus struct {
 	// Limit is Config.MaxStoreBytes: past it commands get 507 until a
 	// check-in frees room.
 	Limit int64 `json:"limit"`
+	// Quarantined counts the entries that failed their checksum and were
+	// set aside: never served, uploaded or deleted (see the README).
+	Quarantined int64 `json:"quarantined"`
 }
 
 // Status reports the service's state: its check-in mode and schedule, the
@@ -169,7 +172,10 @@ func (s *Server) storeStatus(ctx context.Context) (StoreStatus, error) {
 	if st.Bytes, err = c.UsedBytes(ctx); err != nil {
 		return st, err
 	}
-	return st, nil
+	if q, ok := s.store.(store.Quarantiner); ok {
+		st.Quarantined, err = q.Quarantined(ctx)
+	}
+	return st, err
 }
 
 // serveStatus answers GET {prefix}/status.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -41,6 +42,12 @@ const uploadBuffer = 64 << 10
 // only. It is the one builder of the upload: CheckIn posts it, and the
 // check-in preview shows it.
 func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error) {
+	return s.writeUploadThrough(ctx, w, everything)
+}
+
+// writeUploadThrough is writeUpload of the entries up to through's
+// sequence numbers (uploadRange).
+func (s *Server) writeUploadThrough(ctx context.Context, w io.Writer, through uploaded) (uploaded, error) {
 	var up uploaded
 	head, err := s.uploadHead()
 	if err != nil {
@@ -48,10 +55,13 @@ func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error)
 	}
 	merged := map[string]json.RawMessage{}
 	err = s.store.Scan(ctx, store.Snapshots, 0, func(e store.Entry) error {
+		if e.Seq > through.lastSn {
+			return errUploadEnd
+		}
 		up.lastSn, up.snapshots = e.Seq, up.snapshots+1
 		return mergeSnapshot(merged, e)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUploadEnd) {
 		return up, err
 	}
 	snaps, err := marshal(merged)
@@ -63,6 +73,9 @@ func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error)
 	_, _ = bw.WriteString(`,"self-service-analytics":{"events":[`)
 	var writeErr error
 	err = s.store.Scan(ctx, store.Events, 0, func(e store.Entry) error {
+		if e.Seq > through.lastEvent {
+			return errUploadEnd
+		}
 		if up.events > 0 {
 			_ = bw.WriteByte(',')
 		}
@@ -70,7 +83,7 @@ func (s *Server) writeUpload(ctx context.Context, w io.Writer) (uploaded, error)
 		up.lastEvent, up.events = e.Seq, up.events+1
 		return writeErr
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUploadEnd) {
 		return up, err
 	}
 	_, _ = bw.WriteString(`],"snapshots":`)

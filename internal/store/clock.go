@@ -41,11 +41,3 @@ func (c *KeyClock) Now() time.Time {
 func (c *KeyClock) Expired(storedAt time.Time, retention time.Duration) bool {
 	return c.Now().Sub(storedAt) >= retention
 }
-
-// monotonicElapsed is the default Options.Elapsed: time since the process
-// began using the store package, from the monotonic clock, which wall-clock
-// steps do not move.
-func monotonicElapsed() func() time.Duration {
-	start := time.Now()
-	return func() time.Duration { return time.Since(start) }
-}

@@ -180,9 +180,10 @@ type Options struct {
 	Now func() time.Time
 
 	// Elapsed is a monotonic clock (any origin) that ages idempotency
-	// keys; nil means the process's monotonic clock, which wall-clock
-	// steps do not move. Tests move it with the wall clock
-	// (storetest.Clock) to age keys, or alone to model a clock step.
+	// keys; nil means how far Now moved since the options were completed,
+	// which for time.Now (whose readings carry the monotonic clock) wall-
+	// clock steps do not move. storetest.Clock sets both, to tell time
+	// passing from a clock being stepped.
 	Elapsed func() time.Duration
 
 	// MaxKeyBytes bounds the room idempotency keys take, apart from
@@ -207,7 +208,10 @@ func (o Options) WithDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Elapsed == nil {
-		o.Elapsed = monotonicElapsed()
+		now, origin := o.Now, o.Now()
+		// time.Now's readings carry the monotonic clock, which Sub uses:
+		// wall-clock steps do not move it.
+		o.Elapsed = func() time.Duration { return now().Sub(origin) }
 	}
 	if o.MaxKeyBytes <= 0 && o.MaxBytes > 0 {
 		o.MaxKeyBytes = o.MaxBytes / 8
@@ -219,4 +223,12 @@ func (o Options) WithDefaults() Options {
 		o.ScanPage = DefaultScanPage
 	}
 	return o
+}
+
+// Newest is implemented by stores that find their newest entry without a
+// scan (both engines): the check-in pins the range it uploads with it.
+type Newest interface {
+	// Newest returns the sequence number of the newest entry of kind, 0
+	// when the collection is empty.
+	Newest(ctx context.Context, kind Kind) (uint64, error)
 }

@@ -649,3 +649,24 @@ func seqKey(seq uint64) []byte {
 	binary.BigEndian.PutUint64(k, seq)
 	return k
 }
+
+// Newest implements store.Newest.
+func (s *Store) Newest(ctx context.Context, kind store.Kind) (uint64, error) {
+	bucket, err := kindBucket(kind)
+	if err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	var seq uint64
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucket); b != nil {
+			if k, _ := b.Cursor().Last(); len(k) == 8 {
+				seq = binary.BigEndian.Uint64(k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	return seq, nil
+}

@@ -200,7 +200,9 @@ func upgrade(db *bolt.DB, path string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("store upgraded to checksummed entries", "path", path, "rewritten", total)
+	if total > 0 {
+		log.Info("store upgraded to checksummed entries", "path", path, "rewritten", total)
+	}
 	return nil
 }
 

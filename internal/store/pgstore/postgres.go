@@ -557,3 +557,18 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// Newest implements store.Newest.
+func (s *Store) Newest(ctx context.Context, kind store.Kind) (uint64, error) {
+	if err := store.CheckKind(kind); err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	var seq int64
+	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM analytics_entries WHERE kind = $1", int16(kind)).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	return uint64(seq), nil
+}
