@@ -40,22 +40,22 @@ func EncodeEntry(seq uint64, data []byte) []byte {
 	return append(v, data...)
 }
 
-// DecodeEntry returns the data of the stored value v of entry seq, checking
+// DecodeEntry returns the data of the stored value v of entry seq of kind, checking
 // its checksum. legacy allows version 0 values (bare data, unchecked): a
 // store that has not upgraded every value yet. The data shares v's memory.
-func DecodeEntry(seq uint64, v []byte, legacy bool) ([]byte, error) {
+func DecodeEntry(kind Kind, seq uint64, v []byte, legacy bool) ([]byte, error) {
 	if len(v) == 0 || v[0] != EntryVersion1 {
 		if legacy && len(v) > 0 {
 			return v, nil
 		}
-		return nil, &ChecksumError{Seq: seq, Problem: "not a version 1 record"}
+		return nil, &ChecksumError{Kind: kind, Seq: seq, Problem: "not a version 1 record"}
 	}
 	if len(v) < entryHeader {
-		return nil, &ChecksumError{Seq: seq, Problem: fmt.Sprintf("a record of %d bytes", len(v))}
+		return nil, &ChecksumError{Kind: kind, Seq: seq, Problem: fmt.Sprintf("a record of %d bytes", len(v))}
 	}
 	data := v[entryHeader:]
 	if want, got := binary.BigEndian.Uint32(v[1:]), Checksum(seq, data); want != got {
-		return nil, &ChecksumError{Seq: seq, Problem: fmt.Sprintf("checksum %08x, the data sums to %08x", want, got)}
+		return nil, &ChecksumError{Kind: kind, Seq: seq, Problem: fmt.Sprintf("checksum %08x, the data sums to %08x", want, got)}
 	}
 	return data, nil
 }

@@ -295,7 +295,7 @@ func (s *Store) readPage(bucket []byte, after uint64) ([]store.Entry, error) {
 			}
 			e := store.Entry{Seq: binary.BigEndian.Uint64(k)}
 			read = append(read, e)
-			data, err := store.DecodeEntry(e.Seq, v, s.legacy)
+			data, err := store.DecodeEntry(store.Kind(kindByte(bucket)), e.Seq, v, s.legacy)
 			if err != nil {
 				damaged = append(damaged, store.Entry{Seq: e.Seq, Data: bytes.Clone(v)})
 				continue
@@ -329,7 +329,7 @@ func (s *Store) setAside(bucket []byte, damaged []store.Entry) {
 			if v == nil {
 				continue // deleted or set aside meanwhile
 			}
-			if _, derr := store.DecodeEntry(e.Seq, v, s.legacy); derr != nil {
+			if _, derr := store.DecodeEntry(store.Kind(kindByte(bucket)), e.Seq, v, s.legacy); derr != nil {
 				if err := quarantine(tx, s.log, bucket, e.Seq, v, derr); err != nil {
 					return 0, err
 				}
@@ -472,7 +472,7 @@ func (s *Store) deleteFirst(tx *bolt.Tx, bucket []byte, seq uint64, limit int) (
 		}
 		n++
 		kv := [2][]byte{bytes.Clone(k), bytes.Clone(v)}
-		if _, err := store.DecodeEntry(binary.BigEndian.Uint64(k), v, s.legacy); err != nil {
+		if _, err := store.DecodeEntry(store.Kind(kindByte(bucket)), binary.BigEndian.Uint64(k), v, s.legacy); err != nil {
 			bad = append(bad, kv)
 		} else {
 			drop = append(drop, kv)
@@ -487,7 +487,7 @@ func (s *Store) deleteFirst(tx *bolt.Tx, bucket []byte, seq uint64, limit int) (
 	}
 	for _, kv := range bad {
 		seq := binary.BigEndian.Uint64(kv[0])
-		_, why := store.DecodeEntry(seq, kv[1], s.legacy)
+		_, why := store.DecodeEntry(store.Kind(kindByte(bucket)), seq, kv[1], s.legacy)
 		if err := quarantine(tx, s.log, bucket, seq, kv[1], why); err != nil {
 			return 0, err
 		}
@@ -586,7 +586,7 @@ func damagedIn(tx *bolt.Tx, legacy bool) (damaged, set []DamagedEntry) {
 		kind := store.Kind(kindByte(name))
 		_ = b.ForEach(func(k, v []byte) error {
 			if seq := binary.BigEndian.Uint64(k); len(k) == 8 {
-				if _, err := store.DecodeEntry(seq, v, legacy); err != nil {
+				if _, err := store.DecodeEntry(kind, seq, v, legacy); err != nil {
 					damaged = append(damaged, DamagedEntry{Kind: kind, Seq: seq})
 				}
 			}

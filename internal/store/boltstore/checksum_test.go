@@ -220,7 +220,7 @@ func TestOpenUpgradesUnversionedEntries(t *testing.T) {
 	defer db.Close()
 	_ = db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-			if _, err := store.DecodeEntry(binaryKey(k), v, false); err != nil {
+			if _, err := store.DecodeEntry(store.Events, binaryKey(k), v, false); err != nil {
 				t.Errorf("entry %x not upgraded: %v", k, err)
 			}
 			return nil
