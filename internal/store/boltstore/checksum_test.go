@@ -293,7 +293,7 @@ func TestRandomDamageNeverServesAlteredEntries(t *testing.T) {
 		withheld += entries - n
 		s.Close()
 	}
-	t.Logf("%d cases: %d files refused; %d entries served, all as stored; %d withheld (set aside or behind a damaged page); %d altered",
+	t.Logf("%d cases: %d files refused; %d entries served; %d withheld (set aside or behind a damaged page); %d altered",
 		cases, refused, served, withheld, altered)
 }
 
