@@ -122,3 +122,28 @@ func contractRoomAfterCheckIns(t *testing.T, open Opener) {
 		}
 	}
 }
+
+// contractNewest: a store that finds its newest entry without a scan
+// (store.Newest) reports the last sequence number Scan shows, 0 when
+// empty, also after a delete.
+func contractNewest(t *testing.T, open Opener) {
+	s, ctx := open(t, contractOptions(time.Now)), context.Background()
+	n, ok := s.(store.Newest)
+	if !ok {
+		t.Skip("the store does not implement store.Newest")
+	}
+	newest := func(want uint64) {
+		t.Helper()
+		if got, err := n.Newest(ctx, store.Events); err != nil || got != want {
+			t.Errorf("Newest = %d, %v; want %d", got, err, want)
+		}
+	}
+	newest(0)
+	MustOK(t, s.Append(ctx, []store.Record{Rec(store.Events, "a", "", "", ""), Rec(store.Snapshots, "s", "", "", ""), Rec(store.Events, "b", "", "", "")}))
+	ev := ScanAll(t, s, store.Events, 0)
+	newest(ev[1].Seq)
+	if err := s.DeleteThrough(ctx, store.Events, ev[1].Seq); err != nil {
+		t.Fatal(err)
+	}
+	newest(0)
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"CommitBeforeReturn", contractCommitBeforeReturn},
 		{"Counts", contractCounts},
 		{"RoomAfterCheckIns", contractRoomAfterCheckIns},
+		{"Newest", contractNewest},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
