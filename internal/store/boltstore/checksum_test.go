@@ -259,17 +259,17 @@ func TestRandomDamageNeverServesAlteredEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(18, 1))
+	p := filepath.Join(t.TempDir(), FileName) // each case's copy
 	var refused, served, withheld, altered int
 	for i := range cases {
 		data := bytes.Clone(sound)
 		for range 1 + rng.IntN(8) {
 			data[rng.IntN(len(data))] ^= byte(1 + rng.IntN(255))
 		}
-		p := filepath.Join(t.TempDir(), FileName)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Open(p, store.Options{})
+		s, err := Open(p, store.Options{ScanPage: 4096})
 		if err != nil {
 			if !errors.Is(err, store.ErrDamaged) {
 				t.Fatalf("case %d: %v, want ErrDamaged", i, err)
