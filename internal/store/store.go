@@ -110,7 +110,9 @@ type Store interface {
 	// may share one sync (group commit).
 	//
 	// A Record with a Key remembers its Reply under that Key for at least
-	// the store's retention (24 h or more); a repeat of the Key with the
+	// the store's retention (24 h or more, by the store's KeyClock), unless
+	// the keys' own room (Options.MaxKeyBytes) fills first, when the oldest
+	// are forgotten sooner; a repeat of the Key with the
 	// same Sum stores nothing and is answered with Dup and the first
 	// Reply; with another Sum it fails with ErrKeyReused. Expired keys are
 	// forgotten, and the number of keys kept stays proportional to the
@@ -153,9 +155,10 @@ const DefaultScanPage = 256
 // Options configure a store. The zero value is usable; each engine's Open
 // takes them.
 type Options struct {
-	// Retention is how long idempotency keys are kept at least; zero means
-	// DefaultRetention. Keys may be kept longer (they are pruned lazily),
-	// but a key older than Retention is never reported as a duplicate.
+	// Retention is how long idempotency keys are kept at least (within
+	// MaxKeyBytes); zero means DefaultRetention. Keys may be kept longer
+	// (they are pruned lazily), but a key older than Retention is never
+	// reported as a duplicate.
 	Retention time.Duration
 
 	// MaxBytes bounds the room the entries take, each counted as its
