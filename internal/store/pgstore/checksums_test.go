@@ -20,8 +20,8 @@ type errorRecords struct {
 }
 
 func (l *errorRecords) Enabled(context.Context, slog.Level) bool { return true }
-func (l *errorRecords) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *errorRecords) WithGroup(string) slog.Handler             { return l }
+func (l *errorRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *errorRecords) WithGroup(string) slog.Handler            { return l }
 func (l *errorRecords) Handle(_ context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
 		var b strings.Builder
