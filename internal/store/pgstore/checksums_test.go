@@ -89,7 +89,9 @@ func TestPostgresChecksumsFilledForOldRows(t *testing.T) {
 	storetest.MustOK(t, s.Append(ctx, recs))
 	// Back to version 3, as a database from before checksums is.
 	if _, err := s.pool.Exec(ctx, `ALTER TABLE analytics_entries DROP COLUMN checksum;
-		DROP TABLE analytics_quarantine; DELETE FROM analytics_schema WHERE version = 4`); err != nil {
+		DROP TABLE analytics_quarantine; DROP FUNCTION analytics_count_keys() CASCADE;
+		DROP FUNCTION analytics_key_room(analytics_idempotency); ALTER TABLE analytics_usage DROP COLUMN key_bytes;
+		DELETE FROM analytics_schema WHERE version = 4`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -124,5 +126,39 @@ func TestPostgresChecksumsFilledForOldRows(t *testing.T) {
 	}
 	if n := len(storetest.ScanAll(t, s, store.Events, 0)); n != 2510 {
 		t.Errorf("%d events served after a row changed, want 2510", n)
+	}
+}
+
+// TestPostgresKeyRoomBounded: keys past MaxKeyBytes are forgotten oldest
+// first, so their room stays bounded (and counted right) while entries are
+// still taken; the newest keys still answer repeats.
+func TestPostgresKeyRoomBounded(t *testing.T) {
+	const keyRoom = 32 << 10
+	s := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{MaxBytes: 1 << 20, MaxKeyBytes: keyRoom})
+	ctx := context.Background()
+	for b := range 50 {
+		recs := make([]store.Record, 20)
+		for i := range recs {
+			recs[i] = storetest.Rec(store.Events, `{"e":1}`, fmt.Sprintf("request-%d-%d", b, i), "sum", `{"reply":"stored"}`)
+		}
+		storetest.MustOK(t, s.Append(ctx, recs))
+		var counted, actual int64
+		err := s.pool.QueryRow(ctx, `SELECT key_bytes, (SELECT coalesce(sum(analytics_key_room(k)), 0) FROM analytics_idempotency k)
+			FROM analytics_usage`).Scan(&counted, &actual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted != actual || counted > keyRoom {
+			t.Fatalf("batch %d: keys counted %d, take %d, room %d", b, counted, actual, keyRoom)
+		}
+	}
+	if n, _ := s.Count(ctx, store.Events); n != 1000 {
+		t.Errorf("%d entries stored, want 1000", n)
+	}
+	if keys, _ := s.keyCount(ctx); keys >= 1000 || keys < 100 {
+		t.Errorf("%d keys kept of 1000", keys)
+	}
+	if r := s.Append(ctx, []store.Record{storetest.Rec(store.Events, `{"e":1}`, "request-49-19", "sum", "")})[0]; !r.Dup {
+		t.Errorf("the newest key was forgotten: %+v", r)
 	}
 }

@@ -63,6 +63,7 @@ type Store struct {
 	synced    bool // synchronous_commit is not off
 	retention time.Duration
 	maxBytes  int64
+	maxKeys   int64 // Options.MaxKeyBytes
 	now       func() time.Time
 	clock     *store.KeyClock // ages keys: the database's clock, forward only
 	log       *slog.Logger
@@ -100,7 +101,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts store.Options) (*Store, 
 		return nil, fmt.Errorf("store: database clock: %w", err)
 	}
 	s := &Store{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
-		now: opts.Now, clock: store.NewKeyClock(dbNow, opts.Elapsed), log: opts.Logger, scanPage: opts.ScanPage}
+		maxKeys: opts.MaxKeyBytes, now: opts.Now, clock: store.NewKeyClock(dbNow, opts.Elapsed), log: opts.Logger, scanPage: opts.ScanPage}
 	if !s.synced {
 		opts.Logger.Warn("PostgreSQL has synchronous_commit off: an acknowledged entry can be lost in a database crash")
 	}
@@ -183,7 +184,7 @@ func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result 
 // entries (in recs' order) and the room. The committer may run it more
 // than once, so it sets every result from scratch.
 func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bool, res []store.Result) error {
-	known, used, next, err := s.lookup(tx, recs, todo)
+	known, used, next, keyRoom, err := s.lookup(tx, recs, todo)
 	if err != nil {
 		return err
 	}
@@ -221,7 +222,44 @@ func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bo
 		}
 	}
 	now := s.clock.Now()
-	return w.send(tx, now, now.Add(-s.retention))
+	if err := w.send(tx, now, now.Add(-s.retention)); err != nil {
+		return err
+	}
+	return s.makeKeyRoom(tx, keyRoom, w)
+}
+
+// keyRoomOverhead is what analytics_key_room (migrations/0004) adds to a
+// key's bytes.
+const keyRoomOverhead = 48
+
+// makeKeyRoom forgets the oldest keys, expired or not, when the keys take
+// more than MaxKeyBytes (room was the keys' room before w), down to 90% of
+// it so that the statement, which reads every key, runs once in many
+// commits: keys have their own room, and a full one shortens how long keys
+// are remembered rather than refusing entries.
+func (s *Store) makeKeyRoom(tx pgTx, room int64, w pgWrite) error {
+	if s.maxKeys <= 0 {
+		return nil
+	}
+	for i, k := range w.keys {
+		room += int64(len(k)+len(w.sums[i])+len(w.replies[i])) + keyRoomOverhead
+	}
+	if room <= s.maxKeys {
+		return nil
+	}
+	var n int64
+	err := tx.QueryRow(tx.ctx, `WITH d AS (DELETE FROM analytics_idempotency WHERE key IN (
+			SELECT key FROM (SELECT key, sum(analytics_key_room(k)) OVER (ORDER BY stored_at, key) AS run
+				FROM analytics_idempotency k) t
+			WHERE run <= (SELECT key_bytes FROM analytics_usage) - $1) RETURNING 1)
+		SELECT count(*) FROM d`, s.maxKeys*9/10).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("make room for keys: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("idempotency keys forgotten before their retention: their room (max-key-bytes) is full", "forgotten", n, "limit", s.maxKeys)
+	}
+	return nil
 }
 
 // keyRow is a remembered key.
@@ -229,8 +267,8 @@ type keyRow struct{ sum, reply []byte }
 
 // lookup returns the unexpired keys among recs', the room in use, and the
 // next sequence number (the append lock is held: no one else takes one).
-func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]keyRow, int64, int64, error) {
-	known := map[string]keyRow{}
+func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (known map[string]keyRow, used, next, keyRoom int64, err error) {
+	known = map[string]keyRow{}
 	var keys []string
 	for i, r := range recs {
 		if todo[i] && r.Key != "" {
@@ -238,8 +276,7 @@ func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]ke
 		}
 	}
 	b := &pgx.Batch{}
-	var used, next int64
-	b.Queue("SELECT bytes FROM analytics_usage").QueryRow(func(row pgx.Row) error { return row.Scan(&used) })
+	b.Queue("SELECT bytes, key_bytes FROM analytics_usage").QueryRow(func(row pgx.Row) error { return row.Scan(&used, &keyRoom) })
 	b.Queue("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM analytics_entry_seq").
 		QueryRow(func(row pgx.Row) error { return row.Scan(&next) })
 	if len(keys) > 0 {
@@ -255,9 +292,9 @@ func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]ke
 		})
 	}
 	if err := tx.SendBatch(tx.ctx, b).Close(); err != nil {
-		return nil, 0, 0, fmt.Errorf("look up keys: %w", err)
+		return nil, 0, 0, 0, fmt.Errorf("look up keys: %w", err)
 	}
-	return known, used, next, nil
+	return known, used, next, keyRoom, nil
 }
 
 // pgWrite is what one Append call writes.
