@@ -8,7 +8,9 @@
 // changes them so that Count costs the same at any size. Concurrent appends
 // share one fsync (store.Committer); scans copy entries out a page at a
 // time so readers never pin a read transaction while the caller works. Open
-// refuses a damaged file (see DamagedError) rather than serving part of it.
+// refuses a damaged file (see DamagedError) rather than serving part of it,
+// and every entry carries a checksum checked on each read: a damaged entry
+// is set aside in a quarantine bucket, never served (see entries.go).
 package boltstore
 
 import (

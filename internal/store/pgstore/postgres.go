@@ -8,7 +8,10 @@
 // statements that add and delete entries, the counts by triggers on the
 // entries table, both in the transaction that changes the entries, so that
 // every replica reads them in constant time and they stay right whichever
-// replica (or import) wrote. The schema is migrated on open (migrations/).
+// replica (or import) wrote; the keys' room likewise. Every entry carries a
+// checksum checked on each read; a damaged row is set aside in
+// analytics_quarantine (checksums.go). The schema is migrated on open
+// (migrations/).
 package pgstore
 
 import (
