@@ -54,6 +54,8 @@ const (
 type Counter interface {
 	Count(ctx context.Context, collection string) (int, error)
 	UsedBytes(ctx context.Context) (int64, error)
+	// Quarantined is the number of entries set aside as damaged.
+	Quarantined(ctx context.Context) (int64, error)
 }
 
 // Throttle logs a condition at most once per interval per key, counting
