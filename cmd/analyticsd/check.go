@@ -11,39 +11,70 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/analytics-client/analytics/internal/bytesize"
+	"github.com/analytics-client/analytics/internal/devenv"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/internal/store/pgstore"
 	"github.com/analytics-client/analytics/server"
 )
 
-// runCheck is `analyticsd check --config PATH`: it checks the configured
-// store and prints its counts and every damaged entry, or says what is
-// wrong. A bbolt file is opened read-only (the check writes nothing, and
-// works on a read-only mount) and needs the service stopped, which holds
-// it locked; a PostgreSQL database is read in one read-only transaction
-// while the replicas run. Exit status: 0 sound (or no store yet), 1
-// damaged or not readable, 2 usage.
+// checkUsage is analyticsd check --help.
+const checkUsage = `Usage: analyticsd check [--config PATH | --data-dir DIR]
+
+Check a store and print its counts and every damaged entry: a bbolt file
+gets the full consistency check (the one the service runs at start) and
+every entry's checksum, opened read-only (nothing is written, a read-only
+mount works; the service must be stopped, it holds the file locked); a
+PostgreSQL database (analytics.database in --config) gets its schema
+version, counts and checksums checked in one read-only transaction while
+the replicas run.
+
+  --config PATH   the store of the service this Trapperkeeper configuration
+                  runs (analytics.data-directory)
+  --data-dir DIR  the store of the development service run with this
+                  --data-dir
+  (neither)       the development service's store at its default location,
+                  the user cache directory's analytics-dev
+
+Exit status: 0 sound (or no store yet), 1 damaged or not readable, 2 usage
+error.
+`
+
+// runCheck is analyticsd check: it opens the store of --config, of
+// --data-dir or of the development service (which runs the full
+// consistency check) and prints its counts and every damaged entry, or says
+// what is wrong. A bbolt file is opened read-only and needs the service
+// stopped, which holds it locked; a PostgreSQL database is read in one
+// read-only transaction. Exit status: 0 sound (or no store yet), 1 damaged
+// or not readable, 2 usage.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("analyticsd check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "", "Trapperkeeper configuration of the service whose store to check (required)")
+	fs.SetOutput(io.Discard) // the usage is checkUsage, errors one line
+	config := fs.String("config", "", "")
+	dataDir := fs.String("data-dir", "", "")
+	usageError := func(msg string) int {
+		fmt.Fprintf(stderr, "analyticsd check: %s (see analyticsd check --help)\n", msg)
+		return 2
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, checkUsage)
 			return 0
 		}
-		return 2
+		return usageError(err.Error())
 	}
-	if *config == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "analyticsd check: usage: analyticsd check --config PATH")
-		return 2
+	switch {
+	case fs.NArg() > 0:
+		return usageError("unexpected arguments: " + strings.Join(fs.Args(), " "))
+	case *config != "" && *dataDir != "":
+		return usageError("give --config or --data-dir, not both")
 	}
-	cfg, err := loadConfig(*config, nil)
+	cfg, err := checkTarget(*config, *dataDir, stdout)
+	if err == nil {
+		err = checkStore(ctx, cfg, stdout)
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "analyticsd check:", err)
-		return 1
-	}
-	if err := checkStore(ctx, cfg, stdout); err != nil {
 		fmt.Fprintln(stderr, "analyticsd check:", err)
 		return 1
 	}
@@ -52,6 +83,22 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // errDamagedEntries is checkStore's error when entries fail their checksum.
 var errDamagedEntries = errors.New("entries are damaged (listed above); the service sets them aside when it reads them")
+
+// checkTarget is the configuration whose store check reads: --config's,
+// or the development service's in --data-dir or its default directory,
+// which it names on out.
+func checkTarget(config, dataDir string, out io.Writer) (server.Config, error) {
+	if config != "" {
+		return loadConfig(config, nil)
+	}
+	if dataDir == "" {
+		if dataDir = devenv.DefaultDir(); dataDir == "" {
+			return server.Config{}, errors.New("no user cache directory for the development store ($XDG_CACHE_HOME or $HOME unset); pass --data-dir or --config")
+		}
+		fmt.Fprintf(out, "checking the development service's store in %s (analyticsd with no --config; --config PATH checks a configured service's)\n", dataDir)
+	}
+	return server.Config{DataDir: dataDir}, nil
+}
 
 // checkStore checks the store of cfg and prints its counts to out: the
 // PostgreSQL database when one is configured, else the bbolt file, which it
@@ -83,7 +130,7 @@ func checkStore(ctx context.Context, cfg server.Config, out io.Writer) error {
 	fmt.Fprintf(&b, "  events:           %d\n", stats.Events)
 	fmt.Fprintf(&b, "  snapshots:        %d\n", stats.Snapshots)
 	fmt.Fprintf(&b, "  idempotency keys: %d\n", stats.Keys)
-	fmt.Fprintf(&b, "  file size:        %d bytes\n", stats.FileBytes)
+	fmt.Fprintf(&b, "  file size:        %s\n", bytesize.Format(stats.FileBytes))
 	writeRoom(&b, cfg, stats.UsedBytes)
 	for _, d := range stats.Damaged {
 		fmt.Fprintf(&b, "  damaged:          %s entry %d (fails its checksum)\n", d.Kind.Collection(), d.Seq)
@@ -106,11 +153,11 @@ func writeRoom(b *strings.Builder, cfg server.Config, used int64) {
 	if limit == 0 {
 		limit = server.DefaultMaxStoreBytes
 	}
+	fmt.Fprintf(b, "  in use:           %s", bytesize.Of(used, limit))
 	if limit > 0 {
-		fmt.Fprintf(b, "  in use:           %d bytes of %d (analytics.max-store-bytes)\n", used, limit)
-	} else {
-		fmt.Fprintf(b, "  in use:           %d bytes (no limit)\n", used)
+		b.WriteString(" (analytics.max-store-bytes)")
 	}
+	b.WriteString("\n")
 }
 
 // checkDatabase checks the configured PostgreSQL database read-only: its

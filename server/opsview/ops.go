@@ -129,6 +129,7 @@ type Arrival struct {
 	ID   uint64          `json:"id"`
 	Kind string          `json:"kind"` // "events" or "snapshots"
 	Data json.RawMessage `json:"data"` // as the collection holds it
+	Text string          `json:"text"` // as the page shows it (arrivalText)
 }
 
 // NoteStored counts a committed command and keeps its entry among the
