@@ -42,7 +42,7 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		e, ok := routes[route{r.Method, r.URL.Path}]
 		if !ok || !opsview.AdminPath(e.path) {
-			notFound(w)
+			adminMiss(w, r)
 			return
 		}
 		e.serve(s, w, r)

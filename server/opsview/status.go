@@ -58,6 +58,9 @@ type StoreStatus struct {
 	// Limit is the service's MaxStoreBytes: past it commands get 507
 	// until a check-in frees room.
 	Limit int64 `json:"limit"`
+	// Quarantined counts the entries that failed their checksum and were
+	// set aside: never served, uploaded or deleted.
+	Quarantined int64 `json:"quarantined"`
 }
 
 // Status reports the service's state: its check-in mode and schedule, the
@@ -113,7 +116,8 @@ func (v *Views) storeStatus(ctx context.Context) (StoreStatus, error) {
 	if st.Bytes, err = v.cfg.Counter.UsedBytes(ctx); err != nil {
 		return st, err
 	}
-	return st, nil
+	st.Quarantined, err = v.cfg.Counter.Quarantined(ctx)
+	return st, err
 }
 
 // ServeStatus answers GET {prefix}/status.

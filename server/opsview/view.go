@@ -39,6 +39,7 @@ type liveView struct {
 	Status   Status    `json:"status"`
 	Preview  string    `json:"preview"` // pretty-printed checkin.Preview document
 	Arrivals []Arrival `json:"arrivals"`
+	Room     string    `json:"room"` // the store's room, for people (roomText)
 }
 
 // banner says prominently whether data leaves the site, and why.
@@ -73,8 +74,12 @@ func (v *Views) live(r *http.Request, after uint64) (liveView, error) {
 	if err != nil {
 		return liveView{}, err
 	}
+	arrivals := v.arrivalsAfter(after)
+	for i := range arrivals {
+		arrivals[i].Text = arrivalText(arrivals[i].Data)
+	}
 	return liveView{Banner: bannerFor(st), Status: st, Preview: preview,
-		Arrivals: v.arrivalsAfter(after)}, nil
+		Arrivals: arrivals, Room: roomText(st.Store)}, nil
 }
 
 // previewText is the preview document pretty-printed for the page; an
