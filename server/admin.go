@@ -66,7 +66,7 @@ var adminPaths = map[string]bool{"/status": true, "/checkin/preview": true, "/vi
 func (s *Server) adminHandler() http.Handler {
 	return s.observe(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := &headerWriter{ResponseWriter: rw}
-		setRequestID(w)
+		setAnswerHeaders(w)
 		defer s.recoverPanic(w, r)
 		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {

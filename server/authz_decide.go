@@ -61,6 +61,7 @@ func (c *compiledRule) permits(id identity, captures []string) bool {
 // certname, and logs it once per (certname, rule) per interval.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, id identity, d decision) {
 	rule := d.ruleName()
+	closeUnread(w, r)
 	s.refusals.Log(r.Context(), slog.LevelWarn, id.String()+"\x00"+rule, "request refused",
 		"certname", id.String(), "rule", rule, "method", r.Method, "path", loggedPath(r),
 		"remote", r.RemoteAddr, "request-id", requestID(w))

@@ -23,10 +23,15 @@ const firstBodyBuf = 1 << 10
 // parsed object lives until then.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (m map[string]any, release func(), aerr *apiError) {
 	body, held, aerr := s.readBody(w, r)
-	release = func() { s.inflight.give(held) }
+	release = func() { s.giveBody(r, held) }
 	if aerr != nil {
 		return nil, release, aerr
 	}
+	extra, aerr := s.chargeDecoding(w, r, body, held)
+	if aerr != nil {
+		return nil, release, aerr
+	}
+	release = func() { s.giveBody(r, held+extra) }
 	m, aerr = decodeObject(body)
 	return m, release, aerr
 }
@@ -47,8 +52,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	for {
 		if len(buf) == cap(buf) && int64(len(buf)) < limit {
 			grown := min(max(2*cap(buf), firstBodyBuf), int(limit))
-			if !s.inflight.take(int64(grown - cap(buf))) {
-				return nil, held, s.refuseBusy(w, r)
+			if aerr := s.takeBody(w, r, int64(grown-cap(buf))); aerr != nil {
+				return nil, held, aerr
 			}
 			held += int64(grown - cap(buf))
 			buf = append(make([]byte, 0, grown), buf...)

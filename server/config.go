@@ -150,6 +150,19 @@ type Config struct {
 	// past it a command gets 503 with Retry-After at once. Zero means
 	// DefaultMaxInflightBytes.
 	MaxInflightBytes int64
+	// MaxFields limits the JSON values one command body may hold
+	// (analytics.max-fields): each member of an object and each element
+	// of an array, at any depth, so snapshot fields and batch items alike.
+	// A body over it gets 413 too-many-fields before it is decoded, and
+	// what a body will cost decoded (about 512 bytes a value and 5 a byte)
+	// is taken from MaxInflightBytes before decoding. Zero means
+	// DefaultMaxFields.
+	MaxFields int
+	// MaxClientStoreBytes is analytics.max-client-store-bytes: the room
+	// one client's entries may take in the store until the next check-in
+	// frees it; past it that client alone gets 507. Zero means a quarter
+	// of MaxStoreBytes; negative means no share.
+	MaxClientStoreBytes int64
 	// BodyTimeout bounds the wait for a command's body, counted from the
 	// moment its handler starts reading it; a body still incomplete then
 	// gets 408, so a client trickling a body holds a connection far less
@@ -276,6 +289,10 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.MaxStoreBytes, DefaultMaxStoreBytes)
 	setDefault(&c.MaxInflightBytes, DefaultMaxInflightBytes)
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&c.MaxFields, DefaultMaxFields)
+	if c.MaxClientStoreBytes == 0 && c.MaxStoreBytes > 0 {
+		c.MaxClientStoreBytes = c.MaxStoreBytes / 4
+	}
 	setDefault(&c.MaxConnections, DefaultMaxConnections)
 	setDefault(&c.MaxStreams, DefaultMaxStreams)
 	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)

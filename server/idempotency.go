@@ -88,7 +88,7 @@ func (s *Server) commit(ctx context.Context, ps []prepared) []outcome {
 			out[i] = outcome{status: p.status, body: p.body} // nothing to store or remember
 			continue
 		}
-		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: p.key, Sum: p.sum, Reply: p.verdict.encode()})
+		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: scopedKey(ctx, p.key), Sum: p.sum, Reply: p.verdict.encode()})
 		at = append(at, i)
 	}
 	if len(recs) == 0 {

@@ -10,15 +10,15 @@ import "net/http"
 type identity struct {
 	certname      string
 	authenticated bool
+	ambiguous     string // why a verified certificate names no one; see identifyState
 }
 
 // identify reads the identity of r from its TLS connection state.
 func identify(r *http.Request) identity {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+	if r.TLS == nil {
 		return identity{}
 	}
-	cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
-	return identity{certname: cn, authenticated: cn != ""}
+	return identifyState(r.TLS)
 }
 
 // String names the identity in messages.

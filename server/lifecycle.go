@@ -184,6 +184,6 @@ func (w httpLogWriter) Write(p []byte) (int, error) {
 		peer = msg[m[2]:m[3]]
 		msg = msg[:m[0]] + ": " + msg[m[1]:]
 	}
-	w.t.Log(context.Background(), slog.LevelInfo, "http: "+msg, msg, "peer", peer)
+	w.t.Log(context.Background(), slog.LevelInfo, failureKind(msg), msg, "peer", peer)
 	return len(p), nil
 }

@@ -66,6 +66,7 @@ func (c Config) checkLimits() error {
 		{"MaxBodyBytes", c.MaxBodyBytes}, {"MaxInflightBytes", c.MaxInflightBytes},
 		{"BodyTimeout", int64(c.BodyTimeout)}, {"MaxConnections", int64(c.MaxConnections)},
 		{"MaxStreams", int64(c.MaxStreams)}, {"MaxHeaderBytes", int64(c.MaxHeaderBytes)},
+		{"MaxFields", int64(c.MaxFields)},
 	} {
 		if f.v < 0 {
 			return &ConfigError{Field: f.name, Reason: "is negative"}

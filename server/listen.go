@@ -133,6 +133,9 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 func (s *Server) newListener(ln net.Listener, certs *tlsfiles.Reloader) *listener {
 	l := s.trackedListener(ln, s.httpServer(nil))
 	l.secure, l.certs = certs != nil, certs
+	if certs != nil {
+		s.shareConns(l)
+	}
 	return l
 }
 

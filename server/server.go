@@ -34,6 +34,7 @@ type Server struct {
 	// inflight is the budget of request-body bytes held; see
 	// Config.MaxInflightBytes.
 	inflight inflight
+	shares   fairShares // each client's part of inflight
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -156,26 +157,33 @@ func (s *Server) Prefix() string { return s.cfg.Prefix }
 // status is sent already, by aborting the response so the client sees a
 // broken transfer.
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	setRequestID(rw)
+	setAnswerHeaders(rw)
 	w := &headerWriter{ResponseWriter: rw}
 	defer s.recoverPanic(w, r)
 	path, ok := cleanPath(r)
 	if !ok {
+		closeUnread(w, r)
 		notFound(w)
 		return
 	}
 	rest, ok := trimPrefix(path, s.cfg.Prefix)
 	if !ok {
+		closeUnread(w, r)
 		notFound(w)
 		return
 	}
 	id := identify(r)
+	if id.ambiguous != "" {
+		s.refuseAmbiguous(w, r, id)
+		return
+	}
 	if d := s.authz.decide(r, path, id); !d.allowed {
 		s.forbidden(w, r, id, d)
 		return
 	}
 	e, ok := routes[route{r.Method, rest}]
 	if !ok {
+		closeUnread(w, r)
 		notFound(w)
 		return
 	}

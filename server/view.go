@@ -68,8 +68,8 @@ func (s *Server) live(r *http.Request, after uint64) (liveView, error) {
 	if err != nil {
 		return liveView{}, err
 	}
-	return liveView{Banner: bannerFor(st), Status: st, Preview: preview,
-		Arrivals: s.ops.arrivalsAfter(after)}, nil
+	return liveView{Banner: bannerFor(st), Status: st, Preview: displayText(preview),
+		Arrivals: displayArrivals(s.ops.arrivalsAfter(after))}, nil
 }
 
 // previewText is the preview document pretty-printed for the page; an
