@@ -52,7 +52,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	for {
 		if len(buf) == cap(buf) && int64(len(buf)) < limit {
 			grown := min(max(2*cap(buf), firstBodyBuf), int(limit))
-			if aerr := s.takeBody(w, r, int64(grown-cap(buf))); aerr != nil {
+			if aerr := s.takeBody(w, r, int64(grown-cap(buf)), held); aerr != nil {
 				return nil, held, aerr
 			}
 			held += int64(grown - cap(buf))

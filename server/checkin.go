@@ -180,6 +180,7 @@ func (s *Server) discardAll(ctx context.Context) error {
 
 // discard deletes what an upload covered, which frees room in the store.
 func (s *Server) discard(ctx context.Context, up uploaded) error {
+	defer s.storeShares.reset() // each client's share is free again
 	if up.lastEvent > 0 {
 		if err := s.store.DeleteThrough(ctx, store.Events, up.lastEvent); err != nil {
 			return err

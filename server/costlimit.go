@@ -81,7 +81,7 @@ func (s *Server) chargeDecoding(w http.ResponseWriter, r *http.Request, body []b
 	if extra <= 0 {
 		return 0, nil
 	}
-	if aerr := s.takeBody(w, r, extra); aerr != nil {
+	if aerr := s.takeBody(w, r, extra, held); aerr != nil {
 		return 0, aerr
 	}
 	return extra, nil

@@ -88,6 +88,10 @@ func (s *Server) commit(ctx context.Context, ps []prepared) []outcome {
 			out[i] = outcome{status: p.status, body: p.body} // nothing to store or remember
 			continue
 		}
+		if aerr := s.chargeStore(ctx, p); aerr != nil {
+			out[i] = aerr.outcome()
+			continue
+		}
 		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: scopedKey(ctx, p.key), Sum: p.sum, Reply: p.verdict.encode()})
 		at = append(at, i)
 	}
@@ -95,6 +99,7 @@ func (s *Server) commit(ctx context.Context, ps []prepared) []outcome {
 		return out
 	}
 	for n, r := range s.store.Append(ctx, recs) {
+		s.unchargeStore(ctx, ps[at[n]], r.Err == nil && !r.Dup)
 		out[at[n]] = s.committed(ps[at[n]], r)
 	}
 	return out

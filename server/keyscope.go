@@ -7,14 +7,21 @@ import (
 	"net/http"
 )
 
-// keyScopeKey is the context key of the client an idempotency key belongs
-// to.
-type keyScopeKey struct{}
+// clientKey is the context key of the client a command comes from.
+type clientKey struct{}
 
-// withKeyScope returns r's context carrying r's client, whose idempotency
-// keys commit scopes (see scopedKey).
-func withKeyScope(r *http.Request) context.Context {
-	return context.WithValue(r.Context(), keyScopeKey{}, shareKey(identify(r)))
+// withClient returns r's context carrying r's client (shareKey), to whom
+// commit charges the command's idempotency key (scopedKey) and its room in
+// the store (storeShares).
+func withClient(r *http.Request) context.Context {
+	return context.WithValue(r.Context(), clientKey{}, shareKey(identify(r)))
+}
+
+// clientOf is the client withClient put in ctx; "" for an unauthenticated
+// one or none.
+func clientOf(ctx context.Context) string {
+	c, _ := ctx.Value(clientKey{}).(string)
+	return c
 }
 
 // scopedKey is the key the store remembers for a command's key: the
@@ -27,7 +34,6 @@ func scopedKey(ctx context.Context, key string) string {
 	if key == "" {
 		return ""
 	}
-	client, _ := ctx.Value(keyScopeKey{}).(string)
-	sum := sha256.Sum256([]byte(client + "\x00" + key))
+	sum := sha256.Sum256([]byte(clientOf(ctx) + "\x00" + key))
 	return "k:" + hex.EncodeToString(sum[:])
 }

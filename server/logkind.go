@@ -11,16 +11,20 @@ import "strings"
 // every connection a key of its own. Digits left in the cause are folded
 // too, so that no count or port makes a new key.
 func failureKind(msg string) string {
-	first, last := msg, ""
-	if i := strings.Index(msg, " from "); i >= 0 {
-		first = msg[:i]
-	} else if i := strings.Index(msg, ": "); i >= 0 {
-		first = msg[:i]
+	source, rest, ok := strings.Cut(msg, ": ") // "http", "http2"
+	if !ok {
+		source, rest = "", msg
 	}
-	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 <= len(msg) {
-		last = msg[i+2:]
+	first, last := rest, ""
+	if i := strings.Index(rest, " from "); i >= 0 {
+		first = rest[:i]
+	} else if i := strings.Index(rest, ": "); i >= 0 {
+		first = rest[:i]
 	}
-	return "http: " + first + ": " + strings.Map(func(r rune) rune {
+	if i := strings.LastIndex(rest, ": "); i >= 0 {
+		last = rest[i+2:]
+	}
+	return source + ": " + first + ": " + strings.Map(func(r rune) rune {
 		if '0' <= r && r <= '9' {
 			return '#'
 		}

@@ -35,6 +35,9 @@ type Server struct {
 	// Config.MaxInflightBytes.
 	inflight inflight
 	shares   fairShares // each client's part of inflight
+	// storeShares bounds each client's room in the store; see
+	// Config.MaxClientStoreBytes.
+	storeShares storeShares
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -68,6 +71,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
 	s.inflight.limit = cfg.MaxInflightBytes
+	s.storeShares.limit = cfg.MaxClientStoreBytes
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}

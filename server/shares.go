@@ -52,9 +52,12 @@ func shareKey(id identity) string {
 }
 
 // takeBody takes n bytes of the in-flight budget for r's client: from the
-// service's budget, and from the client's share. The answer when either
-// has no room is a 503 with Retry-After.
-func (s *Server) takeBody(w http.ResponseWriter, r *http.Request, n int64) *apiError {
+// service's budget, and from the client's share; own is what the same
+// command holds already. A client whose other commands hold nothing may
+// always go on, so that each client has one command in flight whatever
+// its share. The answer when either has no room is a 503 with
+// Retry-After.
+func (s *Server) takeBody(w http.ResponseWriter, r *http.Request, n, own int64) *apiError {
 	if !s.inflight.take(n) {
 		return s.refuseBusy(w, r)
 	}
@@ -69,7 +72,7 @@ func (s *Server) takeBody(w http.ResponseWriter, r *http.Request, n int64) *apiE
 		sh.held = make(map[string]int64)
 	}
 	h := sh.held[key]
-	ok := h == 0 || h+n <= limit
+	ok := h == own || h+n <= limit
 	if ok {
 		sh.held[key] = h + n
 	}
