@@ -16,11 +16,15 @@ func setAnswerHeaders(w http.ResponseWriter) {
 }
 
 // hiddenRune reports whether r changes how text around it is shown, or
-// is not shown at all: control characters, format characters (the bidi
+// is not shown at all: control characters but the line feed and the tab
+// (the page's own layout), format characters (the bidi
 // controls U+202A–U+202E and U+2066–U+2069, U+200E, U+200F, U+061C,
 // zero-width characters) and the line and paragraph separators. With
 // U+202E, "evil\u202Egnp.exe" shows as "evilexe.png".
 func hiddenRune(r rune) bool {
+	if r == '\n' || r == '\t' {
+		return false
+	}
 	return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }
 

@@ -20,7 +20,7 @@ func TestIdentify(t *testing.T) {
 		{"plain HTTP", nil, identity{}},
 		{"no certificate", &tls.ConnectionState{}, identity{}},
 		{"sent but not verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}}, identity{}},
-		{"verified without a CN", &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{unnamed}}}, identity{}},
+		{"verified without a CN", &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{unnamed}}}, identity{ambiguous: "its subject has no CN"}},
 		{"verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}, VerifiedChains: [][]*x509.Certificate{{named}}},
 			identity{certname: "agent.example.com", authenticated: true}},
 	}

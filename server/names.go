@@ -26,6 +26,9 @@ func identifyState(cs *tls.ConnectionState) identity {
 			n++
 		}
 	}
+	if len(subject.Names) == 0 && subject.CommonName != "" {
+		n = 1 // a certificate built, not parsed: Names is filled by parsing
+	}
 	switch {
 	case n == 0:
 		return identity{ambiguous: "its subject has no CN"}
