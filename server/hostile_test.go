@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,17 +9,20 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -180,8 +184,9 @@ func TestRefusedBeforeBodyFreesConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.Certificates = nil
+	// Under 256 KiB, which net/http would read after the answer.
 	head := fmt.Sprintf("POST %s/commands/event HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"event\":",
-		ts.srv.Prefix(), 1<<20)
+		ts.srv.Prefix(), 100_000)
 	deadline := time.Now().Add(5 * time.Second)
 	for i := range attackers {
 		c, err := tls.Dial("tcp", ts.srv.HTTPSAddr().String(), tc)
@@ -228,6 +233,49 @@ func TestConnectionShareOfOneClient(t *testing.T) {
 	other := ts.clientAs(t, issueSubject(t, ts, cn("agent-b.example.com")))
 	if r, err := tryDo(other, "POST", ts.url+"/commands/event", `{"event":"normal"}`); err != nil || r.status != 200 {
 		t.Errorf("another client while one holds every connection: %v %v", r.status, err)
+	}
+}
+
+// TestUnauthenticatedConnectionShare: where a rule lets unauthenticated
+// clients send commands, they hold an eighth of the connections together
+// (one of eight here); an authenticated client is served meanwhile.
+func TestUnauthenticatedConnectionShare(t *testing.T) {
+	const maxConns = 8
+	got := make(chan struct{}, maxConns)
+	ts := startServer(t, func(c *server.Config) {
+		c.MaxConnections = maxConns
+		c.TLS.ClientAuth = server.ClientAuthWant
+		c.Middleware = readWatch(5, got)
+		c.Authorization = []server.Rule{{Name: "open", SortOrder: 1, Path: "/", Type: server.PathPrefix, AllowUnauthenticated: true}}
+	})
+	tc, err := ts.pki.ClientTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Certificates = nil
+	head := fmt.Sprintf("POST %s/commands/event HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"event\":",
+		ts.srv.Prefix())
+	closed := 0
+	for range maxConns {
+		c, err := tls.Dial("tcp", ts.srv.HTTPSAddr().String(), tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, head); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := c.Read(make([]byte, 1)); isReset(err) {
+			closed++ // refused at once; the one admitted is being read
+		}
+	}
+	waitN(t, got, 1, "the admitted slow body")
+	if closed != maxConns-1 {
+		t.Errorf("%d of %d unauthenticated connections refused, want %d", closed, maxConns, maxConns-1)
+	}
+	if r := do(t, ts.newClient(t, true, true), "POST", ts.url+"/commands/event", `{"event":"normal"}`); r.status != 200 {
+		t.Errorf("an authenticated client: %d", r.status)
 	}
 }
 
@@ -388,5 +436,120 @@ func TestViewEscapesBidiControls(t *testing.T) {
 		if !strings.Contains(body, `evil\u202egnp.exe`) || !strings.Contains(body, `a\u200bb`) {
 			t.Errorf("%s does not show the escapes: %s", path, body)
 		}
+	}
+}
+
+// writeNumberedCRL writes a CRL of ca with the given number and next
+// update, revoking certs.
+func writeNumberedCRL(t *testing.T, ca *pki.CA, path string, number int64, next time.Time, certs ...*x509.Certificate) {
+	t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: next.Add(-48 * time.Hour), NextUpdate: next}
+	for _, c := range certs {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Now()})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keepAliveClient is an HTTPS client presenting pair that keeps its
+// connection between requests.
+func keepAliveClient(t *testing.T, ts *testServer, pair *pki.Pair) *http.Client {
+	t.Helper()
+	cert, err := tls.X509KeyPair(pair.CertPEM, pair.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := ts.pki.ClientTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Certificates = []tls.Certificate{cert}
+	tr := &http.Transport{TLSClientConfig: tc}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+// TestRevocationReachesOpenConnections: a certificate revoked after its
+// connection was made is refused on that connection's next request
+// (issue 17.7: a revoked operator kept reading for 150 s and more).
+func TestRevocationReachesOpenConnections(t *testing.T) {
+	ts, ca, crlPath := withCRL(t, testLogger(t), server.ClientAuthNeed)
+	agent, err := ca.Issue("agent.example", nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := keepAliveClient(t, ts, agent)
+	if r := do(t, c, "GET", ts.url, ""); r.status != 200 {
+		t.Fatalf("before revocation: %d", r.status)
+	}
+	writeCRL(t, ca, crlPath, false, agent.Cert)
+	reused := false
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }})
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !reused {
+		t.Fatal("the second request did not reuse the connection")
+	}
+	if resp.StatusCode != 403 {
+		t.Errorf("a revoked certificate on its open connection: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestStaleCRLWarnedAndShown: a CRL whose next update is past is loaded
+// (it still revokes what it lists) with a WARN, and /status says it is
+// stale (issue 17.7).
+func TestStaleCRLWarnedAndShown(t *testing.T) {
+	var logs logBuffer
+	ts, ca, crlPath := withCRL(t, logs.logger(), server.ClientAuthNeed)
+	writeNumberedCRL(t, ca, crlPath, 1<<62, time.Now().Add(-time.Hour))
+	if err := ts.srv.ReloadCertificates(); err != nil {
+		t.Fatal(err)
+	}
+	if n := logs.count("CRL is stale"); n != 1 {
+		t.Errorf("%d WARN lines for a stale CRL, want 1:\n%s", n, logs.buf.String())
+	}
+	st := do(t, ts.client, "GET", ts.url+"/status", "")
+	if !strings.Contains(st.body, `"stale":true`) || !strings.Contains(st.body, `"number":"`+strconv.FormatInt(1<<62, 10)+`"`) {
+		t.Errorf("/status does not show the stale CRL: %s", st.body)
+	}
+}
+
+// TestOlderCRLRefused: a CRL with a lower number than the one in use is
+// refused with one ERROR, and the revocation it would lift stays (issue
+// 17.7: an older CRL un-revoked a certificate).
+func TestOlderCRLRefused(t *testing.T) {
+	var logs logBuffer
+	ts, ca, crlPath := withCRL(t, logs.logger(), server.ClientAuthNeed)
+	agent, err := ca.Issue("agent.example", nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeNumberedCRL(t, ca, crlPath, 1<<62, time.Now().Add(time.Hour), agent.Cert)
+	if err := ts.srv.ReloadCertificates(); err != nil {
+		t.Fatal(err)
+	}
+	writeNumberedCRL(t, ca, crlPath, 5, time.Now().Add(time.Hour))
+	if err := ts.srv.ReloadCertificates(); err == nil || !strings.Contains(err.Error(), "lower than") {
+		t.Fatalf("an older CRL: %v, want an error naming the lower number", err)
+	}
+	if _, err := tryDo(pairClient(t, ts, agent), "GET", ts.url, ""); err == nil {
+		t.Error("the older CRL lifted a revocation")
+	}
+	if n := logs.count("level=ERROR"); n != 1 {
+		t.Errorf("%d ERROR lines for one older CRL, want 1:\n%s", n, logs.buf.String())
 	}
 }

@@ -114,6 +114,7 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 			return lns, fmt.Errorf("server: listen on %s (https): %w", s.cfg.HTTPSAddr, err)
 		}
 		l := s.newListener(ln, certs)
+		s.peerCerts.Store(certs)
 		l.srv.TLSConfig = tlsConfig(certs, s.cfg.TLS.ClientAuth, l.srv)
 		lns = append(lns, l)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
 // Server is the analytics service. It is an http.Handler for the API and
@@ -38,6 +39,9 @@ type Server struct {
 	// storeShares bounds each client's room in the store; see
 	// Config.MaxClientStoreBytes.
 	storeShares storeShares
+	// peerCerts is the TLS listener's Reloader, for the revocation check
+	// of each request; nil without one.
+	peerCerts atomic.Pointer[tlsfiles.Reloader]
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -179,6 +183,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	id := identify(r)
 	if id.ambiguous != "" {
 		s.refuseAmbiguous(w, r, id)
+		return
+	}
+	if s.peerRevoked(r) {
+		s.refuseRevoked(w, r, id)
 		return
 	}
 	if d := s.authz.decide(r, path, id); !d.allowed {

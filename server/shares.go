@@ -197,9 +197,11 @@ func (s *Server) shareConns(l *listener) {
 // closeUnread makes a refusal close an HTTP/1 connection whose request
 // body was not read, instead of net/http reading up to 256 KiB of it first
 // (for as long as Config.BodyTimeout): a client refused before its body is
-// read must not hold the connection while it trickles the body.
+// read must not hold the connection while it trickles the body. The
+// answer is written all the same: the deadline ends reads only.
 func closeUnread(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && r.ProtoMajor == 1 {
 		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
 }

@@ -35,6 +35,9 @@ type Status struct {
 	// CertificateExpires is when the TLS listener's certificate expires,
 	// nil when there is no TLS listener.
 	CertificateExpires *time.Time `json:"certificate-expires"`
+	// CRLs are the TLS listener's revocation lists, with whether each is
+	// stale; none without them.
+	CRLs []CRLStatus `json:"crls,omitempty"`
 }
 
 // CheckInStatus says whether and when data leaves the site.
@@ -108,6 +111,7 @@ func (s *Server) Status(ctx context.Context) (Status, error) {
 	if exp := s.CertificateExpiry(); !exp.IsZero() {
 		out.CertificateExpires = &exp
 	}
+	out.CRLs = s.crlStatus(time.Now()) // the handshakes' clock, not the stamps'
 	return out, nil
 }
 

@@ -171,6 +171,9 @@ func (r *Reloader) check(now time.Time, force bool) error {
 		return nil
 	}
 	m, err := Load(r.files, now)
+	if err == nil {
+		err = checkCRLOrder(r.files, r.cur.Load(), m)
+	}
 	if err != nil {
 		if !st.equal(r.failed) {
 			r.failed = st
@@ -205,6 +208,7 @@ func (r *Reloader) install(old, m *Material) {
 // warnExpiry logs, once a day per certificate, each certificate of m that
 // expires within ExpiryWarning.
 func (r *Reloader) warnExpiry(m *Material, now time.Time) {
+	r.warnStaleCRLs(m, now)
 	if m.Leaf != nil && m.Leaf.NotAfter.Sub(now) < ExpiryWarning {
 		r.expiry.Log(context.Background(), slog.LevelWarn, "cert:"+m.Leaf.SerialNumber.String(),
 			"tls: certificate expires soon; renew it (the new file is loaded without a restart)",
