@@ -81,6 +81,10 @@ func (s *Server) adminHandler() http.Handler {
 			notFound(w)
 			return
 		}
+		if adminDataPaths[e.path] && !s.adminTokenOK(w, r) {
+			refuseAdminData(w)
+			return
+		}
 		e.serve(s, w, r)
 	}), "")
 }
@@ -98,11 +102,13 @@ func (s *Server) AdminAddr() net.Addr {
 	return nil
 }
 
-// AdminURL is the URL of the page on the admin listener, e.g.
-// http://127.0.0.1:8141/view; empty when there is none or before Listen.
+// AdminURL is the URL of the page on the admin listener with the admin
+// token of this start, e.g. http://127.0.0.1:8141/view?token=3f9a...;
+// empty when there is none or before Listen. Only who has read it sees
+// stored data there (see adminDataPaths).
 func (s *Server) AdminURL() string {
 	if a := s.AdminAddr(); a != nil {
-		return "http://" + a.String() + "/view"
+		return "http://" + a.String() + "/view?token=" + s.adminToken
 	}
 	return ""
 }

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
@@ -551,5 +552,37 @@ func TestOlderCRLRefused(t *testing.T) {
 	}
 	if n := logs.count("level=ERROR"); n != 1 {
 		t.Errorf("%d ERROR lines for one older CRL, want 1:\n%s", n, logs.buf.String())
+	}
+}
+
+// TestAdminListenerHidesStoredData: a local user without the token
+// printed with the admin URL reads no stored data on the admin listener
+// (issue 17.9); with it, the page and its own requests (by cookie) work,
+// and /status and /metrics need none.
+func TestAdminListenerHidesStoredData(t *testing.T) {
+	ts := startServer(t, func(c *server.Config) { c.AdminAddr = "127.0.0.1:0" })
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"secret.event"}`)
+	base := "http://" + ts.srv.AdminAddr().String()
+	plain := &http.Client{}
+	for _, path := range []string{"/view", "/view/live", "/checkin/preview", "/view?token=guess"} {
+		if r := do(t, plain, "GET", base+path, ""); r.status != 403 || strings.Contains(r.body, "secret.event") {
+			t.Errorf("GET %s without the token: %d %s", path, r.status, r.body)
+		}
+	}
+	for _, path := range []string{"/status", "/metrics"} {
+		if r := do(t, plain, "GET", base+path, ""); r.status != 200 {
+			t.Errorf("GET %s: %d", path, r.status)
+		}
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar}
+	if r := do(t, browser, "GET", ts.srv.AdminURL(), ""); r.status != 200 || !strings.Contains(r.body, "secret.event") {
+		t.Fatalf("the admin URL: %d", r.status)
+	}
+	if r := do(t, browser, "GET", base+"/view/live?after=0", ""); r.status != 200 || !strings.Contains(r.body, "secret.event") {
+		t.Errorf("the page's own request, by cookie: %d", r.status)
 	}
 }

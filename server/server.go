@@ -42,6 +42,8 @@ type Server struct {
 	// peerCerts is the TLS listener's Reloader, for the revocation check
 	// of each request; nil without one.
 	peerCerts atomic.Pointer[tlsfiles.Reloader]
+	// adminToken opens the admin listener's stored data; see AdminURL.
+	adminToken string
 
 	// checkInMu serialises check-ins, so that two never upload (and then
 	// delete) the same entries.
@@ -75,6 +77,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
 	s.inflight.limit = cfg.MaxInflightBytes
+	s.adminToken = newAdminToken()
 	s.storeShares.limit = cfg.MaxClientStoreBytes
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
