@@ -172,7 +172,10 @@ type Config struct {
 	// (webserver.max-connections). At the limit, a new connection closes
 	// the oldest one that has no request in progress (idle between
 	// requests, or connected and silent), or is itself closed when every
-	// connection is busy. Zero means DefaultMaxConnections.
+	// connection is busy. Zero means DefaultMaxConnections. Either is
+	// lowered, with a WARN when it was set, so that every listener at its
+	// bound stays within the process's limit of open files
+	// (RLIMIT_NOFILE) with a third of it (24 to 256) left for files.
 	MaxConnections int
 	// MaxStreams limits the concurrent requests (streams) of one HTTP/2
 	// connection. Zero means DefaultMaxStreams.

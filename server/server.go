@@ -69,6 +69,7 @@ func New(cfg Config) (*Server, error) { return newServer(cfg, nil) }
 // newServer is New with a given store; nil opens the Bolt store in
 // cfg.DataDir. Tests use it to measure the service without storage costs.
 func newServer(cfg Config, st store.Store) (*Server, error) {
+	cfg.MaxConnections = fitConnections(cfg, fileLimit(), cfg.Logger)
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

@@ -20,9 +20,9 @@ import (
 //     client, a sixteenth for all unauthenticated ones together; a client
 //     holding nothing may always start one command while the budget has
 //     room;
-//   - the connections of the TLS listener (Config.MaxConnections): three
-//     quarters for one client, an eighth (at least one) for all the
-//     unauthenticated ones together.
+//   - the connections of the TLS listener (Config.MaxConnections) with a
+//     request in progress: three quarters for one client, an eighth (at
+//     least one) for all the unauthenticated ones together.
 const (
 	inflightShareDiv     = 4
 	inflightAnonShareDiv = 16
@@ -128,53 +128,53 @@ func (s *Server) refuseShare(w http.ResponseWriter, r *http.Request, share int64
 			strconv.Itoa(busyRetryAfter) + " s."}
 }
 
-// connShares bounds the connections of one TLS listener per client.
-// A connection is counted from its first request, when its certificate is
-// known, until it closes.
+// connShares bounds per client the connections of one TLS listener that
+// have a request in progress. Idle ones are not counted: the listener's
+// bound closes them to make room (see conns).
 type connShares struct {
 	share, anonShare int
 
-	mu  sync.Mutex
-	per map[string]int
-	of  map[net.Conn]string
+	mu     sync.Mutex
+	per    map[string]int
+	active map[net.Conn]string // connections with a request in progress
 }
 
 func newConnShares(maxConns int) *connShares {
 	return &connShares{share: max(maxConns-maxConns/4, 1), anonShare: max(maxConns/connAnonShareDiv, 1),
-		per: make(map[string]int), of: make(map[net.Conn]string)}
+		per: make(map[string]int), active: make(map[net.Conn]string)}
 }
 
 // track is called from the listener's ConnState hook; it reports whether
-// conn must be closed because its client holds its share already.
+// conn must be closed because its client has its share of connections
+// busy already.
 func (c *connShares) track(conn net.Conn, st http.ConnState) (refuse bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch st {
-	case http.StateActive:
-		if _, counted := c.of[conn]; counted {
-			return false
-		}
-		tc, ok := conn.(*tls.Conn)
-		if !ok {
-			return false
-		}
-		key, limit := "", c.anonShare
-		if id := identifyState(new(tc.ConnectionState())); id.authenticated {
-			key, limit = shareKey(id), c.share
-		}
-		if c.per[key] >= limit {
-			return true
-		}
-		c.per[key]++
-		c.of[conn] = key
-	case http.StateClosed, http.StateHijacked:
-		if key, counted := c.of[conn]; counted {
+	if st != http.StateActive {
+		if key, counted := c.active[conn]; counted {
 			if c.per[key]--; c.per[key] == 0 {
 				delete(c.per, key)
 			}
-			delete(c.of, conn)
+			delete(c.active, conn)
 		}
+		return false
 	}
+	if _, counted := c.active[conn]; counted {
+		return false
+	}
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	key, limit := "", c.anonShare
+	if id := identifyState(new(tc.ConnectionState())); id.authenticated {
+		key, limit = shareKey(id), c.share
+	}
+	if c.per[key] >= limit {
+		return true
+	}
+	c.per[key]++
+	c.active[conn] = key
 	return false
 }
 
