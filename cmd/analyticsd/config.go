@@ -158,6 +158,27 @@ func (t tk) limits(cfg *server.Config) error {
 	cfg.MaxConnections = int(min(conns, math.MaxInt32))
 	header, err := t.positive(keyMaxHeader, "bytes")
 	cfg.MaxHeaderBytes = int(min(header, math.MaxInt32))
+	if err != nil {
+		return err
+	}
+	return t.costLimits(cfg)
+}
+
+// Bounds on what one request and one client may cost (issue 17).
+const (
+	keyMaxFields      = "analytics.max-fields"
+	keyMaxClientStore = "analytics.max-client-store-bytes"
+)
+
+// costLimits reads the bounds on decoding and each client's store share;
+// unset keys keep the server's defaults.
+func (t tk) costLimits(cfg *server.Config) error {
+	fields, err := t.positive(keyMaxFields, "JSON values")
+	if err != nil {
+		return err
+	}
+	cfg.MaxFields = int(min(fields, math.MaxInt32))
+	cfg.MaxClientStoreBytes, err = t.positive(keyMaxClientStore, "bytes")
 	return err
 }
 
