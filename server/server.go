@@ -90,7 +90,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit, Now: cfg.Now}
 		if cfg.Database.URL != "" {
 			st, err = openPostgres(cfg, opts)
-		} else {
+		} else if err = checkDataDir(cfg.DataDir); err == nil {
 			st, err = store.Open(filepath.Join(cfg.DataDir, store.FileName), opts)
 		}
 		if err != nil {
