@@ -118,12 +118,14 @@ func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
 		return err
 	}
 	cfg.Logger = log
-	srv, err := server.New(cfg)
+	srv, err := interruptible(ctx, "opening the store and the whitelist", func() (*server.Server, error) { return server.New(cfg) })
 	if err != nil {
 		return err
 	}
-	if err := srv.Listen(ctx); err != nil {
-		_ = srv.Close(context.WithoutCancel(ctx))
+	if _, err := interruptible(ctx, "reading the TLS files", func() (struct{}, error) { return struct{}{}, srv.Listen(ctx) }); err != nil {
+		if ctx.Err() == nil { // else Listen may still hold the server: Close would wait for it
+			_ = srv.Close(context.WithoutCancel(ctx))
+		}
 		return err
 	}
 	stopReload := reloadOnHangup(srv, log)
