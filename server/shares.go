@@ -40,6 +40,7 @@ type fairShares struct {
 
 	peak     atomic.Int64 // the most held since memory was last given back
 	lastFree atomic.Int64 // unix nanoseconds of the last give-back
+	trailing atomic.Bool  // a give-back is scheduled
 }
 
 // shareKey names the holder of a share: the certname, or "" for every
@@ -87,10 +88,8 @@ func (s *Server) takeBody(w http.ResponseWriter, r *http.Request, n, own int64) 
 	return nil
 }
 
-// giveBody gives back n bytes takeBody took for r's client. When the
-// budget is empty again after a burst that held half of it or more, the
-// memory is given back to the operating system (at most once per
-// freeAfterBurst): the collector alone would keep it for minutes.
+// giveBody gives back n bytes takeBody took for r's client, and the
+// memory of a burst to the operating system (giveBackMemory).
 func (s *Server) giveBody(r *http.Request, n int64) {
 	if n == 0 {
 		return
@@ -105,11 +104,30 @@ func (s *Server) giveBody(r *http.Request, n int64) {
 	}
 	sh.mu.Unlock()
 	s.inflight.give(n)
-	if s.inflight.used.Load() != 0 || sh.peak.Load() < s.cfg.MaxInflightBytes/2 {
+	s.giveBackMemory()
+}
+
+// giveBackMemory gives the memory of a burst back to the operating system
+// once the budget is empty again after the burst held half of it or more:
+// the collector alone would keep it for minutes. It runs at most once per
+// freeAfterBurst; a burst that ends sooner after the last is given back
+// when that time is up.
+func (s *Server) giveBackMemory() {
+	sh := &s.shares
+	if s.inflight.used.Load() != 0 || sh.peak.Load() < s.cfg.MaxInflightBytes/2 || s.lifetime.Err() != nil {
 		return
 	}
 	now, last := time.Now().UnixNano(), sh.lastFree.Load()
-	if now-last >= int64(freeAfterBurst) && sh.lastFree.CompareAndSwap(last, now) {
+	if wait := last + int64(freeAfterBurst) - now; wait > 0 {
+		if sh.trailing.CompareAndSwap(false, true) {
+			time.AfterFunc(time.Duration(wait), func() {
+				sh.trailing.Store(false)
+				s.giveBackMemory()
+			})
+		}
+		return
+	}
+	if sh.lastFree.CompareAndSwap(last, now) {
 		sh.peak.Store(0)
 		debug.FreeOSMemory()
 	}
