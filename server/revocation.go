@@ -33,6 +33,7 @@ func (s *Server) peerRevoked(r *http.Request) bool {
 // revoked with 403, closes the connection after it, and logs it once per
 // interval.
 func (s *Server) refuseRevoked(w http.ResponseWriter, r *http.Request, id identity) {
+	closeUnread(w, r)
 	w.Header().Set("Connection", "close")
 	s.refusals.Log(r.Context(), slog.LevelWarn, "revoked-certificate",
 		"request refused: the client certificate is revoked by a CRL loaded since the connection was made",
