@@ -31,7 +31,7 @@ const (
 
 // freeAfterBurst is how often, at most, memory held after a burst of
 // request bodies is given back to the operating system.
-const freeAfterBurst = 10 * time.Second
+const freeAfterBurst = 2 * time.Second
 
 // fairShares tracks what each client holds of the in-flight budget.
 type fairShares struct {
