@@ -9,7 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -76,4 +79,30 @@ func holdIdle(ctx context.Context, t *testing.T, u *url.URL, tc *tls.Config) {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+}
+
+// TestFileLimitRaisedToHard: analyticsd started with a soft limit of 64
+// open files under a hard limit of 4,096 runs with 4,096, and sizes its
+// connection bound from that (the Go runtime alone raises the soft limit
+// to one less than the hard one).
+func TestFileLimitRaisedToHard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs analyticsd")
+	}
+	bin, dir := buildDaemon(t), t.TempDir()
+	d := startChild(t, bin, dir, "sh", "-c", `ulimit -Sn 64 && ulimit -Hn 4096 && exec "$0" "$@"`)
+	defer func() { _ = d.stop(t, syscall.SIGTERM) }()
+	limits, err := os.ReadFile("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/limits")
+	if err != nil {
+		t.Skip(err)
+	}
+	for line := range strings.SplitSeq(string(limits), "\n") {
+		if f, ok := strings.CutPrefix(line, "Max open files"); ok {
+			if got := strings.Fields(f); len(got) < 2 || got[0] != "4096" || got[1] != "4096" {
+				t.Errorf("open files limit %v, want soft and hard 4096", got)
+			}
+			return
+		}
+	}
+	t.Fatal("no open files limit in /proc/PID/limits")
 }
