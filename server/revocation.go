@@ -8,9 +8,9 @@ import (
 
 // CRLStatus describes a certificate revocation list in use (Status.CRLs).
 type CRLStatus struct {
-	Issuer     string    `json:"issuer"`
-	Number     string    `json:"number"`
-	NextUpdate time.Time `json:"next-update"`
+	Issuer     string    `json:"issuer"`      // the issuing CA's name
+	Number     string    `json:"number"`      // the CRL number; "" when it has none
+	NextUpdate time.Time `json:"next-update"` // when its issuer promised the next one
 	// Stale is true once NextUpdate is past: certificates revoked since
 	// are not known. It is logged at WARN once a day.
 	Stale bool `json:"stale"`

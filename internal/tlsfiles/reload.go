@@ -206,7 +206,7 @@ func (r *Reloader) install(old, m *Material) {
 }
 
 // warnExpiry logs, once a day per certificate, each certificate of m that
-// expires within ExpiryWarning.
+// expires within ExpiryWarning, and each stale CRL (warnStaleCRLs).
 func (r *Reloader) warnExpiry(m *Material, now time.Time) {
 	r.warnStaleCRLs(m, now)
 	if m.Leaf != nil && m.Leaf.NotAfter.Sub(now) < ExpiryWarning {
