@@ -21,6 +21,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/internal/version"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // maxResponseBytes bounds how much of a response body the client reads, so
@@ -86,6 +88,10 @@ func New(cfg Config) (*Client, error) {
 		TLSHandshakeTimeout:   c.timeout, // a call's whole budget, as Config.Timeout says
 		ExpectContinueTimeout: time.Second,
 	}
+	if cfg.SSL == nil && base.Scheme == "https" { // it would only fail at the first call
+		return nil, &ConfigError{Field: "ssl-opts", Reason: "is required with an https url: " +
+			"set ssl-cert, ssl-key and ssl-ca-cert (or an HTTPClient with its own TLS settings)"}
+	}
 	if cfg.SSL != nil {
 		if base.Scheme != "https" {
 			return nil, &ConfigError{Field: "ssl-opts", Reason: "is set but url " + cfg.URL + " is not https"}
@@ -96,7 +102,7 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 		c.certs = certs
-		useCertificates(tr, certs)
+		useCertificates(tr, certs, cfg.SSL.CRLFile)
 	}
 	c.own = tr
 	c.hc = &http.Client{Transport: tr}
@@ -224,7 +230,7 @@ func (c *Client) post(ctx context.Context, target string, body []byte, key strin
 	}
 	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Accept"] = []string{"application/json"}
-	req.Header["Idempotency-Key"] = []string{key}
+	req.Header[wire.HeaderIdempotencyKey] = []string{key}
 	return c.do(req)
 }
 
@@ -259,6 +265,7 @@ func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
 // them at once, and when it finds new ones (a renewed certificate, a
 // rotated CA bundle) the request is sent again with them, once.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("User-Agent", version.UserAgent())
 	if c.certs == nil {
 		return c.hc.Do(req)
 	}
@@ -288,7 +295,7 @@ func responseError(status int, hdr http.Header, raw []byte) error {
 	}
 	var shape struct {
 		Rejected map[string]string `json:"rejected"`
-		Kind     string            `json:"kind"`
+		Kind     wire.ErrorKind    `json:"kind"`
 		Msg      string            `json:"msg"`
 	}
 	_ = json.Unmarshal(raw, &shape) // not JSON: the raw body still speaks

@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,6 +44,7 @@ func TestNewReportsEachConfigProblem(t *testing.T) {
 		{"CA holds no certificate", analytics.Config{URL: url, SSL: ssl(b.ClientCert, b.ClientKey, b.ClientKey)}, []string{"ssl-ca-cert", b.ClientKey, "no certificate"}},
 		{"CA missing", analytics.Config{URL: url, SSL: ssl(b.ClientCert, b.ClientKey, missing)}, []string{"ssl-ca-cert", "does not exist"}},
 		{"cert without key", analytics.Config{URL: url, SSL: ssl(b.ClientCert, "", b.CACert)}, []string{"ssl-key", "required"}},
+		{"https without ssl", analytics.Config{URL: url}, []string{"config ssl-opts: is required with an https url: set ssl-cert, ssl-key and ssl-ca-cert"}},
 		{"ssl with http", analytics.Config{URL: "http://localhost/analytics", SSL: ssl(b.ClientCert, b.ClientKey, b.CACert)}, []string{"ssl-opts", "not https"}},
 	}
 	for _, tc := range cases {
@@ -60,7 +62,7 @@ func TestNewAcceptsValidConfigs(t *testing.T) {
 	}
 	for _, cfg := range []analytics.Config{
 		{URL: "http://127.0.0.1:8080/analytics"},
-		{URL: "https://analytics.example/analytics"}, // system roots
+		{URL: "https://analytics.example/analytics", HTTPClient: &http.Client{}}, // TLS is the HTTPClient's
 		{URL: "https://localhost:8140/analytics", SSL: &analytics.SSLOpts{CertFile: b.ClientCert, KeyFile: b.ClientKey, CAFile: b.CACert}},
 	} {
 		c, err := analytics.New(cfg)

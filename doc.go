@@ -53,6 +53,9 @@
 // Config decodes from the JVM library's JSON keys, and LoadConfig reads the
 // analytics section of a Trapperkeeper installation's configuration (HOCON,
 // JSON, YAML or INI files, or a conf.d directory).
+// On a Puppet node, LoadPuppetConfig("") needs no configuration at all: it
+// reads the agent's puppet.conf for the server, the certificate, key, CA
+// bundle and CRL (see docs/puppet.md).
 //
 // The service side lives in package server, a real in-process service for
 // tests in package analyticstest, and the commands in cmd/analytics (the

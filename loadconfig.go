@@ -27,14 +27,20 @@ import (
 // URL needs none) but, when present, must set all three files. A relative
 // file path is resolved against the directory of the config file that set
 // it. Other keys of the section (the service's own settings, such as
-// data-directory) are ignored.
+// data-directory) are ignored, but a key that looks like a misspelt
+// client setting (urll, ssl-opts.ssl-crt) is an error naming its file and
+// line.
 //
 // Every failure is a *ConfigError naming the missing or bad keys and the
 // files that were read. The certificates themselves are read by New.
 func LoadConfig(path string) (Config, error) {
 	c, err := tkconfig.Load(path)
 	if err != nil {
-		return Config{}, &ConfigError{Field: "analytics", File: path, Reason: "cannot be loaded: " + err.Error(), Err: err}
+		file := path
+		if strings.Contains(err.Error(), path) {
+			file = "" // named by the error already
+		}
+		return Config{}, &ConfigError{Field: "analytics", File: file, Reason: "cannot be loaded: " + err.Error(), Err: err}
 	}
 	l := sectionLoader{c: c, path: path}
 	if _, ok := c.Sub("analytics"); !ok {
@@ -49,8 +55,18 @@ type sectionLoader struct {
 	path string // the path given to LoadConfig
 }
 
+// clientKeys are the settings LoadConfig reads in analytics and in
+// analytics.ssl-opts.
+var clientKeys, sslKeys = []string{"url", "ssl-opts"}, []string{"ssl-cert", "ssl-key", "ssl-ca-cert"}
+
 // config reads url and ssl-opts, reporting every missing key at once.
 func (l sectionLoader) config() (Config, error) {
+	if err := l.misspelt(clientKeys, "analytics"); err != nil {
+		return Config{}, err
+	}
+	if err := l.misspelt(sslKeys, "analytics", "ssl-opts"); err != nil {
+		return Config{}, err
+	}
 	var missing []string
 	url, err := l.str("url")
 	if err != nil {
@@ -79,10 +95,9 @@ func (l sectionLoader) ssl() (*SSLOpts, []string, error) {
 	if _, ok := l.c.Sub("analytics", "ssl-opts"); !ok {
 		return nil, nil, l.bad("ssl-opts", "is not an object with ssl-cert, ssl-key and ssl-ca-cert", nil)
 	}
-	keys := [...]string{"ssl-cert", "ssl-key", "ssl-ca-cert"}
-	var vals [len(keys)]string
+	var vals [3]string
 	var missing []string
-	for i, key := range keys {
+	for i, key := range sslKeys {
 		v, _, err := l.c.Path("analytics", "ssl-opts", key)
 		if err != nil {
 			return nil, nil, l.bad("ssl-opts."+key, "is not a string", err)
@@ -105,22 +120,49 @@ func (l sectionLoader) str(keys ...string) (string, error) {
 	return strings.TrimSpace(v), nil
 }
 
+// misspelt reports an unknown key of the section at path that most
+// likely misspells one of keys that is not set, naming its file and line.
+// Other unknown keys are left alone: the section is shared with the
+// service, whose own settings the client does not read.
+func (l sectionLoader) misspelt(keys []string, path ...string) error {
+	for _, e := range l.c.UnknownKeys(keys, path...) {
+		name := e.Key[strings.LastIndexByte(e.Key, '.')+1:]
+		s, ok := tkconfig.Suggest(name, keys)
+		if !ok {
+			continue
+		}
+		if _, set := l.c.Get(append(path[:len(path):len(path)], s)...); set {
+			continue
+		}
+		return &ConfigError{Field: e.Key, File: at(e.File, e.Line),
+			Reason: "unknown setting; did you mean " + s + "?", Err: e}
+	}
+	return nil
+}
+
 // missing reports keys that no file sets, naming the files read.
 func (l sectionLoader) missing(keys, reason string) error {
 	files := l.c.Files()
-	read := "no configuration files were found"
-	if len(files) > 0 {
-		read = "files read: " + strings.Join(files, ", ")
+	switch {
+	case len(files) == 0:
+		reason += " (no configuration files were found)"
+	case len(files) > 1 || files[0] != l.path:
+		reason += " (files read: " + strings.Join(files, ", ") + ")"
 	}
-	return &ConfigError{Field: keys, File: l.path, Reason: fmt.Sprintf("%s (%s)", reason, read)}
+	return &ConfigError{Field: keys, File: l.path, Reason: reason}
 }
 
 // bad reports a key that is set to something unusable, naming the file and
 // line that set it.
 func (l sectionLoader) bad(key, reason string, err error) error {
 	file, line := l.c.Origin(append([]string{"analytics"}, strings.Split(key, ".")...)...)
+	return &ConfigError{Field: "analytics." + key, File: at(file, line), Reason: reason, Err: err}
+}
+
+// at is file:line, or file when the line is not known.
+func at(file string, line int) string {
 	if line > 0 {
-		file = fmt.Sprintf("%s:%d", file, line)
+		return fmt.Sprintf("%s:%d", file, line)
 	}
-	return &ConfigError{Field: "analytics." + key, File: file, Reason: reason, Err: err}
+	return file
 }

@@ -182,3 +182,41 @@ func TestLoadConfigReportsOverMutualTLS(t *testing.T) {
 		t.Fatalf("stored events = %+v, want one conf.loaded", ev)
 	}
 }
+
+// TestLoadConfigMistakes: a misspelt client setting is reported with its
+// file, line and the setting it most likely means, and no message names
+// the same file twice. FILE stands for the configuration file.
+func TestLoadConfigMistakes(t *testing.T) {
+	const url = "analytics.url: \"https://puppet:8140/analytics\"\n"
+	const ssl = "analytics.ssl-opts { ssl-cert: c.pem, ssl-key: k.pem, ssl-ca-cert: ca.pem }\n"
+	for name, tc := range map[string]struct{ conf, want string }{
+		"url": {"analytics {\n  urll: \"https://puppet:8140/analytics\"\n}\n" + ssl,
+			"analytics: config analytics.urll (FILE:2): unknown setting; did you mean url?"},
+		"ssl-opts": {url + "analytics.ssl-opt { ssl-cert: c.pem, ssl-key: k.pem, ssl-ca-cert: ca.pem }\n",
+			"analytics: config analytics.ssl-opt (FILE:2): unknown setting; did you mean ssl-opts?"},
+		"ssl-cert": {url + "analytics.ssl-opts {\n  ssl-crt: c.pem\n  ssl-key: k.pem\n  ssl-ca-cert: ca.pem\n}\n",
+			"analytics: config analytics.ssl-opts.ssl-crt (FILE:3): unknown setting; did you mean ssl-cert?"},
+		"missing in one file": {"analytics.data-directory: /x\n",
+			"analytics: config analytics.url (FILE): not set"},
+		"syntax error": {"analytics { url: \n",
+			"analytics: config analytics: cannot be loaded: FILE:1:18: key analytics.url: missing value"},
+		"service settings are not the client's": {url + ssl + "analytics { data-directory: /x, public-url: \"https://p/a\", database.subname: \"//h/d\" }\n", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "analytics.conf")
+			writeFiles(t, filepath.Dir(path), map[string]string{"analytics.conf": tc.conf})
+			_, err := analytics.LoadConfig(path)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("error %v, want none", err)
+				}
+				return
+			}
+			want := strings.ReplaceAll(tc.want, "FILE", path)
+			var ce *analytics.ConfigError
+			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), want) || strings.Count(err.Error(), path) != 1 {
+				t.Errorf("error %v\nwant a *ConfigError starting %q, naming the file once", err, want)
+			}
+		})
+	}
+}

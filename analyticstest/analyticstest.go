@@ -17,12 +17,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/devservice"
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server"
@@ -60,9 +60,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
-	b, err := pki.LoadOrGenerate(filepath.Join(o.dataDir, "pki"))
+	b, err := devservice.Certificates(o.dataDir)
 	if err != nil {
-		t.Fatalf("analyticstest: certificates: %v", err)
+		t.Fatalf("analyticstest: %v", err)
 	}
 	s := &Server{t: t, opts: o, bundle: b, served: make(chan error, 1), change: make(chan struct{})}
 	if err := s.start(); err != nil {
@@ -74,13 +74,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 
 // start creates, binds and serves the service.
 func (s *Server) start() error {
-	srv, err := server.New(s.serverConfig())
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	if err := srv.Listen(ctx); err != nil {
-		_ = srv.Close(ctx)
+	srv, err := devservice.Listen(ctx, s.serverConfig())
+	if err != nil {
 		return err
 	}
 	s.srv, s.URL = srv, srv.URL()
@@ -93,31 +89,23 @@ func (s *Server) start() error {
 	return nil
 }
 
+// serverConfig is the development service's configuration with the
+// options applied.
 func (s *Server) serverConfig() server.Config {
 	o := s.opts
-	cfg := server.Config{
-		DataDir:    o.dataDir,
-		Whitelist:  o.whitelist,
-		Logger:     s.log(),
-		Now:        o.now,
-		CheckIn:    server.CheckInConfig{Interval: -1},
-		Middleware: s.middleware,
+	cfg := devservice.Config(o.dataDir, o.addr, s.bundle, s.log())
+	cfg.Whitelist, cfg.Now, cfg.Middleware = o.whitelist, o.now, s.middleware
+	cfg.TLS.ClientAuth = o.clientAuth
+	if o.rules != nil {
+		cfg.Authorization = o.rules
 	}
-	cfg.Authorization = o.rules
 	if o.plainHTTP {
-		if cfg.Authorization == nil {
+		cfg.HTTPAddr, cfg.HTTPSAddr, cfg.TLS = o.addr, "", server.TLSFiles{}
+		if o.rules == nil {
 			cfg.Authorization = []server.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
 				Type: server.PathPrefix, Path: "/", AllowUnauthenticated: true}}
 		}
-		cfg.HTTPAddr = o.addr
-		return cfg
 	}
-	if cfg.Authorization == nil {
-		cfg.Authorization = server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName)
-	}
-	cfg.HTTPSAddr = o.addr
-	cfg.TLS = server.TLSFiles{CertFile: s.bundle.ServerCert, KeyFile: s.bundle.ServerKey,
-		CAFile: s.bundle.CACert, ClientAuth: o.clientAuth}
 	return cfg
 }
 
@@ -141,11 +129,10 @@ func (s *Server) log() *slog.Logger {
 // Config is the client configuration for this service: its URL and, over
 // TLS, the client certificate, key and CA files.
 func (s *Server) Config() analytics.Config {
-	cfg := analytics.Config{URL: s.URL}
-	if !s.opts.plainHTTP {
-		cfg.SSL = &analytics.SSLOpts{CertFile: s.bundle.ClientCert, KeyFile: s.bundle.ClientKey, CAFile: s.bundle.CACert}
+	if s.opts.plainHTTP {
+		return analytics.Config{URL: s.URL}
 	}
-	return cfg
+	return devservice.ClientConfig(s.URL, s.bundle)
 }
 
 // Client returns an HTTP client that trusts the service and presents the

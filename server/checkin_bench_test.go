@@ -13,12 +13,13 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
 // fillStore writes n events to the store file at path, 1000 per commit.
 func fillStore(b *testing.B, path string, n int) {
-	st, err := store.Open(path, store.Options{})
+	st, err := boltstore.Open(path, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func heapBytes() uint64 {
 func BenchmarkCheckInMillionEvents(b *testing.B) {
 	const n = 1_000_000
 	dir := b.TempDir()
-	fillStore(b, filepath.Join(dir, store.FileName), n)
+	fillStore(b, filepath.Join(dir, boltstore.FileName), n)
 	var peak, sent atomic.Uint64
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		buf := make([]byte, 1<<20)

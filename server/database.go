@@ -2,15 +2,11 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net"
-	"strconv"
+	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/pgstore"
 )
 
 // Defaults of DatabaseConfig.
@@ -48,56 +44,30 @@ func (e *DatabaseError) Error() string {
 // Unwrap returns the cause.
 func (e *DatabaseError) Unwrap() error { return e.Err }
 
-// openPostgres is OpenDatabase as New uses it.
-func openPostgres(cfg Config, opts store.Options) (store.Store, error) {
-	st, err := OpenDatabase(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-// OpenDatabase opens the store in the database cfg.Database names as New
+// openDatabase opens the store in the database cfg.Database names, as New
 // does: it connects within ConnectTimeout, checks that the database answers
-// and migrates its schema. It is for tools that work on the store without a
-// service, such as analyticsd migrate. A database it cannot use is a
-// *DatabaseError naming the host.
-func OpenDatabase(cfg Config, opts store.Options) (*store.Postgres, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	pc, err := pgxpool.ParseConfig(cfg.Database.URL)
-	if err != nil {
-		// The parse error may quote the password: say only what is wrong.
-		return nil, &ConfigError{Field: "Database.URL", Reason: "is not a PostgreSQL connection string"}
-	}
-	pc.MaxConns = int32(cfg.Database.PoolSize)
-	if pc.MaxConns <= 0 {
-		pc.MaxConns = DefaultDatabasePoolSize
-	}
-	host := pc.ConnConfig.Host
-	if host != "" && host[0] != '/' {
-		host = net.JoinHostPort(host, strconv.Itoa(int(pc.ConnConfig.Port)))
-	}
+// and migrates its schema. A database it cannot use is a *DatabaseError
+// naming the host.
+func openDatabase(cfg Config, opts store.Options) (store.Store, error) {
 	timeout := cfg.Database.ConnectTimeout
 	if timeout <= 0 {
 		timeout = DefaultDatabaseConnectTimeout
 	}
+	poolSize := cfg.Database.PoolSize
+	if poolSize <= 0 {
+		poolSize = DefaultDatabasePoolSize
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, &DatabaseError{Host: host, Err: err}
+	st, err := pgstore.Connect(ctx, cfg.Database.URL, poolSize, opts)
+	var ce *pgstore.ConnectError
+	switch {
+	case errors.Is(err, pgstore.ErrBadURL):
+		return nil, &ConfigError{Field: "Database.URL", Reason: "is not a PostgreSQL connection string"}
+	case errors.As(err, &ce):
+		return nil, &DatabaseError{Host: ce.Host, Err: ce.Err}
+	case err != nil:
+		return nil, err
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, &DatabaseError{Host: host, Err: fmt.Errorf("cannot connect: %w", err)}
-	}
-	st, err := store.OpenPostgres(ctx, pool, opts)
-	if err != nil {
-		pool.Close()
-		return nil, &DatabaseError{Host: host, Err: err}
-	}
-	cfg.Logger.Info("store: PostgreSQL", "host", host, "database", pc.ConnConfig.Database, "pool", pc.MaxConns)
 	return st, nil
 }

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 )
 
 // checkDataDir refuses a data directory that another user owns or that
@@ -35,7 +35,7 @@ func checkDataDir(dir string) error {
 		return &ConfigError{Field: "DataDir", File: dir, Reason: fmt.Sprintf(
 			"may be written by other users (mode %v): make it writable by its owner only (chmod go-w)", fi.Mode().Perm())}
 	}
-	path := filepath.Join(dir, store.FileName)
+	path := filepath.Join(dir, boltstore.FileName)
 	fi, err = os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

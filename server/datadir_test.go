@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -39,7 +39,7 @@ func TestDataDirRefused(t *testing.T) {
 			if err := os.WriteFile(target, []byte("not a store"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Symlink(target, filepath.Join(dir, store.FileName)); err != nil {
+			if err := os.Symlink(target, filepath.Join(dir, boltstore.FileName)); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() {
@@ -49,7 +49,7 @@ func TestDataDirRefused(t *testing.T) {
 			})
 		}, "is not a regular file (a symbolic link)"},
 		"fifo": {func(t *testing.T, dir string) {
-			if err := syscall.Mkfifo(filepath.Join(dir, store.FileName), 0o600); err != nil {
+			if err := syscall.Mkfifo(filepath.Join(dir, boltstore.FileName), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}, "is not a regular file (a named pipe)"},

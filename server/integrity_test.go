@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -92,7 +93,7 @@ func TestCollectionAbortsOnDamagedPage(t *testing.T) {
 			t.Fatalf("batch: %d %.200s", got.status, got.body)
 		}
 	}
-	path := filepath.Join(dir, store.FileName)
+	path := filepath.Join(dir, boltstore.FileName)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +144,7 @@ func (p panickyStore) Scan(ctx context.Context, kind store.Kind, after uint64, f
 // TestPanicAfterStatusAbortsResponse: a panic once the status is sent
 // breaks the transfer; it never appends a second status or an error body.
 func TestPanicAfterStatusAbortsResponse(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

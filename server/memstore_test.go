@@ -74,4 +74,13 @@ func (m *memStore) DeleteThrough(_ context.Context, kind store.Kind, seq uint64)
 	return nil
 }
 
+func (m *memStore) Count(_ context.Context, kind store.Kind) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries[kind]), nil
+}
+
+// UsedBytes is zero: the memory store has no limit.
+func (m *memStore) UsedBytes(context.Context) (int64, error) { return 0, nil }
+
 func (m *memStore) Close() error { return nil }

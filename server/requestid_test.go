@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -122,7 +123,7 @@ func TestRefusalsLoggedOncePerInterval(t *testing.T) {
 // TestStorageErrorCarriesRequestID: a 503 for a store that fails carries
 // the request id and none of the store's error text.
 func TestStorageErrorCarriesRequestID(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

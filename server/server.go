@@ -14,6 +14,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
 
@@ -89,9 +90,9 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	if st == nil {
 		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit, Now: cfg.Now}
 		if cfg.Database.URL != "" {
-			st, err = openPostgres(cfg, opts)
+			st, err = openDatabase(cfg, opts)
 		} else if err = checkDataDir(cfg.DataDir); err == nil {
-			st, err = store.Open(filepath.Join(cfg.DataDir, store.FileName), opts)
+			st, err = boltstore.Open(filepath.Join(cfg.DataDir, boltstore.FileName), opts)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)

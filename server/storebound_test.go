@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -80,7 +81,7 @@ func TestStoreFullAnswers507(t *testing.T) {
 // commands and collections get 503 in the JSON error shape with
 // Retry-After.
 func TestStorageErrorAnswers503(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "analytics.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestKeyIndexBoundedUnderBatches(t *testing.T) {
 	if err := ts.srv.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
+	st, err := boltstore.Open(filepath.Join(dir, boltstore.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

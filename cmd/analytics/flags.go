@@ -22,10 +22,12 @@ const exitCodesHelp = `Exit status:
 `
 
 // settingsHelp explains where connection settings come from.
-const settingsHelp = `Connection settings, in rising precedence: the development config that
-analyticsd writes (only when no --config and no URL are given), --config,
-ANALYTICS_URL / ANALYTICS_SSL_CERT / ANALYTICS_SSL_KEY / ANALYTICS_SSL_CA_CERT,
-then the flags.
+const settingsHelp = `Connection settings, in rising precedence: when nothing else names a
+service, the development config that analyticsd writes or else the node's
+Puppet settings (its puppet.conf at Puppet's default location); --config, or
+--puppet-conf / ANALYTICS_PUPPET_CONF (the agent's server, certname and
+certificates); ANALYTICS_URL / ANALYTICS_SSL_CERT / ANALYTICS_SSL_KEY /
+ANALYTICS_SSL_CA_CERT; then the flags. --verbose says which was used.
 `
 
 func mainUsage() string {
@@ -43,6 +45,7 @@ func mainUsage() string {
 // opts are the flags the commands share.
 type opts struct {
 	config, url, cert, key, ca string
+	puppetConf                 string
 	json                       string
 	timeout                    time.Duration
 	quiet, verbose             bool
@@ -59,6 +62,7 @@ func newFlagSet(cmd command, o *opts, connection bool) *flag.FlagSet {
 		return fs
 	}
 	fs.StringVar(&o.config, "config", "", "Trapperkeeper `PATH` (file, conf.d directory, comma list) with an analytics section")
+	fs.StringVar(&o.puppetConf, "puppet-conf", "", "Puppet agent's puppet.conf `PATH`: its server, certname and certificates")
 	fs.StringVar(&o.url, "url", "", "the service's entrypoint `URL`, e.g. https://puppet:8140/analytics")
 	fs.StringVar(&o.cert, "ssl-cert", "", "client certificate `FILE`, PEM")
 	fs.StringVar(&o.key, "ssl-key", "", "client private key `FILE`, PEM")

@@ -35,9 +35,12 @@ func TestHelp(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	r := runCLI(t, testEnv(t, nil), "version")
-	expect(t, r, exitOK)
-	if !regexp.MustCompile(`^analytics (\(devel\)|v\S+) go\S+\n$`).MatchString(r.stdout) {
-		t.Errorf("version printed %q", r.stdout)
+	for _, arg := range []string{"version", "--version"} {
+		r := runCLI(t, testEnv(t, nil), arg)
+		expect(t, r, exitOK)
+		// "devel" unstamped; .ci/package stamps the release version.
+		if !regexp.MustCompile(`^analytics (devel|v?\d\S*) go\S+\n$`).MatchString(r.stdout) {
+			t.Errorf("analytics %s printed %q", arg, r.stdout)
+		}
 	}
 }

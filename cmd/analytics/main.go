@@ -20,27 +20,40 @@
 // standard input) sends a whole payload in its wire shape instead:
 // {"event":NAME,"metadata":{...}} or {"fields":{...}}.
 //
-// The try command needs no configuration and no network: it starts the
-// service in-process on 127.0.0.1 behind mutual TLS with a throwaway CA in a
+// The try command needs no configuration and no network: it runs the
+// development service (analyticsd with no configuration) as a child process
+// on 127.0.0.1 behind mutual TLS, with a throwaway CA and its data in a
 // temporary directory, sends an example snapshot and event through the
-// client, prints the answers and what the service stored, then stops and
-// removes everything it created.
+// client, prints the answers and what the service stored, then stops the
+// service and removes everything it created. It runs the analyticsd beside
+// this program or on PATH; failing those, inside this module's source tree
+// it builds one with the go command (quick after the first time, thanks to
+// the build cache), so that go run ./cmd/analytics try works on a fresh
+// clone. --verbose says which it used. This program links none of the
+// service.
 //
 // # Connection settings
 //
 // In rising precedence:
 //
-//  1. the development client configuration that analyticsd writes when it
-//     runs with no --config, used only when neither --config nor a URL
-//     (ANALYTICS_URL or --url) is given;
+//  1. when neither --config, --puppet-conf nor a URL (ANALYTICS_URL or
+//     --url) is given: the development client configuration that
+//     analyticsd writes when it runs with no --config, or else the node's
+//     Puppet settings, when puppet.conf exists where Puppet keeps it
+//     (/etc/puppetlabs/puppet/puppet.conf for root,
+//     ~/.puppetlabs/etc/puppet/puppet.conf for other users);
 //  2. --config PATH: a Trapperkeeper configuration (file, conf.d directory
 //     or comma-separated list) whose analytics section holds url and
-//     ssl-opts; it replaces the development configuration;
+//     ssl-opts; or --puppet-conf PATH (or ANALYTICS_PUPPET_CONF): a Puppet
+//     agent's puppet.conf, whose server, serverport and certificates
+//     (certname, ssldir, CA bundle, CRL) are used as the agent uses them;
 //  3. the environment: ANALYTICS_URL, ANALYTICS_SSL_CERT, ANALYTICS_SSL_KEY,
 //     ANALYTICS_SSL_CA_CERT;
 //  4. the flags --url, --ssl-cert, --ssl-key, --ssl-ca-cert.
 //
 // Layers 3 and 4 override single settings of what lies below them.
+// --verbose, and the summary of analytics status, say where the settings
+// came from.
 //
 // # Output and exit status
 //
@@ -66,12 +79,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/devenv"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	e := env{Stdin: os.Stdin, Getenv: os.Getenv, DevConfigPath: devenv.ClientConfigPath()}
+	e := env{Stdin: os.Stdin, Getenv: os.Getenv, DevConfigPath: devenv.ClientConfigPath(),
+		PuppetConfPath: analytics.DefaultPuppetConfPath()}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, e)
 	stop()
 	os.Exit(code)

@@ -8,6 +8,7 @@ import (
 	"github.com/analytics-client/analytics/analyticstest"
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/wire"
 )
 
 func TestStatusCommand(t *testing.T) {
@@ -29,8 +30,8 @@ func TestStatusCommand(t *testing.T) {
 	}
 	r = runCLI(t, testEnv(t, nil), append([]string{"status", "--json"}, connFlags(srv.Config())...)...)
 	expect(t, r, exitOK)
-	var st server.Status
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.CheckIn.Mode != server.ModeNoProduct || st.Store.Events != 1 {
+	var st wire.Status
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.CheckIn.Mode != wire.ModeNoProduct || st.Store.Events != 1 {
 		t.Errorf("--json: %v %+v", err, st)
 	}
 }
@@ -39,8 +40,8 @@ func TestPreviewCommand(t *testing.T) {
 	srv := analyticstest.NewServer(t)
 	r := runCLI(t, testEnv(t, nil), append([]string{"preview"}, connFlags(srv.Config())...)...)
 	expect(t, r, exitOK)
-	var p server.Preview
-	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || p.Mode != server.ModeNoProduct || string(p.Upload) != "null" {
+	var p wire.Preview
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || p.Mode != wire.ModeNoProduct || string(p.Upload) != "null" {
 		t.Errorf("preview: %v %+v", err, p)
 	}
 	if r := runCLI(t, testEnv(t, nil), append([]string{"preview", "extra"}, connFlags(srv.Config())...)...); r.code != exitUsage {

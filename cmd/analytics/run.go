@@ -31,12 +31,16 @@ type env struct {
 	// DevConfigPath is the client configuration the development service
 	// writes; "" means there is none.
 	DevConfigPath string
+	// PuppetConfPath is the node's puppet.conf where Puppet keeps it
+	// (analytics.DefaultPuppetConfPath); "" means none is looked for.
+	PuppetConfPath string
 }
 
 // cli is one invocation: its surroundings and output streams.
 type cli struct {
 	env
 	stdout, stderr io.Writer
+	source         string // where the connection settings came from, once resolved
 }
 
 // command is one subcommand.
@@ -68,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, e env) in
 		return exitUsage
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" {
+		name, args = "version", []string{"version"}
+	}
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		fmt.Fprint(stdout, mainUsage())
 		return exitOK

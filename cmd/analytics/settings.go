@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/devenv"
@@ -24,20 +26,52 @@ func (c *cli) settings(o *opts) (analytics.Config, string, error) {
 		if c.DevConfigPath != "" {
 			hint += " (it writes " + c.DevConfigPath + ")"
 		}
-		return analytics.Config{}, "", usageErrorf("analytics: no service configured: give --url or --config, set ANALYTICS_URL, or %s", hint)
+		return analytics.Config{}, "", usageErrorf("analytics: no service configured: give --url, --config or --puppet-conf, set ANALYTICS_URL, or %s", hint)
 	}
 	cfg.Timeout = o.timeout
 	return cfg, source, nil
 }
 
-// baseSettings reads --config or, when neither it nor a URL is given, the
-// development client configuration if there is one.
+// baseSettings reads --config or --puppet-conf or, when none of them nor
+// a URL is given, the development client configuration if there is one,
+// else the node's puppet.conf if there is one.
 func (c *cli) baseSettings(o *opts) (analytics.Config, string, error) {
-	if o.config != "" {
+	puppetConf, puppetFrom := o.puppetConf, "--puppet-conf"
+	if puppetConf == "" {
+		puppetConf, puppetFrom = c.Getenv("ANALYTICS_PUPPET_CONF"), "ANALYTICS_PUPPET_CONF"
+	}
+	switch {
+	case o.config != "" && puppetConf != "":
+		return analytics.Config{}, "", usageErrorf("analytics: --config and %s both name the service: give one", puppetFrom)
+	case o.config != "":
 		cfg, err := analytics.LoadConfig(o.config)
 		return cfg, "--config " + o.config, err
+	case puppetConf != "":
+		return puppetSettings(puppetConf, puppetFrom+" ")
 	}
-	if o.url != "" || c.Getenv("ANALYTICS_URL") != "" || c.DevConfigPath == "" {
+	if o.url != "" || c.Getenv("ANALYTICS_URL") != "" {
+		return analytics.Config{}, "", nil
+	}
+	if cfg, source, err := c.devSettings(); source != "" || err != nil {
+		return cfg, source, err
+	}
+	if c.PuppetConfPath == "" {
+		return analytics.Config{}, "", nil
+	}
+	if _, err := os.Stat(c.PuppetConfPath); err != nil {
+		return analytics.Config{}, "", nil // not a Puppet node (or not this user's)
+	}
+	return puppetSettings(c.PuppetConfPath, "the node's ")
+}
+
+// devSource starts the source of settings read from the development
+// client configuration.
+const devSource = "the development config "
+
+// devSettings reads the development client configuration; no source
+// when there is none.
+func (c *cli) devSettings() (analytics.Config, string, error) {
+	if c.DevConfigPath == "" {
 		return analytics.Config{}, "", nil
 	}
 	cfg, err := devenv.ReadClientConfig(c.DevConfigPath)
@@ -47,7 +81,18 @@ func (c *cli) baseSettings(o *opts) (analytics.Config, string, error) {
 	if err != nil {
 		return analytics.Config{}, "", usageErrorf("analytics: development client config: %v (remove it, or restart analyticsd to rewrite it)", err)
 	}
-	return cfg, "the development config " + c.DevConfigPath + "; is analyticsd running?", nil
+	return cfg, devSource + c.DevConfigPath, nil
+}
+
+// puppetSettings builds the settings from the Puppet agent's puppet.conf
+// at path; the source names it, with the certname and server.
+func puppetSettings(path, from string) (analytics.Config, string, error) {
+	s, err := analytics.ReadPuppetSettings(path)
+	if err != nil {
+		return analytics.Config{}, "", err
+	}
+	cfg, err := analytics.LoadPuppetConfig(s.File)
+	return cfg, from + s.String(), err
 }
 
 // overlay replaces the settings that are given (non-empty).
@@ -85,6 +130,10 @@ func (c *cli) client(o *opts) (*analytics.Client, func(error) error, error) {
 		level = slog.LevelInfo
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	c.source = source
+	if o.verbose && source != "" {
+		cfg.Logger.Info("connection settings from " + source)
+	}
 	client, err := analytics.New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -92,6 +141,9 @@ func (c *cli) client(o *opts) (*analytics.Client, func(error) error, error) {
 	explain := func(err error) error {
 		if source == "" || !errors.Is(err, analytics.ErrUnreachable) {
 			return err
+		}
+		if strings.HasPrefix(source, devSource) {
+			return fmt.Errorf("%w (settings from %s; is analyticsd running?)", err, source)
 		}
 		return fmt.Errorf("%w (settings from %s)", err, source)
 	}

@@ -52,7 +52,7 @@ func (t tk) authorization(cfg *server.Config) error {
 		}
 		r, err := parseRule(item)
 		if err != nil {
-			return &keyError{File: src, Key: fmt.Sprintf("%s.rules[%d]%s", keyAuthorization, i, ruleLabel(item)), Reason: err.Error()}
+			return &keyError{File: file, Line: lines[i], Key: fmt.Sprintf("%s.rules[%d]%s", keyAuthorization, i, ruleLabel(item)), Reason: err.Error()}
 		}
 		r.Source = src
 		cfg.Authorization = append(cfg.Authorization, r)

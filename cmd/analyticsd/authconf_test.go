@@ -70,7 +70,7 @@ const stockAuthConf = `authorization: {
 func TestAuthorizationSection(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.conf")
 	writeConf(t, path, baseConf+stockAuthConf)
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestAuthorizationSection(t *testing.T) {
 func TestNoAuthorizationSection(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.conf")
 	writeConf(t, path, baseConf)
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,12 +113,12 @@ func TestAuthorizationErrors(t *testing.T) {
 	}
 	cases := map[string]struct{ conf, want string }{
 		"extensions": {rule(`name: "ext", sort-order: 2, match-request: {path: "/", type: path}, allow: {extensions: {pp_env: prod}}`),
-			`:7: authorization.rules[1] "ext": allow: {extensions: ...} entries are not supported`},
+			`:7: key authorization.rules[1] "ext": allow: {extensions: ...} entries are not supported`},
 		"bad type": {rule(`name: "t", sort-order: 2, match-request: {path: "/", type: glob}, allow: "*"`),
 			`server: authorization rule "t" (FILE:7): match-request.type "glob" is not path or regex`},
 		"bad regex": {rule(`name: "re", sort-order: 2, match-request: {path: "^/(", type: regex}, allow: "*"`),
 			`authorization rule "re" (FILE:7): match-request.path "^/(" is not a regular expression`},
-		"no match-request": {rule(`name: "nm", sort-order: 2, allow: "*"`), `:7: authorization.rules[1] "nm": match-request is required`},
+		"no match-request": {rule(`name: "nm", sort-order: 2, allow: "*"`), `:7: key authorization.rules[1] "nm": match-request is required`},
 		"sort-order":       {rule(`name: "so", sort-order: first, match-request: {path: "/", type: path}, allow: "*"`), `"so": sort-order first is not an integer`},
 		"unknown key":      {rule(`name: "uk", sort-order: 2, match-request: {path: "/", type: path}, allow: "*", permit: "*"`), `"uk": permit is not a setting here`},
 		"duplicate name":   {rule(`name: "r1", sort-order: 2, match-request: {path: "/", type: path}, allow: "*"`), `rule "r1" (FILE:7): name is used by another rule too (FILE:6)`},
@@ -145,7 +145,7 @@ func TestAuthorizationErrors(t *testing.T) {
 // startError loads path and creates the service as analyticsd does at
 // start, returning the first error.
 func startError(path string) error {
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func TestReadmeDefaultRules(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "auth.conf")
 	writeConf(t, path, baseConf+string(block[1]))
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

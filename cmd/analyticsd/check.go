@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -34,7 +35,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "analyticsd check: usage: analyticsd check --config PATH")
 		return 2
 	}
-	cfg, err := loadConfig(*config)
+	cfg, err := loadConfig(*config, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "analyticsd check:", err)
 		return 1
@@ -48,12 +49,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // checkStore checks the store of cfg and prints its counts to out.
 func checkStore(ctx context.Context, cfg server.Config, out io.Writer) error {
-	path := filepath.Join(cfg.DataDir, store.FileName)
+	path := filepath.Join(cfg.DataDir, boltstore.FileName)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(out, "%s: no store yet (the service creates it when it starts)\n", path)
 		return nil
 	}
-	st, err := store.Open(path, store.Options{})
+	st, err := boltstore.Open(path, store.Options{})
 	if err != nil {
 		return err
 	}

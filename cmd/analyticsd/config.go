@@ -2,14 +2,20 @@ package main
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/internal/tkconfig"
 	"github.com/analytics-client/analytics/server"
 )
@@ -39,27 +45,27 @@ const (
 type tk struct {
 	c    *tkconfig.Config
 	path string // the --config value, for keys that are not set
+	// typos maps a setting to an unknown key that most likely misspells
+	// it, so that "is required" can point at the misspelling.
+	typos map[string]*tkconfig.Error
 }
 
-// keyError is a configuration problem with one key.
-type keyError struct {
-	File, Key, Reason string
-	Err               error
-}
+// keyError is a configuration problem with one key: its file and line
+// (the --config path for a key that is not set), the key as the operator
+// writes it, and the reason.
+type keyError = tkconfig.Error
 
-func (e *keyError) Error() string {
-	return "config " + e.File + ": " + e.Key + ": " + e.Reason
-}
-
-func (e *keyError) Unwrap() error { return e.Err }
-
-// fail reports a problem with dotted key, naming the file that set it.
+// fail reports a problem with dotted key, naming the file and line that
+// set it. For a key that is not set it points at a misspelling of it.
 func (t tk) fail(key, reason string, err error) error {
-	file := t.c.File(splitKey(key)...)
+	file, line := t.c.Origin(splitKey(key)...)
 	if file == "" {
 		file = t.path
+		if typo := t.typos[key]; typo != nil {
+			reason += fmt.Sprintf(" (%s:%d sets %s: misspelt?)", typo.File, typo.Line, typo.Key)
+		}
 	}
-	return &keyError{File: file, Key: key, Reason: reason, Err: err}
+	return &keyError{File: file, Line: line, Key: key, Reason: reason, Err: err}
 }
 
 // splitKey splits a dotted key; the route key's quoted segment is kept
@@ -89,12 +95,25 @@ func (t tk) int(key string) (int64, bool, error) {
 }
 
 // loadConfig reads a Trapperkeeper configuration into a server.Config.
-func loadConfig(path string) (server.Config, error) {
+// Unknown keys and sections are checked first (see checkKeys): those the
+// JVM would refuse too are errors, the others warnings logged to log (nil
+// means none).
+func loadConfig(path string, log *slog.Logger) (server.Config, error) {
+	_, cfg, err := load(path, log)
+	return cfg, err
+}
+
+// load is loadConfig, also returning the loaded configuration for
+// messages about it.
+func load(path string, log *slog.Logger) (tk, server.Config, error) {
 	c, err := tkconfig.Load(path)
 	if err != nil {
-		return server.Config{}, err
+		return tk{}, server.Config{}, err
 	}
 	t := tk{c: c, path: path}
+	if t.typos, err = t.checkKeys(log); err != nil {
+		return t, server.Config{}, err
+	}
 	var cfg server.Config
 	steps := []func(*server.Config) error{
 		t.analytics,
@@ -108,11 +127,11 @@ func loadConfig(path string) (server.Config, error) {
 	}
 	for _, step := range steps {
 		if err := step(&cfg); err != nil {
-			return server.Config{}, err
+			return t, server.Config{}, err
 		}
 	}
 	cfg.Version = version()
-	return cfg, nil
+	return t, cfg, nil
 }
 
 func (t tk) analytics(cfg *server.Config) error {
@@ -342,4 +361,115 @@ func (t tk) product(cfg *server.Config) error {
 	}
 	cfg.CheckIn.Version = strings.TrimSpace(string(data))
 	return nil
+}
+
+// settingOf maps the server.Config fields that server.ConfigError names
+// to the settings an operator writes.
+var settingOf = map[string]string{
+	"TLS.CertFile": "webserver.ssl-cert", "TLS.KeyFile": "webserver.ssl-key", "TLS": "webserver.ssl-cert",
+	"TLS.CAFile": "webserver.ssl-ca-cert", "TLS.CRLFile": keyCRLPath, "TLS.ClientAuth": "webserver.client-auth",
+	"HTTPAddr": "webserver.ssl-port", "MaxConnections": keyMaxConnections, "MaxHeaderBytes": keyMaxHeader,
+	"DataDir": keyDataDirectory, "WhitelistFile": keyWhitelistFile, "Whitelist": keyWhitelistFile,
+	"Database.URL": keyDatabase, "MaxBodyBytes": keyMaxBodyBytes, "MaxInflightBytes": keyMaxInflight,
+	"MaxStoreBytes": keyMaxStoreBytes, "BodyTimeout": keyBodyTimeout, "CertCheckInterval": keyCertCheck,
+	"PublicURL": keyPublicURL, "UpdateServerURL": keyUpdateServerURL, "AdminAddr": keyAdminListen,
+	"Prefix": `web-router-service."` + routeService + `"`,
+}
+
+// goNames rewrites the server.Config field names a reason may mention.
+var goNames = strings.NewReplacer("MaxBodyBytes", keyMaxBodyBytes, "MaxInflightBytes", keyMaxInflight,
+	"HTTPSAddr", "webserver.ssl-port", "HTTPAddr", "webserver.port", "ClientAuth", "webserver.client-auth",
+	"CertFile", "webserver.ssl-cert", "KeyFile", "webserver.ssl-key", "Database.URL", keyDatabase,
+	"DataDir", keyDataDirectory)
+
+// explain rewrites a *server.ConfigError to name the setting as the
+// operator writes it, with the file and line that set it, instead of a
+// server.Config field. The file the setting names (a certificate, say)
+// is said once, in the reason. Other errors are returned as they are.
+func (t tk) explain(err error, dataDir string) error {
+	var ce *server.ConfigError
+	if !errors.As(err, &ce) {
+		return t.explainDataDir(err, dataDir)
+	}
+	key, ok := settingOf[ce.Field]
+	if !ok {
+		return err
+	}
+	reason := goNames.Replace(ce.Reason)
+	switch i := strings.Index(reason, ce.File+":"); {
+	case ce.File == "":
+	case i >= 0:
+		reason = reason[i:] // drop what precedes the path ("server: whitelist")
+	default:
+		reason = ce.File + ": " + reason
+	}
+	return t.fail(key, reason, err)
+}
+
+// explainDataDir names analytics.data-directory for a file system error
+// on the data directory or the way to it (a parent that is a file, say).
+func (t tk) explainDataDir(err error, dataDir string) error {
+	var pe *fs.PathError
+	if dataDir == "" || !errors.As(err, &pe) {
+		return err
+	}
+	if rel, rerr := filepath.Rel(pe.Path, dataDir); rerr != nil || strings.HasPrefix(rel, "..") {
+		if filepath.Dir(pe.Path) != dataDir { // the store file itself
+			return err
+		}
+	}
+	return t.fail(keyDataDirectory, pe.Op+" "+pe.Path+": "+pe.Err.Error(), err)
+}
+
+// startConfigured creates and starts the service of the configuration at
+// path. On failure the error names the setting at fault, and a data
+// directory the attempt created is removed again.
+func startConfigured(ctx context.Context, path string, log *slog.Logger) (*server.Server, server.Config, error) {
+	t, cfg, err := load(path, log)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if err := checkOpenFiles(cfg); err != nil {
+		return nil, cfg, err
+	}
+	cfg.Logger = log
+	undo := newDirs(cfg.DataDir)
+	srv, err := interruptible(ctx, "opening the store and the whitelist", func() (*server.Server, error) { return server.New(cfg) })
+	if err == nil {
+		_, err = interruptible(ctx, "reading the TLS files", func() (struct{}, error) { return struct{}{}, srv.Listen(ctx) })
+		if err != nil && ctx.Err() == nil { // else Listen may still hold the server: Close would wait for it
+			_ = srv.Close(context.WithoutCancel(ctx))
+		}
+	}
+	if err != nil {
+		if ctx.Err() == nil { // else the abandoned step may still be creating them
+			undo()
+		}
+		return nil, cfg, t.explain(err, cfg.DataDir)
+	}
+	return srv, cfg, nil
+}
+
+// newDirs notes which of dir and its parents do not exist yet; the
+// returned function removes them again, with the store file the service
+// creates there, when they hold nothing else. "" needs no undoing.
+func newDirs(dir string) (undo func()) {
+	var created []string
+	for d := dir; d != "" && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+	}
+	return func() {
+		if len(created) == 0 {
+			return
+		}
+		_ = os.Remove(filepath.Join(dir, boltstore.FileName))
+		for _, d := range created {
+			if os.Remove(d) != nil {
+				return // holds something else: leave it and its parents
+			}
+		}
+	}
 }

@@ -31,7 +31,7 @@ func TestDatabaseSection(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
 			writeConf(t, path, "webserver.port: 0\nanalytics.database: {"+tc.section+"}\n")
-			cfg, err := loadConfig(path)
+			cfg, err := loadConfig(path, nil)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), path) {
 					t.Fatalf("error %v, want one naming %s and %q", err, path, tc.err)

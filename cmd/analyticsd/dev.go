@@ -12,6 +12,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/devenv"
+	"github.com/analytics-client/analytics/internal/devservice"
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
 )
@@ -29,16 +30,15 @@ func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) er
 	if err := privateDir(dir); err != nil {
 		return err
 	}
-	b, err := pki.LoadOrGenerate(filepath.Join(dir, devenv.PKIDir))
+	b, err := devservice.Certificates(dir)
 	if err != nil {
-		return fmt.Errorf("development certificates in %s: %w", dir, err)
+		return err
 	}
 	srv, note, err := listenDev(ctx, devConfig(dir, b, log), f.listen)
 	if err != nil {
 		return err
 	}
-	clientCfg := analytics.Config{URL: srv.URL(),
-		SSL: &analytics.SSLOpts{CertFile: b.ClientCert, KeyFile: b.ClientKey, CAFile: b.CACert}}
+	clientCfg := devservice.ClientConfig(srv.URL(), b)
 	clientPath := filepath.Join(dir, devenv.ClientConfigFile)
 	if err := devenv.WriteClientConfig(clientPath, clientCfg, note); err != nil {
 		_ = srv.Close(context.WithoutCancel(ctx))
@@ -52,20 +52,14 @@ func runDev(ctx context.Context, f flags, log *slog.Logger, stdout io.Writer) er
 	return serve(ctx, srv, log)
 }
 
-// devConfig needs a client certificate from every client, and lets the
-// generated client certificate (the one in client.json) call the operator
-// endpoints as well as the service's own certname.
+// devConfig is devservice's configuration (a client certificate needed
+// from every client; the generated one, in client.json, may call the
+// operator endpoints too) with the admin listener and the version.
 func devConfig(dir string, b *pki.Bundle, log *slog.Logger) server.Config {
-	return server.Config{
-		DataDir: dir,
-		TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert,
-			ClientAuth: server.ClientAuthNeed},
-		Authorization: server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName),
-		AdminAddr:     devAdminAddr,
-		CheckIn:       server.CheckInConfig{Interval: -1}, // no upstream: keep what arrives
-		Logger:        log,
-		Version:       version(),
-	}
+	cfg := devservice.Config(dir, "", b, log)
+	cfg.AdminAddr = devAdminAddr
+	cfg.Version = version()
+	return cfg
 }
 
 // listenDev binds addr, or devenv.DefaultAddr and then a free port on
@@ -94,15 +88,7 @@ func port(addr string) string {
 
 func listenOn(ctx context.Context, cfg server.Config, addr string) (*server.Server, error) {
 	cfg.HTTPSAddr = addr
-	srv, err := server.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := srv.Listen(ctx); err != nil {
-		_ = srv.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return srv, nil
+	return devservice.Listen(ctx, cfg)
 }
 
 // printDev tells the user how to reach the service. The first line names

@@ -11,7 +11,7 @@ func TestLimitKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.conf")
 	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-inflight-bytes: 4194304, body-timeout: 3s }
 webserver: { port: 0, max-connections: 300, request-header-max-size: 16384 }`)
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ webserver: { port: 0, max-connections: many }`, "webserver.max-connections"},
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
 			writeConf(t, path, tc.conf)
-			_, err := loadConfig(path)
+			_, err := loadConfig(path, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
 				t.Errorf("error %v, want one naming %s and %q", err, path, tc.want)
 			}
@@ -54,7 +54,7 @@ func TestCostLimitKeys(t *testing.T) {
 	path := filepath.Join(dir, "a.conf")
 	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-fields: 500, max-client-store-bytes: 1048576 }
 webserver.port: 0`)
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfig(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ webserver.port: 0`)
 	bad := filepath.Join(dir, "bad.conf")
 	writeConf(t, bad, `analytics: { data-directory: /tmp/x, max-fields: 0 }
 webserver.port: 0`)
-	if _, err := loadConfig(bad); err == nil || !strings.Contains(err.Error(), "analytics.max-fields: 0 is not a positive number of JSON values") {
+	if _, err := loadConfig(bad, nil); err == nil || !strings.Contains(err.Error(), "analytics.max-fields: 0 is not a positive number of JSON values") {
 		t.Errorf("max-fields 0: %v", err)
 	}
 }

@@ -12,6 +12,9 @@
 //	analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
 //	analyticsd check --config PATH
 //	analyticsd migrate --from-bbolt FILE --config PATH
+//	analyticsd backup [--config PATH] --to FILE
+//	analyticsd restore [--config PATH] --from FILE
+//	analyticsd version | --version
 //
 // The check subcommand runs the store's full consistency check (the one
 // the service runs at start) and prints its counts; the service must be
@@ -26,6 +29,20 @@
 // counts and leaves the file as it was. The copy is one transaction: an
 // interrupted copy leaves the database as it was and is simply run again;
 // a database that holds entries, or received a copy already, is refused.
+//
+// The backup subcommand writes a consistent copy of the bbolt store to
+// FILE: a running service makes it in one read transaction and hands it
+// over a unix socket in its data directory (root and the service's user
+// only); with no service running it reads the file itself. restore puts
+// such a copy in place of a stopped service's store, refusing a damaged or
+// foreign file and a running service, and never leaving a half-written
+// store. Both read /etc/analyticsd/analyticsd.conf, the packaged
+// configuration, unless --config says otherwise; with PostgreSQL they
+// explain pg_dump and fail. docs/operating.md is the operator's guide.
+//
+// Under systemd (Type=notify, packaging/analyticsd.service) it says
+// READY=1 once the store is open and every listener is bound, RELOADING=1
+// and READY=1 around a SIGHUP, and STOPPING=1 when it stops.
 //
 // It runs in the foreground; SIGINT and SIGTERM stop it gracefully. When
 // the development service's default port is taken it picks a free one and

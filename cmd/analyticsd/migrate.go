@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
+	"github.com/analytics-client/analytics/internal/store/pgstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -20,7 +22,7 @@ const migrateUsage = "usage: analyticsd migrate --from-bbolt FILE --config PATH"
 // runMigrate is `analyticsd migrate --from-bbolt FILE --config PATH`: it
 // copies the bbolt store of a stopped service into the PostgreSQL database
 // of the configuration's analytics.database section, and prints the counts.
-// The copy is one transaction (see store.Postgres.Import): interrupted, it
+// The copy is one transaction (see pgstore.Store.Import): interrupted, it
 // leaves the database as it was and can simply be run again; a database
 // that holds entries or received a copy already is refused. The file is
 // opened read-only and left as it was. Exit status: 0 copied, 1 refused or
@@ -50,7 +52,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // migrateStore copies the store file from into the database of the
 // configuration at config and prints the counts to out.
 func migrateStore(ctx context.Context, from, config string, out, logTo io.Writer) error {
-	cfg, err := loadConfig(config)
+	cfg, err := loadConfig(config, nil)
 	if err != nil {
 		return err
 	}
@@ -60,23 +62,26 @@ func migrateStore(ctx context.Context, from, config string, out, logTo io.Writer
 	if abs, err := filepath.Abs(from); err == nil {
 		from = abs
 	}
-	src, err := store.OpenReadOnly(from, store.Options{})
+	src, err := boltstore.OpenReadOnly(from, store.Options{})
 	if err != nil {
 		return err // damaged, missing, or locked by the service
 	}
 	defer src.Close()
 	cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pg, err := server.OpenDatabase(cfg, store.Options{Logger: cfg.Logger})
-	if err != nil {
-		return err
-	}
-	defer pg.Close()
-	st, err := pg.Import(ctx, src, from)
-	if err != nil {
+	interrupted := func(err error) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: nothing was copied (the copy is one transaction); run it again")
 		}
 		return err
+	}
+	pg, err := connect(ctx, cfg.Database, store.Options{Logger: cfg.Logger})
+	if err != nil {
+		return interrupted(err)
+	}
+	defer pg.Close()
+	st, err := pg.Import(ctx, src, from)
+	if err != nil {
+		return interrupted(err)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "copied %s into the database %s:\n", from, databaseName(cfg.Database.URL))
@@ -86,6 +91,26 @@ func migrateStore(ctx context.Context, from, config string, out, logTo io.Writer
 	fmt.Fprintf(&b, "The file is left as it was: start the service with %s, then move the file away.\n", config)
 	_, err = io.WriteString(out, b.String())
 	return err
+}
+
+// connect opens the store in the database db names, with the defaults the
+// service uses (server.DefaultDatabasePoolSize and ConnectTimeout).
+func connect(ctx context.Context, db server.DatabaseConfig, opts store.Options) (*pgstore.Store, error) {
+	timeout := db.ConnectTimeout
+	if timeout <= 0 {
+		timeout = server.DefaultDatabaseConnectTimeout
+	}
+	poolSize := db.PoolSize
+	if poolSize <= 0 {
+		poolSize = server.DefaultDatabasePoolSize
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pg, err := pgstore.Connect(cctx, db.URL, poolSize, opts)
+	if errors.Is(err, pgstore.ErrBadURL) {
+		return nil, fmt.Errorf("%s.url: %w", keyDatabase, err)
+	}
+	return pg, err
 }
 
 // databaseName is host:port/dbname of a connection URL, without the

@@ -14,6 +14,7 @@ import (
 	"github.com/analytics-client/analytics/internal/pgtest"
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -135,7 +136,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 	snapshots := mustStatus(t, c, "GET", svc.url+"/collections/snapshots", "", 200)
 	svc.stop(t)
 
-	file := filepath.Join(data, store.FileName)
+	file := filepath.Join(data, boltstore.FileName)
 	before, _ := os.ReadFile(file)
 	var out, errb bytes.Buffer
 	// Ctrl-C before the copy commits: nothing is copied, and a rerun works.
@@ -203,7 +204,7 @@ func TestMigrateRefusals(t *testing.T) {
 	})
 	t.Run("locked by the service", func(t *testing.T) {
 		_, file := storeConfig(t, 3)
-		st, err := store.Open(file, store.Options{})
+		st, err := boltstore.Open(file, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

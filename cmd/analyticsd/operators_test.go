@@ -59,11 +59,11 @@ func TestDevAdminListener(t *testing.T) {
 
 func TestOperatorSettings(t *testing.T) {
 	base := "analytics.data-directory: /x\nwebserver.port: 0\n"
-	cfg, err := loadConfig(writeTemp(t, base))
+	cfg, err := loadConfig(writeTemp(t, base), nil)
 	if err != nil || cfg.AdminAddr != "" || cfg.AccessLog {
 		t.Errorf("defaults: admin %q, access log %v, %v", cfg.AdminAddr, cfg.AccessLog, err)
 	}
-	cfg, err = loadConfig(writeTemp(t, base+"analytics: { admin-listen: \"127.0.0.1:8141\", access-log: true }\n"))
+	cfg, err = loadConfig(writeTemp(t, base+"analytics: { admin-listen: \"127.0.0.1:8141\", access-log: true }\n"), nil)
 	if err != nil || cfg.AdminAddr != "127.0.0.1:8141" || !cfg.AccessLog {
 		t.Errorf("set: admin %q, access log %v, %v", cfg.AdminAddr, cfg.AccessLog, err)
 	}
@@ -73,7 +73,7 @@ func TestOperatorSettings(t *testing.T) {
 		`analytics.access-log: maybe`:            "analytics.access-log",
 	} {
 		path := writeTemp(t, base+conf+"\n")
-		_, err := loadConfig(path)
+		_, err := loadConfig(path, nil)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: %v, want one naming %s and %q", conf, err, path, want)
 		}

@@ -181,7 +181,7 @@ webserver: { ssl-port: 0, ssl-cert: c, ssl-key: k, ssl-ca-cert: ca }`, "analytic
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeTemp(t, tc.conf)
-			if _, err := loadConfig(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := loadConfig(path, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
 		})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,10 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
+	"github.com/analytics-client/analytics/internal/sdnotify"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -27,6 +28,13 @@ type flags struct {
 // usageHead starts analyticsd --help; the flags follow it.
 const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
        analyticsd check --config PATH     (check the stopped service's store)
+       analyticsd backup [--config PATH] --to FILE
+                                          (consistent copy of the store, while
+                                          the service runs or not)
+       analyticsd restore [--config PATH] --from FILE
+                                          (put a backup in place of the
+                                          stopped service's store)
+       analyticsd version | --version
        analyticsd migrate --from-bbolt FILE --config PATH
                                           (copy a stopped service's store into
                                           the database of analytics.database)
@@ -50,8 +58,9 @@ Flags (one or two dashes):
 // usageTail ends analyticsd --help.
 const usageTail = `
 Exit status: 0 stopped by a signal, 1 the service could not start or failed,
-2 usage error. check and migrate: 0 sound or copied, 1 damaged, refused or
-failed, 2 usage error.
+2 usage error. check, migrate, backup and restore: 0 sound or copied, 1
+damaged, refused or failed, 2 usage error. backup and restore read
+/etc/analyticsd/analyticsd.conf unless --config says otherwise.
 `
 
 func parseFlags(args []string, stdout io.Writer) (flags, error) {
@@ -90,6 +99,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "migrate" {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "backup" {
+		return runBackup(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "restore" {
+		return runRestore(ctx, args[1:], stdout, stderr)
+	}
+	if isVersionRequest(args) {
+		return printVersion(stdout)
+	}
 	f, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -111,45 +129,109 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runConfigured serves as the Trapperkeeper configuration says.
+// runConfigured serves as the Trapperkeeper configuration says. Under
+// systemd (Type=notify) it says READY=1 once the store is open and every
+// listener, the backup socket included, is bound; STOPPING=1 when a signal
+// stops it; RELOADING=1 around a SIGHUP.
 func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
-	cfg, err := loadConfig(f.config)
+	srv, cfg, err := startConfigured(ctx, f.config, log)
 	if err != nil {
 		return err
 	}
-	cfg.Logger = log
-	srv, err := interruptible(ctx, "opening the store and the whitelist", func() (*server.Server, error) { return server.New(cfg) })
-	if err != nil {
-		return err
-	}
-	if _, err := interruptible(ctx, "reading the TLS files", func() (struct{}, error) { return struct{}{}, srv.Listen(ctx) }); err != nil {
-		if ctx.Err() == nil { // else Listen may still hold the server: Close would wait for it
+	var bs *backupSocket
+	if !pgConfigured(cfg) {
+		if bs, err = listenBackup(srv, cfg.DataDir, log); err != nil {
 			_ = srv.Close(context.WithoutCancel(ctx))
+			return err
 		}
-		return err
+		defer bs.Close(context.WithoutCancel(ctx))
 	}
-	stopReload := reloadOnHangup(srv, log)
+	notify := sdnotify.FromEnv()
+	stopReload := reloadNotifying(srv, log, notify)
 	defer stopReload()
-	log.Info("analytics service started", "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(),
-		"admin", srv.AdminURL(), "data-directory", cfg.DataDir)
+	log.Info("analytics service started", "version", version(), "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(),
+		"admin", srv.AdminURL(), "data-directory", cfg.DataDir, "open-files-limit", openFilesLimit())
+	if err := notify.Ready("serving " + srv.URL()); err != nil {
+		log.Warn("cannot tell the service manager the service is ready", "error", err)
+	}
+	stopped := notifyStopping(ctx, notify)
+	defer stopped()
 	return serve(ctx, srv, log)
+}
+
+// notifyStopping sends STOPPING=1 when ctx ends (a stop signal). The
+// returned function ends the wait and waits for it.
+func notifyStopping(ctx context.Context, notify *sdnotify.Notifier) func() {
+	served := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			_ = notify.Stopping()
+		case <-served:
+		}
+	}()
+	return func() {
+		close(served)
+		<-done
+	}
+}
+
+// fdReserve is the open files kept for the store, the TLS files, logs and
+// outgoing check-ins besides the connections.
+const fdReserve = 64
+
+// checkOpenFiles refuses a configuration whose connection limits could
+// exhaust the process's open files (LimitNOFILE= in the unit): the service
+// would then fail accepts and store writes at random instead of refusing
+// connections at webserver.max-connections. Only a limit that is set is
+// checked: the default is lowered to fit (server.Config.MaxConnections).
+func checkOpenFiles(cfg server.Config) error {
+	if cfg.MaxConnections == 0 {
+		return nil // the default follows the limit (server.Config.MaxConnections)
+	}
+	limit := openFilesLimit()
+	listeners := 0
+	for _, a := range []string{cfg.HTTPAddr, cfg.HTTPSAddr, cfg.AdminAddr} {
+		if a != "" {
+			listeners++
+		}
+	}
+	conns := cmp.Or(cfg.MaxConnections, server.DefaultMaxConnections)
+	need := uint64(listeners*conns + fdReserve)
+	if limit == 0 || limit >= need {
+		return nil
+	}
+	return fmt.Errorf("%s is %d on %d listeners: up to %d open files, but the limit is %d: "+
+		"raise LimitNOFILE= in the unit (systemctl edit analyticsd) or ulimit -n, or lower %s",
+		keyMaxConnections, conns, listeners, need, limit, keyMaxConnections)
 }
 
 // reloadOnHangup makes SIGHUP read the TLS files again at once (they are
 // also read when they change, within Config.CertCheckInterval). The
 // returned function stops it and waits for it.
 func reloadOnHangup(srv *server.Server, log *slog.Logger) func() {
+	return reloadNotifying(srv, log, nil)
+}
+
+// reloadNotifying is reloadOnHangup telling the service manager: each
+// reload is between RELOADING=1 and READY=1.
+func reloadNotifying(srv *server.Server, log *slog.Logger, notify *sdnotify.Notifier) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for range hup {
+			_ = notify.Reloading()
 			if err := srv.ReloadCertificates(); err != nil && !errors.Is(err, server.ErrNoTLS) {
 				log.Error("SIGHUP: certificates not reloaded; keeping those in use", "error", err)
+				_ = notify.Ready("serving; reload failed, keeping the certificates in use")
 				continue
 			}
 			log.Info("SIGHUP: certificates checked", "expires", srv.CertificateExpiry())
+			_ = notify.Ready("serving " + srv.URL())
 		}
 	}()
 	return func() {
@@ -167,14 +249,4 @@ func serve(ctx context.Context, srv *server.Server, log *slog.Logger) error {
 	}
 	log.Info("analytics service stopped")
 	return nil
-}
-
-// version is the module version the binary was built from, "" for a
-// development build.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "(devel)" {
-		return ""
-	}
-	return bi.Main.Version
 }

@@ -163,7 +163,7 @@ web-router-service."puppetlabs.analytics.service/analytics-service": analytics`,
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".conf")
 			writeConf(t, path, tc.conf)
-			_, err := loadConfig(path)
+			_, err := loadConfig(path, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
 				t.Errorf("error %v, want one naming %s and %q", err, path, tc.want)
 			}
@@ -197,7 +197,7 @@ func TestRunErrors(t *testing.T) {
 		}
 	}
 	var ke *keyError
-	_, err := loadConfig(writeTemp(t, "analytics.data-directory: /x\n"))
+	_, err := loadConfig(writeTemp(t, "analytics.data-directory: /x\n"), nil)
 	if !errors.As(err, &ke) || ke.Key != "webserver.ssl-port" {
 		t.Errorf("keyError: %v", err)
 	}
@@ -214,11 +214,11 @@ func writeTemp(t *testing.T, text string) string {
 // check-ins still have the JVM's default URL.
 func TestUpdateServerSetting(t *testing.T) {
 	base := "analytics.data-directory: /x\nwebserver.port: 0\n"
-	cfg, err := loadConfig(writeTemp(t, base))
+	cfg, err := loadConfig(writeTemp(t, base), nil)
 	if err != nil || cfg.FetchWhitelist || cfg.UpdateServerURL != "https://updates.puppet.com" {
 		t.Errorf("unset: fetch %v, url %q, %v", cfg.FetchWhitelist, cfg.UpdateServerURL, err)
 	}
-	cfg, err = loadConfig(writeTemp(t, base+`product.update-server-url: "http://127.0.0.1:1"`))
+	cfg, err = loadConfig(writeTemp(t, base+`product.update-server-url: "http://127.0.0.1:1"`), nil)
 	if err != nil || !cfg.FetchWhitelist || cfg.UpdateServerURL != "http://127.0.0.1:1" {
 		t.Errorf("set: fetch %v, url %q, %v", cfg.FetchWhitelist, cfg.UpdateServerURL, err)
 	}
@@ -242,7 +242,7 @@ webserver { ssl-port: 0, ssl-cert: ../ssl/server.pem, ssl-key: ../ssl/server.key
 global.certs.ssl-ca-cert: ../ssl/ca.pem
 product { version-path: ../version, conf-dir: ".." }
 `)
-	svc, err := loadConfig(confd)
+	svc, err := loadConfig(confd, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 )
 
 // storeConfig writes a configuration whose data directory holds a real
@@ -19,8 +20,8 @@ func storeConfig(t *testing.T, n int) (conf, path string) {
 	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	path = filepath.Join(data, store.FileName)
-	st, err := store.Open(path, store.Options{})
+	path = filepath.Join(data, boltstore.FileName)
+	st, err := boltstore.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +177,11 @@ func TestCheckWhileServing(t *testing.T) {
 
 func TestMaxStoreBytesSetting(t *testing.T) {
 	base := "analytics.data-directory: /x\nwebserver.port: 0\n"
-	cfg, err := loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 1048576\n"))
+	cfg, err := loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 1048576\n"), nil)
 	if err != nil || cfg.MaxStoreBytes != 1<<20 {
 		t.Errorf("set: %d %v", cfg.MaxStoreBytes, err)
 	}
-	_, err = loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 0\n"))
+	_, err = loadConfig(writeTemp(t, base+"analytics.max-store-bytes: 0\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "analytics.max-store-bytes: 0 is not a positive number of bytes") {
 		t.Errorf("zero: %v", err)
 	}

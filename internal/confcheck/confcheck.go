@@ -1,8 +1,8 @@
 // Package confcheck is what the client's and the service's configuration
-// checks share, so that each exists once: the error type both report
-// (analytics.ConfigError and server.ConfigError are this type) and the check
-// of a configured URL (the client's url, the service's public-url and
-// update-server-url).
+// checks share, so that each exists once: the error both report
+// (server.ConfigError is this type; analytics.ConfigError has its fields
+// and its message) and the check of a configured URL (the client's url,
+// the service's public-url and update-server-url).
 package confcheck
 
 import (

@@ -1,7 +1,9 @@
 // Package devenv locates the development service's files, so that the
 // service (cmd/analyticsd with no --config) and the CLI agree on them
 // without any setup: the data directory, the throwaway certificates inside
-// it, and the client configuration the service writes for the CLI.
+// it, and the client configuration the service writes for the CLI. It links
+// none of the service, so the CLI can use it; the service's side of the
+// bootstrap is package devservice.
 package devenv
 
 import (

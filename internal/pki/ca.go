@@ -73,6 +73,10 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 // Issue signs a certificate for cn, valid for the given hosts (DNS names
 // or IP addresses) and usage, for validity (zero: five years).
 func (ca *CA) Issue(cn string, hosts []string, usage x509.ExtKeyUsage, validity time.Duration) (*Pair, error) {
+	return ca.issue(cn, hosts, []x509.ExtKeyUsage{usage}, validity)
+}
+
+func (ca *CA) issue(cn string, hosts []string, usages []x509.ExtKeyUsage, validity time.Duration) (*Pair, error) {
 	if validity == 0 {
 		validity = 5 * 365 * 24 * time.Hour
 	}
@@ -86,7 +90,7 @@ func (ca *CA) Issue(cn string, hosts []string, usage x509.ExtKeyUsage, validity 
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usages,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

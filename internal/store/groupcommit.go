@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// committer group-commits writes without a timer: callers queue a write
+// Committer group-commits writes without a timer: callers queue a write
 // function and wait; one goroutine runs every function queued so far in a
 // single transaction (one sync), and meanwhile new callers queue up
 // for the next one. A lone write is committed at once, and under load each
@@ -15,8 +15,9 @@ import (
 // per write. (bbolt's own Batch waits a fixed delay for a group to form,
 // which every write then pays as latency.)
 //
-// T is the storage engine's transaction: *bolt.Tx, or pgTx.
-type committer[T any] struct {
+// T is the storage engine's transaction (bbolt's *bolt.Tx, pgstore's own).
+// Create it with NewCommitter and stop it with Close.
+type Committer[T any] struct {
 	// update runs a function in one write transaction and commits it; an
 	// error from the function rolls the transaction back.
 	update func(func(T) error) error
@@ -38,15 +39,15 @@ type committer[T any] struct {
 }
 
 type call[T any] struct {
-	fn  func(T, *txGroup) error
+	fn  func(T, *Group) error
 	err chan error
 }
 
-// txGroup is what the members of one run of a group share.
-type txGroup struct {
-	// added is the bytes of entries the run has added so far, which the
-	// size limit counts before bbolt has allocated pages for them.
-	added int64
+// Group is what the members of one run of a group share.
+type Group struct {
+	// Added is the bytes of entries the run has added so far, which the
+	// size limit counts before the engine has counted them itself.
+	Added int64
 }
 
 // CommitInfo describes one commit, for Options.OnCommit.
@@ -61,18 +62,22 @@ type CommitInfo struct {
 	Took time.Duration
 }
 
-func newCommitter[T any](update func(func(T) error) error, synced func() bool, onCommit func(CommitInfo)) *committer[T] {
-	c := &committer[T]{update: update, synced: synced, onCommit: onCommit,
+// NewCommitter starts a Committer's goroutine. update runs a function in
+// one write transaction and commits it (an error from the function rolls it
+// back); synced reports whether a commit reaches stable storage before
+// update returns; onCommit (Options.OnCommit) may be nil.
+func NewCommitter[T any](update func(func(T) error) error, synced func() bool, onCommit func(CommitInfo)) *Committer[T] {
+	c := &Committer[T]{update: update, synced: synced, onCommit: onCommit,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
 
-// do runs fn in a group commit and returns once the group is on disk. fn
+// Do runs fn in a group commit and returns once the group is on disk. fn
 // may run more than once (when another member of its group fails, the
 // group is rolled back and re-run without it), so it must set its results
 // from scratch on each run.
-func (c *committer[T]) do(fn func(T, *txGroup) error) error {
+func (c *Committer[T]) Do(fn func(T, *Group) error) error {
 	cl := &call[T]{fn: fn, err: make(chan error, 1)}
 	c.mu.Lock()
 	if c.stopped {
@@ -88,7 +93,7 @@ func (c *committer[T]) do(fn func(T, *txGroup) error) error {
 	return <-cl.err
 }
 
-func (c *committer[T]) run() {
+func (c *Committer[T]) run() {
 	defer close(c.done)
 	for {
 		select {
@@ -102,7 +107,7 @@ func (c *committer[T]) run() {
 }
 
 // commitQueued commits groups until the queue is empty.
-func (c *committer[T]) commitQueued() {
+func (c *Committer[T]) commitQueued() {
 	for {
 		c.mu.Lock()
 		group := c.queue
@@ -118,12 +123,12 @@ func (c *committer[T]) commitQueued() {
 // commit runs group in one transaction. A member that fails gets its error
 // and the rest are committed without it. An error wrapping ErrDamaged (for
 // bbolt, a page it cannot read) fails the whole group.
-func (c *committer[T]) commit(group []*call[T]) {
+func (c *Committer[T]) commit(group []*call[T]) {
 	for len(group) > 0 {
 		failed := -1
 		start := time.Now()
 		err := c.update(func(tx T) error {
-			g := &txGroup{}
+			g := &Group{}
 			for i, cl := range group {
 				if err := cl.fn(tx, g); err != nil {
 					failed = i
@@ -146,8 +151,9 @@ func (c *committer[T]) commit(group []*call[T]) {
 	}
 }
 
-// close commits what is queued, refuses new writes and stops the goroutine.
-func (c *committer[T]) close() {
+// Close commits what is queued, refuses new writes (Do returns ErrClosed)
+// and stops the goroutine.
+func (c *Committer[T]) Close() {
 	c.mu.Lock()
 	c.stopped = true
 	c.mu.Unlock()

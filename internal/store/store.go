@@ -1,27 +1,23 @@
-// Package store keeps the analytics service's entries durably, behind a small
-// interface so that the service does not depend on the storage engine.
+// Package store is the durable storage of the analytics service behind a
+// small interface, so that the service does not depend on a storage engine.
 //
-// Bolt, the implementation, keeps everything in one bbolt file: one bucket
-// per Kind keyed by big-endian sequence numbers (so key order is arrival
-// order), and the idempotency keys with a time index so expired ones are
-// found and pruned cheaply. Concurrent appends share one fsync (group
-// commit); scans copy entries out a page at a time so readers never pin a
-// read transaction while the caller works. Open refuses a damaged file
-// (see DamagedError) rather than serving part of it.
-//
-// runContract (contract_test.go) states the Store contract as tests that
-// take a constructor, so another backend can be held to the same contract.
+// It holds what every engine shares: the Store interface and its types,
+// Options, the group committer (Committer) that lets concurrent appends
+// share one sync, and the checks every Append makes (CheckRecord). The
+// engines live in their own packages: boltstore keeps one bbolt file,
+// pgstore a PostgreSQL database shared by several replicas. storetest
+// states the Store contract as tests that take a constructor; each engine's
+// tests run it.
 package store
 
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"time"
 
 	"github.com/analytics-client/analytics/internal/value"
 )
-
-// FileName is the name of the store file in the service's data directory.
-const FileName = "analytics.db"
 
 // Kind selects one of the two collections: value.Kind, the one
 // enumeration of events and snapshots, which the client shares.
@@ -47,9 +43,22 @@ var (
 	// limit. Nothing is stored; deleting entries (a check-in) frees room.
 	ErrFull = errors.New("store: full")
 
-	// ErrDamaged is in the chain of every error about a damaged store
-	// file; the error is a *DamagedError.
+	// ErrDamaged is in the chain of every error about damaged storage (for
+	// bbolt, a *boltstore.DamagedError): a commit that fails with it
+	// fails its whole group.
 	ErrDamaged = errors.New("store: damaged")
+
+	// ErrUnknownKind is returned for a Kind that is neither Events nor
+	// Snapshots.
+	ErrUnknownKind = errors.New("store: unknown kind")
+
+	// ErrKeyTooLong is returned by Append for an idempotency key longer
+	// than MaxKeyLen.
+	ErrKeyTooLong = errors.New("store: idempotency key too long")
+
+	// ErrSumTooLong is returned by Append for a Record.Sum longer than
+	// MaxSumLen.
+	ErrSumTooLong = errors.New("store: request sum too long")
 )
 
 // Entry is one stored entry: its arrival sequence number and its JSON, as the
@@ -120,6 +129,71 @@ type Store interface {
 	// and makes their room available to later appends.
 	DeleteThrough(ctx context.Context, kind Kind, seq uint64) error
 
+	// Count returns how many entries of kind are stored. It reads a count
+	// the store keeps as it commits, so it costs the same whatever the
+	// collection's size.
+	Count(ctx context.Context, kind Kind) (int, error)
+
+	// UsedBytes returns the room the entries take, what Options.MaxBytes
+	// bounds, in the same constant time.
+	UsedBytes(ctx context.Context) (int64, error)
+
 	// Close releases the store. Calls after Close return ErrClosed.
 	Close() error
+}
+
+// DefaultRetention is how long idempotency keys are kept when
+// Options.Retention is zero.
+const DefaultRetention = 48 * time.Hour
+
+// DefaultScanPage is how many entries Scan reads at a time when
+// Options.ScanPage is zero.
+const DefaultScanPage = 256
+
+// Options configure a store. The zero value is usable; each engine's Open
+// takes them.
+type Options struct {
+	// Retention is how long idempotency keys are kept at least; zero means
+	// DefaultRetention. Keys may be kept longer (they are pruned lazily),
+	// but a key older than Retention is never reported as a duplicate.
+	Retention time.Duration
+
+	// MaxBytes bounds the room the entries (and, for bbolt, the keys)
+	// take. An entry that does not fit fails with ErrFull. Zero means no
+	// limit.
+	MaxBytes int64
+
+	// OnCommit, when set, is called after each commit of appended records
+	// and before any of its Append calls returns: for metrics, and the
+	// seam through which tests see that a sync came before an answer. It
+	// must be quick: the next group waits for it.
+	OnCommit func(CommitInfo)
+
+	// Logger receives the store's logs; nil discards them.
+	Logger *slog.Logger
+
+	// Now is the clock used to age idempotency keys; nil means time.Now.
+	Now func() time.Time
+
+	// ScanPage is how many entries Scan reads in one go (one read
+	// transaction, one query); zero means DefaultScanPage. Tests make it
+	// small to see page boundaries.
+	ScanPage int
+}
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ScanPage <= 0 {
+		o.ScanPage = DefaultScanPage
+	}
+	return o
 }

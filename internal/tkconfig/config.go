@@ -1,6 +1,7 @@
 package tkconfig
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -206,10 +207,11 @@ func (c *Config) Bool(keys ...string) (bool, bool, error) {
 	return false, true, c.typeError(n, keys, fmt.Sprintf("%q is not a boolean", formatScalar(n.val)))
 }
 
-// Duration returns the value at keys as a duration. As in Typesafe Config a
-// bare number is milliseconds, and a string is a number with an optional
-// unit: ns, us, ms, s, m, h, d or their long forms ("30 seconds", "5s",
-// "1.5 hours"). Go duration syntax ("1h30m") is accepted too.
+// Duration returns the value at keys as a duration: a number with a unit,
+// ns, us, ms, s, m, h, d or their long forms ("30 seconds", "5s",
+// "1.5 hours"), or Go duration syntax ("1h30m"). A bare number is refused
+// (ErrType): Typesafe Config would read it as milliseconds, so
+// "timeout: 10" meant for seconds would silently be 10ms.
 func (c *Config) Duration(keys ...string) (time.Duration, bool, error) {
 	n, ok, err := c.scalar(keys, "a duration")
 	if !ok || err != nil {
@@ -217,10 +219,8 @@ func (c *Config) Duration(keys ...string) (time.Duration, bool, error) {
 	}
 	var d time.Duration
 	switch v := n.val.(type) {
-	case int64:
-		d, err = scaleDuration(float64(v), v, time.Millisecond)
-	case float64:
-		d, err = scaleDuration(v, 0, time.Millisecond)
+	case int64, float64:
+		err = bareNumber(formatScalar(v))
 	case string:
 		d, err = parseDuration(v)
 	default:
@@ -230,4 +230,34 @@ func (c *Config) Duration(keys ...string) (time.Duration, bool, error) {
 		return 0, true, c.typeError(n, keys, err.Error())
 	}
 	return d, true, nil
+}
+
+// UnknownKeys returns an *Error wrapping ErrUnknownKey for each key of the
+// object at section that is not in known, in the order of the files and
+// lines that set them. The reason names the known key it most likely
+// misspells (see Suggest). A section that is not set, or not an object,
+// has none. Callers decide whether an unknown key is an error or a
+// warning: Trapperkeeper services ignore keys they do not read.
+func (c *Config) UnknownKeys(known []string, section ...string) []*Error {
+	n, ok := c.node(section)
+	if !ok || n.obj == nil {
+		return nil
+	}
+	var errs []*Error
+	for _, k := range n.sortedKeys() {
+		if slices.Contains(known, k) {
+			continue
+		}
+		reason := "unknown setting"
+		if s, ok := Suggest(k, known); ok {
+			reason += "; did you mean " + renderPath([]string{s}) + "?"
+		}
+		child := n.obj[k]
+		errs = append(errs, &Error{File: child.file, Line: child.line, Reason: reason, Err: ErrUnknownKey,
+			Key: renderPath(slices.Concat(c.path, section, []string{k}))})
+	}
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return errs
 }

@@ -76,6 +76,9 @@
 // File tells which file set a key, so relative paths can be resolved
 // against filepath.Dir of it. Typed getters (String, Int, Bool, Duration)
 // report whether the key is set and convert where it is unambiguous: Int
-// accepts "8140", Bool accepts "yes"/"on", Duration reads a bare number as
-// milliseconds as Typesafe Config does.
+// accepts "8140", Bool accepts "yes"/"on". Duration wants a unit ("10s",
+// "500ms") and refuses a bare number, which Typesafe Config would read as
+// milliseconds. UnknownKeys lists the keys of a section that are not its
+// settings, each with its file, line and the setting it most likely
+// misspells (Suggest).
 package tkconfig

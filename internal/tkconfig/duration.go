@@ -11,7 +11,7 @@ import (
 // durationUnit maps Typesafe Config's duration unit names to their length.
 func durationUnit(u string) (time.Duration, bool) {
 	switch u {
-	case "", "ms", "milli", "millis", "millisecond", "milliseconds":
+	case "ms", "milli", "millis", "millisecond", "milliseconds":
 		return time.Millisecond, true
 	case "ns", "nano", "nanos", "nanosecond", "nanoseconds":
 		return time.Nanosecond, true
@@ -29,8 +29,16 @@ func durationUnit(u string) (time.Duration, bool) {
 	return 0, false
 }
 
-// parseDuration parses "<number> [unit]" (unit defaults to milliseconds),
-// falling back to Go's syntax.
+// durationForms is what a duration may look like, for messages.
+const durationForms = "e.g. 10s, 500ms, 5m or \"30 seconds\""
+
+// bareNumber is the error for a duration written without a unit.
+func bareNumber(num string) error {
+	return fmt.Errorf("%s has no unit: write %s", num, durationForms)
+}
+
+// parseDuration parses "<number> <unit>", falling back to Go's syntax. A
+// number without a unit is refused.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	i := 0
@@ -38,6 +46,9 @@ func parseDuration(s string) (time.Duration, error) {
 		i++
 	}
 	num, unitName := s[:i], strings.TrimSpace(s[i:])
+	if unitName == "" && strings.ContainsAny(num, "0123456789") {
+		return 0, bareNumber(num)
+	}
 	if unit, ok := durationUnit(unitName); ok && num != "" {
 		if !strings.Contains(num, ".") {
 			if n, err := strconv.ParseInt(num, 10, 64); err == nil {
@@ -51,7 +62,7 @@ func parseDuration(s string) (time.Duration, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return d, nil
 	}
-	return 0, fmt.Errorf("%q is not a duration (want e.g. 500ms, 5s, \"30 seconds\" or a number of milliseconds)", s)
+	return 0, fmt.Errorf("%q is not a duration: write %s", s, durationForms)
 }
 
 // scaleDuration multiplies a count by unit, exactly when the count is the

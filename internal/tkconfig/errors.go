@@ -22,10 +22,15 @@ var (
 
 	// ErrType means a typed getter found a value it cannot convert.
 	ErrType = errors.New("wrong type")
+
+	// ErrUnknownKey means a section holds a key that is not one of its
+	// settings (see Config.UnknownKeys).
+	ErrUnknownKey = errors.New("unknown setting")
 )
 
 // Error reports a configuration problem with whatever location is known.
-// Err holds the condition (ErrDuplicate, ErrSyntax, ErrUnresolved, ErrType)
+// Err holds the condition (ErrDuplicate, ErrSyntax, ErrUnresolved, ErrType,
+// ErrUnknownKey)
 // or the underlying I/O error, so errors.Is works on both.
 type Error struct {
 	File string // file involved; "" if none

@@ -44,3 +44,22 @@ func ExampleLoad() {
 	// webserver.conf
 	// true
 }
+
+func ExampleConfig_UnknownKeys() {
+	cfg, err := tkconfig.Parse("webserver.conf", []byte("webserver {\n  ssl-port: 8140\n  ssl-crt: cert.pem\n}\n"))
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range cfg.UnknownKeys([]string{"ssl-port", "ssl-cert", "ssl-key"}, "webserver") {
+		fmt.Println(e)
+	}
+	// Output:
+	// webserver.conf:3: key webserver.ssl-crt: unknown setting; did you mean ssl-cert?
+}
+
+func ExampleSuggest() {
+	s, ok := tkconfig.Suggest("data-directroy", []string{"data-directory", "whitelist-file"})
+	fmt.Println(s, ok)
+	// Output:
+	// data-directory true
+}

@@ -12,6 +12,19 @@ import (
 // certificate a CRL revokes.
 var ErrRevoked = errors.New("certificate revoked")
 
+// RevokedError is a peer certificate that a CRL revokes; it wraps
+// ErrRevoked.
+type RevokedError struct {
+	Cert *x509.Certificate
+}
+
+func (e *RevokedError) Error() string {
+	return fmt.Sprintf("tls: certificate %q (serial %s): %v", e.Cert.Subject.CommonName, e.Cert.SerialNumber.Text(16), ErrRevoked)
+}
+
+// Unwrap returns ErrRevoked.
+func (e *RevokedError) Unwrap() error { return ErrRevoked }
+
 // ClientConfig returns a TLS 1.2+ client configuration that presents the
 // current certificate (GetClientCertificate) and, when a CA bundle is
 // named, verifies the service against the current bundle
@@ -37,7 +50,9 @@ func (r *Reloader) ClientConfig() *tls.Config {
 }
 
 // verifyServer is crypto/tls's own verification of a server certificate,
-// against m's CA bundle.
+// against m's CA bundle, then the CRLs: a revoked certificate is a
+// *tls.CertificateVerificationError around a *RevokedError, so that it
+// reads as the verification failure it is.
 func (m *Material) verifyServer(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tls: the server sent no certificate")
@@ -52,7 +67,7 @@ func (m *Material) verifyServer(cs tls.ConnectionState) error {
 	}
 	for _, chain := range chains {
 		if c := m.Revoked(chain); c != nil {
-			return revokedError(c)
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: &RevokedError{Cert: c}}
 		}
 	}
 	return nil
@@ -99,7 +114,7 @@ func (m *Material) serverConfig(template *tls.Config) *tls.Config {
 func (m *Material) verifyClient(cs tls.ConnectionState) error {
 	for _, chain := range cs.VerifiedChains {
 		if c := m.Revoked(chain); c != nil {
-			return revokedError(c)
+			return &RevokedError{Cert: c}
 		}
 		if !m.trusts(chain[len(chain)-1]) {
 			return fmt.Errorf("tls: client certificate %q: its CA is no longer in the CA bundle", chain[0].Subject.CommonName)
@@ -115,8 +130,4 @@ func (m *Material) trusts(root *x509.Certificate) bool {
 		}
 	}
 	return false
-}
-
-func revokedError(c *x509.Certificate) error {
-	return fmt.Errorf("tls: certificate %q (serial %s): %w", c.Subject.CommonName, c.SerialNumber.Text(16), ErrRevoked)
 }

@@ -3,6 +3,7 @@ package tlsfiles
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -93,7 +94,12 @@ func (f Files) read(r Role) ([]byte, error) {
 	name := f.path(r)
 	data, err := os.ReadFile(name)
 	if err != nil {
-		reason := "cannot be read: " + err.Error()
+		cause := err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			cause = pe.Err // the error names the file already
+		}
+		reason := "cannot be read: " + cause.Error()
 		if errors.Is(err, os.ErrNotExist) {
 			reason = "does not exist"
 		}

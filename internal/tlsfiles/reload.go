@@ -1,7 +1,9 @@
 package tlsfiles
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"log/slog"
 	"os"
 	"sync"
@@ -205,22 +207,36 @@ func (r *Reloader) install(old, m *Material) {
 	}
 }
 
-// warnExpiry logs, once a day per certificate, each certificate of m that
-// expires within ExpiryWarning, and each stale CRL (warnStaleCRLs).
+// warnExpiry logs, once a day per certificate, the certificates in use
+// that have expired or expire within ExpiryWarning: the leaf, and the CAs
+// of the bundle that issued it. Other roots of a bundle are not looked
+// at: a system bundle holds long-expired roots that nothing uses. Each
+// stale CRL is warned about too (warnStaleCRLs).
 func (r *Reloader) warnExpiry(m *Material, now time.Time) {
 	r.warnStaleCRLs(m, now)
-	if m.Leaf != nil && m.Leaf.NotAfter.Sub(now) < ExpiryWarning {
-		r.expiry.Log(context.Background(), slog.LevelWarn, "cert:"+m.Leaf.SerialNumber.String(),
-			"tls: certificate expires soon; renew it (the new file is loaded without a restart)",
-			"file", r.files.CertFile, "subject", m.Leaf.Subject.String(), "expires", m.Leaf.NotAfter)
+	if m.Leaf == nil {
+		return
 	}
+	r.warnCert("cert:", m.Leaf, now, "certificate", "renew it (the new file is loaded without a restart)", r.files.CertFile)
 	for _, ca := range m.CAs {
-		if ca.NotAfter.Sub(now) < ExpiryWarning {
-			r.expiry.Log(context.Background(), slog.LevelWarn, "ca:"+ca.SerialNumber.String(),
-				"tls: CA certificate expires soon; rotate the CA bundle",
-				"file", r.files.CAFile, "subject", ca.Subject.String(), "expires", ca.NotAfter)
+		if bytes.Equal(ca.RawSubject, m.Leaf.RawIssuer) && m.Leaf.CheckSignatureFrom(ca) == nil {
+			r.warnCert("ca:", ca, now, "CA certificate", "rotate the CA bundle", r.files.CAFile)
 		}
 	}
+}
+
+// warnCert warns, once a day, of c if it has expired or expires soon.
+func (r *Reloader) warnCert(kind string, c *x509.Certificate, now time.Time, what, todo, file string) {
+	left := c.NotAfter.Sub(now)
+	if left >= ExpiryWarning {
+		return
+	}
+	state := "expires soon"
+	if left <= 0 {
+		state = "has expired"
+	}
+	r.expiry.Log(context.Background(), slog.LevelWarn, kind+c.SerialNumber.String(),
+		"tls: "+what+" "+state+"; "+todo, "file", file, "subject", c.Subject.String(), "expires", c.NotAfter)
 }
 
 // stamps are the identity, size and modification time of each file (nil

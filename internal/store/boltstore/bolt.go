@@ -1,0 +1,463 @@
+// Package boltstore is the store.Store kept in one bbolt file, the
+// service's default.
+//
+// The file holds one bucket per Kind keyed by big-endian sequence numbers
+// (so key order is arrival order), the idempotency keys with a time index
+// so expired ones are found and pruned cheaply, and a meta bucket with the
+// number of entries of each collection, updated in the transaction that
+// changes them so that Count costs the same at any size. Concurrent appends
+// share one fsync (store.Committer); scans copy entries out a page at a
+// time so readers never pin a read transaction while the caller works. Open
+// refuses a damaged file (see DamagedError) rather than serving part of it.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/analytics-client/analytics/internal/store"
+)
+
+// FileName is the name of the store file in the service's data directory.
+const FileName = "analytics.db"
+
+// Tuning of the storage engine.
+const (
+	// deletePage is how many entries DeleteThrough and Prune remove per
+	// write transaction, so that emptying a large collection does not build
+	// one huge transaction.
+	deletePage = 1024
+
+	// lockTimeout is how long Open waits for the file lock held by another
+	// process before it fails.
+	lockTimeout = time.Second
+)
+
+// Bucket names. The idempotency buckets of the format before request sums
+// ("idempotency", "idempotency-by-time") are dropped by Open.
+var (
+	bucketEvents    = []byte("events")
+	bucketSnapshots = []byte("snapshots")
+	// bucketKeys maps an idempotency key to its record (see keys.go).
+	bucketKeys = []byte("idempotency-keys")
+	// bucketExpiry holds stored-at time + key with empty values: it orders
+	// keys by age so expired ones are found at its start.
+	bucketExpiry = []byte("idempotency-keys-by-time")
+	// bucketMeta holds what the store keeps about itself: the number of
+	// entries of each collection (see counts.go).
+	bucketMeta = []byte("meta")
+
+	oldBuckets = [][]byte{[]byte("idempotency"), []byte("idempotency-by-time")}
+)
+
+// Store is the store.Store kept in one bbolt file. Create it with Open.
+//
+// Appends are group-committed: concurrent calls share one write transaction
+// and one fsync (see store.Committer; its goroutine is stopped by Close).
+// Expired idempotency keys are pruned by the writes themselves.
+type Store struct {
+	db        *bolt.DB
+	commits   *store.Committer[*bolt.Tx]
+	path      string
+	retention time.Duration
+	maxBytes  int64
+	pageSize  int64
+	now       func() time.Time
+	log       *slog.Logger
+	scanPage  int
+
+	// mu guards closed. Operations hold it shared while they use db, so
+	// Close (which takes it exclusively) waits for them to finish.
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Open opens the store file at path, creating it and its parent directories
+// if needed. An existing file keeps its entries and sequence numbers. Open
+// fails if another process holds the file open, and with a *DamagedError
+// (wrapping ErrDamaged) if the file is empty, truncated or fails the full
+// consistency check; it never starts afresh over a damaged file.
+func Open(path string, opts store.Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return open(path, opts.WithDefaults(), false, lockTimeout)
+}
+
+// OpenReadOnly opens an existing store file for reading only, to copy it
+// elsewhere: it runs the same checks as Open (a damaged file is refused with
+// the same *DamagedError) and never writes to the file, so Append,
+// DeleteThrough and Prune fail. It shares the file lock with other readers
+// only: it fails while the service holds the file, and the service cannot
+// start while it is open.
+func OpenReadOnly(path string, opts store.Options) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return open(path, opts.WithDefaults(), true, lockTimeout)
+}
+
+// open is Open and OpenReadOnly once the directory is there; it waits
+// wait for another process's lock on the file.
+func open(path string, opts store.Options, readOnly bool, wait time.Duration) (*Store, error) {
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, ReadOnly: readOnly})
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			err = fmt.Errorf("file is locked by another process (is the service running?): %w", err)
+		}
+		if errors.Is(err, store.ErrDamaged) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := prepare(path, db, opts.Logger); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes, "read-only", readOnly)
+	return &Store{
+		db: db,
+		commits: store.NewCommitter(
+			func(fn func(*bolt.Tx) error) error {
+				// A panic in bbolt (a page it cannot read) fails the group
+				// with ErrDamaged rather than the process.
+				return guard(path, func() error { return db.Update(fn) })
+			},
+			func() bool { return !db.NoSync }, // bbolt syncs inside Commit unless NoSync
+			opts.OnCommit),
+		path:      path,
+		retention: opts.Retention,
+		maxBytes:  opts.MaxBytes,
+		pageSize:  int64(db.Info().PageSize),
+		now:       opts.Now,
+		log:       opts.Logger,
+		scanPage:  opts.ScanPage,
+	}, nil
+}
+
+// prepare checks an opened file and, unless it is read-only, creates the
+// buckets it lacks and counts its entries where the file does not.
+func prepare(path string, db *bolt.DB, log *slog.Logger) error {
+	if err := check(path, db); err != nil {
+		return err
+	}
+	if db.IsReadOnly() {
+		return nil
+	}
+	err := guard(path, func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, name := range oldBuckets {
+				if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+					return fmt.Errorf("drop bucket %s: %w", name, err)
+				}
+			}
+			for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry, bucketMeta} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
+			return recount(tx, log)
+		})
+	})
+	if err != nil && !errors.Is(err, store.ErrDamaged) {
+		err = fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return err
+}
+
+// Path returns the file the store was opened on.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the file after in-flight calls finish. It is idempotent:
+// calls after the first return nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.commits.Close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.path, err)
+	}
+	s.log.Debug("store closed", "path", s.path)
+	return nil
+}
+
+// acquire takes the shared lock for one use of db; release it with
+// s.mu.RUnlock. It fails once the store is closed.
+func (s *Store) acquire() error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// update runs one write transaction under the shared lock; fn returns how
+// much it did.
+func (s *Store) update(fn func(*bolt.Tx) (int, error)) (int, error) {
+	if err := s.acquire(); err != nil {
+		return 0, err
+	}
+	defer s.mu.RUnlock()
+	var n int
+	err := guard(s.path, func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			n, err = fn(tx)
+			return err
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Scan implements Store. Each page of entries is copied out of its own read
+// transaction before fn sees it, so fn may take as long as it likes and may
+// itself write to the store. Entries appended during the scan are seen if
+// they land after the page being read. Each page is checked on the way
+// (consecutive sequence numbers, nothing skipped): a damaged page is an
+// error wrapping ErrDamaged, never a silently shorter collection.
+func (s *Store) Scan(ctx context.Context, kind store.Kind, after uint64, fn func(store.Entry) error) error {
+	bucket, err := kindBucket(kind)
+	if err != nil {
+		return fmt.Errorf("store: scan %s: %w", kind.Collection(), err)
+	}
+	return store.ScanPages(ctx, kind, after, s.scanPage, func(after uint64) ([]store.Entry, error) {
+		return s.readPage(bucket, after)
+	}, fn)
+}
+
+// readPage copies up to s.scanPage entries with Seq > after.
+func (s *Store) readPage(bucket []byte, after uint64) ([]store.Entry, error) {
+	if after == ^uint64(0) {
+		return nil, nil // nothing can follow the largest sequence number
+	}
+	var page []store.Entry
+	err := s.view(context.Background(), func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil // a file opened read-only that never had this collection
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(page) < s.scanPage; k, v = c.Next() {
+			if len(k) != 8 {
+				return &DamagedError{Problem: fmt.Sprintf("collection %s: a key of %d bytes", bucket, len(k))}
+			}
+			page = append(page, store.Entry{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
+		}
+		return checkPage(b, bucket, after, page, len(page) < s.scanPage)
+	})
+	return page, err
+}
+
+// checkPage checks a page read in one transaction against the layout
+// checkLayout describes: entries follow each other without gaps; the first
+// follows after, or nothing older is left (deleted by a check-in); the last
+// page ends at the bucket's sequence.
+func checkPage(b *bolt.Bucket, name []byte, after uint64, page []store.Entry, last bool) error {
+	missing := func(from, to uint64) error {
+		return &DamagedError{Problem: fmt.Sprintf("collection %s: entries %d to %d are missing", name, from, to)}
+	}
+	for i := 1; i < len(page); i++ {
+		if page[i].Seq != page[i-1].Seq+1 {
+			return missing(page[i-1].Seq+1, page[i].Seq-1)
+		}
+	}
+	if len(page) > 0 && page[0].Seq != after+1 {
+		if k, _ := b.Cursor().First(); k == nil || binary.BigEndian.Uint64(k) < page[0].Seq {
+			return missing(after+1, page[0].Seq-1)
+		}
+	}
+	end := after
+	if len(page) > 0 {
+		end = page[len(page)-1].Seq
+	}
+	if last && end < b.Sequence() {
+		if k, _ := b.Cursor().First(); k != nil {
+			return missing(end+1, b.Sequence())
+		}
+	}
+	return nil
+}
+
+// view runs one read transaction under the shared lock, turning a page
+// bbolt cannot read into an error wrapping ErrDamaged.
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	err := guard(s.path, func() error { return s.db.View(fn) })
+	var de *DamagedError
+	if errors.As(err, &de) {
+		de.Path = s.path
+	}
+	return err
+}
+
+// UsedBytes implements store.Store: the file's pages in use, what
+// Options.MaxBytes bounds, from the file's size and bbolt's count of free
+// pages, which it keeps as it commits.
+func (s *Store) UsedBytes(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		n = s.usedIn(tx)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: used bytes: %w", err)
+	}
+	return n, nil
+}
+
+// usedIn estimates the bytes in use in the file as of tx: the file's pages
+// up to the high-water mark minus the free ones (as of the last commit).
+func (s *Store) usedIn(tx *bolt.Tx) int64 {
+	st := s.db.Stats()
+	return tx.Size() - int64(st.FreePageN+st.PendingPageN)*s.pageSize
+}
+
+// DeleteThrough implements Store. It deletes in several transactions of at
+// most deletePage entries, oldest first, so a failure or a cancelled ctx
+// leaves a shorter prefix deleted and calling again finishes the job.
+func (s *Store) DeleteThrough(ctx context.Context, kind store.Kind, seq uint64) error {
+	bucket, err := kindBucket(kind)
+	if err != nil {
+		return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
+	}
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
+		}
+		n, err := s.update(func(tx *bolt.Tx) (int, error) { return deleteFirst(tx, bucket, seq, deletePage) })
+		total += n
+		if err != nil {
+			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
+		}
+		if n < deletePage {
+			s.log.Debug("store deleted entries", "kind", kind.Collection(), "through", seq, "count", total)
+			return nil
+		}
+	}
+}
+
+// deleteFirst deletes up to limit of the oldest entries with Seq <= seq
+// from bucket, and takes them off its count.
+func deleteFirst(tx *bolt.Tx, bucket []byte, seq uint64, limit int) (int, error) {
+	b := tx.Bucket(bucket)
+	var drop [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && len(drop) < limit; k, _ = c.Next() {
+		if binary.BigEndian.Uint64(k) > seq {
+			break
+		}
+		drop = append(drop, bytes.Clone(k))
+	}
+	for _, k := range drop {
+		if err := b.Delete(k); err != nil {
+			return 0, fmt.Errorf("delete entry %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+	}
+	return len(drop), addCount(tx, bucket, -len(drop))
+}
+
+// Count implements store.Store: it reads the count the meta bucket keeps.
+func (s *Store) Count(ctx context.Context, kind store.Kind) (int, error) {
+	bucket, err := kindBucket(kind)
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
+	}
+	var n int
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		n = countIn(tx, bucket)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", kind.Collection(), err)
+	}
+	return n, nil
+}
+
+// Stats are the counts `analyticsd check` prints.
+type Stats struct {
+	Events, Snapshots int   // entries stored
+	Keys              int   // idempotency keys kept (expired ones not yet pruned included)
+	FileBytes         int64 // the file's size
+	UsedBytes         int64 // the file's pages in use (what Options.MaxBytes bounds)
+}
+
+// Check runs the full consistency check Open runs (bbolt's page check and
+// the store's own layout check) and returns the counts. A problem is a
+// *DamagedError.
+func (s *Store) Check(ctx context.Context) (Stats, error) {
+	if err := s.acquire(); err != nil {
+		return Stats{}, err
+	}
+	err := check(s.path, s.db)
+	s.mu.RUnlock()
+	if err != nil {
+		return Stats{}, err
+	}
+	var st Stats
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		st = Stats{
+			Events:    tx.Bucket(bucketEvents).Stats().KeyN,
+			Snapshots: tx.Bucket(bucketSnapshots).Stats().KeyN,
+			Keys:      tx.Bucket(bucketKeys).Stats().KeyN,
+			FileBytes: tx.Size(),
+			UsedBytes: s.usedIn(tx),
+		}
+		return nil
+	})
+	if info, serr := os.Stat(s.path); serr == nil {
+		st.FileBytes = info.Size()
+	}
+	return st, err
+}
+
+// kindBucket returns the bucket name of kind.
+func kindBucket(kind store.Kind) ([]byte, error) {
+	switch kind {
+	case store.Events:
+		return bucketEvents, nil
+	case store.Snapshots:
+		return bucketSnapshots, nil
+	}
+	return nil, fmt.Errorf("%w %d", store.ErrUnknownKind, kind)
+}
+
+// seqKey encodes seq big-endian, so byte order is arrival order.
+func seqKey(seq uint64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, seq)
+	return k
+}

@@ -1,0 +1,190 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/analytics-client/analytics/internal/store"
+)
+
+// A remembered key's value is: stored-at time (8 bytes, big-endian Unix
+// nanoseconds), the length of Sum (1 byte), Sum, then Reply. The time index
+// (bucketExpiry) holds stored-at time + key with empty values, so expired
+// keys are found at its start.
+
+// keyRecord is a remembered key, decoded.
+type keyRecord struct {
+	storedAt []byte // 8 bytes
+	sum      []byte
+	reply    []byte
+}
+
+func decodeKeyRecord(v []byte) (keyRecord, bool) {
+	if len(v) < 9 || len(v) < 9+int(v[8]) {
+		return keyRecord{}, false
+	}
+	n := 9 + int(v[8])
+	return keyRecord{storedAt: v[:8], sum: v[9:n], reply: v[n:]}, true
+}
+
+// lookup finds r.Key: dup when it is remembered with r.Sum (prior is a copy
+// of the reply), ErrKeyReused when with another Sum. An expired or unknown
+// key is neither.
+func (s *Store) lookup(tx *bolt.Tx, r store.Record) (prior []byte, dup bool, err error) {
+	rec, ok := decodeKeyRecord(tx.Bucket(bucketKeys).Get([]byte(r.Key)))
+	if !ok || s.expired(rec.storedAt) {
+		return nil, false, nil
+	}
+	if !bytes.Equal(rec.sum, r.Sum) {
+		return nil, false, store.ErrKeyReused
+	}
+	return bytes.Clone(rec.reply), true, nil
+}
+
+// expired reports whether a stored-at time (8 bytes) is older than the
+// retention.
+func (s *Store) expired(storedAt []byte) bool {
+	at := time.Unix(0, int64(binary.BigEndian.Uint64(storedAt)))
+	return s.now().Sub(at) >= s.retention
+}
+
+// remember stores r's key with the current time, replacing an expired
+// record of the same key (and its index entry).
+func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
+	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
+	if old, ok := decodeKeyRecord(keys.Get([]byte(r.Key))); ok {
+		if err := expiry.Delete(expiryKey(old.storedAt, r.Key)); err != nil {
+			return fmt.Errorf("drop expired key: %w", err)
+		}
+	}
+	v := make([]byte, 9, 9+len(r.Sum)+len(r.Reply))
+	binary.BigEndian.PutUint64(v, uint64(s.now().UnixNano()))
+	v[8] = byte(len(r.Sum))
+	v = append(append(v, r.Sum...), r.Reply...)
+	if err := keys.Put([]byte(r.Key), v); err != nil {
+		return fmt.Errorf("remember key: %w", err)
+	}
+	if err := expiry.Put(expiryKey(v[:8], r.Key), nil); err != nil {
+		return fmt.Errorf("index key: %w", err)
+	}
+	return nil
+}
+
+// pruneN removes up to limit expired idempotency keys, oldest first, and
+// returns how many it removed.
+func (s *Store) pruneN(tx *bolt.Tx, limit int) (int, error) {
+	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
+	// Collect first: deleting under a live cursor can skip entries.
+	var drop [][]byte
+	c := expiry.Cursor()
+	for k, _ := c.First(); k != nil && len(drop) < limit; k, _ = c.Next() {
+		if len(k) < 8 || !s.expired(k[:8]) {
+			break
+		}
+		drop = append(drop, bytes.Clone(k))
+	}
+	for _, k := range drop {
+		key := k[8:]
+		// The key may have been stored again since; only drop the record
+		// this index entry describes.
+		if rec, ok := decodeKeyRecord(keys.Get(key)); ok && bytes.Equal(rec.storedAt, k[:8]) {
+			if err := keys.Delete(key); err != nil {
+				return 0, fmt.Errorf("prune key %q: %w", key, err)
+			}
+		}
+		if err := expiry.Delete(k); err != nil {
+			return 0, fmt.Errorf("prune index of key %q: %w", key, err)
+		}
+	}
+	return len(drop), nil
+}
+
+// pruneAll removes every expired idempotency key and returns how many it
+// removed. Appends already prune more keys than they add, so the service
+// needs no sweep; tests use it to see what is expired.
+func (s *Store) pruneAll(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("store: prune: %w", err)
+		}
+		n, err := s.update(func(tx *bolt.Tx) (int, error) { return s.pruneN(tx, deletePage) })
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("store: prune: %w", err)
+		}
+		if n < deletePage {
+			if total > 0 {
+				s.log.Debug("store pruned idempotency keys", "count", total)
+			}
+			return total, nil
+		}
+	}
+}
+
+// expiryKey is the time index key of key stored at storedAt (8 bytes).
+func expiryKey(storedAt []byte, key string) []byte {
+	k := make([]byte, 0, 8+len(key))
+	return append(append(k, storedAt...), key...)
+}
+
+// ScanKeys calls fn for each remembered idempotency key, expired ones not
+// yet pruned included (StoredAt tells them apart), in key order. Like Scan,
+// it copies the keys out a page at a time, so fn may take as long as it
+// likes and the keys are never all in memory. A key record that cannot be
+// decoded is an error wrapping ErrDamaged.
+func (s *Store) ScanKeys(ctx context.Context, fn func(store.RememberedKey) error) error {
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: scan keys: %w", err)
+		}
+		page, err := s.readKeys(ctx, after)
+		if err != nil {
+			return fmt.Errorf("store: scan keys: %w", err)
+		}
+		for _, k := range page {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		if len(page) < s.scanPage {
+			return nil
+		}
+		after = []byte(page[len(page)-1].Key)
+	}
+}
+
+// readKeys copies up to s.scanPage keys that sort after after (nil: from
+// the first).
+func (s *Store) readKeys(ctx context.Context, after []byte) ([]store.RememberedKey, error) {
+	var page []store.RememberedKey
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKeys)
+		if b == nil {
+			return nil // a file opened read-only that never had keys
+		}
+		c := b.Cursor()
+		k, v := c.First()
+		if after != nil {
+			if k, v = c.Seek(after); bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(page) < s.scanPage; k, v = c.Next() {
+			rec, ok := decodeKeyRecord(v)
+			if !ok {
+				return &DamagedError{Problem: fmt.Sprintf("idempotency key %q: a record of %d bytes", k, len(v))}
+			}
+			page = append(page, store.RememberedKey{Key: string(k), Sum: bytes.Clone(rec.sum), Reply: bytes.Clone(rec.reply),
+				StoredAt: time.Unix(0, int64(binary.BigEndian.Uint64(rec.storedAt)))})
+		}
+		return nil
+	})
+	return page, err
+}
