@@ -21,10 +21,8 @@ import (
 func checkDataDir(dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
 	case err != nil:
-		return &ConfigError{Field: "DataDir", File: dir, Reason: "cannot be read", Err: err}
+		return nil // missing: the store creates it; unreadable: the store says why
 	case !fi.IsDir():
 		return &ConfigError{Field: "DataDir", File: dir, Reason: "is not a directory"}
 	}
