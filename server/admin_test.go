@@ -35,12 +35,13 @@ func TestAdminListener(t *testing.T) {
 		t.Errorf("HTTPAddr %v with only HTTPS and admin listeners", ts.srv.HTTPAddr())
 	}
 	base := "http://" + ts.srv.AdminAddr().String()
-	if ts.srv.AdminURL() != base+"/view" {
+	if !strings.HasPrefix(ts.srv.AdminURL(), base+"/view?token=") {
 		t.Errorf("AdminURL %s", ts.srv.AdminURL())
 	}
+	token := "?" + strings.SplitN(ts.srv.AdminURL(), "?", 2)[1]
 	c := &http.Client{}
-	for path, ctype := range map[string]string{"/status": "application/json", "/checkin/preview": "application/json",
-		"/view": "text/html", "/view/live": "application/json", "/metrics": "text/plain"} {
+	for path, ctype := range map[string]string{"/status": "application/json", "/checkin/preview" + token: "application/json",
+		"/view" + token: "text/html", "/view/live" + token: "application/json", "/metrics": "text/plain"} {
 		if got := do(t, c, "GET", base+path, ""); got.status != 200 || !strings.HasPrefix(got.ctype, ctype) {
 			t.Errorf("GET %s: %d %s", path, got.status, got.ctype)
 		}

@@ -35,7 +35,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, aerr)
 		return
 	}
-	out := s.runBatch(r.Context(), items)
+	out := s.runBatch(withClient(r), items)
 	writeOutcome(w, outcome{status: http.StatusOK, body: encodeResults(out), retryAfter: batchRetryAfter(out)})
 }
 

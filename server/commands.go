@@ -90,7 +90,7 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, kind store
 		s.writeError(w, aerr)
 		return
 	}
-	writeOutcome(w, s.commit(r.Context(), []prepared{p})[0])
+	writeOutcome(w, s.commit(withClient(r), []prepared{p})[0])
 }
 
 // prepare checks a command's payload (shape and value model), applies the

@@ -49,15 +49,19 @@ func TestDependencies(t *testing.T) {
 //     whitelist, and names a request's certname (authz) in the access log;
 //   - jsonbody is the one JSON encoder of the core and the subsystems;
 //   - storeview adapts the store to checkin's and opsview's interfaces
-//     (the core passes it to them; they do not import it).
+//     (the core passes it to them; they do not import it);
+//   - datadir checks the data directory and entrypoint is the entrypoint
+//     document, both for the core alone.
 var subsystems = map[string][]string{
-	"authz":              nil,
-	"whitelist":          nil,
-	"limits":             nil,
-	"internal/jsonbody":  nil,
-	"internal/storeview": nil,
-	"checkin":            {"whitelist", "internal/jsonbody"},
-	"opsview":            {"checkin", "whitelist", "authz", "internal/jsonbody"},
+	"authz":               nil,
+	"whitelist":           nil,
+	"limits":              nil,
+	"internal/jsonbody":   nil,
+	"internal/storeview":  nil,
+	"internal/datadir":    nil,
+	"internal/entrypoint": nil,
+	"checkin":             {"whitelist", "internal/jsonbody"},
+	"opsview":             {"checkin", "whitelist", "authz", "internal/jsonbody"},
 }
 
 // TestSubsystemGraph holds the graph above: no subsystem imports the core,
@@ -82,7 +86,7 @@ func TestSubsystemGraph(t *testing.T) {
 // TestStandardLibraryOnly: authorization, the whitelist and the limits
 // are plain Go: they link nothing outside the standard library.
 func TestStandardLibraryOnly(t *testing.T) {
-	for _, name := range []string{"authz", "whitelist", "limits", "internal/jsonbody"} {
+	for _, name := range []string{"authz", "whitelist", "limits", "internal/jsonbody", "internal/entrypoint"} {
 		pkg := module + "/server/" + name
 		for _, dep := range goList(t, "-deps", "-f", `{{if not .Standard}}{{.ImportPath}}{{end}}`, "./"+name) {
 			if dep != pkg {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/value"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // IdempotencyHeader names the request header that makes a command
@@ -88,13 +89,20 @@ func (s *Server) commit(ctx context.Context, ps []prepared) []outcome {
 			out[i] = outcome{status: p.status, body: p.body} // nothing to store or remember
 			continue
 		}
-		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: p.key, Sum: p.sum, Reply: p.verdict.encode()})
+		if aerr := s.chargeStore(ctx, p); aerr != nil {
+			out[i] = aerr.outcome()
+			continue
+		}
+		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: scopedKey(ctx, p.key), Sum: p.sum, Reply: p.verdict.encode()})
 		at = append(at, i)
 	}
 	if len(recs) == 0 {
 		return out
 	}
 	for n, r := range s.store.Append(ctx, recs) {
+		if r.Err != nil || r.Dup {
+			s.storeShares.Give(authz.FromContext(ctx).Key(), entryCost(ps[at[n]]))
+		}
 		out[at[n]] = s.committed(ps[at[n]], r)
 	}
 	return out

@@ -19,7 +19,8 @@ func (s *Server) checkInConfig(started time.Time) checkin.Config {
 		ConfDir: ci.ConfDir, Interval: ci.Interval, UpdateServerURL: s.cfg.UpdateServerURL,
 		HTTPClient: s.cfg.HTTPClient, Logger: s.log, Throttle: s.throttle, Now: s.cfg.Now, Started: started,
 		InstallWhitelist: func(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromUpstream) },
-		Done:             func(rec checkin.Record) { s.views.NoteCheckIn(rec) }}
+		Done:             func(rec checkin.Record) { s.views.NoteCheckIn(rec) },
+		OnDiscard:        s.storeShares.Reset} // each client's share of the store is free again
 	if sh, ok := s.store.(checkin.Shared); ok {
 		cfg.Shared = sh
 	}
@@ -30,7 +31,7 @@ func (s *Server) checkInConfig(started time.Time) checkin.Config {
 func (s *Server) viewsConfig(started time.Time) opsview.Config {
 	cfg := opsview.Config{Version: s.cfg.Version, Started: started, Checker: s.checker,
 		Whitelist: &s.whitelist, MaxStoreBytes: s.cfg.MaxStoreBytes,
-		CertificateExpiry: s.CertificateExpiry, Commands: commands(), AccessLog: s.cfg.AccessLog,
+		CertificateExpiry: s.CertificateExpiry, CRLs: s.crls, Commands: commands(), AccessLog: s.cfg.AccessLog,
 		RequestID: requestID, Logger: s.log, Throttle: s.throttle, Errors: viewErrors{s}}
 	if sv := storeview.New(s.store); sv.Counts() {
 		cfg.Counter = sv

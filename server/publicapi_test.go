@@ -50,8 +50,7 @@ func TestPublicAPIHasNoInternalTypes(t *testing.T) {
 
 // knownInternal are the declarations that still alias an internal type,
 // each with the work that removes it.
-var knownInternal = map[string]bool{
-}
+var knownInternal = map[string]bool{}
 
 // declarations are the lines of go doc's output that declare something
 // (not its prose, which is indented by four spaces, nor comments).

@@ -20,12 +20,15 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// setRequestID gives the response a new request id.
-func setRequestID(w http.ResponseWriter) {
+// setAnswerHeaders gives every answer a new request id and
+// X-Content-Type-Options: nosniff, so that no browser reads a JSON or
+// plain-text answer holding a client's strings as a page or a script.
+func setAnswerHeaders(w http.ResponseWriter) {
 	w.Header()[RequestIDHeader] = []string{newRequestID()}
+	w.Header()["X-Content-Type-Options"] = []string{"nosniff"}
 }
 
-// requestID returns the id setRequestID gave the response ("" for none).
+// requestID returns the id setAnswerHeaders gave the response ("" for none).
 func requestID(w http.ResponseWriter) string {
 	if v := w.Header()[RequestIDHeader]; len(v) > 0 {
 		return v[0]

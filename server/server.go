@@ -9,13 +9,16 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/datadir"
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/opsview"
@@ -41,6 +44,14 @@ type Server struct {
 	// inflight is the budget of request-body bytes held; see
 	// Config.MaxInflightBytes.
 	inflight *limits.Budget
+	shares   *limits.Shares // each client's part of inflight
+	// storeShares bounds each client's room in the store; see
+	// Config.MaxClientStoreBytes.
+	storeShares *limits.Quota
+	// tlsCerts is the TLS listener's Reloader; see certificates.
+	tlsCerts atomic.Pointer[tlsfiles.Reloader]
+	// adminToken opens the admin listener's stored data; see AdminURL.
+	adminToken opsview.AdminToken
 
 	// lifetime is cancelled by Close; background work derives from it.
 	lifetime context.Context
@@ -62,6 +73,7 @@ func New(cfg Config) (*Server, error) { return newServer(cfg, nil) }
 // newServer is New with a given store; nil opens the Bolt store in
 // cfg.DataDir. Tests use it to measure the service without storage costs.
 func newServer(cfg Config, st store.Store) (*Server, error) {
+	cfg.MaxConnections = fitConnections(cfg, limits.FileLimit(), cfg.Logger)
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -72,6 +84,9 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
 	s.inflight = limits.NewBudget(cfg.MaxInflightBytes)
+	s.shares = limits.NewShares(s.inflight, cfg.MaxInflightBytes/inflightShareDiv, cfg.MaxInflightBytes/inflightAnonShareDiv)
+	s.storeShares = limits.NewQuota(cfg.MaxClientStoreBytes)
+	s.adminToken = opsview.NewAdminToken()
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}
@@ -82,7 +97,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit, Now: cfg.Now}
 		if cfg.Database.URL != "" {
 			st, err = openDatabase(cfg, opts)
-		} else {
+		} else if err = configError(datadir.Check(cfg.DataDir, boltstore.FileName)); err == nil {
 			st, err = boltstore.Open(filepath.Join(cfg.DataDir, boltstore.FileName), opts)
 		}
 		if err != nil {
@@ -141,26 +156,33 @@ func (s *Server) Prefix() string { return s.cfg.Prefix }
 // status is sent already, by aborting the response so the client sees a
 // broken transfer.
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	setRequestID(rw)
+	setAnswerHeaders(rw)
 	w := &headerWriter{ResponseWriter: rw}
 	defer s.recoverPanic(w, r)
 	path, ok := cleanPath(r)
 	if !ok {
+		limits.CloseUnread(w, r)
 		notFound(w)
 		return
 	}
 	rest, ok := trimPrefix(path, s.cfg.Prefix)
 	if !ok {
+		limits.CloseUnread(w, r)
 		notFound(w)
 		return
 	}
 	id := authz.Identify(r)
+	if id.Ambiguous != "" || s.peerRevoked(r) {
+		s.refuseCertificate(w, r, id)
+		return
+	}
 	if d := s.authz.Decide(r, path, id); !d.Allowed {
 		s.forbidden(w, r, id, d)
 		return
 	}
 	e, ok := routes[route{r.Method, rest}]
 	if !ok {
+		limits.CloseUnread(w, r)
 		notFound(w)
 		return
 	}

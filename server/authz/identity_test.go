@@ -22,7 +22,7 @@ func TestIdentify(t *testing.T) {
 		{"plain HTTP", nil, authz.Identity{}},
 		{"no certificate", &tls.ConnectionState{}, authz.Identity{}},
 		{"sent but not verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}}, authz.Identity{}},
-		{"verified without a CN", &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{unnamed}}}, authz.Identity{}},
+		{"verified without a CN", &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{unnamed}}}, authz.Identity{Ambiguous: "its subject has no CN"}},
 		{"verified", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{named}, VerifiedChains: [][]*x509.Certificate{{named}}},
 			authz.Identity{Certname: "agent.example.com", Authenticated: true}},
 	}

@@ -154,6 +154,11 @@ type Config struct {
 	InstallWhitelist func(whitelist.List)
 	// Done, when set, is told the Record of every check-in (for metrics).
 	Done func(Record)
+	// OnDiscard, when set, is called after each discard of stored entries
+	// (uploaded, or dropped when nothing is sent), whether or not it
+	// succeeded: the room they took may be free again (the core resets
+	// each client's share of the store).
+	OnDiscard func()
 }
 
 // Checker uploads what the service holds to the update server. Create it
@@ -279,6 +284,9 @@ func (c *Checker) discardAll(ctx context.Context) error {
 
 // discard deletes what an upload covered, which frees room in the store.
 func (c *Checker) discard(ctx context.Context, up uploaded) error {
+	if c.cfg.OnDiscard != nil {
+		defer c.cfg.OnDiscard()
+	}
 	if up.lastEvent > 0 {
 		if err := c.store.DeleteThrough(ctx, Events, up.lastEvent); err != nil {
 			return err

@@ -22,6 +22,7 @@ package opsview
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -88,6 +89,9 @@ type Config struct {
 	// CertificateExpiry is when the TLS listener's certificate expires,
 	// zero when there is none.
 	CertificateExpiry func() time.Time
+	// CRLs, when set, are the TLS listener's revocation lists, which the
+	// status describes.
+	CRLs func() []*x509.RevocationList
 	// Commands are the command labels of the request metrics: the
 	// metrics are resolved for them once; any other is "other".
 	Commands []string

@@ -2,6 +2,7 @@ package opsview
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"time"
 
@@ -20,6 +21,19 @@ type Status struct {
 	// CertificateExpires is when the TLS listener's certificate expires,
 	// nil when there is no TLS listener.
 	CertificateExpires *time.Time `json:"certificate-expires"`
+	// CRLs are the TLS listener's revocation lists, with whether each is
+	// stale; none without them.
+	CRLs []CRLStatus `json:"crls,omitempty"`
+}
+
+// CRLStatus describes a certificate revocation list in use (Status.CRLs).
+type CRLStatus struct {
+	Issuer     string    `json:"issuer"`      // the issuing CA's name
+	Number     string    `json:"number"`      // the CRL number; "" when it has none
+	NextUpdate time.Time `json:"next-update"` // when its issuer promised the next one
+	// Stale is true once NextUpdate is past: certificates revoked since
+	// are not known. The service logs it at WARN once a day.
+	Stale bool `json:"stale"`
 }
 
 // CheckInStatus says whether and when data leaves the site.
@@ -79,7 +93,24 @@ func (v *Views) Status(ctx context.Context) (Status, error) {
 	if exp := v.cfg.CertificateExpiry(); !exp.IsZero() {
 		out.CertificateExpires = &exp
 	}
+	if v.cfg.CRLs != nil {
+		out.CRLs = crlStatus(v.cfg.CRLs(), time.Now()) // the handshakes' clock, not the stamps'
+	}
 	return out, nil
+}
+
+// crlStatus describes crls at now.
+func crlStatus(crls []*x509.RevocationList, now time.Time) []CRLStatus {
+	var out []CRLStatus
+	for _, c := range crls {
+		st := CRLStatus{Issuer: c.Issuer.String(), NextUpdate: c.NextUpdate,
+			Stale: !c.NextUpdate.IsZero() && now.After(c.NextUpdate)}
+		if c.Number != nil {
+			st.Number = c.Number.String()
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 func (v *Views) whitelistStatus() WhitelistStatus {

@@ -73,8 +73,8 @@ func (v *Views) live(r *http.Request, after uint64) (liveView, error) {
 	if err != nil {
 		return liveView{}, err
 	}
-	return liveView{Banner: bannerFor(st), Status: st, Preview: preview,
-		Arrivals: v.arrivalsAfter(after)}, nil
+	return liveView{Banner: bannerFor(st), Status: st, Preview: displayText(preview),
+		Arrivals: displayArrivals(v.arrivalsAfter(after))}, nil
 }
 
 // previewText is the preview document pretty-printed for the page; an
