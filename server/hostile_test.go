@@ -326,7 +326,8 @@ func TestNamesCompareWithoutUnicodeFolding(t *testing.T) {
 // TestStoreShareOfOneClient: one client filling its share of the store
 // gets 507 alone; another is still stored (issue 17.5).
 func TestStoreShareOfOneClient(t *testing.T) {
-	ts := startServer(t, func(c *server.Config) { c.MaxClientStoreBytes = 4 << 10 })
+	up := newUpstream(t, answerWith(200, `{"version":"1.0.1","newer":false,"product":"puppetserver"}`))
+	ts := checkInServer(t, up, func(c *server.Config) { c.MaxClientStoreBytes = 4 << 10 })
 	big := `{"event":"fill","metadata":{"p":"` + strings.Repeat("x", 900) + `"}}`
 	var last reply
 	for range 8 {
@@ -338,6 +339,13 @@ func TestStoreShareOfOneClient(t *testing.T) {
 	other := ts.clientAs(t, issueSubject(t, ts, cn("agent-b.example.com")))
 	if r := do(t, other, "POST", ts.url+"/commands/event", big); r.status != 200 {
 		t.Errorf("another client: %d %s", r.status, r.body)
+	}
+	// A check-in discards what it uploaded: the client's share is free again.
+	if _, err := ts.srv.CheckIn(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, ts.client, "POST", ts.url+"/commands/event", big); r.status != 200 {
+		t.Errorf("the client after a check-in freed its share: %d %s", r.status, r.body)
 	}
 }
 

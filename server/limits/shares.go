@@ -49,7 +49,8 @@ const FreeAfterBurst = 2 * time.Second
 type Shares struct {
 	budget                  *Budget
 	perClient, perAnonymous int64
-	free                    func() // gives memory back; debug.FreeOSMemory
+	free                    func()        // gives memory back: debug.FreeOSMemory
+	every                   time.Duration // at most one give-back per: FreeAfterBurst
 
 	mu       sync.Mutex
 	held     map[string]int64
@@ -63,7 +64,7 @@ type Shares struct {
 // for the unauthenticated ones together.
 func NewShares(budget *Budget, perClient, perAnonymous int64) *Shares {
 	return &Shares{budget: budget, perClient: perClient, perAnonymous: perAnonymous,
-		free: debug.FreeOSMemory, held: make(map[string]int64)}
+		free: debug.FreeOSMemory, every: FreeAfterBurst, held: make(map[string]int64)}
 }
 
 // Share is one client's part of Shares, a Reserver for ReadBody.
@@ -127,7 +128,7 @@ func (s *Shares) giveBack(now time.Time) {
 		s.mu.Unlock()
 		return
 	}
-	if wait := s.lastFree.Add(FreeAfterBurst).Sub(now); wait > 0 {
+	if wait := s.lastFree.Add(s.every).Sub(now); wait > 0 {
 		s.timer = time.AfterFunc(wait, func() {
 			s.mu.Lock()
 			s.timer = nil
