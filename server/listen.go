@@ -13,6 +13,8 @@ import (
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/whitelist"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // ErrServerClosed is returned by Listen and Serve after Close.
@@ -91,7 +93,7 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 		s.log.Info("no whitelist: every event and field is accepted", "err", err)
 		return
 	}
-	s.installWhitelist(wl, whitelist.FromUpstream)
+	s.installWhitelist(wl, wire.WhitelistFromUpstream)
 	s.log.Info("whitelist loaded", "url", s.cfg.UpdateServerURL, "entries", len(wl))
 }
 

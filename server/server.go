@@ -23,6 +23,8 @@ import (
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Server is the analytics service. It is an http.Handler for the API and
@@ -125,7 +127,7 @@ func (s *Server) initWhitelist() error {
 		if err != nil {
 			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
 		}
-		s.installWhitelist(wl, whitelist.FromFile)
+		s.installWhitelist(wl, wire.WhitelistFromFile)
 		s.log.Info("whitelist loaded", "file", s.cfg.WhitelistFile, "entries", len(wl))
 	}
 	return nil
@@ -134,10 +136,10 @@ func (s *Server) initWhitelist() error {
 // SetWhitelist replaces the whitelist; requests already being handled keep
 // the one they started with. A nil whitelist accepts everything. The map is
 // copied.
-func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromConfig) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, wire.WhitelistFromConfig) }
 
 // installWhitelist replaces the whitelist and records its source.
-func (s *Server) installWhitelist(wl whitelist.List, source string) {
+func (s *Server) installWhitelist(wl whitelist.List, source wire.WhitelistSource) {
 	s.whitelist.Set(wl, source, s.cfg.Now())
 }
 

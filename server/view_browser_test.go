@@ -12,6 +12,8 @@ import (
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/chromedp/chromedp"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // chromiumPath is Debian's Chromium, which the browser test drives.
@@ -63,7 +65,7 @@ func TestViewInBrowser(t *testing.T) {
 	}
 	banner := run(t, tab, chromedp.Text("#banner"))
 	mode := run(t, tab, chromedp.AttributeValue("#banner", "data-mode"))
-	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != checkin.ModeOptedOut {
+	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != string(wire.ModeOptedOut) {
 		t.Errorf("banner %q (%s)", banner, mode.Value)
 	}
 	if strings.Contains(run(t, tab, chromedp.TextContent("#arrivals")), "browser.event") {

@@ -17,8 +17,8 @@
 // PostgreSQL store the site-wide lock of Config.Shared does the same. The
 // hooks in Config (InstallWhitelist, Done) are called from the goroutine
 // checking in, with that mutex held: they must not start a check-in. The
-// last check-in's Record has a lock of its own, so Last never waits for a
-// check-in in progress. At most two previews (each reads the whole store)
+// last check-in's record (wire.CheckInRecord) has a lock of its own, so
+// Last never waits for a check-in in progress. At most two previews (each reads the whole store)
 // are built at once; the others wait for a turn or for their context.
 package checkin
 
@@ -39,6 +39,8 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // OptOutFile is the file in Config.ConfDir whose presence turns
@@ -152,8 +154,8 @@ type Config struct {
 	Started time.Time
 	// InstallWhitelist installs the whitelist a check-in answer carries.
 	InstallWhitelist func(whitelist.List)
-	// Done, when set, is told the Record of every check-in (for metrics).
-	Done func(Record)
+	// Done, when set, is told the record of every check-in (for metrics).
+	Done func(wire.CheckInRecord)
 	// OnDiscard, when set, is called after each discard of stored entries
 	// (uploaded, or dropped when nothing is sent), whether or not it
 	// succeeded: the room they took may be free again (the core resets
@@ -175,7 +177,7 @@ type Checker struct {
 	previewSlots chan struct{}
 
 	recMu sync.Mutex // guards last
-	last  *Record
+	last  *wire.CheckInRecord
 }
 
 // New is a Checker of st under cfg. Nothing runs until Run or CheckIn.
@@ -272,7 +274,7 @@ func (c *Checker) checkIn(ctx context.Context) (Result, error) {
 
 // skipReason says why check-in is off, or "" when it is on.
 func (c *Checker) skipReason() string {
-	if mode, reason := c.Mode(); mode == ModeOptedOut || mode == ModeNoProduct {
+	if mode, reason := c.Mode(); mode == wire.ModeOptedOut || mode == wire.ModeNoProduct {
 		return reason
 	}
 	return ""

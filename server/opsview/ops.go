@@ -34,6 +34,8 @@ import (
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // maxArrivals is how many recent arrivals the service keeps for the page,
@@ -192,9 +194,9 @@ func (v *Views) arrivalsAfter(after uint64) []Arrival {
 
 // NoteCheckIn counts a check-in's outcome in the metrics; it is the
 // Checker's Config.Done.
-func (v *Views) NoteCheckIn(rec checkin.Record) {
-	v.metrics.checkins.WithLabelValues(rec.Result).Inc()
-	if rec.Result == checkin.Success {
+func (v *Views) NoteCheckIn(rec wire.CheckInRecord) {
+	v.metrics.checkins.WithLabelValues(string(rec.Result)).Inc()
+	if rec.Result == wire.CheckInSuccess {
 		v.metrics.lastCheckIn.Set(float64(rec.Time.UnixNano()) / 1e9)
 	}
 }
