@@ -9,6 +9,7 @@ import (
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // authorizer compiles the configured rules, or the default ones.
@@ -48,7 +49,7 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, id authz.Iden
 	s.refusals.Log(r.Context(), slog.LevelWarn, id.String()+"\x00"+rule, "request refused",
 		"certname", id.String(), "rule", rule, "method", r.Method, "path", opsview.LoggedPath(r),
 		"remote", r.RemoteAddr, "request-id", requestID(w))
-	s.writeError(w, &apiError{Status: http.StatusForbidden, Kind: KindForbidden,
+	s.writeError(w, &apiError{Status: http.StatusForbidden, Kind: wire.ErrorForbidden,
 		Msg:     d.Message(id),
 		Details: map[string]string{"rule": rule, "certname": id.String()}})
 }
@@ -81,6 +82,6 @@ func (s *Server) refuseCertificate(w http.ResponseWriter, r *http.Request, id au
 	}
 	s.refusals.Log(r.Context(), slog.LevelWarn, key, msg, "certname", id.String(), "reason", id.Ambiguous,
 		"subject", r.TLS.VerifiedChains[0][0].Subject.String(), "remote", r.RemoteAddr, "request-id", requestID(w))
-	s.writeError(w, &apiError{Status: http.StatusForbidden, Kind: KindForbidden,
+	s.writeError(w, &apiError{Status: http.StatusForbidden, Kind: wire.ErrorForbidden,
 		Msg: "Forbidden request: the client certificate " + why + "."})
 }

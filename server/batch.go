@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // MaxBatchCommands is the most commands one POST {prefix}/commands/batch
@@ -54,7 +55,7 @@ func parseBatch(m map[string]any) ([]batchItem, *apiError) {
 		return nil, schemaViolation(problem{"commands", notA("sequential", raw)})
 	}
 	if len(list) > MaxBatchCommands {
-		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Kind: KindTooLarge,
+		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Kind: wire.ErrorTooLarge,
 			Msg: "The batch has " + strconv.Itoa(len(list)) + " commands, more than the limit of " + strconv.Itoa(MaxBatchCommands) + "."}
 	}
 	items := make([]batchItem, len(list))

@@ -8,15 +8,8 @@ import (
 
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// KindTimeout is the error kind of a 408: the body did not arrive within
-// Config.BodyTimeout.
-const KindTimeout = "request-timeout"
-
-// KindTooManyFields is the error kind of a 413 for a body holding more
-// JSON values than Config.MaxFields.
-const KindTooManyFields = "too-many-fields"
 
 // readObject reads r's body within Config.MaxBodyBytes and
 // Config.BodyTimeout, each byte taken from the client's share of the
@@ -47,7 +40,7 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (m map[strin
 func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, share limits.Share, err error, values int) *apiError {
 	switch {
 	case errors.Is(err, limits.ErrTooManyValues):
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: KindTooManyFields,
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: wire.ErrorTooManyFields,
 			Msg: "The body holds " + strconv.Itoa(values) + " JSON values, more than the limit of " +
 				strconv.Itoa(s.cfg.MaxFields) + " (analytics.max-fields)."}
 	case errors.Is(err, limits.ErrBusy):
@@ -57,13 +50,13 @@ func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, share limits.
 	case errors.Is(err, limits.ErrTooLarge):
 		return tooLarge(s.cfg.MaxBodyBytes)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &apiError{Status: http.StatusRequestTimeout, Kind: KindTimeout,
+		return &apiError{Status: http.StatusRequestTimeout, Kind: wire.ErrorTimeout,
 			Msg: "The body did not arrive within " + s.cfg.BodyTimeout.String() + "."}
 	}
-	return &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: "Failed to read the body.", Cause: err}
+	return &apiError{Status: http.StatusBadRequest, Kind: wire.ErrorInvalidData, Msg: "Failed to read the body.", Cause: err}
 }
 
 func tooLarge(limit int64) *apiError {
-	return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: KindTooLarge,
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: wire.ErrorTooLarge,
 		Msg: "The body is larger than the limit of " + formatBytes(limit) + "."}
 }

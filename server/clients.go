@@ -13,6 +13,7 @@ import (
 
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Shares of the service-wide limits one client (authz.Identity.Key) may
@@ -73,7 +74,7 @@ func (s *Server) chargeStore(ctx context.Context, p prepared) *apiError {
 	s.storeLog.Log(ctx, slog.LevelError, "client-store-share:"+id.Key(),
 		"store share full: this client's commands refused with 507 until a check-in frees room",
 		"certname", id.String(), "limit-bytes", s.cfg.MaxClientStoreBytes)
-	return &apiError{Status: http.StatusInsufficientStorage, Kind: KindStorageFull,
+	return &apiError{Status: http.StatusInsufficientStorage, Kind: wire.ErrorStorageFull,
 		RetryAfter: int(StoreFullRetryAfter / time.Second),
 		Msg: "This client's entries take its share of the store (" + strconv.FormatInt(s.cfg.MaxClientStoreBytes, 10) +
 			" bytes, analytics.max-client-store-bytes) already; nothing was stored. Retry after the service has checked in."}

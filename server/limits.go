@@ -9,12 +9,8 @@ import (
 
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// KindUnavailable is the error kind of a 503 sent because the service is
-// at a limit (request bodies in flight); the request may be retried after
-// the Retry-After header's seconds.
-const KindUnavailable = "service-unavailable"
 
 // busyRetryAfter is the Retry-After, in seconds, of a request refused
 // because the in-flight limit is reached: bodies in flight are read within
@@ -26,19 +22,19 @@ const busyRetryAfter = 1
 // already (limits.Shares), and logs the refusals once a minute with their
 // count, so that an operator sees the service shedding load.
 func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, share string) *apiError {
-	w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))
+	w.Header().Set(wire.HeaderRetryAfter, strconv.Itoa(busyRetryAfter))
 	retry := "; retry in " + strconv.Itoa(busyRetryAfter) + " s."
 	if share != "" {
 		s.throttle.Log(r.Context(), slog.LevelWarn, "inflight-share",
 			"command refused: the client holds its share of analytics.max-inflight-bytes",
 			"certname", authz.Identify(r).String(), "share", share)
-		return &apiError{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
+		return &apiError{Status: http.StatusServiceUnavailable, Kind: wire.ErrorUnavailable,
 			Msg: "This client has " + share + " of request bodies in flight already, its share of the service's" + retry}
 	}
 	s.throttle.Log(r.Context(), slog.LevelWarn, "inflight-limit",
 		"command refused: request bodies in flight at analytics.max-inflight-bytes",
 		"limit", s.cfg.MaxInflightBytes, "remote", r.RemoteAddr)
-	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
+	return &apiError{Status: http.StatusServiceUnavailable, Kind: wire.ErrorUnavailable,
 		Msg: "The service is reading " + formatBytes(s.cfg.MaxInflightBytes) + " of request bodies already" + retry}
 }
 

@@ -9,9 +9,8 @@ import (
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/analytics-client/analytics/wire"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // checkInConfig is what the check-in needs of the service's Config.
@@ -47,7 +46,7 @@ type viewErrors struct{ s *Server }
 func (e viewErrors) StoreUnreadable(w http.ResponseWriter) { e.s.writeError(w, storeReadError()) }
 
 func (e viewErrors) BadParameter(w http.ResponseWriter, msg string) {
-	e.s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: msg})
+	e.s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: wire.ErrorInvalidData, Msg: msg})
 }
 
 // CheckIn uploads the stored events and the merged snapshots (newest value

@@ -14,7 +14,6 @@ import (
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

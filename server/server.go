@@ -23,7 +23,6 @@ import (
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 
@@ -150,7 +149,7 @@ func (s *Server) Whitelist() whitelist.List { return s.whitelist.Copy() }
 func (s *Server) Prefix() string { return s.cfg.Prefix }
 
 // ServeHTTP answers a request under the prefix. Every response carries a
-// request id (RequestIDHeader). A path with an encoded slash or a dot
+// request id (wire.HeaderRequestID). A path with an encoded slash or a dot
 // segment is a plain-text 404 and is never routed; then the authorization
 // rules decide (403 in the JSON error shape when they refuse), and unknown
 // paths and methods get a plain-text 404. A panic is logged and answered
@@ -219,5 +218,5 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if hw, ok := w.(*headerWriter); ok && hw.sent {
 		panic(http.ErrAbortHandler) // a second status would be appended to the body
 	}
-	s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
+	s.writeError(w, &apiError{Status: 500, Kind: wire.ErrorApplication, Msg: msgUncaught})
 }

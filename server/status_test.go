@@ -13,7 +13,6 @@ import (
 
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/checkin"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

@@ -11,9 +11,8 @@ import (
 
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/checkin"
-	"github.com/chromedp/chromedp"
-
 	"github.com/analytics-client/analytics/wire"
+	"github.com/chromedp/chromedp"
 )
 
 // chromiumPath is Debian's Chromium, which the browser test drives.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

@@ -34,7 +34,6 @@ import (
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

@@ -21,7 +21,6 @@ import (
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

@@ -18,7 +18,6 @@ import (
 
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

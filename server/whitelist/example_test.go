@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
-
 	"github.com/analytics-client/analytics/wire"
 )
 
