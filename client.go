@@ -54,7 +54,7 @@ type Client struct {
 	ep    atomic.Pointer[Entrypoint]
 	down  atomic.Bool // the last entrypoint fetch failed: one log line per outage
 	// batchMode is batchUnknown, batchYes or batchNo: whether the service
-	// takes batches (see batch.go). Rediscovery resets it.
+	// takes batches (see reporter_batch.go). Rediscovery resets it.
 	batchMode atomic.Int32
 	closed    atomic.Bool
 	mu        sync.Mutex // serialises outage-state transitions for logging

@@ -27,3 +27,22 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicTypesAreConcrete: the package's public types are types of its
+// own, so that go doc lists their methods, never aliases of another
+// package's (an internal one could not even be named by a caller).
+func TestPublicTypesAreConcrete(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	out, err := exec.Command(goTool, "doc", "-all", ".").Output()
+	if err != nil {
+		t.Fatalf("go doc: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "type ") && strings.Contains(line, " = ") {
+			t.Errorf("alias in the public API: %s", line)
+		}
+	}
+}

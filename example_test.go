@@ -226,3 +226,8 @@ func ExampleReporter_Flush() {
 	// Output:
 	// delivered: 100
 }
+
+func ExampleKind() {
+	fmt.Println(analytics.KindEvent, analytics.KindSnapshot.Collection())
+	// Output: event snapshots
+}

@@ -615,10 +615,23 @@ func TestExponentialBackoff(t *testing.T) {
 		1: 10 * time.Millisecond, 2: 20 * time.Millisecond, 5: 160 * time.Millisecond,
 		8: time.Second, 100: time.Second, 0: time.Second,
 	} {
+		seen := map[time.Duration]bool{}
+		low := 0
 		for range 200 {
-			if d := b(attempt); d <= 0 || d > ceiling {
+			d := b(attempt)
+			if d <= 0 || d > ceiling {
 				t.Fatalf("attempt %d waited %v, want (0, %v]", attempt, d, ceiling)
 			}
+			seen[d] = true
+			if d <= ceiling/2 {
+				low++
+			}
+		}
+		// Full jitter: waits spread over the whole range, so reporters
+		// that failed together do not retry together.
+		if len(seen) < 150 || low < 50 || low > 150 {
+			t.Errorf("attempt %d: %d distinct waits of 200, %d in the lower half: not spread over (0, %v]",
+				attempt, len(seen), low, ceiling)
 		}
 	}
 }

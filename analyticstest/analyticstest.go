@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -150,7 +151,9 @@ func (s *Server) newClient() (*http.Client, error) {
 			return nil, err
 		}
 		s.certs = certs
-		tr.TLSClientConfig = certs.ClientConfig()
+		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return certs.DialTLS(ctx, (&net.Dialer{}).DialContext, network, addr)
+		}
 	}
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
 }

@@ -2,9 +2,12 @@ package analyticstest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -72,13 +75,21 @@ func TestConfigFiles(t *testing.T) {
 
 func TestNeedRefusesClientWithoutCertificate(t *testing.T) {
 	srv := analyticstest.NewServer(t)
-	tr := srv.Client().Transport.(*http.Transport).Clone()
-	tr.TLSClientConfig.Certificates, tr.TLSClientConfig.GetClientCertificate = nil, nil
+	ca, err := os.ReadFile(srv.Config().SSL.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}} // trusts the service, has no certificate
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("GET without a client certificate answered %s", resp.Status)
+	}
+	if !strings.Contains(err.Error(), "certificate required") {
+		t.Fatalf("GET without a client certificate: %v, want the service's refusal", err)
 	}
 }
 

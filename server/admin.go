@@ -43,7 +43,7 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		e, ok := routes[route{r.Method, r.URL.Path}]
 		if !ok || !opsview.AdminPath(e.path) {
-			notFound(w)
+			adminMiss(w, r)
 			return
 		}
 		if s.adminToken.Admit(w, r, e.path) {

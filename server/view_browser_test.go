@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,13 @@ func TestViewInBrowser(t *testing.T) {
 		chromedp.WithPollingTimeout(20*time.Second)))
 	if n := run(t, tab, chromedp.Text("#store-events")); n != "1" {
 		t.Errorf("stored events on the page: %q", n)
+	}
+	// The script shows the arrival and the room as the page does.
+	if li := run(t, tab, chromedp.Text("#arrivals li")); !strings.HasPrefix(li, `events: {"event":"browser.event"`) {
+		t.Errorf("arrival shown as %q", li)
+	}
+	if room := run(t, tab, chromedp.Text("#store-bytes")); !regexp.MustCompile(`^[0-9.]+ (B|KiB|MiB) of 1\.0 GiB`).MatchString(room) {
+		t.Errorf("room shown as %q", room)
 	}
 	png := run(t, tab, chromedp.FullScreenshot(100))
 	shot := filepath.Join(t.TempDir(), "view.png")

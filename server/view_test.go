@@ -161,3 +161,43 @@ func TestViewArrivalsBounded(t *testing.T) {
 		t.Errorf("short arrival %s", lv.Arrivals[1].Data)
 	}
 }
+
+// TestViewOneWay: the page shows every stored entry as its JSON text, a
+// long one cut too (not as an escaped string), and sizes for people; the
+// live data the script updates it from says the same.
+func TestViewOneWay(t *testing.T) {
+	ts := startServer(t, nil)
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"long","metadata":{"s":"`+strings.Repeat("x", 5000)+`"}}`)
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"short"}`)
+	page := do(t, ts.client, "GET", ts.url+"/view", "").body
+	for _, want := range []string{
+		`events: {&#34;event&#34;:&#34;long&#34;,`,
+		`events: {&#34;event&#34;:&#34;short&#34;,`,
+		`<dd id="store-bytes">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `\&#34;`) || strings.Contains(page, `events: &#34;`) {
+		t.Error("the page shows an entry as an escaped string")
+	}
+	room := page[strings.Index(page, `<dd id="store-bytes">`):]
+	room = room[:strings.Index(room, "</dd>")]
+	if !strings.Contains(room, " KiB of ") || !strings.HasSuffix(room, "iB") {
+		t.Errorf("room %q, want sizes for people", room)
+	}
+
+	var lv struct {
+		Arrivals []opsview.Arrival
+		Room     string
+	}
+	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live", "").body), &lv)
+	if len(lv.Arrivals) != 2 || !strings.HasPrefix(lv.Arrivals[0].Text, `{"event":"long","metadata":{"s":"xxx`) ||
+		!strings.HasSuffix(lv.Arrivals[0].Text, " bytes)") || lv.Arrivals[1].Text != string(lv.Arrivals[1].Data) {
+		t.Errorf("live arrivals %+v", lv.Arrivals)
+	}
+	if !strings.HasPrefix(room, `<dd id="store-bytes">`+lv.Room) || lv.Room == "" {
+		t.Errorf("live room %q, page %q", lv.Room, room)
+	}
+}

@@ -83,6 +83,9 @@ type StoreStatus struct {
 	// Limit is the service's store limit: past it commands get 507
 	// (ErrorStorageFull) until a check-in frees room.
 	Limit int64 `json:"limit"`
+	// Quarantined counts the stored entries that failed their checksum
+	// and were set aside: never served, uploaded or deleted.
+	Quarantined int64 `json:"quarantined"`
 }
 
 // Mode says whether the service's check-ins send the stored data to the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/bytesize"
 	"github.com/analytics-client/analytics/wire"
 )
 
@@ -17,6 +18,7 @@ func statusCommand() command {
 	return command{
 		name:    "status",
 		args:    "[--json] [flags]",
+		reads:   true,
 		summary: "Show whether data leaves the site, the last and next check-in, the whitelist and what is stored (operators)",
 		example: "  analytics status --config /etc/puppetlabs/puppetserver/conf.d\n" +
 			"  analytics status --json",
@@ -28,6 +30,7 @@ func previewCommand() command {
 	return command{
 		name:    "preview",
 		args:    "[flags]",
+		reads:   true,
 		summary: "Print what the service's next check-in would upload (operators)",
 		example: "  analytics preview --config /etc/puppetlabs/puppetserver/conf.d",
 		run:     (*cli).preview,
@@ -109,7 +112,7 @@ func printStatus(w io.Writer, st wire.Status) {
 	wl := st.Whitelist
 	fmt.Fprintf(w, "whitelist:      %s, %d events, %d snapshot fields\n", wl.Source, wl.Events, wl.Fields)
 	s := st.Store
-	fmt.Fprintf(w, "stored:         %d events, %d snapshots, %d bytes (limit %d)\n", s.Events, s.Snapshots, s.Bytes, s.Limit)
+	fmt.Fprintf(w, "stored:         %d events, %d snapshots, %s\n", s.Events, s.Snapshots, bytesize.Of(s.Bytes, s.Limit))
 	version := st.Version
 	if version == "" {
 		version = "unknown"

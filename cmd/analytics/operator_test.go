@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -21,12 +22,15 @@ func TestStatusCommand(t *testing.T) {
 		"last check-in:  none since the service started\n",
 		"next check-in:  none scheduled\n",
 		"whitelist:      none, 0 events, 0 snapshot fields\n",
-		"stored:         1 events, 0 snapshots, ",
 		"service:        version unknown, started 20",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q", want)
 		}
+	}
+	// Sizes are for people: "4.0 KiB of 1.0 GiB", not byte counts.
+	if !regexp.MustCompile(`\nstored: +1 events, 0 snapshots, [0-9]+(\.[0-9])? (B|KiB|MiB) of [0-9]+\.[0-9] (MiB|GiB)\n`).MatchString(r.stdout) {
+		t.Errorf("summary lacks the stored line with sizes for people:\n%s", r.stdout)
 	}
 	r = runCLI(t, testEnv(t, nil), append([]string{"status", "--json"}, connFlags(srv.Config())...)...)
 	expect(t, r, exitOK)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 
@@ -120,7 +121,9 @@ func (s *tryService) printCollections(ctx context.Context, out io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("analytics try: %w", err)
 	}
-	tr := &http.Transport{TLSClientConfig: certs.ClientConfig()}
+	tr := &http.Transport{DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return certs.DialTLS(ctx, (&net.Dialer{}).DialContext, network, addr)
+	}}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: analytics.DefaultTimeout}
 	for _, name := range []string{"snapshots", "events"} {

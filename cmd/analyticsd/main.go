@@ -5,12 +5,16 @@
 // --config it runs a development service on 127.0.0.1 that needs no setup:
 // it creates (once) a throwaway CA with server and client certificates under
 // its data directory, and writes the client settings to client.json there
-// for the CLI.
+// for the CLI. The development service listens on loopback only: --listen
+// refuses another address unless --allow-remote is given. Its HTTPS port
+// is 14433 and its operator page (the admin listener, /view; / leads
+// there) is on 127.0.0.1:14434; each default port that is taken is
+// replaced by a free one, and the first lines say which.
 //
 // Usage:
 //
-//	analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
-//	analyticsd check --config PATH
+//	analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR [--allow-remote]] [--log-level LEVEL]
+//	analyticsd check [--config PATH | --data-dir DIR]
 //	analyticsd migrate --from-bbolt FILE --config PATH
 //	analyticsd backup [--config PATH] --to FILE
 //	analyticsd restore [--config PATH] --from FILE
@@ -18,7 +22,9 @@
 //
 // The check subcommand runs the store's full consistency check (the one
 // the service runs at start) and prints its counts; the service must be
-// stopped. A damaged store makes each of them exit with status 1 and one line
+// stopped. It checks the store of --config's service, of the development
+// service run with --data-dir DIR, or with neither flag the development
+// service's at its default location, which it names. A damaged store makes each of them exit with status 1 and one line
 // naming the file, what is wrong and what to do.
 //
 // The migrate subcommand copies the store file of a stopped service (the

@@ -14,9 +14,6 @@ import (
 const (
 	keyAdminListen = "analytics.admin-listen"
 	keyAccessLog   = "analytics.access-log"
-	// devAdminAddr is the development service's admin listener: a free
-	// port on loopback.
-	devAdminAddr = "127.0.0.1:0"
 )
 
 // operators reads the admin listener's address and whether requests are
@@ -38,9 +35,13 @@ func (t tk) operators(cfg *server.Config) error {
 	return nil
 }
 
-// printAdmin tells the user where the operator page is.
-func printAdmin(w io.Writer, srv *server.Server) {
+// printAdmin tells the user where the operator page is, and why it is
+// not on its usual port when note says so.
+func printAdmin(w io.Writer, srv *server.Server, note string) {
 	if u := srv.AdminURL(); u != "" {
-		fmt.Fprintf(w, "operator page (local users, no certificate): %s\n", u)
+		if note != "" {
+			note = " (" + note + ")"
+		}
+		fmt.Fprintf(w, "operator page (local users, no certificate): %s%s\n", u, note)
 	}
 }

@@ -19,15 +19,18 @@ import (
 
 // flags are the command line settings.
 type flags struct {
-	config   string
-	dataDir  string
-	listen   string
-	logLevel slog.Level
+	config      string
+	dataDir     string
+	listen      string
+	allowRemote bool
+	logLevel    slog.Level
 }
 
 // usageHead starts analyticsd --help; the flags follow it.
-const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
-       analyticsd check --config PATH     (check the stopped service's store)
+const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR [--allow-remote]] [--log-level LEVEL]
+       analyticsd check [--config PATH | --data-dir DIR]
+                                          (check the stopped service's store;
+                                          neither flag: the development one)
        analyticsd backup [--config PATH] --to FILE
                                           (consistent copy of the store, while
                                           the service runs or not)
@@ -42,6 +45,10 @@ const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen 
 Run the analytics service: as a Trapperkeeper configuration says (--config),
 or, with no --config, a development service on 127.0.0.1 that needs no setup
 (a throwaway CA and client settings in client.json under its data directory).
+The development service listens on loopback only (--listen takes a loopback
+address unless --allow-remote is given); its HTTPS port is 14433 and its
+operator page's 14434, each replaced by a free port when taken (it prints
+which).
 It runs in the foreground until SIGINT (Ctrl-C) or SIGTERM: start it in its
 own terminal, or under a service manager, not with & (stopping a "go run"
 that was put in the background leaves the service running, holding the port
@@ -70,7 +77,8 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	fs.Usage = func() {} // --help is printed below; errors by the caller
 	fs.StringVar(&f.config, "config", "", "Trapperkeeper configuration: file, directory or comma-separated list (none: development service)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "development service: data directory (default: the user cache directory's analytics-dev)")
-	fs.StringVar(&f.listen, "listen", "", "development service: HTTPS address (default 127.0.0.1:14433, or a free port when taken)")
+	fs.StringVar(&f.listen, "listen", "", "development service: HTTPS address `ADDR`, on loopback (default 127.0.0.1:14433, or a free port when taken)")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "development service: let --listen take a non-loopback address (other machines can then connect; the certificate names only localhost, 127.0.0.1 and ::1)")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,8 +93,13 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if f.config != "" && (f.dataDir != "" || f.listen != "") {
-		return f, errors.New("--data-dir and --listen are for the development service; with --config, set analytics.data-directory and webserver.* in the configuration")
+	if f.config != "" && (f.dataDir != "" || f.listen != "" || f.allowRemote) {
+		return f, errors.New("--data-dir, --listen and --allow-remote are for the development service; with --config, set analytics.data-directory and webserver.* in the configuration")
+	}
+	if f.listen != "" && !f.allowRemote {
+		if err := loopbackOnly(f.listen); err != nil {
+			return f, err
+		}
 	}
 	return f, nil
 }

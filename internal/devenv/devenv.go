@@ -30,6 +30,10 @@ const (
 	// DefaultAddr is where the development service listens first; it
 	// falls back to a free port when this one is taken.
 	DefaultAddr = "127.0.0.1:14433"
+	// DefaultAdminAddr is where the development service's operator page
+	// (its admin listener) listens first; it too falls back to a free
+	// port when this one is taken.
+	DefaultAdminAddr = "127.0.0.1:14434"
 )
 
 // DefaultDir is the development data directory,

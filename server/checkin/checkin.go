@@ -120,6 +120,12 @@ type Store interface {
 	Scan(ctx context.Context, collection string, fn func(seq uint64, data []byte) error) error
 	// DeleteThrough deletes the entries of the collection up to seq.
 	DeleteThrough(ctx context.Context, collection string, seq uint64) error
+	// Range returns the first and newest sequence numbers of the
+	// collection (0, 0 when it is empty).
+	Range(ctx context.Context, collection string) (first, last uint64, err error)
+	// Pin remembers value under key, durably, unless key holds a value
+	// already: then it returns that one (prior) and keeps it.
+	Pin(ctx context.Context, key, value string) (prior string, err error)
 }
 
 // Throttle logs a condition at most once per interval per key, counting
@@ -326,6 +332,10 @@ func (c *Checker) post(ctx context.Context) (json.RawMessage, uploaded, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
+	id, through, err := c.uploadRange(ctx)
+	if err != nil {
+		return fail("collecting the entries", err)
+	}
 	pr, pw := io.Pipe()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, pr)
 	if err != nil {
@@ -333,13 +343,14 @@ func (c *Checker) post(ctx context.Context) (json.RawMessage, uploaded, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set(UploadIDHeader, id)
 	type written struct {
 		up  uploaded
 		err error
 	}
 	done := make(chan written, 1)
 	go func() {
-		up, err := c.writeUpload(ctx, pw)
+		up, err := c.writeUploadThrough(ctx, pw, through)
 		pw.CloseWithError(err) // nil: the body ends
 		done <- written{up, err}
 	}()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -41,6 +42,12 @@ const uploadBuffer = 64 << 10
 // only. It is the one builder of the upload: CheckIn posts it, and the
 // check-in preview shows it.
 func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error) {
+	return c.writeUploadThrough(ctx, w, everything)
+}
+
+// writeUploadThrough is writeUpload of the entries up to through's
+// sequence numbers (uploadRange).
+func (c *Checker) writeUploadThrough(ctx context.Context, w io.Writer, through uploaded) (uploaded, error) {
 	var up uploaded
 	head, err := c.uploadHead()
 	if err != nil {
@@ -48,10 +55,13 @@ func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error
 	}
 	merged := map[string]json.RawMessage{}
 	err = c.store.Scan(ctx, Snapshots, func(seq uint64, data []byte) error {
+		if seq > through.lastSn {
+			return errUploadEnd
+		}
 		up.lastSn, up.snapshots = seq, up.snapshots+1
 		return mergeSnapshot(merged, seq, data)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUploadEnd) {
 		return up, err
 	}
 	snaps, err := jsonbody.Marshal(merged)
@@ -63,6 +73,9 @@ func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error
 	_, _ = bw.WriteString(`,"self-service-analytics":{"events":[`)
 	var writeErr error
 	err = c.store.Scan(ctx, Events, func(seq uint64, data []byte) error {
+		if seq > through.lastEvent {
+			return errUploadEnd
+		}
 		if up.events > 0 {
 			_ = bw.WriteByte(',')
 		}
@@ -70,7 +83,7 @@ func (c *Checker) writeUpload(ctx context.Context, w io.Writer) (uploaded, error
 		up.lastEvent, up.events = seq, up.events+1
 		return writeErr
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUploadEnd) {
 		return up, err
 	}
 	_, _ = bw.WriteString(`],"snapshots":`)

@@ -52,13 +52,3 @@ func writeEscape(b *strings.Builder, r rune) {
 		b.WriteByte(hex[(r>>shift)&0xF])
 	}
 }
-
-// displayArrivals is arrivals with their data as displayText shows it.
-func displayArrivals(arrivals []Arrival) []Arrival {
-	for i, a := range arrivals {
-		if t := displayText(string(a.Data)); len(t) != len(a.Data) {
-			arrivals[i].Data = []byte(t)
-		}
-	}
-	return arrivals
-}

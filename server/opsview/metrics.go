@@ -98,6 +98,8 @@ var (
 		"Entries stored and waiting for the next check-in, by collection.", []string{"kind"}, nil)
 	descStoreBytes = prometheus.NewDesc("analytics_store_bytes",
 		"Bytes the stored entries take, as analytics.max-store-bytes counts them.", nil, nil)
+	descQuarantined = prometheus.NewDesc("analytics_store_quarantined_entries",
+		"Stored entries that failed their checksum and were set aside, never served or uploaded.", nil, nil)
 	descWhitelist = prometheus.NewDesc("analytics_whitelist_entries",
 		"Event names and snapshot fields in the whitelist; 0 when there is none.", nil, nil)
 )
@@ -106,6 +108,7 @@ var (
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descStoreEntries
 	ch <- descStoreBytes
+	ch <- descQuarantined
 	ch <- descWhitelist
 }
 
@@ -130,6 +133,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if n, err := cn.UsedBytes(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(n))
+	}
+	if n, err := cn.Quarantined(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(descQuarantined, prometheus.GaugeValue, float64(n))
 	}
 }
 

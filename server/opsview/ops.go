@@ -56,6 +56,8 @@ const (
 type Counter interface {
 	Count(ctx context.Context, collection string) (int, error)
 	UsedBytes(ctx context.Context) (int64, error)
+	// Quarantined is the number of entries set aside as damaged.
+	Quarantined(ctx context.Context) (int64, error)
 }
 
 // Throttle logs a condition at most once per interval per key, counting
@@ -132,6 +134,7 @@ type Arrival struct {
 	ID   uint64          `json:"id"`
 	Kind string          `json:"kind"` // "events" or "snapshots"
 	Data json.RawMessage `json:"data"` // as the collection holds it
+	Text string          `json:"text"` // as the page shows it (arrivalText)
 }
 
 // NoteStored counts a committed command and keeps its entry among the

@@ -80,7 +80,8 @@ func (v *Views) storeStatus(ctx context.Context) (wire.StoreStatus, error) {
 	if st.Bytes, err = v.cfg.Counter.UsedBytes(ctx); err != nil {
 		return st, err
 	}
-	return st, nil
+	st.Quarantined, err = v.cfg.Counter.Quarantined(ctx)
+	return st, err
 }
 
 // ServeStatus answers GET {prefix}/status.

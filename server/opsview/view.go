@@ -39,6 +39,7 @@ type liveView struct {
 	Status   wire.Status `json:"status"`
 	Preview  string      `json:"preview"` // pretty-printed wire.Preview document
 	Arrivals []Arrival   `json:"arrivals"`
+	Room     string      `json:"room"` // the store's room, for people (roomText)
 }
 
 // banner says prominently whether data leaves the site, and why.
@@ -73,8 +74,13 @@ func (v *Views) live(r *http.Request, after uint64) (liveView, error) {
 	if err != nil {
 		return liveView{}, err
 	}
+	arrivals := v.arrivalsAfter(after)
+	for i, a := range arrivals { // shown escaped (displayText), in the page and in its data
+		arrivals[i].Text = displayText(arrivalText(a.Data))
+		arrivals[i].Data = json.RawMessage(displayText(string(a.Data)))
+	}
 	return liveView{Banner: bannerFor(st), Status: st, Preview: displayText(preview),
-		Arrivals: displayArrivals(v.arrivalsAfter(after))}, nil
+		Arrivals: arrivals, Room: roomText(st.Store)}, nil
 }
 
 // previewText is the preview document pretty-printed for the page; an

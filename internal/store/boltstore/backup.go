@@ -52,9 +52,10 @@ func CheckCopy(ctx context.Context, path string) (Stats, error) {
 	}
 	want := []string{string(bucketEvents), string(bucketKeys), string(bucketExpiry), string(bucketSnapshots)}
 	slices.Sort(want)
-	// A file written before the counts has no meta bucket; any other
+	// A file written before the counts or the quarantine lacks those
+	// buckets; any other
 	// bucket makes it another program's file.
-	names = slices.DeleteFunc(names, func(n string) bool { return n == string(bucketMeta) })
+	names = slices.DeleteFunc(names, func(n string) bool { return n == string(bucketMeta) || n == string(bucketQuarantine) })
 	slices.Sort(names)
 	if !slices.Equal(names, want) {
 		return Stats{}, &DamagedError{Path: path, Problem: fmt.Sprintf("not a store file of this service: its buckets are %q, a store's are %q", names, want)}

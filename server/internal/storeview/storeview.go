@@ -7,6 +7,7 @@ package storeview
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/analytics-client/analytics/internal/store"
@@ -60,6 +61,55 @@ func (v View) DeleteThrough(ctx context.Context, collection string, seq uint64) 
 		return err
 	}
 	return v.st.DeleteThrough(ctx, k, seq)
+}
+
+// uploadRangeSum is the Sum of the store record that pins a check-in
+// upload's range (Pin).
+var uploadRangeSum = []byte("check-in upload range")
+
+// errFound stops a scan at its first entry.
+var errFound = errors.New("found")
+
+// Range returns the first and newest sequence numbers of the collection
+// (0, 0 when it is empty).
+func (v View) Range(ctx context.Context, collection string) (first, last uint64, err error) {
+	k, err := kind(collection)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = v.st.Scan(ctx, k, 0, func(e store.Entry) error { first = e.Seq; return errFound })
+	if err != nil && !errors.Is(err, errFound) {
+		return 0, 0, err
+	}
+	if n, ok := v.st.(store.Newest); ok {
+		last, err = n.Newest(ctx, k)
+		return first, last, err
+	}
+	err = v.st.Scan(ctx, k, 0, func(e store.Entry) error { last = e.Seq; return nil })
+	return first, last, err
+}
+
+// Pin remembers value under key as an idempotency key of the store (which
+// keeps it durably, for the keys' retention), unless key holds a value
+// already: then it returns that one.
+func (v View) Pin(ctx context.Context, key, value string) (prior string, err error) {
+	r := v.st.Append(ctx, []store.Record{{Kind: store.Events, Key: key, Sum: uploadRangeSum, Reply: []byte(value)}})[0]
+	switch {
+	case r.Err != nil:
+		return "", r.Err
+	case r.Dup:
+		return string(r.Prior), nil
+	}
+	return "", nil
+}
+
+// Quarantined is the number of entries the store set aside as damaged, 0
+// for a store that does not keep them apart.
+func (v View) Quarantined(ctx context.Context) (int64, error) {
+	if q, ok := v.st.(store.Quarantiner); ok {
+		return q.Quarantined(ctx)
+	}
+	return 0, nil
 }
 
 // Counts reports whether the store counts its entries: whether Count and

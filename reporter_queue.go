@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"maps"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,8 +13,12 @@ import (
 // Go values until a worker encodes it, which keeps enqueue cheap; in durable
 // mode body is the encoded payload as spooled.
 type item struct {
-	seq      uint64 // enqueue order, for Flush
-	kind     Kind
+	seq  uint64 // enqueue order, for Flush
+	kind Kind
+	// inRec says body is the item's whole spool record (header and
+	// payload) and key is in it: a durable item keeps one buffer, no copy.
+	// Use payload and idemKey.
+	inRec    bool
 	event    Event
 	fields   Fields // snapshot fields
 	body     []byte // encoded payload, once known
@@ -21,8 +26,32 @@ type item struct {
 	spoolID  uint64 // 0 in memory mode
 	size     int64
 	at       int64 // enqueue time, Unix nanoseconds (see queue.stamp)
-	attempts int
-	slot     int // index in queue.inflight while being sent
+	attempts int32
+	slot     int32 // index in queue.inflight while being sent
+}
+
+// payload is p's encoded payload (nil until encoded, in memory mode).
+func (p *item) payload() []byte {
+	if p.inRec {
+		return p.body[recordHeader:]
+	}
+	return p.body
+}
+
+// idemKey is p's idempotency key ("" until chosen, in memory mode).
+func (p *item) idemKey() string {
+	if p.inRec {
+		return string(p.body[1:33])
+	}
+	return p.key
+}
+
+// record is p's spool record.
+func (p *item) record() []byte {
+	if p.inRec {
+		return p.body
+	}
+	return encodeRecord(p.kind, p.key, p.at, p.body)
 }
 
 // queue is the reporter's FIFO plus the bookkeeping that Flush, Stats and
@@ -64,7 +93,8 @@ func (q *queue) signal() {
 	}
 }
 
-// push queues it, or refuses with ErrQueueFull or ErrClosed.
+// push queues it, or refuses with ErrQueueFull or ErrClosed. The caller
+// counts a refusal (Reporter.refused).
 func (q *queue) push(it item) error {
 	p := new(item) // allocated before taking the lock, to keep it short
 	*p = it
@@ -74,7 +104,6 @@ func (q *queue) push(it item) error {
 		return ErrClosed
 	}
 	if q.bytes+it.size > q.maxBytes {
-		q.dropped[DropQueueFull]++
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
@@ -129,25 +158,29 @@ func (q *queue) stampLocked() int64 {
 // tick refreshes the cached clock; workers call it after each attempt.
 func (q *queue) tick() { q.clock.Store(q.now().UnixNano()) }
 
-// pushSnapshot queues a snapshot in memory mode, merging it into a snapshot
-// that is still waiting when there is one.
-func (q *queue) pushSnapshot(fields Fields, size int64) error {
+// pushSnapshot queues a snapshot in memory mode: fields (of estimated size)
+// merged into old, the snapshot that was waiting (see pendingSnapshot),
+// which it replaces if it still waits; or on its own. The merged snapshot
+// counts toward the bound like any item. The merge (a copy of the fields)
+// is made by the caller, outside the lock that Event takes.
+func (q *queue) pushSnapshot(old *item, merged Fields, mergedSize int64, fields Fields, size int64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return ErrClosed
 	}
-	if old := q.pendingSnap; old != nil {
-		merged := mergeFields(old.fields, fields)
-		size, _ := validateFieldsSize("fields", merged)
-		q.bytes += size - old.size
-		old.fields, old.size = merged, size
+	if old != nil && q.pendingSnap == old {
+		if q.bytes-old.size+mergedSize > q.maxBytes {
+			return ErrQueueFull
+		}
+		q.bytes += mergedSize - old.size
+		old.fields, old.size = merged, mergedSize
 		q.enqueued++
 		q.coalesced++
 		return nil
 	}
+	// None waiting, or a worker took it meanwhile: fields go on their own.
 	if q.bytes+size > q.maxBytes {
-		q.dropped[DropQueueFull]++
 		return ErrQueueFull
 	}
 	p := &item{kind: KindSnapshot, fields: fields, size: size}
@@ -157,26 +190,17 @@ func (q *queue) pushSnapshot(fields Fields, size int64) error {
 	return nil
 }
 
-// snapshotBase returns, in durable mode, the snapshot still waiting in the
-// queue (nil if none) and fields laid over its fields.
-func (q *queue) snapshotBase(fields Fields) (*item, Fields, error) {
+// pendingSnapshot returns the snapshot still waiting in the queue (nil if
+// none), whose fields a newer snapshot is merged with. Its fields are not
+// changed but by the caller (one merge at a time, Reporter.snapMu), and a
+// worker that takes it meanwhile reads them only after taking it.
+func (q *queue) pendingSnapshot() (*item, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return nil, nil, ErrClosed
+		return nil, ErrClosed
 	}
-	old := q.pendingSnap
-	if old == nil {
-		return nil, fields, nil
-	}
-	if old.fields == nil {
-		// Recovered from the spool: only the encoded form is known.
-		var s Snapshot
-		if err := decodeJSON(old.body, &s); err == nil {
-			old.fields = s.Fields
-		}
-	}
-	return old, mergeFields(old.fields, fields), nil
+	return q.pendingSnap, nil
 }
 
 // commitSnapshot queues p, a spooled snapshot that holds old's fields
@@ -188,7 +212,7 @@ func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
 	if old != nil && q.pendingSnap == old {
 		replaced = old.spoolID
 		q.bytes += p.size - old.size
-		old.fields, old.body, old.key, old.spoolID, old.size = p.fields, p.body, p.key, p.spoolID, p.size
+		old.fields, old.body, old.key, old.inRec, old.spoolID, old.size = p.fields, p.body, p.key, p.inRec, p.spoolID, p.size
 		q.enqueued++
 		q.coalesced++
 		q.mu.Unlock()
@@ -216,7 +240,7 @@ func (q *queue) take(ctx context.Context) *item {
 			if p == q.pendingSnap {
 				q.pendingSnap = nil
 			}
-			p.slot = len(q.inflight)
+			p.slot = int32(len(q.inflight))
 			q.inflight = append(q.inflight, p)
 			more := q.head < len(q.items)
 			wake := more && q.idle > 0
@@ -253,7 +277,7 @@ func (q *queue) takeMore(batch []*item, max int) []*item {
 		if p == q.pendingSnap {
 			q.pendingSnap = nil
 		}
-		p.slot = len(q.inflight)
+		p.slot = int32(len(q.inflight))
 		q.inflight = append(q.inflight, p)
 		batch = append(batch, p)
 	}
@@ -299,6 +323,15 @@ func (q *queue) countDrop(reason DropReason, n uint64) {
 	q.mu.Unlock()
 }
 
+// watch returns a channel closed at the next change: an item done (so
+// there may be room) or the queue closed.
+func (q *queue) watch() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.watched = true
+	return q.changed
+}
+
 func (q *queue) lastSeq() uint64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -311,17 +344,15 @@ func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	pending := 0
-	for _, p := range q.inflight {
+	for _, p := range q.inflight { // a few batches at most
 		if p.seq <= target {
 			pending++
 		}
 	}
-	for _, p := range q.items[q.head:] {
-		if p.seq > target {
-			break
-		}
-		pending++
-	}
+	// Queued items are in seq order: a search, not a scan, so that a
+	// Flush of a long backlog, woken at every item done, stays linear.
+	waiting := q.items[q.head:]
+	pending += sort.Search(len(waiting), func(i int) bool { return waiting[i].seq > target })
 	if pending > 0 {
 		q.watched = true
 	}
@@ -355,6 +386,11 @@ func (q *queue) close() bool {
 		return false
 	}
 	q.closed = true
+	if q.watched { // wake callers waiting for room: they now get ErrClosed
+		close(q.changed)
+		q.changed = make(chan struct{})
+		q.watched = false
+	}
 	return true
 }
 
