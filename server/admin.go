@@ -30,11 +30,12 @@ func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
 
 // adminHandler serves the operator endpoints at the root of the admin
 // listener (opsview.AdminPath), GET only. A request whose Host is not a
-// loopback name is refused (opsview.LoopbackHost).
+// loopback name is refused (opsview.LoopbackHost), and one for stored data
+// without the admin token (opsview.AdminToken).
 func (s *Server) adminHandler() http.Handler {
 	return s.views.Observe(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := &headerWriter{ResponseWriter: rw}
-		setRequestID(w)
+		setAnswerHeaders(w)
 		defer s.recoverPanic(w, r)
 		if !opsview.LoopbackHost(r) {
 			http.Error(w, "Forbidden: the admin listener answers only to localhost and loopback addresses", http.StatusForbidden)
@@ -45,7 +46,9 @@ func (s *Server) adminHandler() http.Handler {
 			adminMiss(w, r)
 			return
 		}
-		e.serve(s, w, r)
+		if s.adminToken.Admit(w, r, e.path) {
+			e.serve(s, w, r)
+		}
 	}), commandOf(""))
 }
 
@@ -62,11 +65,13 @@ func (s *Server) AdminAddr() net.Addr {
 	return nil
 }
 
-// AdminURL is the URL of the page on the admin listener, e.g.
-// http://127.0.0.1:8141/view; empty when there is none or before Listen.
+// AdminURL is the URL of the page on the admin listener with the admin
+// token of this start, e.g. http://127.0.0.1:8141/view?token=3f9a...;
+// empty when there is none or before Listen. Only who has read it sees
+// stored data there (see opsview.AdminToken).
 func (s *Server) AdminURL() string {
 	if a := s.AdminAddr(); a != nil {
-		return "http://" + a.String() + "/view"
+		return "http://" + a.String() + "/view?token=" + s.adminToken.String()
 	}
 	return ""
 }

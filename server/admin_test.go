@@ -35,12 +35,13 @@ func TestAdminListener(t *testing.T) {
 		t.Errorf("HTTPAddr %v with only HTTPS and admin listeners", ts.srv.HTTPAddr())
 	}
 	base := "http://" + ts.srv.AdminAddr().String()
-	if ts.srv.AdminURL() != base+"/view" {
+	if !strings.HasPrefix(ts.srv.AdminURL(), base+"/view?token=") {
 		t.Errorf("AdminURL %s", ts.srv.AdminURL())
 	}
+	token := "?" + strings.SplitN(ts.srv.AdminURL(), "?", 2)[1]
 	c := &http.Client{}
-	for path, ctype := range map[string]string{"/status": "application/json", "/checkin/preview": "application/json",
-		"/view": "text/html", "/view/live": "application/json", "/metrics": "text/plain"} {
+	for path, ctype := range map[string]string{"/status": "application/json", "/checkin/preview" + token: "application/json",
+		"/view" + token: "text/html", "/view/live" + token: "application/json", "/metrics": "text/plain"} {
 		if got := do(t, c, "GET", base+path, ""); got.status != 200 || !strings.HasPrefix(got.ctype, ctype) {
 			t.Errorf("GET %s: %d %s", path, got.status, got.ctype)
 		}
@@ -73,8 +74,11 @@ func TestAdminListener(t *testing.T) {
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/view" {
 		t.Errorf("GET /: %d, Location %q; want 302 to /view", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if got := do(t, c, "GET", base+"/", ""); got.status != 200 || !strings.HasPrefix(got.ctype, "text/html") {
-		t.Errorf("GET / followed: %d %s, want the page", got.status, got.ctype)
+	if got := do(t, c, "GET", base+"/"+token, ""); got.status != 200 || !strings.HasPrefix(got.ctype, "text/html") {
+		t.Errorf("GET / with the token followed: %d %s, want the page", got.status, got.ctype)
+	}
+	if got := do(t, c, "GET", base+"/", ""); got.status != 403 {
+		t.Errorf("GET / without the token followed: %d, want 403", got.status)
 	}
 	// A page elsewhere reaching the listener through its own DNS name.
 	for host, want := range map[string]int{"attacker.example:80": 403, "127.0.0.2.attacker.example": 403,

@@ -14,7 +14,11 @@ func adminMiss(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		http.Redirect(w, r, "/view", http.StatusFound)
+		to := "/view"
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery // the admin token, when the root was opened with it
+		}
+		http.Redirect(w, r, to, http.StatusFound)
 	case p == "/" || opsview.AdminPath(p):
 		w.Header().Set("Allow", http.MethodGet)
 		http.Error(w, "Method Not Allowed: "+p+" takes GET", http.StatusMethodNotAllowed)

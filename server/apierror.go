@@ -7,16 +7,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
-)
-
-// Error kinds of the JSON error shape {"kind":...,"msg":...}.
-const (
-	KindInvalidData      = "invalid-data"
-	KindSchemaViolation  = "schema-violation"
-	KindTooLarge         = "request-too-large"
-	KindApplicationError = "application-error"
-	KindStorageError     = "storage-error"
-	KindForbidden        = "forbidden"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // schemaPrefix starts every schema-violation message, as the JVM service
@@ -25,14 +16,14 @@ const schemaPrefix = "The objects that were submitted did not conform to the sch
 
 // apiError is an answer in the JSON error shape. Details, when set, maps
 // each offending key or path to its problem. RequestID is the id of the
-// request (see RequestIDHeader). Cause, never sent, is the internal error
+// request (see wire.HeaderRequestID). Cause, never sent, is the internal error
 // behind the answer: it is logged with the request id.
 type apiError struct {
 	Status int `json:"-"`
 	// RetryAfter, when positive, is sent as the Retry-After header
 	// (seconds).
 	RetryAfter int               `json:"-"`
-	Kind       string            `json:"kind"`
+	Kind       wire.ErrorKind    `json:"kind"`
 	Msg        string            `json:"msg"`
 	Details    map[string]string `json:"details,omitempty"`
 	RequestID  string            `json:"request-id,omitempty"`
@@ -49,7 +40,7 @@ func (e *apiError) outcome() outcome {
 }
 
 func invalidData(format string, args ...any) *apiError {
-	return &apiError{Status: 400, Kind: KindInvalidData, Msg: "Failed to parse body as JSON: " + fmt.Sprintf(format, args...)}
+	return &apiError{Status: 400, Kind: wire.ErrorInvalidData, Msg: "Failed to parse body as JSON: " + fmt.Sprintf(format, args...)}
 }
 
 // problem is one schema problem: the key or path, and what is wrong, in the
@@ -72,7 +63,7 @@ func schemaViolation(problems ...problem) *apiError {
 	}
 	return &apiError{
 		Status:  422,
-		Kind:    KindSchemaViolation,
+		Kind:    wire.ErrorSchemaViolation,
 		Msg:     schemaPrefix + "(" + strings.Join(parts, " ") + ")",
 		Details: details,
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // ownCertname is global.hostname of the services in the authorization
@@ -295,7 +296,7 @@ func checkRefusal(t *testing.T, body string, status int) {
 		return // a refused handshake has no body
 	}
 	var e struct {
-		Kind      string            `json:"kind"`
+		Kind      wire.ErrorKind    `json:"kind"`
 		Msg       string            `json:"msg"`
 		Details   map[string]string `json:"details"`
 		RequestID string            `json:"request-id"`
@@ -303,7 +304,7 @@ func checkRefusal(t *testing.T, body string, status int) {
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
 		t.Fatalf("403 body %s: %v", body, err)
 	}
-	if e.Kind != server.KindForbidden || e.Details["rule"] == "" || e.Details["certname"] == "" || e.RequestID == "" {
+	if e.Kind != wire.ErrorForbidden || e.Details["rule"] == "" || e.Details["certname"] == "" || e.RequestID == "" {
 		t.Errorf("403 body %s", body)
 	}
 	if strings.Contains(body, "authz.") || strings.Contains(body, "seed.") {

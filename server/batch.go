@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // MaxBatchCommands is the most commands one POST {prefix}/commands/batch
@@ -35,7 +36,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, aerr)
 		return
 	}
-	out := s.runBatch(r.Context(), items)
+	out := s.runBatch(withClient(r), items)
 	writeOutcome(w, outcome{status: http.StatusOK, body: encodeResults(out), retryAfter: batchRetryAfter(out)})
 }
 
@@ -54,7 +55,7 @@ func parseBatch(m map[string]any) ([]batchItem, *apiError) {
 		return nil, schemaViolation(problem{"commands", notA("sequential", raw)})
 	}
 	if len(list) > MaxBatchCommands {
-		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Kind: KindTooLarge,
+		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Kind: wire.ErrorTooLarge,
 			Msg: "The batch has " + strconv.Itoa(len(list)) + " commands, more than the limit of " + strconv.Itoa(MaxBatchCommands) + "."}
 	}
 	items := make([]batchItem, len(list))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // FuzzBatch feeds arbitrary bodies to POST /commands/batch through the
@@ -52,7 +53,7 @@ func checkFuzzBatch(t *testing.T, body []byte, rec *httptest.ResponseRecorder) {
 	var got struct {
 		Results []struct {
 			Status int
-			Body   struct{ Kind string }
+			Body   struct{ Kind wire.ErrorKind }
 		}
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Results) != len(items) {
@@ -60,7 +61,7 @@ func checkFuzzBatch(t *testing.T, body []byte, rec *httptest.ResponseRecorder) {
 	}
 	for i, it := range items {
 		ok := got.Results[i].Status >= 200 && got.Results[i].Status < 300
-		if got.Results[i].Body.Kind == server.KindKeyReused && it.key != "" {
+		if got.Results[i].Body.Kind == wire.ErrorKeyReused && it.key != "" {
 			continue // the key came with another payload before (in this body or an earlier one)
 		}
 		if want := validPayloadValue(it.command, it.payload) && len(it.key) <= server.MaxIdempotencyKeyLen; ok != want {

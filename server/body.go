@@ -4,55 +4,59 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strconv"
 
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/wire"
 )
 
-// KindTimeout is the error kind of a 408: the body did not arrive within
-// Config.BodyTimeout.
-const KindTimeout = "request-timeout"
-
-// readObject reads the body (see readBody) and parses it as one JSON
-// object. release gives the body's share of the in-flight budget back; it
-// is never nil and is called once the command is answered, since the
-// parsed object lives until then.
+// readObject reads r's body within Config.MaxBodyBytes and
+// Config.BodyTimeout, each byte taken from the client's share of the
+// in-flight budget first (see limits.ReadBody), then what decoding it
+// will cost (limits.ReserveDecoding; a body of more than Config.MaxFields
+// values gets 413), and parses it as one JSON object. release gives all
+// that back; it is never nil and is called once the command is answered,
+// since the parsed object lives until then.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (m map[string]any, release func(), aerr *apiError) {
-	body, held, aerr := s.readBody(w, r)
-	release = func() { s.inflight.Give(held) }
-	if aerr != nil {
-		return nil, release, aerr
+	share := s.shares.For(authz.Identify(r).Key())
+	body, held, err := limits.ReadBody(w, r, s.cfg.MaxBodyBytes, share)
+	release = func() { share.Give(held) }
+	if err != nil {
+		return nil, release, s.bodyError(w, r, share, err, 0)
 	}
+	extra, values, err := limits.ReserveDecoding(share, body, held, s.cfg.MaxFields, s.cfg.MaxInflightBytes)
+	if err != nil {
+		return nil, release, s.bodyError(w, r, share, err, values)
+	}
+	release = func() { share.Give(held + extra) }
 	m, aerr = decodeObject(body)
 	return m, release, aerr
 }
 
-// readBody reads r's body within Config.MaxBodyBytes and
-// Config.BodyTimeout, each byte taken from the in-flight budget first (see
-// limits.ReadBody); held is the number taken, to give back even on error.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, aerr *apiError) {
-	body, held, err := limits.ReadBody(w, r, s.cfg.MaxBodyBytes, s.inflight)
+// bodyError is the answer to a body that failed to arrive, found no room
+// in the in-flight budget or the client's share of it, or holds too many
+// values.
+func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, share limits.Share, err error, values int) *apiError {
 	switch {
-	case err == nil:
-		return body, held, nil
+	case errors.Is(err, limits.ErrTooManyValues):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: wire.ErrorTooManyFields,
+			Msg: "The body holds " + strconv.Itoa(values) + " JSON values, more than the limit of " +
+				strconv.Itoa(s.cfg.MaxFields) + " (analytics.max-fields)."}
 	case errors.Is(err, limits.ErrBusy):
-		return nil, held, s.refuseBusy(w, r)
-	}
-	return nil, held, s.bodyError(err, s.cfg.MaxBodyBytes)
-}
-
-// bodyError is the answer to a body that failed to arrive.
-func (s *Server) bodyError(err error, limit int64) *apiError {
-	switch {
+		return s.refuseBusy(w, r, "")
+	case errors.Is(err, limits.ErrShare):
+		return s.refuseBusy(w, r, formatBytes(share.Limit()))
 	case errors.Is(err, limits.ErrTooLarge):
-		return tooLarge(limit)
+		return tooLarge(s.cfg.MaxBodyBytes)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &apiError{Status: http.StatusRequestTimeout, Kind: KindTimeout,
+		return &apiError{Status: http.StatusRequestTimeout, Kind: wire.ErrorTimeout,
 			Msg: "The body did not arrive within " + s.cfg.BodyTimeout.String() + "."}
 	}
-	return &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: "Failed to read the body.", Cause: err}
+	return &apiError{Status: http.StatusBadRequest, Kind: wire.ErrorInvalidData, Msg: "Failed to read the body.", Cause: err}
 }
 
 func tooLarge(limit int64) *apiError {
-	return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: KindTooLarge,
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Kind: wire.ErrorTooLarge,
 		Msg: "The body is larger than the limit of " + formatBytes(limit) + "."}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"time"
@@ -111,13 +112,15 @@ func (s *Server) suspectCertificates() {
 	}
 }
 
-func (s *Server) certificates() *tlsfiles.Reloader {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, l := range s.listeners {
-		if l.certs != nil {
-			return l.certs
-		}
+// certificates is the TLS listener's Reloader, nil before Listen binds
+// one. Every request reads it (peerRevoked), so it takes no lock.
+func (s *Server) certificates() *tlsfiles.Reloader { return s.tlsCerts.Load() }
+
+// crls are the CRLs of the TLS listener, for the status
+// (opsview.Config.CRLs); none without one.
+func (s *Server) crls() []*x509.RevocationList {
+	if rl := s.certificates(); rl != nil {
+		return rl.Current().CRLs
 	}
 	return nil
 }

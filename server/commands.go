@@ -7,6 +7,7 @@ import (
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/value"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // eventRecord is an accepted event as answered and stored. omitzero drops a
@@ -85,12 +86,12 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, kind store
 		s.writeError(w, aerr)
 		return
 	}
-	p, aerr := s.prepare(kind, m, r.Header.Get(IdempotencyHeader))
+	p, aerr := s.prepare(kind, m, r.Header.Get(wire.HeaderIdempotencyKey))
 	if aerr != nil {
 		s.writeError(w, aerr)
 		return
 	}
-	writeOutcome(w, s.commit(r.Context(), []prepared{p})[0])
+	writeOutcome(w, s.commit(withClient(r), []prepared{p})[0])
 }
 
 // prepare checks a command's payload (shape and value model), applies the
@@ -103,7 +104,7 @@ func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepare
 		return prepared{}, aerr
 	}
 	if len(key) > MaxIdempotencyKeyLen {
-		return prepared{}, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData,
+		return prepared{}, &apiError{Status: http.StatusBadRequest, Kind: wire.ErrorInvalidData,
 			Msg: "The idempotency key is longer than " + strconv.Itoa(MaxIdempotencyKeyLen) + " bytes."}
 	}
 	p := prepared{command: c, verdict: s.judge(c)}
@@ -123,7 +124,7 @@ func (s *Server) prepare(kind store.Kind, m map[string]any, key string) (prepare
 
 func (s *Server) encodingFailed(kind store.Kind, err error) *apiError {
 	s.log.Error("encoding an answer", "kind", kind.Collection(), "err", err)
-	return &apiError{Status: http.StatusInternalServerError, Kind: KindApplicationError, Msg: msgUncaught}
+	return &apiError{Status: http.StatusInternalServerError, Kind: wire.ErrorApplication, Msg: msgUncaught}
 }
 
 // parseCommand parses m as the payload of kind.

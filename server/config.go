@@ -26,6 +26,7 @@ const (
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultCheckInInterval   = 24 * time.Hour
 	DefaultMaxInflightBytes  = 32 << 20
+	DefaultMaxFields         = 20000
 	DefaultMaxConnections    = 2048
 	DefaultMaxStreams        = 100
 	DefaultBodyTimeout       = 10 * time.Second
@@ -151,6 +152,19 @@ type Config struct {
 	// past it a command gets 503 with Retry-After at once. Zero means
 	// DefaultMaxInflightBytes.
 	MaxInflightBytes int64
+	// MaxFields limits the JSON values one command body may hold
+	// (analytics.max-fields): each member of an object and each element
+	// of an array, at any depth, so snapshot fields and batch items alike.
+	// A body over it gets 413 too-many-fields before it is decoded, and
+	// what a body will cost decoded (about 512 bytes a value and 5 a byte)
+	// is taken from MaxInflightBytes before decoding. Zero means
+	// DefaultMaxFields.
+	MaxFields int
+	// MaxClientStoreBytes is analytics.max-client-store-bytes: the room
+	// one client's entries may take in the store until the next check-in
+	// frees it; past it that client alone gets 507. Zero means a quarter
+	// of MaxStoreBytes; negative means no share.
+	MaxClientStoreBytes int64
 	// BodyTimeout bounds the wait for a command's body, counted from the
 	// moment its handler starts reading it; a body still incomplete then
 	// gets 408, so a client trickling a body holds a connection far less
@@ -160,7 +174,10 @@ type Config struct {
 	// (webserver.max-connections). At the limit, a new connection closes
 	// the oldest one that has no request in progress (idle between
 	// requests, or connected and silent), or is itself closed when every
-	// connection is busy. Zero means DefaultMaxConnections.
+	// connection is busy. Zero means DefaultMaxConnections. Either is
+	// lowered, with a WARN when it was set, so that every listener at its
+	// bound stays within the process's limit of open files
+	// (RLIMIT_NOFILE) with a third of it (24 to 256) left for files.
 	MaxConnections int
 	// MaxStreams limits the concurrent requests (streams) of one HTTP/2
 	// connection. Zero means DefaultMaxStreams.
@@ -298,6 +315,10 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.MaxStoreBytes, DefaultMaxStoreBytes)
 	setDefault(&c.MaxInflightBytes, DefaultMaxInflightBytes)
 	setDefault(&c.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&c.MaxFields, DefaultMaxFields)
+	if c.MaxClientStoreBytes == 0 && c.MaxStoreBytes > 0 {
+		c.MaxClientStoreBytes = c.MaxStoreBytes / 4
+	}
 	setDefault(&c.MaxConnections, DefaultMaxConnections)
 	setDefault(&c.MaxStreams, DefaultMaxStreams)
 	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)

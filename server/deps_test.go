@@ -49,15 +49,19 @@ func TestDependencies(t *testing.T) {
 //     whitelist, and names a request's certname (authz) in the access log;
 //   - jsonbody is the one JSON encoder of the core and the subsystems;
 //   - storeview adapts the store to checkin's and opsview's interfaces
-//     (the core passes it to them; they do not import it).
+//     (the core passes it to them; they do not import it);
+//   - datadir checks the data directory and entrypoint is the entrypoint
+//     document, both for the core alone.
 var subsystems = map[string][]string{
-	"authz":              nil,
-	"whitelist":          nil,
-	"limits":             nil,
-	"internal/jsonbody":  nil,
-	"internal/storeview": nil,
-	"checkin":            {"whitelist", "internal/jsonbody"},
-	"opsview":            {"checkin", "whitelist", "authz", "internal/jsonbody"},
+	"authz":               nil,
+	"whitelist":           nil,
+	"limits":              nil,
+	"internal/jsonbody":   nil,
+	"internal/storeview":  nil,
+	"internal/datadir":    nil,
+	"internal/entrypoint": nil,
+	"checkin":             {"whitelist", "internal/jsonbody"},
+	"opsview":             {"checkin", "whitelist", "authz", "internal/jsonbody"},
 }
 
 // TestSubsystemGraph holds the graph above: no subsystem imports the core,
@@ -80,12 +84,13 @@ func TestSubsystemGraph(t *testing.T) {
 }
 
 // TestStandardLibraryOnly: authorization, the whitelist and the limits
-// are plain Go: they link nothing outside the standard library.
+// are plain Go: they link nothing outside the standard library but the
+// shared vocabulary (wire), which is itself standard library only.
 func TestStandardLibraryOnly(t *testing.T) {
-	for _, name := range []string{"authz", "whitelist", "limits", "internal/jsonbody"} {
+	for _, name := range []string{"authz", "whitelist", "limits", "internal/jsonbody", "internal/entrypoint"} {
 		pkg := module + "/server/" + name
 		for _, dep := range goList(t, "-deps", "-f", `{{if not .Standard}}{{.ImportPath}}{{end}}`, "./"+name) {
-			if dep != pkg {
+			if dep != pkg && dep != module+"/wire" { // wire is standard library only; see its TestDependencies
 				t.Errorf("%s depends on %s", name, dep)
 			}
 		}
@@ -93,7 +98,9 @@ func TestStandardLibraryOnly(t *testing.T) {
 }
 
 // TestSubsystemsOutsideTheTree: the public subsystem packages take and
-// return no type of the module's internal packages, and so import none,
+// return no type of the module's internal packages, and so import none
+// (the shared vocabulary, wire, is public: its documents and names are
+// theirs),
 // except opsview, whose CheckAdminAddr builds the *confcheck.Error that is
 // server.ConfigError, and whose page writes sizes as the CLI does
 // (internal/bytesize: int64 in, string out, no type of its own). The store
@@ -104,7 +111,7 @@ func TestSubsystemsOutsideTheTree(t *testing.T) {
 	for _, name := range []string{"authz", "whitelist", "limits", "checkin", "opsview"} {
 		for _, imp := range goList(t, "-f", `{{join .Imports " "}}`, "./"+name) {
 			if strings.HasPrefix(imp, module+"/") && !strings.HasPrefix(imp, module+"/server/") &&
-				!slices.Contains(allowed[name], imp) {
+				imp != module+"/wire" && !slices.Contains(allowed[name], imp) {
 				t.Errorf("%s imports %s", name, imp)
 			}
 		}

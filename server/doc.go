@@ -62,14 +62,17 @@
 // # Limits
 //
 // A body is read into a buffer that grows as bytes arrive, never sized
-// from its Content-Length, and every buffered byte is taken from one
-// budget (Config.MaxInflightBytes): a command that finds no room gets 503
-// with Retry-After at once. A body must arrive within Config.BodyTimeout
-// (else 408). Each listener holds at most Config.MaxConnections
-// connections, closing the oldest one without a request in progress to
-// make room; an HTTP/2 connection carries at most Config.MaxStreams
-// requests at once. Failed TLS handshakes and refused connections are
-// logged once a minute per kind, with a count.
+// from its Content-Length, and every buffered byte, then what decoding it
+// will cost (at most Config.MaxFields values), is taken from one budget
+// (Config.MaxInflightBytes): a command that finds no room gets 503 with
+// Retry-After at once. A body must arrive within Config.BodyTimeout (else
+// 408). Each listener holds at most Config.MaxConnections connections
+// (within the limit of open files), closing the oldest one without a
+// request in progress to make room; an HTTP/2 connection carries at most
+// Config.MaxStreams requests at once. One client may hold only a share of
+// the budget, of the TLS listener's busy connections and of the store
+// (Config.MaxClientStoreBytes). Failed TLS handshakes and refused
+// connections are logged once a minute per kind, with a count.
 //
 // # Durability
 //

@@ -1,107 +1,11 @@
 package server
 
 import (
-	"net"
 	"net/http"
-	"strings"
-)
 
-// Relation URIs of the commands, as the JVM service advertises them.
-const (
-	relEvent    = "https://api.puppetlabs.com/analytics/v1/commands/event"
-	relSnapshot = "https://api.puppetlabs.com/analytics/v1/commands/snapshot"
-)
-
-// The entrypoint document. Structs, not maps, keep the key order of
-// docs/protocol.md.
-type (
-	entrypointDoc struct {
-		Commands commandsDoc `json:"commands"`
-		Version  versionDoc  `json:"version"`
-	}
-	commandsDoc struct {
-		Event    commandDoc `json:"event"`
-		Snapshot commandDoc `json:"snapshot"`
-	}
-	commandDoc struct {
-		Name   string `json:"name"`
-		Rel    string `json:"rel"`
-		ID     string `json:"id"`
-		Params any    `json:"params"`
-	}
-	eventParams struct {
-		Namespace paramDoc `json:"namespace"`
-		Event     paramDoc `json:"event"`
-		Metadata  paramDoc `json:"metadata"`
-	}
-	snapshotParams struct {
-		Namespace paramDoc `json:"namespace"`
-		Fields    paramDoc `json:"fields"`
-	}
-	paramDoc struct {
-		Datatype string `json:"datatype"`
-		Optional string `json:"optional,omitempty"`
-	}
-	versionDoc struct {
-		Server string `json:"server"`
-	}
+	"github.com/analytics-client/analytics/server/internal/entrypoint"
 )
 
 func (s *Server) serveEntrypoint(w http.ResponseWriter, r *http.Request) {
-	base := s.baseURL(r)
-	doc := entrypointDoc{
-		Commands: commandsDoc{
-			Event: commandDoc{Name: "event", Rel: relEvent, ID: base + "/commands/event",
-				Params: eventParams{
-					Namespace: paramDoc{Datatype: "string"},
-					Event:     paramDoc{Datatype: "string"},
-					Metadata:  paramDoc{Datatype: "object", Optional: "true"},
-				}},
-			Snapshot: commandDoc{Name: "snapshot", Rel: relSnapshot, ID: base + "/commands/snapshot",
-				Params: snapshotParams{
-					Namespace: paramDoc{Datatype: "string"},
-					Fields:    paramDoc{Datatype: "object"},
-				}},
-		},
-		Version: versionDoc{Server: s.cfg.Version},
-	}
-	s.writeJSON(w, http.StatusOK, doc)
-}
-
-// baseURL is the entrypoint URL as the client should use it: the configured
-// public URL, or the request's scheme, host and port plus the prefix. The
-// port is always present, as the JVM service writes it.
-func (s *Server) baseURL(r *http.Request) string {
-	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL
-	}
-	scheme, port := "http", "80"
-	if r.TLS != nil {
-		scheme, port = "https", "443"
-	}
-	return scheme + "://" + hostPort(r, port) + s.cfg.Prefix
-}
-
-// hostPort is the request's Host with a port always present. A Host
-// without one gets the scheme's default port, as the JVM service writes
-// it (Host: example.org on HTTPS advertises example.org:443); a request
-// without a Host gets localhost and the port it arrived on.
-func hostPort(r *http.Request, defaultPort string) string {
-	host, port := r.Host, defaultPort
-	if _, _, err := net.SplitHostPort(host); err == nil {
-		return host
-	}
-	if host == "" {
-		host, port = "localhost", ""
-		if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-			_, port, _ = net.SplitHostPort(la.String())
-		}
-		if port == "" {
-			return host
-		}
-	}
-	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
-		host = "[" + host + "]" // a bare IPv6 address
-	}
-	return host + ":" + port
+	s.writeJSON(w, http.StatusOK, entrypoint.Document(entrypoint.BaseURL(r, s.cfg.PublicURL, s.cfg.Prefix), s.cfg.Version))
 }

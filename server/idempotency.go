@@ -10,22 +10,13 @@ import (
 
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/value"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// IdempotencyHeader names the request header that makes a command
-// idempotent: the first request with a key is stored, a repeat with the same
-// key and the same payload gets the first answer (status and body) and
-// stores nothing, and a repeat with another payload gets 422
-// idempotency-key-reused and stores nothing.
-const IdempotencyHeader = "Idempotency-Key"
 
 // MaxIdempotencyKeyLen is the longest idempotency key accepted, in the
 // Idempotency-Key header or as a batch item's "key"; a longer one gets 400.
 const MaxIdempotencyKeyLen = 255
-
-// KindKeyReused is the error kind of a 422 for an idempotency key sent
-// again with a different payload.
-const KindKeyReused = "idempotency-key-reused"
 
 // verdict is what a command's answer depends on besides its payload: when
 // it was received and what the whitelist refused. It is all an idempotency
@@ -88,13 +79,20 @@ func (s *Server) commit(ctx context.Context, ps []prepared) []outcome {
 			out[i] = outcome{status: p.status, body: p.body} // nothing to store or remember
 			continue
 		}
-		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: p.key, Sum: p.sum, Reply: p.verdict.encode()})
+		if aerr := s.chargeStore(ctx, p); aerr != nil {
+			out[i] = aerr.outcome()
+			continue
+		}
+		recs = append(recs, store.Record{Kind: p.kind, Data: p.data, Key: scopedKey(ctx, p.key), Sum: p.sum, Reply: p.verdict.encode()})
 		at = append(at, i)
 	}
 	if len(recs) == 0 {
 		return out
 	}
 	for n, r := range s.store.Append(ctx, recs) {
+		if r.Err != nil || r.Dup {
+			s.storeShares.Give(authz.FromContext(ctx).Key(), entryCost(ps[at[n]]))
+		}
 		out[at[n]] = s.committed(ps[at[n]], r)
 	}
 	return out
@@ -125,6 +123,6 @@ func (s *Server) committed(p prepared, r store.Result) outcome {
 
 // keyReused answers a key sent again with another payload.
 func keyReused() *apiError {
-	return &apiError{Status: http.StatusUnprocessableEntity, Kind: KindKeyReused,
+	return &apiError{Status: http.StatusUnprocessableEntity, Kind: wire.ErrorKeyReused,
 		Msg: "The idempotency key was used before for a different request; nothing was stored. Use a new key for a new request."}
 }

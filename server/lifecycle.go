@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"log/slog"
 	"net/http"
-	"regexp"
-	"strings"
 	"sync"
 
-	"github.com/analytics-client/analytics/internal/logthrottle"
+	"github.com/analytics-client/analytics/server/opsview"
 )
 
 // ListenAndServe is Listen followed by Serve.
@@ -113,6 +110,7 @@ func (s *Server) Close(ctx context.Context) error {
 
 	err := shutdownAll(ctx, lns, serving)
 	s.stop()
+	s.shares.Close()
 	s.wg.Wait()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("server: close: %w", cerr)
@@ -152,38 +150,9 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 	return errors.Join(errs...)
 }
 
-// httpErrorLog routes net/http's own messages (TLS handshake failures and
-// the like) to the service's logger, at most one line a minute for each
-// kind of message: a client with a certificate from another CA that keeps
-// retrying is one line a minute with a count of the others, not a line per
-// handshake.
+// httpErrorLog routes net/http's own messages to the service's logger,
+// throttled by kind (opsview.HTTPErrorLog); a TLS handshake failure brings
+// the next look at the certificate files forward.
 func (s *Server) httpErrorLog() *log.Logger {
-	return log.New(httpLogWriter{t: s.throttle, tlsFailed: s.suspectCertificates}, "", 0)
-}
-
-// httpLogWriter is the writer behind httpErrorLog. A TLS handshake error
-// also calls tlsFailed: new certificate files could explain it.
-type httpLogWriter struct {
-	t         *logthrottle.Logger
-	tlsFailed func()
-}
-
-// peerAddr finds the client address net/http names in its messages
-// ("http: TLS handshake error from 127.0.0.1:50412: ..."), which is left
-// out of the throttling key so that each retry counts as the same
-// condition.
-var peerAddr = regexp.MustCompile(` from (\S+:\d+): `)
-
-func (w httpLogWriter) Write(p []byte) (int, error) {
-	msg := strings.TrimSpace(string(p))
-	if w.tlsFailed != nil && strings.Contains(msg, "TLS handshake error") {
-		w.tlsFailed()
-	}
-	peer := ""
-	if m := peerAddr.FindStringSubmatchIndex(msg); m != nil {
-		peer = msg[m[2]:m[3]]
-		msg = msg[:m[0]] + ": " + msg[m[1]:]
-	}
-	w.t.Log(context.Background(), slog.LevelInfo, "http: "+msg, msg, "peer", peer)
-	return len(p), nil
+	return opsview.HTTPErrorLog(s.throttle, s.suspectCertificates)
 }

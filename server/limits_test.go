@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // readWatch is a Middleware that sends on got once for each request whose
@@ -147,9 +148,9 @@ func TestInflightLimit(t *testing.T) {
 	if r.status != 503 || r.ctype != "application/json; charset=utf-8" {
 		t.Fatalf("command past the in-flight limit: %d %s %s", r.status, r.ctype, r.body)
 	}
-	var e struct{ Kind, Msg string }
-	if err := json.Unmarshal([]byte(r.body), &e); err != nil || e.Kind != server.KindUnavailable || e.Msg == "" {
-		t.Errorf("503 body %s is not the JSON error shape with kind %s", r.body, server.KindUnavailable)
+	var e wire.Error
+	if err := json.Unmarshal([]byte(r.body), &e); err != nil || e.Kind != wire.ErrorUnavailable || e.Msg == "" {
+		t.Errorf("503 body %s is not the JSON error shape with kind %s", r.body, wire.ErrorUnavailable)
 	}
 	resp, err := ts.client.Post(ts.url+"/commands/event", "application/json", strings.NewReader(`{"event":"n"}`))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // ErrServerClosed is returned by Listen and Serve after Close.
@@ -24,8 +25,7 @@ type listener struct {
 	srv    *http.Server
 	conns  *limits.Conns
 	secure bool
-	admin  bool               // the admin listener: operator endpoints for local users
-	certs  *tlsfiles.Reloader // the TLS listener's files; nil for plain HTTP
+	admin  bool // the admin listener: operator endpoints for local users
 }
 
 // Listen fetches the upstream whitelist (when Config.FetchWhitelist asks
@@ -92,7 +92,7 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 		s.log.Info("no whitelist: every event and field is accepted", "err", err)
 		return
 	}
-	s.installWhitelist(wl, whitelist.FromUpstream)
+	s.installWhitelist(wl, wire.WhitelistFromUpstream)
 	s.log.Info("whitelist loaded", "url", s.cfg.UpdateServerURL, "entries", len(wl))
 }
 
@@ -115,9 +115,8 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 		if err != nil {
 			return lns, fmt.Errorf("server: listen on %s (https): %w", s.cfg.HTTPSAddr, err)
 		}
-		l := s.newListener(ln, certs)
-		l.srv.TLSConfig = tlsConfig(certs, s.cfg.TLS.ClientAuth, l.srv)
-		lns = append(lns, l)
+		s.tlsCerts.Store(certs)
+		lns = append(lns, s.newListener(ln, certs))
 	}
 	if s.cfg.AdminAddr != "" {
 		l, err := s.listenAdmin(ctx)
@@ -131,10 +130,13 @@ func (s *Server) bind(ctx context.Context) ([]*listener, error) {
 
 // newListener wraps ln in an http.Server whose connections are tracked
 // and bounded (Config.MaxConnections); non-nil certs make it a TLS
-// listener.
+// listener, whose connections are bounded per client too.
 func (s *Server) newListener(ln net.Listener, certs *tlsfiles.Reloader) *listener {
 	l := s.trackedListener(ln, s.httpServer(nil))
-	l.secure, l.certs = certs != nil, certs
+	if l.secure = certs != nil; l.secure {
+		l.srv.TLSConfig = tlsConfig(certs, s.cfg.TLS.ClientAuth, l.srv)
+		s.shareConns(l)
+	}
 	return l
 }
 

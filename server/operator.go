@@ -9,6 +9,7 @@ import (
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,8 +19,9 @@ func (s *Server) checkInConfig(started time.Time) checkin.Config {
 	cfg := checkin.Config{Product: ci.Product, Version: ci.Version, Certname: ci.Certname, CAFile: ci.CAFile,
 		ConfDir: ci.ConfDir, Interval: ci.Interval, UpdateServerURL: s.cfg.UpdateServerURL,
 		HTTPClient: s.cfg.HTTPClient, Logger: s.log, Throttle: s.throttle, Now: s.cfg.Now, Started: started,
-		InstallWhitelist: func(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromUpstream) },
-		Done:             func(rec checkin.Record) { s.views.NoteCheckIn(rec) }}
+		InstallWhitelist: func(wl whitelist.List) { s.installWhitelist(wl, wire.WhitelistFromUpstream) },
+		Done:             func(rec wire.CheckInRecord) { s.views.NoteCheckIn(rec) },
+		OnDiscard:        s.storeShares.Reset} // each client's share of the store is free again
 	if sh, ok := s.store.(checkin.Shared); ok {
 		cfg.Shared = sh
 	}
@@ -30,7 +32,7 @@ func (s *Server) checkInConfig(started time.Time) checkin.Config {
 func (s *Server) viewsConfig(started time.Time) opsview.Config {
 	cfg := opsview.Config{Version: s.cfg.Version, Started: started, Checker: s.checker,
 		Whitelist: &s.whitelist, MaxStoreBytes: s.cfg.MaxStoreBytes,
-		CertificateExpiry: s.CertificateExpiry, Commands: commands(), AccessLog: s.cfg.AccessLog,
+		CertificateExpiry: s.CertificateExpiry, CRLs: s.crls, Commands: commands(), AccessLog: s.cfg.AccessLog,
 		RequestID: requestID, Logger: s.log, Throttle: s.throttle, Errors: viewErrors{s}}
 	if sv := storeview.New(s.store); sv.Counts() {
 		cfg.Counter = sv
@@ -44,7 +46,7 @@ type viewErrors struct{ s *Server }
 func (e viewErrors) StoreUnreadable(w http.ResponseWriter) { e.s.writeError(w, storeReadError()) }
 
 func (e viewErrors) BadParameter(w http.ResponseWriter, msg string) {
-	e.s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: KindInvalidData, Msg: msg})
+	e.s.writeError(w, &apiError{Status: http.StatusBadRequest, Kind: wire.ErrorInvalidData, Msg: msg})
 }
 
 // CheckIn uploads the stored events and the merged snapshots (newest value
@@ -62,11 +64,11 @@ func (s *Server) CheckIn(ctx context.Context) (checkin.Result, error) { return s
 // anything. In a mode other than on, Upload is null and Reason says why.
 // The upload is held in memory whole; GET {prefix}/checkin/preview streams
 // it instead.
-func (s *Server) Preview(ctx context.Context) (checkin.Preview, error) { return s.checker.Preview(ctx) }
+func (s *Server) Preview(ctx context.Context) (wire.Preview, error) { return s.checker.Preview(ctx) }
 
 // Status reports the service's state: its check-in mode and schedule, the
 // last check-in, the whitelist and the store's counts.
-func (s *Server) Status(ctx context.Context) (opsview.Status, error) { return s.views.Status(ctx) }
+func (s *Server) Status(ctx context.Context) (wire.Status, error) { return s.views.Status(ctx) }
 
 // Metrics returns the registry of the service's metrics (request, store,
 // check-in and whitelist metrics plus the Go and process collectors), for

@@ -13,8 +13,8 @@ import (
 	"github.com/analytics-client/analytics/internal/pgtest"
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/checkin"
-	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // TestPostgresServesAsBolt sends the same requests to a service on each
@@ -318,11 +318,11 @@ func TestPostgresSkippedCheckInInStatus(t *testing.T) {
 	if _, err := b.srv.ScheduledCheckIn(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var st opsview.Status
+	var st wire.Status
 	if err := json.Unmarshal([]byte(do(t, b.client, "GET", b.url+"/status", "").body), &st); err != nil {
 		t.Fatal(err)
 	}
-	if l := st.CheckIn.Last; l == nil || l.Result != checkin.Skipped || l.Skipped != checkin.SkippedSiteCheckedIn {
+	if l := st.CheckIn.Last; l == nil || l.Result != wire.CheckInSkipped || l.Skipped != checkin.SkippedSiteCheckedIn {
 		t.Fatalf("status of the replica that skipped: %+v", l)
 	}
 }

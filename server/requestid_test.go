@@ -14,6 +14,7 @@ import (
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // getWithID sends a request and returns the status, the X-Request-Id
@@ -21,7 +22,7 @@ import (
 func getWithID(t *testing.T, c *http.Client, method, url string) (int, string, string) {
 	t.Helper()
 	r := do(t, c, method, url, "")
-	return r.status, r.header.Get(server.RequestIDHeader), r.body
+	return r.status, r.header.Get(wire.HeaderRequestID), r.body
 }
 
 // TestRequestIDs: every response has an id; a refusal and a server error
@@ -141,7 +142,7 @@ func TestStorageErrorCarriesRequestID(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	id := resp.Header.Get(server.RequestIDHeader)
+	id := resp.Header.Get(wire.HeaderRequestID)
 	if resp.StatusCode != 503 || id == "" || !strings.Contains(string(body), `"request-id":"`+id+`"`) {
 		t.Errorf("503: %d %q %s", resp.StatusCode, id, body)
 	}

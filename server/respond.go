@@ -7,13 +7,14 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // writeOutcome sends an answer, with its Retry-After header if it has one.
 // The body of a refusal or a server error carries the request id, so that
 // its log lines can be found; other 4xx bodies say all there is to say and
 // stay byte-for-byte those of the JVM service (the id is in
-// RequestIDHeader on every response).
+// wire.HeaderRequestID on every response).
 func writeOutcome(w http.ResponseWriter, o outcome) {
 	if o.err != nil && o.err.RequestID == "" && (o.status == http.StatusForbidden || o.status >= 500) {
 		e := *o.err
@@ -21,7 +22,7 @@ func writeOutcome(w http.ResponseWriter, o outcome) {
 		o = e.outcome()
 	}
 	if o.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(o.retryAfter))
+		w.Header().Set(wire.HeaderRetryAfter, strconv.Itoa(o.retryAfter))
 	}
 	jsonbody.Write(w, o.status, o.body)
 }
@@ -31,7 +32,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := jsonbody.Marshal(v)
 	if err != nil {
 		s.log.Error("encoding an answer", "err", err)
-		s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
+		s.writeError(w, &apiError{Status: 500, Kind: wire.ErrorApplication, Msg: msgUncaught})
 		return
 	}
 	jsonbody.Write(w, status, body)

@@ -9,17 +9,21 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server/authz"
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/datadir"
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/limits"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Server is the analytics service. It is an http.Handler for the API and
@@ -41,6 +45,14 @@ type Server struct {
 	// inflight is the budget of request-body bytes held; see
 	// Config.MaxInflightBytes.
 	inflight *limits.Budget
+	shares   *limits.Shares // each client's part of inflight
+	// storeShares bounds each client's room in the store; see
+	// Config.MaxClientStoreBytes.
+	storeShares *limits.Quota
+	// tlsCerts is the TLS listener's Reloader; see certificates.
+	tlsCerts atomic.Pointer[tlsfiles.Reloader]
+	// adminToken opens the admin listener's stored data; see AdminURL.
+	adminToken opsview.AdminToken
 
 	// lifetime is cancelled by Close; background work derives from it.
 	lifetime context.Context
@@ -62,6 +74,7 @@ func New(cfg Config) (*Server, error) { return newServer(cfg, nil) }
 // newServer is New with a given store; nil opens the Bolt store in
 // cfg.DataDir. Tests use it to measure the service without storage costs.
 func newServer(cfg Config, st store.Store) (*Server, error) {
+	cfg.MaxConnections = fitConnections(cfg, limits.FileLimit(), cfg.Logger)
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -72,6 +85,9 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
 	s.inflight = limits.NewBudget(cfg.MaxInflightBytes)
+	s.shares = limits.NewShares(s.inflight, cfg.MaxInflightBytes/inflightShareDiv, cfg.MaxInflightBytes/inflightAnonShareDiv)
+	s.storeShares = limits.NewQuota(cfg.MaxClientStoreBytes)
+	s.adminToken = opsview.NewAdminToken()
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}
@@ -82,7 +98,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		opts := store.Options{Logger: cfg.Logger, MaxBytes: cfg.MaxStoreBytes, OnCommit: s.observeCommit, Now: cfg.Now}
 		if cfg.Database.URL != "" {
 			st, err = openDatabase(cfg, opts)
-		} else {
+		} else if err = configError(datadir.Check(cfg.DataDir, boltstore.FileName)); err == nil {
 			st, err = boltstore.Open(filepath.Join(cfg.DataDir, boltstore.FileName), opts)
 		}
 		if err != nil {
@@ -110,7 +126,7 @@ func (s *Server) initWhitelist() error {
 		if err != nil {
 			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
 		}
-		s.installWhitelist(wl, whitelist.FromFile)
+		s.installWhitelist(wl, wire.WhitelistFromFile)
 		s.log.Info("whitelist loaded", "file", s.cfg.WhitelistFile, "entries", len(wl))
 	}
 	return nil
@@ -119,10 +135,10 @@ func (s *Server) initWhitelist() error {
 // SetWhitelist replaces the whitelist; requests already being handled keep
 // the one they started with. A nil whitelist accepts everything. The map is
 // copied.
-func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromConfig) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, wire.WhitelistFromConfig) }
 
 // installWhitelist replaces the whitelist and records its source.
-func (s *Server) installWhitelist(wl whitelist.List, source string) {
+func (s *Server) installWhitelist(wl whitelist.List, source wire.WhitelistSource) {
 	s.whitelist.Set(wl, source, s.cfg.Now())
 }
 
@@ -133,7 +149,7 @@ func (s *Server) Whitelist() whitelist.List { return s.whitelist.Copy() }
 func (s *Server) Prefix() string { return s.cfg.Prefix }
 
 // ServeHTTP answers a request under the prefix. Every response carries a
-// request id (RequestIDHeader). A path with an encoded slash or a dot
+// request id (wire.HeaderRequestID). A path with an encoded slash or a dot
 // segment is a plain-text 404 and is never routed; then the authorization
 // rules decide (403 in the JSON error shape when they refuse), and unknown
 // paths and methods get a plain-text 404. A panic is logged and answered
@@ -141,26 +157,33 @@ func (s *Server) Prefix() string { return s.cfg.Prefix }
 // status is sent already, by aborting the response so the client sees a
 // broken transfer.
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	setRequestID(rw)
+	setAnswerHeaders(rw)
 	w := &headerWriter{ResponseWriter: rw}
 	defer s.recoverPanic(w, r)
 	path, ok := cleanPath(r)
 	if !ok {
+		limits.CloseUnread(w, r)
 		notFound(w)
 		return
 	}
 	rest, ok := trimPrefix(path, s.cfg.Prefix)
 	if !ok {
+		limits.CloseUnread(w, r)
 		notFound(w)
 		return
 	}
 	id := authz.Identify(r)
+	if id.Ambiguous != "" || s.peerRevoked(r) {
+		s.refuseCertificate(w, r, id)
+		return
+	}
 	if d := s.authz.Decide(r, path, id); !d.Allowed {
 		s.forbidden(w, r, id, d)
 		return
 	}
 	e, ok := routes[route{r.Method, rest}]
 	if !ok {
+		limits.CloseUnread(w, r)
 		notFound(w)
 		return
 	}
@@ -195,5 +218,5 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if hw, ok := w.(*headerWriter); ok && hw.sent {
 		panic(http.ErrAbortHandler) // a second status would be appended to the body
 	}
-	s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
+	s.writeError(w, &apiError{Status: 500, Kind: wire.ErrorApplication, Msg: msgUncaught})
 }

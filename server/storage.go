@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// KindStorageFull is the error kind of a 507: the store has reached
-// Config.MaxStoreBytes.
-const KindStorageFull = "storage-full"
 
 // Retry-After of the storage answers: a full store waits for a check-in,
 // a failed write may succeed at once.
@@ -29,12 +26,12 @@ func (s *Server) storageFailed(kind store.Kind, err error) *apiError {
 	if errors.Is(err, store.ErrFull) {
 		s.storeLog.Log(context.Background(), slog.LevelError, "store-full",
 			"store full: commands refused with 507 until a check-in frees room", "limit-bytes", s.cfg.MaxStoreBytes)
-		return &apiError{Status: http.StatusInsufficientStorage, Kind: KindStorageFull,
+		return &apiError{Status: http.StatusInsufficientStorage, Kind: wire.ErrorStorageFull,
 			RetryAfter: int(StoreFullRetryAfter / time.Second),
 			Msg:        "The service's store is full; nothing was stored. Retry after the service has checked in."}
 	}
 	s.storeLog.Log(context.Background(), slog.LevelError, "store-error:"+kind.Collection(), "storing an entry", "kind", kind.Collection(), "err", err)
-	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
+	return &apiError{Status: http.StatusServiceUnavailable, Kind: wire.ErrorStorage,
 		RetryAfter: int(StorageErrorRetryAfter / time.Second),
 		Msg:        "The entry could not be stored; it is safe to retry. Check the log for details."}
 }
@@ -58,7 +55,7 @@ func (s *Server) observeCommit(ci store.CommitInfo) {
 // storeReadError answers an operator request whose data could not be read
 // from the store.
 func storeReadError() *apiError {
-	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
+	return &apiError{Status: http.StatusServiceUnavailable, Kind: wire.ErrorStorage,
 		RetryAfter: int(StorageErrorRetryAfter / time.Second),
 		Msg:        "The store could not be read; it is safe to retry. Check the log for details."}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // doHeader is do that also returns the Retry-After header.
@@ -23,9 +24,9 @@ func doHeader(t *testing.T, c *http.Client, method, url, body string) (reply, st
 	return r, r.header.Get("Retry-After")
 }
 
-func errorKind(t *testing.T, body string) string {
+func errorKind(t *testing.T, body string) wire.ErrorKind {
 	t.Helper()
-	var e struct{ Kind, Msg string }
+	var e wire.Error
 	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Msg == "" {
 		t.Fatalf("not the JSON error shape: %s", body)
 	}
@@ -49,7 +50,7 @@ func TestStoreFullAnswers507(t *testing.T) {
 		}
 		accepted++
 	}
-	if full.status != 507 || errorKind(t, full.body) != server.KindStorageFull || retry != "600" {
+	if full.status != 507 || errorKind(t, full.body) != wire.ErrorStorageFull || retry != "600" {
 		t.Fatalf("after %d accepted: %d %q (Retry-After %q), want 507 storage-full with Retry-After 600", accepted, full.status, full.body, retry)
 	}
 	if accepted == 0 {
@@ -95,7 +96,7 @@ func TestStorageErrorAnswers503(t *testing.T) {
 		{"GET", "/collections/events", ""},
 	} {
 		got, retry := doHeader(t, ts.client, c.method, ts.url+c.path, c.body)
-		if got.status != 503 || errorKind(t, got.body) != server.KindStorageError || retry != "10" {
+		if got.status != 503 || errorKind(t, got.body) != wire.ErrorStorage || retry != "10" {
 			t.Errorf("%s %s: %d %s (Retry-After %q)", c.method, c.path, got.status, got.body, retry)
 		}
 	}

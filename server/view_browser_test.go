@@ -13,6 +13,7 @@ import (
 	"github.com/analytics-client/analytics/internal/testreq"
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/wire"
 	"github.com/chromedp/chromedp"
 )
 
@@ -65,7 +66,7 @@ func TestViewInBrowser(t *testing.T) {
 	}
 	banner := run(t, tab, chromedp.Text("#banner"))
 	mode := run(t, tab, chromedp.AttributeValue("#banner", "data-mode"))
-	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != checkin.ModeOptedOut {
+	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != string(wire.ModeOptedOut) {
 		t.Errorf("banner %q (%s)", banner, mode.Value)
 	}
 	if strings.Contains(run(t, tab, chromedp.TextContent("#arrivals")), "browser.event") {

@@ -49,4 +49,8 @@ const (
 	// ErrorStorageFull (507 with Retry-After): the store is at its limit
 	// until a check-in frees room.
 	ErrorStorageFull ErrorKind = "storage-full"
+	// ErrorTooManyFields (413): the body holds more JSON values (object
+	// members and array elements, at any depth) than the service's
+	// analytics.max-fields; it was refused before it was decoded.
+	ErrorTooManyFields ErrorKind = "too-many-fields"
 )

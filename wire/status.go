@@ -16,6 +16,23 @@ type Status struct {
 	// CertificateExpires is when the TLS listener's certificate expires,
 	// nil when there is no TLS listener.
 	CertificateExpires *time.Time `json:"certificate-expires"`
+	// CRLs are the TLS listener's certificate revocation lists, with
+	// whether each is stale; none without them.
+	CRLs []CRLStatus `json:"crls,omitempty"`
+}
+
+// CRLStatus describes a certificate revocation list the service uses.
+type CRLStatus struct {
+	// Issuer is the issuing CA's name.
+	Issuer string `json:"issuer"`
+	// Number is the CRL number; empty when it has none. The service
+	// refuses a CRL whose number is lower than the one in use.
+	Number string `json:"number"`
+	// NextUpdate is when its issuer promised the next one.
+	NextUpdate time.Time `json:"next-update"`
+	// Stale is true once NextUpdate is past: certificates revoked since
+	// are not known. The service logs it at WARN once a day.
+	Stale bool `json:"stale"`
 }
 
 // CheckInStatus says whether and when data leaves the site.

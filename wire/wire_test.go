@@ -20,6 +20,7 @@ func TestDocumentsRoundTrip(t *testing.T) {
 	}{
 		{"status.json", new(wire.Status)},
 		{"status-off.json", new(wire.Status)},
+		{"status-crls.json", new(wire.Status)},
 		{"preview.json", new(wire.Preview)},
 		{"preview-off.json", new(wire.Preview)},
 		{"error.json", new(wire.Error)},
@@ -81,5 +82,25 @@ func TestKind(t *testing.T) {
 	// The numbers are stored in spools and tables.
 	if wire.KindEvent != 1 || wire.KindSnapshot != 2 {
 		t.Errorf("kind numbers changed: %d %d", wire.KindEvent, wire.KindSnapshot)
+	}
+}
+
+// TestStatusCRLs: the CRLs of a status decode with their staleness and
+// number, and a status without CRLs has no "crls" key at all.
+func TestStatusCRLs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "status-crls.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st wire.Status
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.CRLs) != 2 || st.CRLs[0].Stale || !st.CRLs[1].Stale || st.CRLs[0].Number != "1764668100" {
+		t.Errorf("CRLs %+v", st.CRLs)
+	}
+	st.CRLs = nil
+	if out, _ := json.Marshal(st); bytes.Contains(out, []byte(`"crls"`)) {
+		t.Errorf("a status without CRLs names them: %s", out)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/analytics-client/analytics/analyticstest"
 	"github.com/analytics-client/analytics/server"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Every value syntax reaches the service as the JSON it was written as.
@@ -244,7 +245,7 @@ func TestServiceErrorAnswer(t *testing.T) {
 	}
 	r := runCLI(t, testEnv(t, nil), append([]string{"event", "--json", f}, connFlags(srv.Config())...)...)
 	expect(t, r, exitRejected)
-	oneLine(t, r.stderr, "413", server.KindTooLarge)
+	oneLine(t, r.stderr, "413", string(wire.ErrorTooLarge))
 	if r.stdout != "" {
 		t.Errorf("an error answer on stdout: %s", r.stdout)
 	}

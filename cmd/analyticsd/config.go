@@ -177,6 +177,27 @@ func (t tk) limits(cfg *server.Config) error {
 	cfg.MaxConnections = int(min(conns, math.MaxInt32))
 	header, err := t.positive(keyMaxHeader, "bytes")
 	cfg.MaxHeaderBytes = int(min(header, math.MaxInt32))
+	if err != nil {
+		return err
+	}
+	return t.costLimits(cfg)
+}
+
+// Bounds on what one request and one client may cost (issue 17).
+const (
+	keyMaxFields      = "analytics.max-fields"
+	keyMaxClientStore = "analytics.max-client-store-bytes"
+)
+
+// costLimits reads the bounds on decoding and each client's store share;
+// unset keys keep the server's defaults.
+func (t tk) costLimits(cfg *server.Config) error {
+	fields, err := t.positive(keyMaxFields, "JSON values")
+	if err != nil {
+		return err
+	}
+	cfg.MaxFields = int(min(fields, math.MaxInt32))
+	cfg.MaxClientStoreBytes, err = t.positive(keyMaxClientStore, "bytes")
 	return err
 }
 
@@ -413,14 +434,17 @@ func startConfigured(ctx context.Context, path string, log *slog.Logger) (*serve
 	}
 	cfg.Logger = log
 	undo := newDirs(cfg.DataDir)
-	srv, err := server.New(cfg)
+	srv, err := interruptible(ctx, "opening the store and the whitelist", func() (*server.Server, error) { return server.New(cfg) })
 	if err == nil {
-		if err = srv.Listen(ctx); err != nil {
+		_, err = interruptible(ctx, "reading the TLS files", func() (struct{}, error) { return struct{}{}, srv.Listen(ctx) })
+		if err != nil && ctx.Err() == nil { // else Listen may still hold the server: Close would wait for it
 			_ = srv.Close(context.WithoutCancel(ctx))
 		}
 	}
 	if err != nil {
-		undo()
+		if ctx.Err() == nil { // else the abandoned step may still be creating them
+			undo()
+		}
 		return nil, cfg, t.explain(err, cfg.DataDir)
 	}
 	return srv, cfg, nil

@@ -49,10 +49,13 @@ func buildDaemon(t testing.TB) string {
 	return daemon.bin
 }
 
-// startChild runs the development service on dir and waits for its URL.
-func startChild(t testing.TB, bin, dir string) *child {
+// startChild runs the development service on dir and waits for its URL;
+// wrap, when given, is a command that runs the service (its arguments
+// follow).
+func startChild(t testing.TB, bin, dir string, wrap ...string) *child {
 	t.Helper()
-	cmd := exec.Command(bin, "--data-dir", dir, "--listen", "127.0.0.1:0", "--log-level", "warn")
+	args := append(wrap, bin, "--data-dir", dir, "--listen", "127.0.0.1:0", "--log-level", "warn")
+	cmd := exec.Command(args[0], args[1:]...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -45,3 +45,26 @@ webserver: { port: 0, max-connections: many }`, "webserver.max-connections"},
 		})
 	}
 }
+
+// TestCostLimitKeys: analytics.max-fields and
+// analytics.max-client-store-bytes set the server's bounds, and a bad
+// value names its key.
+func TestCostLimitKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.conf")
+	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-fields: 500, max-client-store-bytes: 1048576 }
+webserver.port: 0`)
+	cfg, err := loadConfig(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxFields != 500 || cfg.MaxClientStoreBytes != 1<<20 {
+		t.Errorf("MaxFields %d, MaxClientStoreBytes %d; want 500, 1048576", cfg.MaxFields, cfg.MaxClientStoreBytes)
+	}
+	bad := filepath.Join(dir, "bad.conf")
+	writeConf(t, bad, `analytics: { data-directory: /tmp/x, max-fields: 0 }
+webserver.port: 0`)
+	if _, err := loadConfig(bad, nil); err == nil || !strings.Contains(err.Error(), "analytics.max-fields: 0 is not a positive number of JSON values") {
+		t.Errorf("max-fields 0: %v", err)
+	}
+}

@@ -15,7 +15,7 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // migrateSite is a configured installation with real certificates: the
@@ -90,7 +90,7 @@ func send(t *testing.T, c *http.Client, method, u, body, key string) (int, strin
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if key != "" {
-		req.Header.Set(server.IdempotencyHeader, key)
+		req.Header.Set(wire.HeaderIdempotencyKey, key)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -168,7 +168,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 	if code, reply := send(t, c, "POST", pg.url+"/commands/event", `{"event":"ok","metadata":{"n":2}}`, "event-b"); code != 200 || reply != first["event-b"] {
 		t.Errorf("retry after the move: %d %s, want the first answer %s", code, reply, first["event-b"])
 	}
-	if code, reply := send(t, c, "POST", pg.url+"/commands/event", `{"event":"ok","metadata":{"n":9}}`, "event-c"); code != 422 || !strings.Contains(reply, server.KindKeyReused) {
+	if code, reply := send(t, c, "POST", pg.url+"/commands/event", `{"event":"ok","metadata":{"n":9}}`, "event-c"); code != 422 || !strings.Contains(reply, string(wire.ErrorKeyReused)) {
 		t.Errorf("key reused after the move: %d %s, want 422", code, reply)
 	}
 	if got := mustStatus(t, c, "GET", pg.url+"/collections/events", "", 200); got != events {

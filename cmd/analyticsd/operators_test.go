@@ -43,7 +43,7 @@ func TestDevAdminListener(t *testing.T) {
 	case u = <-page:
 	case <-time.After(30 * time.Second):
 	}
-	if !strings.HasPrefix(u, "http://127.0.0.1:") || !strings.HasSuffix(u, "/view") {
+	if !strings.HasPrefix(u, "http://127.0.0.1:") || !strings.Contains(u, "/view?token=") {
 		t.Fatalf("page URL %q", u)
 	}
 	resp, err := http.Get(u)

@@ -22,7 +22,7 @@ import (
 
 // startReplica runs analyticsd --config conf as its own process and waits
 // for the URL it logs.
-func startReplica(t *testing.T, bin, conf string) *child {
+func startReplica(t testing.TB, bin, conf string) *child {
 	t.Helper()
 	cmd := exec.Command(bin, "--config", conf, "--log-level", "info")
 	stderr, err := cmd.StderrPipe()

@@ -198,8 +198,12 @@ const fdReserve = 64
 // checkOpenFiles refuses a configuration whose connection limits could
 // exhaust the process's open files (LimitNOFILE= in the unit): the service
 // would then fail accepts and store writes at random instead of refusing
-// connections at webserver.max-connections.
+// connections at webserver.max-connections. Only a limit that is set is
+// checked: the default is lowered to fit (server.Config.MaxConnections).
 func checkOpenFiles(cfg server.Config) error {
+	if cfg.MaxConnections == 0 {
+		return nil // the default follows the limit (server.Config.MaxConnections)
+	}
 	limit := openFilesLimit()
 	listeners := 0
 	for _, a := range []string{cfg.HTTPAddr, cfg.HTTPSAddr, cfg.AdminAddr} {

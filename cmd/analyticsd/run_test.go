@@ -134,7 +134,7 @@ product: {
 	}
 }
 
-func writeConf(t *testing.T, path, text string) {
+func writeConf(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

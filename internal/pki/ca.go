@@ -115,10 +115,12 @@ func (ca *CA) issue(cn string, hosts []string, usages []x509.ExtKeyUsage, validi
 }
 
 // CRL returns a PEM CRL signed by ca that revokes the given certificates
-// (none: an empty CRL), valid for a week.
+// (none: an empty CRL), valid for a week. Its CRL number is the time in
+// nanoseconds, so that a later CRL has a higher number, as a service
+// requires of a CRL replacing the one it uses.
 func (ca *CA) CRL(revoked ...*x509.Certificate) ([]byte, error) {
 	now := time.Now()
-	tmpl := &x509.RevocationList{Number: serial(), ThisUpdate: now.Add(-time.Minute), NextUpdate: now.AddDate(0, 0, 7)}
+	tmpl := &x509.RevocationList{Number: big.NewInt(now.UnixNano()), ThisUpdate: now.Add(-time.Minute), NextUpdate: now.AddDate(0, 0, 7)}
 	for _, c := range revoked {
 		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
 			x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: now})

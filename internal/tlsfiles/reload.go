@@ -173,6 +173,9 @@ func (r *Reloader) check(now time.Time, force bool) error {
 		return nil
 	}
 	m, err := Load(r.files, now)
+	if err == nil {
+		err = checkCRLOrder(r.files, r.cur.Load(), m)
+	}
 	if err != nil {
 		if !st.equal(r.failed) {
 			r.failed = st
@@ -207,8 +210,10 @@ func (r *Reloader) install(old, m *Material) {
 // warnExpiry logs, once a day per certificate, the certificates in use
 // that have expired or expire within ExpiryWarning: the leaf, and the CAs
 // of the bundle that issued it. Other roots of a bundle are not looked
-// at: a system bundle holds long-expired roots that nothing uses.
+// at: a system bundle holds long-expired roots that nothing uses. Each
+// stale CRL is warned about too (warnStaleCRLs).
 func (r *Reloader) warnExpiry(m *Material, now time.Time) {
+	r.warnStaleCRLs(m, now)
 	if m.Leaf == nil {
 		return
 	}

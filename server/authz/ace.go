@@ -59,9 +59,9 @@ func compileACE(e string, groups int) (ace, error) {
 	case backrefForm.MatchString(e):
 		return compileBackref(e, groups)
 	case suffixForm.MatchString(e):
-		return ace{kind: aceSuffix, value: strings.ToLower(e[1:])}, nil
+		return ace{kind: aceSuffix, value: asciiLower(e[1:])}, nil
 	case nameForm.MatchString(e):
-		return ace{kind: aceName, value: strings.ToLower(e)}, nil
+		return ace{kind: aceName, value: asciiLower(e)}, nil
 	}
 	return ace{}, fmt.Errorf(`is not a certname, "*", "*.domain", "/regex/" or a $1 back-reference`)
 }
@@ -73,13 +73,13 @@ func compileBackref(e string, groups int) (ace, error) {
 			return ace{}, fmt.Errorf("$%s names no capture group of the rule's path (it has %d; back-references need type regex)", m[1], groups)
 		}
 	}
-	return ace{kind: aceBackref, value: strings.ToLower(e)}, nil
+	return ace{kind: aceBackref, value: asciiLower(e)}, nil
 }
 
 // match reports whether certname fits the entry; captures are the path's
 // submatches (captures[0] is the whole match).
 func (a ace) match(certname string, captures []string) bool {
-	name := strings.ToLower(certname)
+	name := asciiLower(certname)
 	switch a.kind {
 	case aceAny:
 		return true
@@ -92,7 +92,7 @@ func (a ace) match(certname string, captures []string) bool {
 	case aceBackref:
 		want := backrefForm.ReplaceAllStringFunc(a.value, func(ref string) string {
 			n, _ := strconv.Atoi(ref[1:])
-			return strings.ToLower(captures[n])
+			return asciiLower(captures[n])
 		})
 		return name == want
 	}

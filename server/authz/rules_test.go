@@ -147,3 +147,30 @@ func TestRuleErrors(t *testing.T) {
 		t.Errorf("duplicate name: %v", err)
 	}
 }
+
+// TestNamesFoldASCIIOnly: names compare with ASCII case folding at most,
+// as DNS names do: a Kelvin sign (U+212A) or a dotless i folds to nothing
+// (issue 17.4), in names, domains and back-references alike.
+func TestNamesFoldASCIIOnly(t *testing.T) {
+	name := []authz.Rule{{Name: "n", SortOrder: 1, Type: authz.PathPrefix, Path: "/", Allow: []string{"desk.example.com"}}}
+	domain := []authz.Rule{{Name: "d", SortOrder: 1, Type: authz.PathPrefix, Path: "/", Allow: []string{"*.kit.example.com"}}}
+	backref := []authz.Rule{{Name: "b", SortOrder: 1, Type: authz.PathRegex, Path: `^/nodes/([^/]+)$`, Allow: []string{"$1"}}}
+	for _, tc := range []struct {
+		rules    []authz.Rule
+		target   string
+		certname string
+		allowed  bool
+	}{
+		{name, "/", "DESK.Example.COM", true},
+		{name, "/", "des\u212A.example.com", false},
+		{domain, "/", "a.KIT.example.com", true},
+		{domain, "/", "a.\u212Ait.example.com", false},
+		{domain, "/", "a.k\u0131t.example.com", false},
+		{backref, "/nodes/Desk", "desk", true},
+		{backref, "/nodes/desk", "des\u212A", false},
+	} {
+		if d := judge(t, tc.rules, "GET", tc.target, tc.certname); d.Allowed != tc.allowed {
+			t.Errorf("%q on %s: allowed %v, want %v", tc.certname, tc.target, d.Allowed, tc.allowed)
+		}
+	}
+}

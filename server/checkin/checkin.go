@@ -17,8 +17,8 @@
 // PostgreSQL store the site-wide lock of Config.Shared does the same. The
 // hooks in Config (InstallWhitelist, Done) are called from the goroutine
 // checking in, with that mutex held: they must not start a check-in. The
-// last check-in's Record has a lock of its own, so Last never waits for a
-// check-in in progress. At most two previews (each reads the whole store)
+// last check-in's record (wire.CheckInRecord) has a lock of its own, so
+// Last never waits for a check-in in progress. At most two previews (each reads the whole store)
 // are built at once; the others wait for a turn or for their context.
 package checkin
 
@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // OptOutFile is the file in Config.ConfDir whose presence turns
@@ -158,8 +159,13 @@ type Config struct {
 	Started time.Time
 	// InstallWhitelist installs the whitelist a check-in answer carries.
 	InstallWhitelist func(whitelist.List)
-	// Done, when set, is told the Record of every check-in (for metrics).
-	Done func(Record)
+	// Done, when set, is told the record of every check-in (for metrics).
+	Done func(wire.CheckInRecord)
+	// OnDiscard, when set, is called after each discard of stored entries
+	// (uploaded, or dropped when nothing is sent), whether or not it
+	// succeeded: the room they took may be free again (the core resets
+	// each client's share of the store).
+	OnDiscard func()
 }
 
 // Checker uploads what the service holds to the update server. Create it
@@ -176,7 +182,7 @@ type Checker struct {
 	previewSlots chan struct{}
 
 	recMu sync.Mutex // guards last
-	last  *Record
+	last  *wire.CheckInRecord
 }
 
 // New is a Checker of st under cfg. Nothing runs until Run or CheckIn.
@@ -273,7 +279,7 @@ func (c *Checker) checkIn(ctx context.Context) (Result, error) {
 
 // skipReason says why check-in is off, or "" when it is on.
 func (c *Checker) skipReason() string {
-	if mode, reason := c.Mode(); mode == ModeOptedOut || mode == ModeNoProduct {
+	if mode, reason := c.Mode(); mode == wire.ModeOptedOut || mode == wire.ModeNoProduct {
 		return reason
 	}
 	return ""
@@ -285,6 +291,9 @@ func (c *Checker) discardAll(ctx context.Context) error {
 
 // discard deletes what an upload covered, which frees room in the store.
 func (c *Checker) discard(ctx context.Context, up uploaded) error {
+	if c.cfg.OnDiscard != nil {
+		defer c.cfg.OnDiscard()
+	}
 	if up.lastEvent > 0 {
 		if err := c.store.DeleteThrough(ctx, Events, up.lastEvent); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // fixture is a Checker on a real Bolt store in a temporary directory, and
@@ -29,7 +30,7 @@ type fixture struct {
 	cfg   checkin.Config
 	mu    sync.Mutex
 	wls   []whitelist.List
-	dones []checkin.Record
+	dones []wire.CheckInRecord
 }
 
 func newFixture(t *testing.T, edit func(*checkin.Config)) *fixture {
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, edit func(*checkin.Config)) *fixture {
 		ConfDir: t.TempDir(), Interval: time.Hour, HTTPClient: &http.Client{},
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now, Started: time.Unix(1000, 0),
 		InstallWhitelist: func(wl whitelist.List) { f.mu.Lock(); f.wls = append(f.wls, wl); f.mu.Unlock() },
-		Done:             func(r checkin.Record) { f.mu.Lock(); f.dones = append(f.dones, r); f.mu.Unlock() }}
+		Done:             func(r wire.CheckInRecord) { f.mu.Lock(); f.dones = append(f.dones, r); f.mu.Unlock() }}
 	if edit != nil {
 		edit(&f.cfg)
 	}
@@ -123,7 +124,7 @@ func TestCheckInUploadsAndDiscards(t *testing.T) {
 		t.Errorf("whitelists handed over: %v", f.wls)
 	}
 	last := f.c.Last()
-	if last == nil || last.Result != checkin.Success || last.Events != 1 || len(f.dones) != 1 || f.dones[0] != *last {
+	if last == nil || last.Result != wire.CheckInSuccess || last.Events != 1 || len(f.dones) != 1 || f.dones[0] != *last {
 		t.Errorf("Last = %+v, Done told %+v", last, f.dones)
 	}
 }
@@ -142,7 +143,7 @@ func TestCheckInFailureKeepsEntries(t *testing.T) {
 	if f.count(t, store.Events) != 1 {
 		t.Error("a failed check-in discarded the entries")
 	}
-	if last := f.c.Last(); last == nil || last.Result != checkin.Failure || last.Error != ce.Error() {
+	if last := f.c.Last(); last == nil || last.Result != wire.CheckInFailure || last.Error != ce.Error() {
 		t.Errorf("Last = %+v", last)
 	}
 	f2 := newFixture(t, nil)
@@ -165,9 +166,9 @@ func TestModes(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		f    *fixture
-		mode string
-	}{{on, checkin.ModeOn}, {noProduct, checkin.ModeNoProduct}, {noUpstream, checkin.ModeNoUpstream}, {optedOut, checkin.ModeOptedOut}} {
-		if mode, reason := tc.f.c.Mode(); mode != tc.mode || (reason == "") != (mode == checkin.ModeOn) {
+		mode wire.Mode
+	}{{on, wire.ModeOn}, {noProduct, wire.ModeNoProduct}, {noUpstream, wire.ModeNoUpstream}, {optedOut, wire.ModeOptedOut}} {
+		if mode, reason := tc.f.c.Mode(); mode != tc.mode || (reason == "") != (mode == wire.ModeOn) {
 			t.Errorf("Mode = %s (%q), want %s", mode, reason, tc.mode)
 		}
 	}
@@ -180,12 +181,12 @@ func TestModes(t *testing.T) {
 		if err != nil || res.Skipped == "" || f.count(t, store.Events) != 0 {
 			t.Errorf("skipped check-in: %+v, %v, %d left", res, err, f.count(t, store.Events))
 		}
-		if last := f.c.Last(); last == nil || last.Result != checkin.Skipped {
+		if last := f.c.Last(); last == nil || last.Result != wire.CheckInSkipped {
 			t.Errorf("Last = %+v", last)
 		}
 	}
 	p, err := optedOut.c.Preview(context.Background())
-	if err != nil || p.Mode != checkin.ModeOptedOut || string(p.Upload) != "null" {
+	if err != nil || p.Mode != wire.ModeOptedOut || string(p.Upload) != "null" {
 		t.Errorf("Preview = %+v, %v", p, err)
 	}
 	select {
@@ -231,7 +232,7 @@ func TestPreviewSlots(t *testing.T) {
 	close(release)
 	wg.Wait()
 	p, err := f.c.Preview(context.Background())
-	if err != nil || p.Mode != checkin.ModeOn || !json.Valid(p.Upload) {
+	if err != nil || p.Mode != wire.ModeOn || !json.Valid(p.Upload) {
 		t.Errorf("Preview = %+v, %v", p, err)
 	}
 }

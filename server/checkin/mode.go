@@ -3,36 +3,23 @@ package checkin
 import (
 	"os"
 	"path/filepath"
-)
 
-// Check-in modes: whether the stored data leaves the site.
-const (
-	// ModeOn: check-ins upload to the update server.
-	ModeOn = "on"
-	// ModeOptedOut: the opt-out file exists; nothing is sent and stored
-	// entries are discarded at each check-in.
-	ModeOptedOut = "opted-out"
-	// ModeNoProduct: no product name is configured; nothing is sent and
-	// stored entries are discarded at each check-in.
-	ModeNoProduct = "no-product"
-	// ModeNoUpstream: no update server is configured; nothing is sent and
-	// the entries are kept.
-	ModeNoUpstream = "no-upstream"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Mode says whether a check-in now would send anything, and if not why,
 // in words.
-func (c *Checker) Mode() (mode, reason string) {
+func (c *Checker) Mode() (mode wire.Mode, reason string) {
 	if optOut := c.OptedOut(); optOut != "" {
-		return ModeOptedOut, "opted out: " + optOut + " exists"
+		return wire.ModeOptedOut, "opted out: " + optOut + " exists"
 	}
 	if c.cfg.Product == "" {
-		return ModeNoProduct, "no product name configured"
+		return wire.ModeNoProduct, "no product name configured"
 	}
 	if c.cfg.UpdateServerURL == "" {
-		return ModeNoUpstream, "no update server configured"
+		return wire.ModeNoUpstream, "no update server configured"
 	}
-	return ModeOn, ""
+	return wire.ModeOn, ""
 }
 
 // OptOutFile is the file whose presence turns check-in off.

@@ -9,35 +9,24 @@ import (
 	"net/http"
 
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// Preview is what the next check-in would send now, the document of
-// GET {prefix}/checkin/preview.
-type Preview struct {
-	// Mode is the check-in mode (ModeOn, ModeOptedOut, ...).
-	Mode string `json:"mode"`
-	// Reason says why nothing would be sent; empty in mode on.
-	Reason string `json:"reason,omitempty"`
-	// Upload is the exact body the check-in would POST, or JSON null when
-	// nothing would be sent.
-	Upload json.RawMessage `json:"upload"`
-}
 
 // Preview builds the body the next check-in would upload now, with the
 // code that builds the real upload, without sending or discarding
 // anything. In a mode other than on, Upload is null and Reason says why.
 // The upload is held in memory whole; GET {prefix}/checkin/preview streams
 // it instead.
-func (c *Checker) Preview(ctx context.Context) (Preview, error) {
+func (c *Checker) Preview(ctx context.Context) (wire.Preview, error) {
 	mode, reason := c.Mode()
-	if mode != ModeOn {
-		return Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")}, nil
+	if mode != wire.ModeOn {
+		return wire.Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")}, nil
 	}
 	body, err := c.uploadBody(ctx)
 	if err != nil {
-		return Preview{}, err
+		return wire.Preview{}, err
 	}
-	return Preview{Mode: mode, Upload: body}, nil
+	return wire.Preview{Mode: mode, Upload: body}, nil
 }
 
 // uploadBody is the body a check-in posts, written by the function
@@ -60,8 +49,8 @@ func (c *Checker) uploadBody(ctx context.Context) ([]byte, error) {
 // answer (the core's answers 500 in its JSON error shape).
 func (c *Checker) ServePreview(w http.ResponseWriter, r *http.Request) {
 	mode, reason := c.Mode()
-	if mode != ModeOn {
-		writeJSON(w, http.StatusOK, Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")})
+	if mode != wire.ModeOn {
+		writeJSON(w, http.StatusOK, wire.Preview{Mode: mode, Reason: reason, Upload: json.RawMessage("null")})
 		return
 	}
 	if !c.takePreviewSlot(r.Context()) {

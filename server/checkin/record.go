@@ -4,40 +4,20 @@ import (
 	"context"
 	"errors"
 	"time"
-)
 
-// Check-in results reported by the service's status and counted by
-// analytics_checkins_total.
-const (
-	Success = "success"
-	Failure = "failure"
-	Skipped = "skipped"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// Record is the outcome of one check-in, as operators see it.
-type Record struct {
-	Time time.Time `json:"time"`
-	// Result is Success, Failure or Skipped.
-	Result string `json:"result"`
-	// Events and Snapshots count what was uploaded.
-	Events    int `json:"events"`
-	Snapshots int `json:"snapshots"`
-	// Error says why a failed check-in failed.
-	Error string `json:"error,omitempty"`
-	// Skipped says why a skipped check-in sent nothing.
-	Skipped string `json:"skipped,omitempty"`
-}
 
 // note records a check-in's outcome and passes it to Config.Done.
 func (c *Checker) note(at time.Time, res Result, err error) {
-	rec := &Record{Time: at, Events: res.Events, Snapshots: res.Snapshots}
+	rec := &wire.CheckInRecord{Time: at, Events: res.Events, Snapshots: res.Snapshots}
 	switch {
 	case err != nil:
-		rec.Result, rec.Error = Failure, publicError(err)
+		rec.Result, rec.Error = wire.CheckInFailure, publicError(err)
 	case res.Skipped != "":
-		rec.Result, rec.Skipped = Skipped, res.Skipped
+		rec.Result, rec.Skipped = wire.CheckInSkipped, res.Skipped
 	default:
-		rec.Result = Success
+		rec.Result = wire.CheckInSuccess
 	}
 	if c.cfg.Done != nil {
 		c.cfg.Done(*rec)
@@ -62,7 +42,7 @@ func publicError(err error) string {
 }
 
 // Last returns a copy of the last check-in's record, nil before the first.
-func (c *Checker) Last() *Record {
+func (c *Checker) Last() *wire.CheckInRecord {
 	c.recMu.Lock()
 	defer c.recMu.Unlock()
 	if c.last == nil {

@@ -23,14 +23,15 @@ var (
 const firstBodyBuf = 1 << 10
 
 // ReadBody reads r's body, at most limit bytes, into a buffer whose every
-// byte is taken from budget first; held is the number taken, which the
-// caller gives back once it no longer needs the body, even on error. A
-// declared Content-Length over the limit is refused before reading;
-// otherwise it is not trusted. Once the whole body has arrived, the read
-// deadline BodyDeadline set is lifted. The error is ErrTooLarge, ErrBusy,
+// byte is reserved from budget first (a *Budget, or a client's Share of
+// one); held is the number taken, which the caller gives back once it no
+// longer needs the body, even on error. A declared Content-Length over
+// the limit is refused before reading; otherwise it is not trusted. Once
+// the whole body has arrived, the read deadline BodyDeadline set is
+// lifted. The error is ErrTooLarge, the Reserver's (ErrBusy, ErrShare),
 // or the read's own error (wrapping os.ErrDeadlineExceeded when the body
 // was too slow).
-func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, budget *Budget) (body []byte, held int64, err error) {
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, budget Reserver) (body []byte, held int64, err error) {
 	if r.ContentLength > limit {
 		return nil, 0, ErrTooLarge
 	}
@@ -40,8 +41,8 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, budget *Budge
 	for {
 		if len(buf) == cap(buf) && int64(len(buf)) < limit {
 			grown := min(max(2*cap(buf), firstBodyBuf), int(limit))
-			if !budget.Take(int64(grown - cap(buf))) {
-				return nil, held, ErrBusy
+			if err := budget.Reserve(int64(grown-cap(buf)), held); err != nil {
+				return nil, held, err
 			}
 			held += int64(grown - cap(buf))
 			buf = append(make([]byte, 0, grown), buf...)

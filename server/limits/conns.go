@@ -1,7 +1,10 @@
 // Package limits bounds what clients can make the service hold: open
-// connections per listener ([Conns]), request-body bytes in memory across
-// all requests ([Budget]), and the time and size of one body ([ReadBody],
-// [BodyDeadline]).
+// connections per listener ([Conns], within the process's limit of open
+// files: [FitConns]), request-body bytes in memory across all requests
+// ([Budget], charged with what a body costs decoded: [DecodedCost]), the
+// time and size of one body ([ReadBody], [BodyDeadline], [CloseUnread]),
+// and each client's share of those and of the store ([Shares],
+// [ConnShares], [Quota]), so that one client cannot take them all.
 //
 // The service core sets the bounds from its Config, wraps its listeners and
 // handlers with these pieces and words the answers (413, 408, 503); the

@@ -22,6 +22,7 @@ package opsview
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,7 @@ import (
 	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // maxArrivals is how many recent arrivals the service keeps for the page,
@@ -90,6 +92,9 @@ type Config struct {
 	// CertificateExpiry is when the TLS listener's certificate expires,
 	// zero when there is none.
 	CertificateExpiry func() time.Time
+	// CRLs, when set, are the TLS listener's revocation lists, which the
+	// status describes.
+	CRLs func() []*x509.RevocationList
 	// Commands are the command labels of the request metrics: the
 	// metrics are resolved for them once; any other is "other".
 	Commands []string
@@ -191,9 +196,9 @@ func (v *Views) arrivalsAfter(after uint64) []Arrival {
 
 // NoteCheckIn counts a check-in's outcome in the metrics; it is the
 // Checker's Config.Done.
-func (v *Views) NoteCheckIn(rec checkin.Record) {
-	v.metrics.checkins.WithLabelValues(rec.Result).Inc()
-	if rec.Result == checkin.Success {
+func (v *Views) NoteCheckIn(rec wire.CheckInRecord) {
+	v.metrics.checkins.WithLabelValues(string(rec.Result)).Inc()
+	if rec.Result == wire.CheckInSuccess {
 		v.metrics.lastCheckIn.Set(float64(rec.Time.UnixNano()) / 1e9)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/analytics-client/analytics/server/internal/storeview"
 	"github.com/analytics-client/analytics/server/opsview"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // testErrors answers the views' errors with their status alone; the
@@ -104,11 +105,11 @@ func TestStatus(t *testing.T) {
 	f := newFixture(t, func(c *opsview.Config) { c.CertificateExpiry = func() time.Time { return expires } })
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.wl.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}, "f": {Datatype: whitelist.DatatypeNumber},
-		"g": {Datatype: whitelist.DatatypeString}}, whitelist.FromFile, at)
+		"g": {Datatype: whitelist.DatatypeString}}, wire.WhitelistFromFile, at)
 	f.st.Append(context.Background(), []store.Record{{Kind: store.Events, Data: []byte(`{"event":"e"}`)},
 		{Kind: store.Snapshots, Data: []byte(`{}`)}, {Kind: store.Snapshots, Data: []byte(`{}`)}})
 	code, body := get(t, http.HandlerFunc(f.v.ServeStatus), "/")
-	var st opsview.Status
+	var st wire.Status
 	if err := json.Unmarshal([]byte(body), &st); code != 200 || err != nil {
 		t.Fatalf("%d %s: %v", code, body, err)
 	}
@@ -116,17 +117,17 @@ func TestStatus(t *testing.T) {
 	if st.Version != "1.2.3" || !st.Started.Equal(time.Unix(1000, 0)) || st.CertificateExpires == nil || !st.CertificateExpires.Equal(expires) {
 		t.Errorf("status %+v", st)
 	}
-	if ws.Source != whitelist.FromFile || ws.Fetched == nil || !ws.Fetched.Equal(at) || ws.Events != 1 || ws.Fields != 2 {
+	if ws.Source != wire.WhitelistFromFile || ws.Fetched == nil || !ws.Fetched.Equal(at) || ws.Events != 1 || ws.Fields != 2 {
 		t.Errorf("whitelist %+v", ws)
 	}
 	if ss.Events != 1 || ss.Snapshots != 2 || ss.Bytes <= 0 || ss.Limit != 1<<20 {
 		t.Errorf("store %+v", ss)
 	}
-	if ci.Mode != checkin.ModeNoUpstream || ci.Reason == "" || ci.Last != nil || ci.Next == nil || !strings.HasSuffix(ci.OptOutFile, checkin.OptOutFile) {
+	if ci.Mode != wire.ModeNoUpstream || ci.Reason == "" || ci.Last != nil || ci.Next == nil || !strings.HasSuffix(ci.OptOutFile, checkin.OptOutFile) {
 		t.Errorf("check-in %+v", ci)
 	}
-	f.wl.Set(nil, whitelist.FromConfig, at)
-	if st, err := f.v.Status(context.Background()); err != nil || st.Whitelist.Source != whitelist.None || st.Whitelist.Fetched != nil {
+	f.wl.Set(nil, wire.WhitelistFromConfig, at)
+	if st, err := f.v.Status(context.Background()); err != nil || st.Whitelist.Source != wire.WhitelistNone || st.Whitelist.Fetched != nil {
 		t.Errorf("no whitelist: %+v, %v", st.Whitelist, err)
 	}
 }
@@ -195,9 +196,9 @@ func TestArrivals(t *testing.T) {
 // show in the scrape, with the state gauges.
 func TestMetrics(t *testing.T) {
 	f := newFixture(t, nil)
-	f.wl.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}, whitelist.FromConfig, time.Now())
-	f.v.NoteCheckIn(checkin.Record{Time: time.Unix(1700000000, 0), Result: checkin.Success})
-	f.v.NoteCheckIn(checkin.Record{Time: time.Unix(1800000000, 0), Result: checkin.Failure})
+	f.wl.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}, wire.WhitelistFromConfig, time.Now())
+	f.v.NoteCheckIn(wire.CheckInRecord{Time: time.Unix(1700000000, 0), Result: wire.CheckInSuccess})
+	f.v.NoteCheckIn(wire.CheckInRecord{Time: time.Unix(1800000000, 0), Result: wire.CheckInFailure})
 	f.v.ObserveCommit(3, time.Millisecond)
 	f.v.NoteStored(opsview.Snapshots, []byte(`{}`), false, nil)
 	f.v.NoteStored(opsview.Snapshots, []byte(`{}`), true, nil)

@@ -2,93 +2,57 @@ package opsview
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"time"
 
-	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
-
-// Status is the service's state as operators see it, the document of
-// GET {prefix}/status.
-type Status struct {
-	Version   string          `json:"version"`
-	Started   time.Time       `json:"started"`
-	CheckIn   CheckInStatus   `json:"checkin"`
-	Whitelist WhitelistStatus `json:"whitelist"`
-	Store     StoreStatus     `json:"store"`
-	// CertificateExpires is when the TLS listener's certificate expires,
-	// nil when there is no TLS listener.
-	CertificateExpires *time.Time `json:"certificate-expires"`
-}
-
-// CheckInStatus says whether and when data leaves the site.
-type CheckInStatus struct {
-	Mode string `json:"mode"`
-	// Reason says, in words, why nothing is sent (empty in mode on).
-	Reason string `json:"reason,omitempty"`
-	// OptOutFile is the file whose presence turns check-in off.
-	OptOutFile string `json:"opt-out-file"`
-	// Upstream is the update server's URL, empty when there is none.
-	Upstream string `json:"upstream"`
-	// Last is the last check-in since the start, nil before the first.
-	Last *checkin.Record `json:"last"`
-	// Next is when the periodic check-in runs next, nil when none is
-	// scheduled.
-	Next *time.Time `json:"next"`
-}
-
-// WhitelistStatus describes the whitelist in force.
-type WhitelistStatus struct {
-	// Source is whitelist.FromUpstream, FromFile, FromConfig or None.
-	Source string `json:"source"`
-	// Fetched is when it was installed, nil when there is none.
-	Fetched *time.Time `json:"fetched"`
-	// Events and Fields count its event names and snapshot fields.
-	Events int `json:"events"`
-	Fields int `json:"fields"`
-}
-
-// StoreStatus counts what is stored and waiting for the next check-in.
-type StoreStatus struct {
-	Events    int `json:"events"`
-	Snapshots int `json:"snapshots"`
-	// Bytes is the room the entries take, as Limit counts it.
-	Bytes int64 `json:"bytes"`
-	// Limit is the service's MaxStoreBytes: past it commands get 507
-	// until a check-in frees room.
-	Limit int64 `json:"limit"`
-	// Quarantined counts the entries that failed their checksum and were
-	// set aside: never served, uploaded or deleted.
-	Quarantined int64 `json:"quarantined"`
-}
 
 // Status reports the service's state: its check-in mode and schedule, the
 // last check-in, the whitelist and the store's counts.
-func (v *Views) Status(ctx context.Context) (Status, error) {
+func (v *Views) Status(ctx context.Context) (wire.Status, error) {
 	st, err := v.storeStatus(ctx)
 	if err != nil {
-		return Status{}, err
+		return wire.Status{}, err
 	}
 	c := v.cfg.Checker
 	mode, reason := c.Mode()
-	ci := CheckInStatus{Mode: mode, Reason: reason, OptOutFile: c.OptOutFile(),
+	ci := wire.CheckInStatus{Mode: mode, Reason: reason, OptOutFile: c.OptOutFile(),
 		Upstream: c.Upstream(), Last: c.Last()}
 	if next := c.Next(time.Now()); !next.IsZero() {
 		ci.Next = &next
 	}
-	out := Status{Version: v.cfg.Version, Started: v.cfg.Started, CheckIn: ci,
+	out := wire.Status{Version: v.cfg.Version, Started: v.cfg.Started, CheckIn: ci,
 		Whitelist: v.whitelistStatus(), Store: st}
 	if exp := v.cfg.CertificateExpiry(); !exp.IsZero() {
 		out.CertificateExpires = &exp
 	}
+	if v.cfg.CRLs != nil {
+		out.CRLs = crlStatus(v.cfg.CRLs(), time.Now()) // the handshakes' clock, not the stamps'
+	}
 	return out, nil
 }
 
-func (v *Views) whitelistStatus() WhitelistStatus {
+// crlStatus describes crls at now.
+func crlStatus(crls []*x509.RevocationList, now time.Time) []wire.CRLStatus {
+	var out []wire.CRLStatus
+	for _, c := range crls {
+		st := wire.CRLStatus{Issuer: c.Issuer.String(), NextUpdate: c.NextUpdate,
+			Stale: !c.NextUpdate.IsZero() && now.After(c.NextUpdate)}
+		if c.Number != nil {
+			st.Number = c.Number.String()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func (v *Views) whitelistStatus() wire.WhitelistStatus {
 	src, at := v.cfg.Whitelist.Source()
-	ws := WhitelistStatus{Source: src}
-	if src != whitelist.None {
+	ws := wire.WhitelistStatus{Source: src}
+	if src != wire.WhitelistNone {
 		ws.Fetched = &at
 	}
 	for _, e := range v.cfg.Whitelist.Current() {
@@ -101,8 +65,8 @@ func (v *Views) whitelistStatus() WhitelistStatus {
 	return ws
 }
 
-func (v *Views) storeStatus(ctx context.Context) (StoreStatus, error) {
-	st := StoreStatus{Limit: v.cfg.MaxStoreBytes}
+func (v *Views) storeStatus(ctx context.Context) (wire.StoreStatus, error) {
+	st := wire.StoreStatus{Limit: v.cfg.MaxStoreBytes}
 	if v.cfg.Counter == nil {
 		return st, nil
 	}

@@ -16,9 +16,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/analytics-client/analytics/server/internal/jsonbody"
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 //go:embed view/view.html
@@ -35,11 +35,11 @@ const maxViewPreview = 256 << 10
 // liveView is what the page shows, and what its script fetches from
 // {prefix}/view/live to update itself.
 type liveView struct {
-	Banner   banner    `json:"banner"`
-	Status   Status    `json:"status"`
-	Preview  string    `json:"preview"` // pretty-printed checkin.Preview document
-	Arrivals []Arrival `json:"arrivals"`
-	Room     string    `json:"room"` // the store's room, for people (roomText)
+	Banner   banner      `json:"banner"`
+	Status   wire.Status `json:"status"`
+	Preview  string      `json:"preview"` // pretty-printed wire.Preview document
+	Arrivals []Arrival   `json:"arrivals"`
+	Room     string      `json:"room"` // the store's room, for people (roomText)
 }
 
 // banner says prominently whether data leaves the site, and why.
@@ -49,19 +49,19 @@ type banner struct {
 }
 
 // bannerFor words the check-in mode for people.
-func bannerFor(st Status) banner {
+func bannerFor(st wire.Status) banner {
 	ci := st.CheckIn
 	switch ci.Mode {
-	case checkin.ModeOn:
+	case wire.ModeOn:
 		return banner{Sends: true, Text: "Data leaves this site: check-ins upload the stored entries to " + ci.Upstream + "."}
-	case checkin.ModeOptedOut:
+	case wire.ModeOptedOut:
 		return banner{Text: "Not sent: opted out by " + ci.OptOutFile + ". Stored entries are discarded at each check-in."}
-	case checkin.ModeNoProduct:
+	case wire.ModeNoProduct:
 		return banner{Text: "Not sent: no product name is configured (product.name.artifact-id). Stored entries are discarded at each check-in."}
-	case checkin.ModeNoUpstream:
+	case wire.ModeNoUpstream:
 		return banner{Text: "Not sent: no update server is configured (product.update-server-url). Entries stay here."}
 	}
-	return banner{Text: "Unknown check-in mode " + ci.Mode + "."}
+	return banner{Text: "Unknown check-in mode " + string(ci.Mode) + "."}
 }
 
 // live gathers the page's data; after is the last arrival the page has.
@@ -75,18 +75,19 @@ func (v *Views) live(r *http.Request, after uint64) (liveView, error) {
 		return liveView{}, err
 	}
 	arrivals := v.arrivalsAfter(after)
-	for i := range arrivals {
-		arrivals[i].Text = arrivalText(arrivals[i].Data)
+	for i, a := range arrivals { // shown escaped (displayText), in the page and in its data
+		arrivals[i].Text = displayText(arrivalText(a.Data))
+		arrivals[i].Data = json.RawMessage(displayText(string(a.Data)))
 	}
-	return liveView{Banner: bannerFor(st), Status: st, Preview: preview,
+	return liveView{Banner: bannerFor(st), Status: st, Preview: displayText(preview),
 		Arrivals: arrivals, Room: roomText(st.Store)}, nil
 }
 
 // previewText is the preview document pretty-printed for the page; an
 // upload longer than maxViewPreview is shown cut, with a note.
-func (v *Views) previewText(ctx context.Context, ci CheckInStatus) (string, error) {
-	p := checkin.Preview{Mode: ci.Mode, Reason: ci.Reason, Upload: json.RawMessage("null")}
-	if ci.Mode == checkin.ModeOn {
+func (v *Views) previewText(ctx context.Context, ci wire.CheckInStatus) (string, error) {
+	p := wire.Preview{Mode: ci.Mode, Reason: ci.Reason, Upload: json.RawMessage("null")}
+	if ci.Mode == wire.ModeOn {
 		w := &cappedWriter{max: maxViewPreview}
 		err := v.cfg.Checker.WritePreview(ctx, w)
 		if err != nil && !w.cut {

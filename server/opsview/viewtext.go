@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 
 	"github.com/analytics-client/analytics/internal/bytesize"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // roomText is the store's room for the page, "1.0 MiB of 1.0 GiB".
-func roomText(st StoreStatus) string { return bytesize.Of(st.Bytes, st.Limit) }
+func roomText(st wire.StoreStatus) string { return bytesize.Of(st.Bytes, st.Limit) }
 
 // arrivalText is an arrival as the page shows it, one way for every
 // entry: its JSON text. An entry too long to keep whole (cutArrival keeps

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Parse a whitelist and check an event name and snapshot fields against
@@ -24,7 +25,7 @@ func ExampleParse() {
 	fmt.Printf("%q\n", wl.CheckField("puppetserver.agents", "twelve"))
 
 	var h whitelist.Holder
-	h.Set(wl, whitelist.FromFile, time.Now())
+	h.Set(wl, wire.WhitelistFromFile, time.Now())
 	src, _ := h.Source()
 	fmt.Println(len(h.Current()), src)
 	// Output:

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Datatype is the type a whitelist entry expects.
@@ -155,14 +157,6 @@ func Fetch(ctx context.Context, client *http.Client, updateServerURL string) (Li
 	return Parse(u, data)
 }
 
-// Sources of the whitelist in force, as Holder.Source reports them.
-const (
-	FromUpstream = "upstream" // fetched at start or replaced by a check-in answer
-	FromFile     = "file"     // the service's whitelist file
-	FromConfig   = "config"   // given in the service's Config, or set by a program
-	None         = "none"     // every event and field is accepted
-)
-
 // Holder holds the whitelist in force while the service serves, and where
 // and when it came from.
 //
@@ -173,22 +167,22 @@ const (
 // Current is never modified afterwards: a request that took it keeps
 // judging with it while a later Set installs another. Callers must not
 // modify what Current returns. The zero Holder holds no whitelist (nil:
-// everything is accepted; source None).
+// everything is accepted; source wire.WhitelistNone).
 type Holder struct{ p atomic.Pointer[installed] }
 
 // installed is one whitelist set in a Holder.
 type installed struct {
 	list   List // nil: none
-	source string
+	source wire.WhitelistSource
 	at     time.Time
 }
 
 // Set replaces the whitelist with a copy of wl, which came from source at
-// at; nil removes it (and the source is None).
-func (h *Holder) Set(wl List, source string, at time.Time) {
+// at; nil removes it (and the source is wire.WhitelistNone).
+func (h *Holder) Set(wl List, source wire.WhitelistSource, at time.Time) {
 	in := &installed{source: source, at: at}
 	if wl == nil {
-		in.source = None
+		in.source = wire.WhitelistNone
 	} else {
 		in.list = wl.Clone()
 	}
@@ -213,11 +207,11 @@ func (h *Holder) Copy() List {
 }
 
 // Source says where the whitelist in force came from and when it was set
-// (None, and the time it was removed, when there is none; None and the
-// zero time before the first Set).
-func (h *Holder) Source() (string, time.Time) {
+// (wire.WhitelistNone, and the time it was removed, when there is none;
+// wire.WhitelistNone and the zero time before the first Set).
+func (h *Holder) Source() (wire.WhitelistSource, time.Time) {
 	if in := h.p.Load(); in != nil {
 		return in.source, in.at
 	}
-	return None, time.Time{}
+	return wire.WhitelistNone, time.Time{}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server/whitelist"
+	"github.com/analytics-client/analytics/wire"
 )
 
 func TestDatatypeMatches(t *testing.T) {
@@ -56,11 +57,11 @@ func TestParseWhitelist(t *testing.T) {
 // caller's own.
 func TestHolder(t *testing.T) {
 	var h whitelist.Holder
-	if src, _ := h.Source(); h.Current() != nil || h.Copy() != nil || src != whitelist.None {
+	if src, _ := h.Source(); h.Current() != nil || h.Copy() != nil || src != wire.WhitelistNone {
 		t.Fatal("the zero Holder holds a whitelist")
 	}
 	mine := whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}
-	h.Set(mine, whitelist.FromFile, time.Unix(1, 0))
+	h.Set(mine, wire.WhitelistFromFile, time.Unix(1, 0))
 	mine["f"] = whitelist.Entry{Datatype: whitelist.DatatypeNumber}
 	took := h.Current()
 	if len(took) != 1 {
@@ -68,21 +69,21 @@ func TestHolder(t *testing.T) {
 	}
 	c := h.Copy()
 	c["g"] = whitelist.Entry{Datatype: whitelist.DatatypeString}
-	if src, at := h.Source(); src != whitelist.FromFile || !at.Equal(time.Unix(1, 0)) {
+	if src, at := h.Source(); src != wire.WhitelistFromFile || !at.Equal(time.Unix(1, 0)) {
 		t.Errorf("Source = %s %v", src, at)
 	}
-	h.Set(whitelist.List{"x": {Datatype: whitelist.DatatypeEvent}}, whitelist.FromUpstream, time.Unix(2, 0))
+	h.Set(whitelist.List{"x": {Datatype: whitelist.DatatypeEvent}}, wire.WhitelistFromUpstream, time.Unix(2, 0))
 	if _, ok := took["e"]; !ok || len(took) != 1 {
 		t.Errorf("a later Set or a Copy changed a List handed out by Current: %v", took)
 	}
 	if got := h.Current(); len(got) != 1 || got.CheckEvent("x") != "" {
 		t.Errorf("Current after Set = %v", got)
 	}
-	h.Set(nil, whitelist.FromConfig, time.Unix(3, 0))
+	h.Set(nil, wire.WhitelistFromConfig, time.Unix(3, 0))
 	if h.Current() != nil || h.Copy() != nil || h.Current().CheckEvent("anything") != "" {
 		t.Error("Set(nil) left a whitelist")
 	}
-	if src, _ := h.Source(); src != whitelist.None {
+	if src, _ := h.Source(); src != wire.WhitelistNone {
 		t.Errorf("the source of no whitelist is %s", src)
 	}
 }
@@ -96,7 +97,7 @@ func TestHolderConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 200 {
 				if i%2 == 0 {
-					h.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}, whitelist.FromConfig, time.Now())
+					h.Set(whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}, wire.WhitelistFromConfig, time.Now())
 				} else {
 					_ = h.Current().CheckEvent("e")
 					_ = len(h.Copy())
