@@ -16,7 +16,7 @@ const (
 )
 
 // The entrypoint document. Structs, not maps, keep the key order of
-// PROTOCOL.md.
+// docs/protocol.md.
 type (
 	entrypointDoc struct {
 		Commands commandsDoc `json:"commands"`
@@ -52,7 +52,7 @@ type (
 
 // Document is the entrypoint document for base, the URL clients should use
 // (BaseURL), naming the service's version; it encodes with encoding/json
-// in the key order of PROTOCOL.md.
+// in the key order of docs/protocol.md.
 func Document(base, version string) any {
 	return entrypointDoc{
 		Commands: commandsDoc{
