@@ -308,9 +308,12 @@ func (l *Log) rotate(lsn uint64, need int64) error {
 		l.active = nil
 	}
 	var s *segment
-	if i := slices.IndexFunc(l.free, func(s *segment) bool { return s.size >= headerSize+need }); i >= 0 {
-		s = l.free[i]
-		l.free = slices.Delete(l.free, i, i+1)
+	for i := len(l.free) - 1; i >= 0; i-- { // the last freed first: its pages are the likeliest cached
+		if l.free[i].size >= headerSize+need {
+			s = l.free[i]
+			l.free = slices.Delete(l.free, i, i+1)
+			break
+		}
 	}
 	gen := l.nextGen
 	l.nextGen++

@@ -28,6 +28,13 @@ type FS struct {
 	cut     bool
 	cutAt   int // operations until the cut; negative: none planned
 	down    chan struct{}
+	syncs   int          // file syncs so far
+	waiters []syncWaiter // AfterSyncs calls waiting
+}
+
+type syncWaiter struct {
+	at int
+	ch chan struct{}
 }
 
 // inode is one file: what the system sees and what is on the platter.
@@ -65,6 +72,35 @@ func (fs *FS) Down() <-chan struct{} {
 	return fs.down
 }
 
+// AfterSyncs returns a channel closed once n more file syncs have
+// succeeded, or the power is cut: a test holds something back (a commit
+// elsewhere) until the log has moved on.
+func (fs *FS) AfterSyncs(n int) <-chan struct{} {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	ch := make(chan struct{})
+	if fs.cut || n <= 0 {
+		close(ch)
+		return ch
+	}
+	fs.waiters = append(fs.waiters, syncWaiter{at: fs.syncs + n, ch: ch})
+	return ch
+}
+
+// release closes the channels of AfterSyncs that are due. Call it with mu
+// held.
+func (fs *FS) release() {
+	kept := fs.waiters[:0]
+	for _, w := range fs.waiters {
+		if fs.cut || fs.syncs >= w.at {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	fs.waiters = kept
+}
+
 // Op counts as one operation towards the planned cut and fails once the
 // power is cut: a point where something outside the FS (another file's
 // commit) happens, so that a cut can fall just before it.
@@ -85,6 +121,7 @@ func (fs *FS) step() error {
 	if fs.cutAt == 0 {
 		fs.cut = true
 		close(fs.down)
+		fs.release()
 		return ErrPowerCut
 	}
 	return nil
@@ -276,6 +313,8 @@ func (f *file) Sync() error {
 	}
 	f.ino.synced = slices.Clone(f.ino.data)
 	f.ino.pending = nil
+	f.fs.syncs++
+	f.fs.release()
 	return nil
 }
 
