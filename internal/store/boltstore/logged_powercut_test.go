@@ -60,8 +60,15 @@ func TestLoggedSurvivesPowerCuts(t *testing.T) {
 	lopts := LogOptions{FS: fsys, SegmentSize: 1 << 10, ApplyBatch: 64}
 	var acked []ackedRec
 	total := 0
+	// The clock moves an hour per round and keys are kept 90 minutes, so
+	// the file keeps the keys of one round and its size stays flat.
+	var hours atomic.Int64
+	opts := store.Options{Retention: 90 * time.Minute, Now: func() time.Time {
+		return time.Unix(1700000000, 0).Add(time.Duration(hours.Load()) * time.Hour)
+	}}
 	for cut := range cuts {
-		s, err := OpenLogged(path, store.Options{}, lopts)
+		hours.Add(1)
+		s, err := OpenLogged(path, opts, lopts)
 		if err != nil {
 			t.Fatalf("cut %d: open after the power cut: %v", cut, err)
 		}
@@ -100,7 +107,8 @@ func TestLoggedSurvivesPowerCuts(t *testing.T) {
 }
 
 // checkAfterCut checks what the restarted store holds against the records
-// acknowledged before the cut, then empties it (a check-in).
+// acknowledged before the cut, then empties it (a check-in). OpenLogged ran
+// the file's full consistency check already.
 func checkAfterCut(t *testing.T, cut int, s *Logged, acked []ackedRec) {
 	t.Helper()
 	ctx := context.Background()
@@ -140,9 +148,6 @@ func checkAfterCut(t *testing.T, cut int, s *Logged, acked []ackedRec) {
 		if !res[0].Dup || string(res[0].Prior) != a.reply || res[0].Err != nil {
 			t.Errorf("cut %d: acknowledged key %s repeated: %+v, want a duplicate", cut, a.key, res[0])
 		}
-	}
-	if _, err := s.Check(ctx); err != nil {
-		t.Fatalf("cut %d: %v", cut, err)
 	}
 }
 
