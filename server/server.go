@@ -79,7 +79,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		if cfg.Database.URL != "" {
 			st, err = openDatabase(cfg, opts)
 		} else {
-			st, err = boltstore.Open(filepath.Join(cfg.DataDir, boltstore.FileName), opts)
+			st, err = boltstore.OpenLogged(filepath.Join(cfg.DataDir, boltstore.FileName), opts, boltstore.LogOptions{})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
