@@ -105,4 +105,3 @@ func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 	slices.Sort(ds)
 	return ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)]
 }
-
