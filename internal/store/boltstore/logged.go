@@ -53,6 +53,7 @@ type Logged struct {
 	commits  *store.Committer[*logTx]
 	log      *slog.Logger
 	maxApply int
+	delay    time.Duration
 	// beforeApply, when set, runs before each bbolt commit of the applier
 	// and fails it: the power-cut tests cut the power there.
 	beforeApply func() error
@@ -66,6 +67,7 @@ type Logged struct {
 	caught   chan struct{}
 
 	wake chan struct{} // capacity 1: "the tail is not empty"
+	urge chan struct{} // capacity 1: "apply now: a reader waits, or the tail is long"
 	stop chan struct{}
 	done chan struct{}
 
@@ -94,10 +96,18 @@ type LogOptions struct {
 	// ApplyBatch is the most logged groups one bbolt commit applies; zero
 	// means DefaultApplyBatch.
 	ApplyBatch int
+	// ApplyDelay is how long the applier lets groups gather before it
+	// commits them to the file, unless a read waits for them or
+	// ApplyBatch of them are there; zero means DefaultApplyDelay. Fewer
+	// bbolt commits leave the disk to the log's syncs.
+	ApplyDelay time.Duration
 }
 
 // DefaultApplyBatch is LogOptions.ApplyBatch when it is zero.
 const DefaultApplyBatch = 512
+
+// DefaultApplyDelay is LogOptions.ApplyDelay when it is zero.
+const DefaultApplyDelay = 20 * time.Millisecond
 
 // LogDir is the directory of the write-ahead log of the store file path.
 func LogDir(path string) string { return path + ".wal" }
@@ -119,10 +129,14 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Logged{db: db, log: opts.Logger, maxApply: lopts.ApplyBatch, keys: map[string]pendingKey{},
-		caught: make(chan struct{}), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Logged{db: db, log: opts.Logger, maxApply: lopts.ApplyBatch, delay: lopts.ApplyDelay, keys: map[string]pendingKey{},
+		caught: make(chan struct{}), wake: make(chan struct{}, 1), urge: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if s.maxApply <= 0 {
 		s.maxApply = DefaultApplyBatch
+	}
+	if s.delay <= 0 {
+		s.delay = DefaultApplyDelay
 	}
 	if err := s.openLog(path, lopts, opts.Logger); err != nil {
 		_ = db.Close()
@@ -259,7 +273,7 @@ func (s *Logged) catchUp(ctx context.Context) error {
 		}
 		ch := s.caught
 		s.mu.Unlock()
-		s.poke()
+		s.hurry()
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -271,10 +285,19 @@ func (s *Logged) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// poke wakes the applier.
+// poke tells the applier that the tail is not empty.
 func (s *Logged) poke() {
 	select {
 	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// hurry tells the applier to apply now rather than let groups gather.
+func (s *Logged) hurry() {
+	s.poke()
+	select {
+	case s.urge <- struct{}{}:
 	default:
 	}
 }

@@ -150,7 +150,12 @@ func (s *Logged) logGroup(fn func(*logTx) error) error {
 			s.keys[r.Key] = pendingKey{sum: r.Sum, reply: r.Reply, at: b.at, lsn: lsn}
 		}
 	}
+	long := len(s.tail) >= s.maxApply
 	s.mu.Unlock()
-	s.poke()
+	if long {
+		s.hurry()
+	} else {
+		s.poke()
+	}
 	return nil
 }

@@ -11,17 +11,31 @@ import (
 )
 
 // runApplier applies logged groups to the file until Close, then applies
-// what is left.
+// what is left. Woken by a new group, it lets more gather for s.delay
+// unless hurried.
 func (s *Logged) runApplier() {
 	defer close(s.done)
+	timer := time.NewTimer(s.delay)
+	timer.Stop()
 	for {
 		select {
 		case <-s.wake:
-			s.applyAll()
+			timer.Reset(s.delay)
+			select {
+			case <-timer.C:
+			case <-s.urge:
+				timer.Stop()
+			case <-s.stop:
+				timer.Stop()
+				s.applyAll()
+				return
+			}
+		case <-s.urge:
 		case <-s.stop:
 			s.applyAll()
 			return
 		}
+		s.applyAll()
 	}
 }
 
