@@ -57,8 +57,11 @@ func (s *Logged) applyAll() {
 // the commit succeeded.
 func (s *Logged) apply(todo []*batch) bool {
 	var err error
-	if s.beforeApply != nil {
-		err = s.beforeApply()
+	s.mu.Lock()
+	hook := s.beforeApply
+	s.mu.Unlock()
+	if hook != nil {
+		err = hook()
 	}
 	if err == nil {
 		_, err = s.db.update(func(tx *bolt.Tx) (int, error) { return 0, s.applyIn(tx, todo) })

@@ -320,8 +320,9 @@ func (l *Log) rotate(lsn uint64, need int64) error {
 	l.mu.Unlock()
 	if s == nil {
 		var err error
+		// A failed creation (no room for the segment) leaves nothing
+		// unknown on disk: the next Append tries again.
 		if s, err = l.create(max(l.size, roundUp(headerSize+need, 4096))); err != nil {
-			l.err = err
 			return err
 		}
 	}
