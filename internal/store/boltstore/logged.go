@@ -57,6 +57,10 @@ type Logged struct {
 	// beforeApply, when set, runs before each bbolt commit of the applier
 	// and fails it: the power-cut tests cut the power there.
 	beforeApply func() error
+	// synced reports whether the last group logGroup ran was written and
+	// synced (one that logged nothing was not); only the committer's
+	// goroutine uses it.
+	synced bool
 
 	mu       sync.Mutex
 	tail     []*batch // logged, not yet applied, in LSN order
@@ -142,7 +146,7 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 		_ = db.Close()
 		return nil, err
 	}
-	s.commits = store.NewCommitter(s.logGroup, func() bool { return true }, onCommit)
+	s.commits = store.NewCommitter(s.logGroup, func() bool { return s.synced }, onCommit)
 	go s.runApplier()
 	return s, nil
 }

@@ -54,7 +54,14 @@ func (s *Logged) Append(ctx context.Context, recs []store.Record) []store.Result
 		return fail(err)
 	}
 	defer s.closeMu.RUnlock()
-	err := s.commits.Do(func(t *logTx, g *store.Group) error {
+	n, err := s.answerRepeats(recs, todo, res)
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 {
+		return res
+	}
+	err = s.commits.Do(func(t *logTx, g *store.Group) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -69,6 +76,40 @@ func (s *Logged) Append(ctx context.Context, recs []store.Record) []store.Result
 		return fail(err)
 	}
 	return res
+}
+
+// answerRepeats answers the records whose key is remembered already (in
+// the file or the tail), as Store.answerRepeats does, so that a retried
+// request joins no group and no sync. It returns how many records still
+// need the log.
+func (s *Logged) answerRepeats(recs []store.Record, todo []bool, res []store.Result) (int, error) {
+	left, keyed := 0, false
+	for i, r := range recs {
+		if todo[i] {
+			left++
+			keyed = keyed || r.Key != ""
+		}
+	}
+	if !keyed {
+		return left, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.db.view(context.Background(), func(tx *bolt.Tx) error {
+		t := &logTx{s: s, tx: tx}
+		for i, r := range recs {
+			if !todo[i] || r.Key == "" {
+				continue
+			}
+			if prior, dup, err := t.lookup(r); dup || err != nil {
+				res[i] = store.Result{Prior: prior, Dup: dup, Err: store.AppendError(r.Kind, r.Key, err)}
+				todo[i] = false
+				left--
+			}
+		}
+		return nil
+	})
+	return left, err
 }
 
 // add decides one record: a repeated or reused key, or no room, is its
@@ -130,6 +171,7 @@ func (s *Logged) logGroup(fn func(*logTx) error) error {
 		return fn(t)
 	})
 	s.mu.Unlock()
+	s.synced = false
 	if err != nil || len(t.recs) == 0 {
 		return err
 	}
@@ -138,6 +180,7 @@ func (s *Logged) logGroup(fn func(*logTx) error) error {
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
+	s.synced = true
 	b, err := decodeBatch(lsn, payload) // records that own their bytes
 	if err != nil {
 		return err
