@@ -89,6 +89,9 @@ func decodeBatch(lsn uint64, p []byte) (*batch, error) {
 			}
 			parts[i], p = p[k:k+int(l):k+int(l)], p[k+int(l):]
 		}
+		if flags&^(flagData|flagKey) != 0 || (flags&flagData == 0 && len(parts[0]) > 0) || (flags&flagKey == 0 && len(parts[1]) > 0) {
+			return fail("bad flags")
+		}
 		if flags&flagData != 0 {
 			r.Data = parts[0]
 		}
