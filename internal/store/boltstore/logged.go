@@ -266,15 +266,12 @@ func (s *Logged) acquire() error {
 }
 
 // catchUp waits until every group logged before the call is in the file.
+// It hurries the applier and fails with the apply's error when an attempt
+// made while it waits fails.
 func (s *Logged) catchUp(ctx context.Context) error {
 	s.mu.Lock()
 	target := s.logged
 	for s.applied < target {
-		if s.applyErr != nil {
-			err := s.applyErr
-			s.mu.Unlock()
-			return err
-		}
 		ch := s.caught
 		s.mu.Unlock()
 		s.hurry()
@@ -284,6 +281,10 @@ func (s *Logged) catchUp(ctx context.Context) error {
 			return ctx.Err()
 		}
 		s.mu.Lock()
+		if err := s.applyErr; err != nil && s.applied < target {
+			s.mu.Unlock()
+			return err
+		}
 	}
 	s.mu.Unlock()
 	return nil

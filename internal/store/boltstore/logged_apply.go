@@ -103,6 +103,13 @@ func (s *Logged) apply(todo []*batch) bool {
 func (s *Logged) applyIn(tx *bolt.Tx, groups []*batch) error {
 	applied := appliedIn(tx)
 	keys := 0
+	// Entries are appended in key order: full pages, not the half-full
+	// ones a split leaves by default, or a group of many entries would
+	// take twice their room.
+	for _, kind := range []store.Kind{store.Events, store.Snapshots} {
+		bucket, _ := kindBucket(kind)
+		tx.Bucket(bucket).FillPercent = 1
+	}
 	for _, b := range groups {
 		if b.lsn <= applied {
 			continue

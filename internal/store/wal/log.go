@@ -85,7 +85,8 @@ type segment struct {
 // none) and calls replay, in order, for each record with an LSN above
 // after. Before the log reuses the replayed records' segments, the owner
 // must make them durable elsewhere and then call Trim(Last()). An error
-// from replay stops Open and is returned.
+// from replay stops Open and is returned; replay may be nil for a log known
+// to hold nothing after after (Open fails if it does).
 func Open(fsys FS, opts Options, after uint64, replay func(lsn uint64, payload []byte) error) (*Log, error) {
 	if opts.SegmentSize <= 0 {
 		opts.SegmentSize = DefaultSegmentSize
@@ -95,6 +96,11 @@ func Open(fsys FS, opts Options, after uint64, replay func(lsn uint64, payload [
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if replay == nil {
+		replay = func(lsn uint64, _ []byte) error {
+			return fmt.Errorf("wal: record %d to replay and no replay function", lsn)
+		}
 	}
 	l := &Log{fs: fsys, size: opts.SegmentSize, log: opts.Logger, nextLSN: after + 1}
 	segs, err := l.load()
