@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/wal"
 )
@@ -93,7 +94,7 @@ var _ store.Store = (*Logged)(nil)
 type LogOptions struct {
 	// FS is where the segments are kept; nil means the directory LogDir
 	// of the store file.
-	FS wal.FS
+	FS logfs.FS
 	// SegmentSize is the size of each segment; zero means
 	// wal.DefaultSegmentSize.
 	SegmentSize int64
@@ -155,7 +156,7 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 func (s *Logged) openLog(path string, lopts LogOptions, log *slog.Logger) error {
 	fsys := lopts.FS
 	if fsys == nil {
-		dir := wal.Dir(LogDir(path))
+		dir := logfs.Dir(LogDir(path))
 		if err := dir.MkdirAll(); err != nil {
 			return fmt.Errorf("store: open log %s: %w", dir, err)
 		}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/store"
-	"github.com/analytics-client/analytics/internal/store/wal"
 )
 
 // BenchmarkCommitLatency measures how long one Append of one event takes
@@ -65,12 +65,12 @@ func BenchmarkCommitLatency(b *testing.B) {
 // syncProbe rewrites one block of a file and syncs it, through the log's
 // own file seam (fdatasync on Linux).
 type syncProbe struct {
-	wal.File
+	logfs.File
 	block []byte
 }
 
 func newSyncProbe(b *testing.B, dir string) *syncProbe {
-	f, err := wal.Dir(dir).Create("sync-probe")
+	f, err := logfs.Dir(dir).Create("sync-probe")
 	if err != nil {
 		b.Fatal(err)
 	}

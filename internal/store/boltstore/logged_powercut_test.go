@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/logfs/powercut"
 	"github.com/analytics-client/analytics/internal/store"
-	"github.com/analytics-client/analytics/internal/store/wal/waltest"
 )
 
 // powerCutDir is a directory for the bbolt file of the power-cut test: in
@@ -55,7 +55,7 @@ func TestLoggedSurvivesPowerCuts(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewPCG(seed, 1))
-	fsys := waltest.New(seed)
+	fsys := powercut.New(seed)
 	path := filepath.Join(powerCutDir(t), FileName)
 	lopts := LogOptions{FS: fsys, SegmentSize: 1 << 10, ApplyBatch: 64}
 	var acked []ackedRec
@@ -175,7 +175,7 @@ func appendUntilCut(t *testing.T, s *Logged, seed uint64, cut int) []ackedRec {
 				res := s.Append(context.Background(), recs)
 				for j, r := range res {
 					if r.Err != nil {
-						if !errors.Is(r.Err, waltest.ErrPowerCut) && !errors.Is(r.Err, store.ErrClosed) {
+						if !errors.Is(r.Err, powercut.ErrPowerCut) && !errors.Is(r.Err, store.ErrClosed) {
 							t.Errorf("append: %v", r.Err)
 						}
 						return

@@ -30,7 +30,7 @@
 //
 // # The file seam
 //
-// All file I/O goes through FS and File, so that tests can cut the power:
-// internal/store/wal/waltest is an FS that forgets every write not followed
-// by a sync.
+// All file I/O goes through logfs.FS and logfs.File, so that tests can cut
+// the power: internal/logfs/powercut is an FS that forgets every write not
+// followed by a sync.
 package wal

@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/store/wal"
 )
 
@@ -17,7 +18,7 @@ func ExampleOpen() {
 	}
 	defer os.RemoveAll(dir)
 
-	l, err := wal.Open(wal.Dir(dir), wal.Options{SegmentSize: 64 << 10}, 0, nil)
+	l, err := wal.Open(logfs.Dir(dir), wal.Options{SegmentSize: 64 << 10}, 0, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func ExampleOpen() {
 
 	// On the next start, replay what follows the owner's last applied
 	// record (here: 1), apply it, then let the log reuse its segments.
-	l, err = wal.Open(wal.Dir(dir), wal.Options{SegmentSize: 64 << 10}, 1, func(lsn uint64, p []byte) error {
+	l, err = wal.Open(logfs.Dir(dir), wal.Options{SegmentSize: 64 << 10}, 1, func(lsn uint64, p []byte) error {
 		fmt.Println(lsn, string(p))
 		return nil
 	})

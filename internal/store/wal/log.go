@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/recordio"
 	"github.com/analytics-client/analytics/internal/store"
 )
@@ -53,7 +54,7 @@ type Options struct {
 // Log is a write-ahead log. Append is called by one goroutine at a time
 // (it serializes callers); Trim may be called concurrently with it.
 type Log struct {
-	fs      FS
+	fs      logfs.FS
 	size    int64
 	log     *slog.Logger
 	writeMu sync.Mutex // serializes Append
@@ -74,7 +75,7 @@ type Log struct {
 // segment is one open segment file.
 type segment struct {
 	name        string
-	f           File
+	f           logfs.File
 	size        int64
 	gen         uint64
 	first, last uint64 // LSNs of its records; last is 0 while it has none
@@ -87,7 +88,7 @@ type segment struct {
 // must make them durable elsewhere and then call Trim(Last()). An error
 // from replay stops Open and is returned; replay may be nil for a log known
 // to hold nothing after after (Open fails if it does).
-func Open(fsys FS, opts Options, after uint64, replay func(lsn uint64, payload []byte) error) (*Log, error) {
+func Open(fsys logfs.FS, opts Options, after uint64, replay func(lsn uint64, payload []byte) error) (*Log, error) {
 	if opts.SegmentSize <= 0 {
 		opts.SegmentSize = DefaultSegmentSize
 	}

@@ -3,6 +3,8 @@ package wal
 import (
 	"bytes"
 	"testing"
+
+	"github.com/analytics-client/analytics/internal/logfs"
 )
 
 // TestStaleRecordOfAnEarlierGeneration builds a reused segment whose new
@@ -26,7 +28,7 @@ func TestStaleRecordOfAnEarlierGeneration(t *testing.T) {
 	seg := append(reused, old[len(reused):]...)
 	seg = append(seg, make([]byte, 1024-len(seg))...)
 
-	dir := Dir(t.TempDir())
+	dir := logfs.Dir(t.TempDir())
 	f, err := dir.Create(segName(1))
 	if err != nil {
 		t.Fatal(err)

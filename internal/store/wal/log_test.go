@@ -11,9 +11,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/analytics-client/analytics/internal/logfs"
+	"github.com/analytics-client/analytics/internal/logfs/powercut"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/wal"
-	"github.com/analytics-client/analytics/internal/store/wal/waltest"
 )
 
 func TestMain(m *testing.M) {
@@ -34,7 +35,7 @@ func (r *replayed) fn(lsn uint64, p []byte) error {
 	return nil
 }
 
-func openLog(t *testing.T, fsys wal.FS, after uint64) (*wal.Log, *replayed) {
+func openLog(t *testing.T, fsys logfs.FS, after uint64) (*wal.Log, *replayed) {
 	t.Helper()
 	var r replayed
 	l, err := wal.Open(fsys, wal.Options{SegmentSize: segSize}, after, r.fn)
@@ -60,7 +61,7 @@ func appendN(t *testing.T, l *wal.Log, from, n int) {
 func payload(i int) string { return fmt.Sprintf("record %d %s", i, strings.Repeat("x", i%50)) }
 
 func TestReopenReplaysAfter(t *testing.T) {
-	dir := wal.Dir(t.TempDir())
+	dir := logfs.Dir(t.TempDir())
 	l, _ := openLog(t, dir, 0)
 	appendN(t, l, 1, 100) // several segments
 	if err := l.Close(); err != nil {
@@ -87,7 +88,7 @@ func TestReopenReplaysAfter(t *testing.T) {
 // are reused: the log's files stay few however much goes through it.
 func TestSegmentsKeepTheirSize(t *testing.T) {
 	path := t.TempDir()
-	dir := wal.Dir(path)
+	dir := logfs.Dir(path)
 	l, _ := openLog(t, dir, 0)
 	defer l.Close()
 	for i := 1; i <= 2000; i++ {
@@ -123,7 +124,7 @@ func TestSegmentsKeepTheirSize(t *testing.T) {
 // reused: the older records left in them are not replayed, and there is no
 // gap.
 func TestReusedSegmentReplaysNoStaleRecords(t *testing.T) {
-	dir := wal.Dir(t.TempDir())
+	dir := logfs.Dir(t.TempDir())
 	l, _ := openLog(t, dir, 0)
 	appendN(t, l, 1, 300)
 	if err := l.Trim(290); err != nil {
@@ -142,7 +143,7 @@ func TestReusedSegmentReplaysNoStaleRecords(t *testing.T) {
 
 func TestMissingRecordsAreDamage(t *testing.T) {
 	path := t.TempDir()
-	dir := wal.Dir(path)
+	dir := logfs.Dir(path)
 	l, _ := openLog(t, dir, 0)
 	appendN(t, l, 1, 100)
 	if err := l.Close(); err != nil {
@@ -172,7 +173,7 @@ func TestPowerCuts(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewPCG(seed, 2))
-	fsys := waltest.New(seed)
+	fsys := powercut.New(seed)
 	var acked uint64 // the last LSN acknowledged
 	var trimmed uint64
 	for cut := range cuts {
@@ -196,7 +197,7 @@ func TestPowerCuts(t *testing.T) {
 		acked = l.Last()
 		trim := func(through uint64) {
 			trimmed = max(trimmed, through)
-			if err := l.Trim(trimmed); err != nil && !errors.Is(err, waltest.ErrPowerCut) {
+			if err := l.Trim(trimmed); err != nil && !errors.Is(err, powercut.ErrPowerCut) {
 				t.Fatalf("cut %d: %v", cut, err)
 			}
 		}
@@ -205,7 +206,7 @@ func TestPowerCuts(t *testing.T) {
 		for {
 			lsn, err := l.Append([]byte(payload(int(acked + 1))))
 			if err != nil {
-				if !errors.Is(err, waltest.ErrPowerCut) {
+				if !errors.Is(err, powercut.ErrPowerCut) {
 					t.Fatalf("cut %d: %v", cut, err)
 				}
 				break

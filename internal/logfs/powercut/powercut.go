@@ -1,9 +1,9 @@
-// Package waltest is a wal.FS in memory that can lose power: every write
+// Package powercut is a logfs.FS in memory that can lose power: every write
 // not followed by a sync of its file, and every creation, rename or removal
 // not followed by a sync of the directory, is forgotten when the power is
 // cut, except that the first of a file's unsynced writes may survive in
 // part (a torn write).
-package waltest
+package powercut
 
 import (
 	"errors"
@@ -12,11 +12,11 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/analytics-client/analytics/internal/store/wal"
+	"github.com/analytics-client/analytics/internal/logfs"
 )
 
 // ErrPowerCut is what every operation returns once the power is cut.
-var ErrPowerCut = errors.New("waltest: power cut")
+var ErrPowerCut = errors.New("powercut: power cut")
 
 // FS is an in-memory directory with a power switch. Create it with New.
 type FS struct {
@@ -49,7 +49,7 @@ type write struct {
 	data []byte
 }
 
-var _ wal.FS = (*FS)(nil)
+var _ logfs.FS = (*FS)(nil)
 
 // New returns an empty FS whose torn writes are drawn from seed.
 func New(seed uint64) *FS {
@@ -157,8 +157,8 @@ func writeAt(data, p []byte, off int64) []byte {
 	return data
 }
 
-// Create implements wal.FS.
-func (fs *FS) Create(name string) (wal.File, error) {
+// Create implements logfs.FS.
+func (fs *FS) Create(name string) (logfs.File, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if err := fs.step(); err != nil {
@@ -169,8 +169,8 @@ func (fs *FS) Create(name string) (wal.File, error) {
 	return &file{fs: fs, ino: ino, epoch: fs.epoch}, nil
 }
 
-// Open implements wal.FS.
-func (fs *FS) Open(name string) (wal.File, error) {
+// Open implements logfs.FS.
+func (fs *FS) Open(name string) (logfs.File, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.cut {
@@ -183,7 +183,7 @@ func (fs *FS) Open(name string) (wal.File, error) {
 	return &file{fs: fs, ino: ino, epoch: fs.epoch}, nil
 }
 
-// Remove implements wal.FS.
+// Remove implements logfs.FS.
 func (fs *FS) Remove(name string) error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -197,7 +197,7 @@ func (fs *FS) Remove(name string) error {
 	return nil
 }
 
-// Rename implements wal.FS.
+// Rename implements logfs.FS.
 func (fs *FS) Rename(oldName, newName string) error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -213,7 +213,7 @@ func (fs *FS) Rename(oldName, newName string) error {
 	return nil
 }
 
-// List implements wal.FS.
+// List implements logfs.FS.
 func (fs *FS) List() ([]string, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -228,7 +228,7 @@ func (fs *FS) List() ([]string, error) {
 	return names, nil
 }
 
-// SyncDir implements wal.FS.
+// SyncDir implements logfs.FS.
 func (fs *FS) SyncDir() error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -255,7 +255,7 @@ func (fs *FS) Files() map[string]int {
 
 type notExist struct{ name string }
 
-func (e *notExist) Error() string { return "waltest: " + e.name + ": file does not exist" }
+func (e *notExist) Error() string { return "powercut: " + e.name + ": file does not exist" }
 
 // file is an open handle on an inode.
 type file struct {

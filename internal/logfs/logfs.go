@@ -1,4 +1,9 @@
-package wal
+// Package logfs is the file seam of the append-only logs (the store's
+// write-ahead log, internal/store/wal; the reporter's spool can use it too):
+// the few file and directory operations a log needs, behind a small
+// interface that production code goes through (Dir, the directory on disk)
+// and that tests replace with one that loses power (internal/logfs/powercut).
+package logfs
 
 import (
 	"fmt"
@@ -7,9 +12,9 @@ import (
 	"sort"
 )
 
-// FS is the directory a Log keeps its segments in: the seam through which
-// the log does all its file I/O. Dir is the one on disk; the power-cut
-// tests use one that forgets every write not followed by a Sync.
+// FS is the directory a log keeps its files in: the seam through which the
+// log does all its file I/O. Dir is the one on disk; the power-cut tests use
+// one that forgets every write not followed by a Sync.
 type FS interface {
 	// Create creates the file name, truncating it if it exists.
 	Create(name string) (File, error)
@@ -25,13 +30,13 @@ type FS interface {
 	SyncDir() error
 }
 
-// File is an open segment file.
+// File is an open file of a log.
 type File interface {
 	ReadAt(p []byte, off int64) (int, error)
 	WriteAt(p []byte, off int64) (int, error)
 	// Sync makes the file's written data durable (fdatasync where there is
-	// one: a segment never changes size once created, so its size needs no
-	// sync).
+	// one: a log that overwrites pre-allocated blocks needs no sync of the
+	// file's size).
 	Sync() error
 	Truncate(size int64) error
 	// Size is the file's size.
