@@ -62,6 +62,9 @@ type Logged struct {
 	// synced (one that logged nothing was not); only the committer's
 	// goroutine uses it.
 	synced bool
+	// trimFailed is set while trimming the log fails (only the applier's
+	// goroutine uses it), so that only the first failure is logged.
+	trimFailed bool
 
 	mu       sync.Mutex
 	tail     []*batch // logged, not yet applied, in LSN order

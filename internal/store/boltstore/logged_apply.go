@@ -91,8 +91,12 @@ func (s *Logged) apply(todo []*batch) bool {
 	if err != nil {
 		return false
 	}
-	if err := s.wal.Trim(last); err != nil {
+	// Only the first of a run of failures is logged: the next trim retries.
+	if err := s.wal.Trim(last); err != nil && !s.trimFailed {
 		s.log.Warn("store cannot trim its log", "path", s.db.path, "err", err)
+		s.trimFailed = true
+	} else if err == nil {
+		s.trimFailed = false
 	}
 	return true
 }

@@ -220,3 +220,53 @@ func TestPowerCuts(t *testing.T) {
 		fsys.Restore()
 	}
 }
+
+// noRoom is a directory where creating files fails while full is set: a
+// disk with no room for another segment.
+type noRoom struct {
+	logfs.FS
+	full bool
+}
+
+func (d *noRoom) Create(name string) (logfs.File, error) {
+	if d.full {
+		return nil, errors.New("no space left on device")
+	}
+	return d.FS.Create(name)
+}
+
+// TestNoRoomForASegment fills the log's segments while no new one can be
+// created: Append fails (nothing was written) and succeeds again once
+// there is room or a segment is trimmed, and nothing acknowledged is lost.
+func TestNoRoomForASegment(t *testing.T) {
+	dir := &noRoom{FS: logfs.Dir(t.TempDir())}
+	l, _ := openLog(t, dir, 0)
+	dir.full = true
+	last := 0
+	for i := 1; ; i++ {
+		if _, err := l.Append([]byte(payload(i))); err != nil {
+			break
+		}
+		last = i
+		if i > 1000 {
+			t.Fatal("the log never needed another segment")
+		}
+	}
+	if _, err := l.Append([]byte(payload(last + 1))); err == nil || errors.Is(err, wal.ErrBroken) {
+		t.Fatalf("Append without room: %v, want a failure that is not ErrBroken", err)
+	}
+	if err := l.Trim(uint64(last)); err != nil { // the owner applied them all
+		t.Fatal(err)
+	}
+	appendN(t, l, last+1, 1)
+	dir.full = false
+	appendN(t, l, last+2, 200)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, r := openLog(t, dir, uint64(last))
+	defer l.Close()
+	if len(r.lsns) != 201 {
+		t.Errorf("replayed %d records after %d, want 201", len(r.lsns), last)
+	}
+}
