@@ -57,8 +57,9 @@ func New(seed uint64) *FS {
 		durable: map[string]*inode{}, cutAt: -1, down: make(chan struct{})}
 }
 
-// CutAfter plans the power cut: the nth operation from now (writes, syncs,
-// and changes to the directory, and Op calls) fails and cuts the power.
+// CutAfter plans the power cut (a negative n cancels it): the nth operation
+// from now (writes, syncs, changes to the directory, and Op calls) fails
+// and cuts the power.
 func (fs *FS) CutAfter(n int) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
