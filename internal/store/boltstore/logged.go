@@ -114,6 +114,11 @@ type LogOptions struct {
 // DefaultApplyBatch is LogOptions.ApplyBatch when it is zero.
 const DefaultApplyBatch = 512
 
+// gatherWait bounds how long a group commit of the log waits for the
+// callers of the previous one (store.NewCommitterGather, which waits at most
+// as long as the previous commit took): a slow disk's sync.
+const gatherWait = 2 * time.Millisecond
+
 // DefaultApplyDelay is LogOptions.ApplyDelay when it is zero.
 const DefaultApplyDelay = 20 * time.Millisecond
 
@@ -150,7 +155,7 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 		_ = db.Close()
 		return nil, err
 	}
-	s.commits = store.NewCommitter(s.logGroup, func() bool { return s.synced }, onCommit)
+	s.commits = store.NewCommitterGather(s.logGroup, func() bool { return s.synced }, onCommit, gatherWait)
 	go s.runApplier()
 	return s, nil
 }

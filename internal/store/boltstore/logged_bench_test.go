@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,4 +106,42 @@ func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 	}
 	slices.Sort(ds)
 	return ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)]
+}
+
+// BenchmarkLoggedConcurrentAppends measures 8 writers appending one event
+// at a time to the logged store, each waiting for its answer: entries/s,
+// and how many calls a group commit carries (the committer waits, at most
+// one commit's time, for the callers of the previous group to come back).
+func BenchmarkLoggedConcurrentAppends(b *testing.B) {
+	var commits, calls atomic.Int64
+	var took atomic.Int64
+	st, err := OpenLogged(filepath.Join(b.TempDir(), FileName), store.Options{OnCommit: func(ci store.CommitInfo) {
+		commits.Add(1)
+		calls.Add(int64(ci.Calls))
+		took.Add(int64(ci.Took))
+	}}, LogOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	recs := []store.Record{{Kind: store.Events, Data: []byte(`{"event":"puppetserver.bench.event","metadata":{"run":1337}}`)}}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n.Add(1) <= int64(b.N) {
+				st.Append(context.Background(), recs)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.ReportMetric(float64(b.N)/el.Seconds(), "entries/s")
+	b.ReportMetric(float64(calls.Load())/float64(commits.Load()), "calls/commit")
+	b.ReportMetric(float64(took.Load())/float64(commits.Load())/1000, "µs/commit")
 }
