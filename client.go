@@ -21,6 +21,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/internal/version"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // maxResponseBytes bounds how much of a response body the client reads, so
@@ -52,7 +54,7 @@ type Client struct {
 	ep    atomic.Pointer[Entrypoint]
 	down  atomic.Bool // the last entrypoint fetch failed: one log line per outage
 	// batchMode is batchUnknown, batchYes or batchNo: whether the service
-	// takes batches (see batch.go). Rediscovery resets it.
+	// takes batches (see reporter_batch.go). Rediscovery resets it.
 	batchMode atomic.Int32
 	closed    atomic.Bool
 	mu        sync.Mutex // serialises outage-state transitions for logging
@@ -228,7 +230,7 @@ func (c *Client) post(ctx context.Context, target string, body []byte, key strin
 	}
 	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Accept"] = []string{"application/json"}
-	req.Header["Idempotency-Key"] = []string{key}
+	req.Header[wire.HeaderIdempotencyKey] = []string{key}
 	return c.do(req)
 }
 
@@ -263,6 +265,7 @@ func (c *Client) do(req *http.Request) (int, http.Header, []byte, error) {
 // them at once, and when it finds new ones (a renewed certificate, a
 // rotated CA bundle) the request is sent again with them, once.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("User-Agent", version.UserAgent())
 	if c.certs == nil {
 		return c.hc.Do(req)
 	}
@@ -292,7 +295,7 @@ func responseError(status int, hdr http.Header, raw []byte) error {
 	}
 	var shape struct {
 		Rejected map[string]string `json:"rejected"`
-		Kind     string            `json:"kind"`
+		Kind     wire.ErrorKind    `json:"kind"`
 		Msg      string            `json:"msg"`
 	}
 	_ = json.Unmarshal(raw, &shape) // not JSON: the raw body still speaks

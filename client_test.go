@@ -17,6 +17,7 @@ import (
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
 	"github.com/analytics-client/analytics/internal/pki"
+	"github.com/analytics-client/analytics/wire"
 )
 
 // The seed's two examples, as a Go program writes them.
@@ -141,11 +142,11 @@ func TestResponseRows(t *testing.T) {
 				}
 			}},
 		{"body not JSON", false, 400, `{"kind":"invalid-data","msg":"Failed to parse body as JSON: unexpected end"}`,
-			wantResponseError(400, "invalid-data", "Failed to parse body as JSON: unexpected end")},
+			wantResponseError(400, wire.ErrorInvalidData, "Failed to parse body as JSON: unexpected end")},
 		{"unknown key", true, 422, `{"kind":"schema-violation","msg":"The objects that were submitted did not conform to the schema. The problem is: ([\"extra\" disallowed-key])","details":{}}`,
-			wantResponseError(422, "schema-violation", `The objects that were submitted did not conform to the schema. The problem is: (["extra" disallowed-key])`)},
+			wantResponseError(422, wire.ErrorSchemaViolation, `The objects that were submitted did not conform to the schema. The problem is: (["extra" disallowed-key])`)},
 		{"internal error", false, 500, `{"kind":"application-error","msg":"An uncaught server error was thrown. Check the log for details."}`,
-			wantResponseError(500, "application-error", "An uncaught server error was thrown. Check the log for details.")},
+			wantResponseError(500, wire.ErrorApplication, "An uncaught server error was thrown. Check the log for details.")},
 		{"plain text error", true, 503, `busy`,
 			func(t *testing.T, res any, err error) {
 				var re *analytics.ResponseError
@@ -196,7 +197,7 @@ func mustOK[T any](t *testing.T, res any, err error) T {
 	return r
 }
 
-func wantResponseError(status int, kind, msg string) func(*testing.T, any, error) {
+func wantResponseError(status int, kind wire.ErrorKind, msg string) func(*testing.T, any, error) {
 	return func(t *testing.T, res any, err error) {
 		t.Helper()
 		var re *analytics.ResponseError

@@ -59,21 +59,18 @@ func handshakeError(err error, crlFile string) error {
 // ones are closed when new files are loaded, and one that was busy then
 // is closed when next picked for a request.
 func useCertificates(tr *http.Transport, certs *tlsfiles.Reloader, crlFile string) {
-	tc := certs.ClientConfig()
-	tr.TLSClientConfig = tc
 	dial := tr.DialContext
 	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
 		raw, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		cfg := tc
-		if cfg.ServerName == "" {
-			host, _, _ := net.SplitHostPort(addr)
-			cfg = tc.Clone()
-			cfg.ServerName = host
-		}
-		conn := tls.Client(raw, cfg)
+		// The certificate must name the URL's host, an IP address too.
+		conn := tls.Client(raw, certs.ClientConfig(host))
 		hctx, cancel := context.WithTimeout(ctx, tr.TLSHandshakeTimeout)
 		defer cancel()
 		if err := conn.HandshakeContext(hctx); err != nil {

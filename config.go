@@ -72,18 +72,37 @@ type SSLOpts struct {
 }
 
 // ConfigError reports a configuration that cannot be used (New,
-// LoadConfig): Field names the setting (e.g. "ssl-opts.ssl-cert"), File
-// the file involved if any, Reason what is wrong, and Err the underlying
-// error if any. The service reports its configuration problems with the
-// same type (server.ConfigError).
-type ConfigError = confcheck.Error
+// LoadConfig), naming the setting, the file involved (if any) and why.
+type ConfigError struct {
+	// Field names the setting, e.g. "ssl-opts.ssl-cert".
+	Field string
+	// File is the file involved, if any.
+	File string
+	// Reason says what is wrong.
+	Reason string
+	// Err is the underlying error, if any.
+	Err error
+}
 
-// parseURL checks that raw is an absolute http or https URL.
+func (e *ConfigError) Error() string {
+	return (&confcheck.Error{Field: e.Field, File: e.File, Reason: e.Reason}).Error()
+}
+
+// Unwrap returns the underlying error, if any.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// parseURL checks that raw is an absolute http or https URL, with the
+// check the service applies to its own URLs.
 func parseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, &ConfigError{Field: "url", Reason: "is required"}
 	}
-	return confcheck.URL("url", raw)
+	u, err := confcheck.URL("url", raw)
+	var ce *confcheck.Error
+	if errors.As(err, &ce) {
+		return nil, &ConfigError{Field: ce.Field, File: ce.File, Reason: ce.Reason, Err: ce.Err}
+	}
+	return u, err
 }
 
 // certificates loads the PEM files named by ssl into a Reloader, which

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 // Sentinel errors. Test for them with errors.Is.
@@ -108,13 +110,15 @@ func formatReasons(reasons map[string]string) string {
 }
 
 // ResponseError is any other 4xx or 5xx answer from the service. Kind and
-// Msg are filled from the service's JSON error shape
-// {"kind":"...","msg":"..."} when the body has it.
+// Msg are filled from the service's JSON error shape (wire.Error,
+// {"kind":"...","msg":"..."}) when the body has it.
 type ResponseError struct {
 	StatusCode int
-	Kind       string
-	Msg        string
-	Body       []byte
+	// Kind is the answer's error kind, e.g. wire.ErrorStorageFull; empty
+	// when the body is not in the error shape.
+	Kind wire.ErrorKind
+	Msg  string
+	Body []byte
 	// Header holds the response headers (Retry-After, for one).
 	Header http.Header
 }
@@ -122,7 +126,7 @@ type ResponseError struct {
 // RetryAfter returns the wait the service asked for in a Retry-After header,
 // given in seconds or as an HTTP date, and whether it asked for one.
 func (e *ResponseError) RetryAfter(now time.Time) (time.Duration, bool) {
-	v := e.Header.Get("Retry-After")
+	v := e.Header.Get(wire.HeaderRetryAfter)
 	if v == "" {
 		return 0, false
 	}

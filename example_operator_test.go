@@ -2,38 +2,35 @@ package analytics_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
+
+	"github.com/analytics-client/analytics/wire"
 )
 
 func ExampleClient_Status() {
 	client, stop := startClient()
 	defer stop()
-	raw, err := client.Status(context.Background())
+	st, err := client.Status(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	var st struct {
-		CheckIn struct {
-			Mode   string `json:"mode"`
-			Reason string `json:"reason"`
-		} `json:"checkin"`
+	if st.CheckIn.Mode != wire.ModeOn {
+		fmt.Println("nothing leaves the site:", st.CheckIn.Reason)
 	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(st.CheckIn.Mode+":", st.CheckIn.Reason)
-	// Output: no-product: no product name configured
+	fmt.Println("stored events:", st.Store.Events)
+	// Output:
+	// nothing leaves the site: no product name configured
+	// stored events: 0
 }
 
 func ExampleClient_CheckInPreview() {
 	client, stop := startClient()
 	defer stop()
-	raw, err := client.CheckInPreview(context.Background())
+	p, err := client.CheckInPreview(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(string(raw))
-	// Output: {"mode":"no-product","reason":"no product name configured","upload":null}
+	fmt.Printf("%s: %s (upload %s)\n", p.Mode, p.Reason, p.Upload)
+	// Output: no-product: no product name configured (upload null)
 }

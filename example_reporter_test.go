@@ -48,3 +48,37 @@ func ExampleReporter_Close() {
 	// Output:
 	// sent: 1 spool mode: -rwx------
 }
+
+// A producer that must not lose events waits for room instead of getting
+// ErrQueueFull: here a small queue takes 1,000 events as fast as the
+// service stores them, bounded by a context.
+func ExampleReporter_EventWait() {
+	client, stop := startClient()
+	defer stop()
+	reporter, err := analytics.NewReporter(client, analytics.ReporterOptions{MaxBytes: 4 << 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 1000 {
+		if err := reporter.EventWait(ctx, analytics.Event{Name: "myd.job.done", Metadata: analytics.Fields{"n": i}}); err != nil {
+			log.Fatal(err) // ctx ended, or the reporter was closed
+		}
+	}
+	if err := reporter.Close(ctx); err != nil {
+		log.Fatal(err)
+	}
+	st := reporter.Stats()
+	fmt.Println("sent:", st.Sent, "refused:", st.Dropped[analytics.DropQueueFull])
+	// Output:
+	// sent: 1000 refused: 0
+}
+
+// SyncPeriodic trades the last second of events in a crash for an enqueue
+// without a system call.
+func ExampleSyncPolicy() {
+	fmt.Println(analytics.SyncEach, analytics.SyncPeriodic)
+	// Output:
+	// each periodic
+}

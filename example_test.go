@@ -13,6 +13,7 @@ import (
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // startService runs the real analytics service in-process over plain HTTP,
@@ -25,7 +26,7 @@ func startService() (url string, stop func()) {
 		log.Fatal(err)
 	}
 	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler),
-		Authorization: []server.Rule{{Name: "examples", SortOrder: 1, Type: server.PathPrefix,
+		Authorization: []authz.Rule{{Name: "examples", SortOrder: 1, Type: authz.PathPrefix,
 			Path: "/analytics", AllowUnauthenticated: true}}})
 	if err != nil {
 		log.Fatal(err)
@@ -224,4 +225,9 @@ func ExampleReporter_Flush() {
 	fmt.Println("delivered:", reporter.Stats().Sent)
 	// Output:
 	// delivered: 100
+}
+
+func ExampleKind() {
+	fmt.Println(analytics.KindEvent, analytics.KindSnapshot.Collection())
+	// Output: event snapshots
 }

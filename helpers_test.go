@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/internal/pki"
@@ -120,14 +121,42 @@ func (s *scripted) lastPost(t *testing.T) recorded {
 
 // logBuffer is a goroutine-safe log sink for asserting on log lines.
 type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed and replaced on each write
 }
 
 func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+		l.written = nil
+	}
 	return l.buf.Write(p)
+}
+
+// waitFor waits, up to ten seconds, until a line holding text is logged.
+func (l *logBuffer) waitFor(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		l.mu.Lock()
+		found := strings.Contains(l.buf.String(), text)
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		written := l.written
+		l.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-written:
+		case <-deadline:
+			t.Fatalf("no log line with %q after 10s; the log:\n%s", text, l.String())
+		}
+	}
 }
 
 func (l *logBuffer) String() string {

@@ -25,19 +25,34 @@ const (
 )
 
 // SyncPolicy says when a durable Reporter's enqueued items reach the disk.
-// It is the durable queue's own setting, passed to it unchanged.
-type SyncPolicy = spool.SyncPolicy
+type SyncPolicy int
 
 const (
 	// SyncEach makes Event and Snapshot return only once the item is on
 	// disk (fsync). Concurrent callers share fsyncs. A power loss loses
 	// nothing that was accepted.
-	SyncEach = spool.SyncEach
-	// SyncPeriodic writes at once but syncs every SyncInterval: several
-	// times the rate, but a power loss (not a crash of the program) can
-	// lose what was accepted in the last interval.
-	SyncPeriodic = spool.SyncPeriodic
+	SyncEach SyncPolicy = iota
+	// SyncPeriodic writes and syncs every SyncInterval (and when 64 KiB
+	// are waiting): Event makes no system call, at several times the
+	// rate, but a crash of the program or the machine can lose what was
+	// accepted in the last interval.
+	SyncPeriodic
 )
+
+// String returns "each" or "periodic".
+func (p SyncPolicy) String() string { return p.spool().String() }
+
+// spool is the durable queue's setting for p; an unknown policy stays
+// unknown, for the queue to refuse.
+func (p SyncPolicy) spool() spool.SyncPolicy {
+	switch p {
+	case SyncEach:
+		return spool.SyncEach
+	case SyncPeriodic:
+		return spool.SyncPeriodic
+	}
+	return spool.SyncPolicy(p)
+}
 
 // DropReason says why the Reporter gave an item up: Outcome.Dropped and
 // the keys of ReporterStats.Dropped.
@@ -51,6 +66,12 @@ const (
 	DropTooLarge   DropReason = "too-large"   // the service answered 413
 	DropCorrupt    DropReason = "corrupt"     // a spooled record could not be decoded
 	DropShutdown   DropReason = "shutdown"    // memory mode: still pending when Close returned
+	// DropSpoolError: durable mode, Event or Snapshot returned an error
+	// because the spool could not write the item (a full or read-only
+	// disk, say).
+	DropSpoolError DropReason = "spool-error"
+	// DropSpoolLost: durable mode, Event or Snapshot returned ErrSpoolLost.
+	DropSpoolLost DropReason = "spool-lost"
 )
 
 // BackoffPolicy gives the wait before retry number attempt (1 for the
@@ -99,7 +120,9 @@ type ReporterOptions struct {
 	// one to move time instead of waiting for it.
 	Clock Clock
 
-	fsync func(*os.File) error // the spool's fsync; nil is the real one
+	fsync      func(*os.File) error                       // the spool's fsync; nil is the real one
+	write      func(*os.File, []byte, int64) (int, error) // the spool's writes; nil is the real ones
+	spoolCheck time.Duration                              // the spool's CheckInterval; 0 is its default
 }
 
 // Clock is a source of time for a Reporter.
@@ -161,7 +184,7 @@ type ReporterStats struct {
 //
 // A Reporter is safe for concurrent use.
 type Reporter struct {
-	client *Client
+	client transport
 	opts   ReporterOptions
 	log    *slog.Logger
 	clock  Clock
@@ -172,7 +195,11 @@ type Reporter struct {
 	spmu     sync.RWMutex
 	spool    *spool.Spool // nil in memory mode, and while lost
 	spoolLog *logthrottle.Logger
-	snapMu   sync.Mutex // one durable snapshot merge at a time
+	refusals *refusalLog
+	dropLog  *logthrottle.Logger // items dropped after an attempt
+	// spoolLost is signalled by the spool's background check (watchSpool).
+	spoolLost chan struct{}
+	snapMu    sync.Mutex // one snapshot merge at a time
 
 	calls   callbacks
 	stop    context.CancelFunc
@@ -192,9 +219,11 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 	opts = opts.withDefaults()
 	r := &Reporter{client: client, opts: opts, log: opts.Logger, clock: opts.Clock}
 	if r.log == nil {
-		r.log = client.log
+		r.log = client.logger()
 	}
 	r.q.init(opts.MaxBytes, r.clock.Now)
+	r.refusals = newRefusalLog(r.log, r.clock.Now, time.Minute)
+	r.dropLog = logthrottle.New(r.log, time.Minute, r.clock.Now)
 	r.calls.init()
 	if opts.Dir != "" {
 		if err := r.openSpool(); err != nil {
@@ -202,6 +231,10 @@ func NewReporter(client *Client, opts ReporterOptions) (*Reporter, error) {
 		}
 	}
 	r.stopCtx, r.stop = context.WithCancel(context.Background())
+	if r.durable() {
+		r.tickers.Add(1)
+		go r.watchSpool()
+	}
 	for range opts.Workers {
 		r.workers.Add(1)
 		go r.work()
@@ -237,12 +270,15 @@ func (o ReporterOptions) withDefaults() ReporterOptions {
 	return o
 }
 
-// Event validates e and queues it for delivery. It returns a
-// *ValidationError for a bad event, ErrQueueFull when the queue has no room
-// (the drop is counted) and ErrClosed after Close. In durable mode with
-// SyncEach it returns once the event is on disk; an error wrapping
-// ErrSpoolLost means the spool directory was lost and could not be
-// recreated, and the event was not accepted.
+// Event validates e and queues it for delivery, without waiting. It
+// returns a *ValidationError for a bad event, ErrQueueFull when the queue
+// has no room and ErrClosed after Close. In durable mode with SyncEach it
+// returns once the event is on disk; an error wrapping ErrSpoolLost means
+// the spool directory was lost and could not be recreated, and any other
+// error that the spool could not write it (a full or read-only disk).
+// When Event returns an error the event was not accepted and will not be
+// delivered; refusals are counted in ReporterStats.Dropped by reason and
+// logged at WARN at most once a minute per reason, with their count.
 //
 // The reporter keeps e.Metadata until the event is sent: do not modify the
 // map after passing it.
@@ -251,10 +287,70 @@ func (r *Reporter) Event(e Event) error {
 	if err != nil {
 		return err
 	}
-	if r.durable() {
-		return r.enqueueEvent(e)
+	if !r.durable() {
+		return r.refused(r.q.push(item{kind: KindEvent, event: e, size: size}))
 	}
-	return r.q.push(item{kind: KindEvent, event: e, size: size})
+	rec, p, err := r.eventRecord(e)
+	if err != nil {
+		return err
+	}
+	return r.refused(r.appendDurable(rec, p, nil))
+}
+
+// EventWait is Event, except that when the queue is full it waits for room
+// until ctx ends, rather than return ErrQueueFull at once: a producer
+// faster than the service is slowed down to its pace and loses nothing.
+// When ctx ends first, the error wraps ErrQueueFull and ctx's error, and
+// the event was not accepted.
+func (r *Reporter) EventWait(ctx context.Context, e Event) error {
+	size, err := e.validateSize()
+	if err != nil {
+		return err
+	}
+	var rec []byte
+	var p *item
+	if r.durable() {
+		if rec, p, err = r.eventRecord(e); err != nil {
+			return err
+		}
+	}
+	for {
+		changed := r.q.watch() // before trying, so that no room made meanwhile is missed
+		if p != nil {
+			err = r.appendDurable(rec, p, nil)
+		} else {
+			err = r.q.push(item{kind: KindEvent, event: e, size: size})
+		}
+		if !errors.Is(err, ErrQueueFull) {
+			return r.refused(err)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return r.refused(fmt.Errorf("%w (waited for room until %w)", err, ctx.Err()))
+		}
+	}
+}
+
+// refused counts and logs a refusal by Event or Snapshot and returns err.
+// Errors that are the caller's (validation, Close) are not refusals.
+func (r *Reporter) refused(err error) error {
+	var reason DropReason
+	switch {
+	case err == nil, errors.Is(err, ErrClosed):
+		return err
+	case errors.Is(err, ErrQueueFull):
+		reason = DropQueueFull
+	case errors.Is(err, ErrSpoolLost):
+		reason = DropSpoolLost
+	case errors.As(err, new(*ValidationError)):
+		return err
+	default:
+		reason = DropSpoolError
+	}
+	r.q.countDrop(reason, 1)
+	r.refusals.add(reason, err)
+	return err
 }
 
 // Snapshot validates s and queues it. A snapshot still waiting in the queue
@@ -270,9 +366,30 @@ func (r *Reporter) Snapshot(s Snapshot) error {
 		return err
 	}
 	if r.durable() {
-		return r.enqueueSnapshot(s.Fields)
+		return r.refused(r.enqueueSnapshot(s.Fields))
 	}
-	return r.q.pushSnapshot(s.Fields, size+12)
+	return r.refused(r.snapshotMemory(s.Fields, size+12))
+}
+
+// snapshotMemory queues a snapshot in memory mode, merged into the one
+// still waiting if there is one. The merge and its size estimate are made
+// outside the queue's lock, one at a time (snapMu).
+func (r *Reporter) snapshotMemory(fields Fields, size int64) error {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	old, err := r.q.pendingSnapshot()
+	if err != nil || old == nil {
+		if err == nil {
+			err = r.q.pushSnapshot(nil, nil, 0, fields, size)
+		}
+		return err
+	}
+	merged := mergeFields(old.fields, fields)
+	mergedSize, err := validateFieldsSize("fields", merged) // both parts are valid: only the size is new
+	if err != nil {
+		return err
+	}
+	return r.q.pushSnapshot(old, merged, mergedSize+12, fields, size)
 }
 
 // ReportSnapshots calls fn now (before returning) and then every interval
@@ -362,6 +479,7 @@ func (r *Reporter) Close(ctx context.Context) error {
 		defer cancel()
 	}
 	flushErr := r.Flush(ctx)
+	r.refusals.flush()
 	r.stop()
 	blocked := r.waitStopped(ctx)
 	if r.durable() {

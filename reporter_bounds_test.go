@@ -3,6 +3,7 @@ package analytics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -176,5 +177,35 @@ func TestReporterSnapshotFsyncHoldsNoQueueLock(t *testing.T) {
 	close(release)
 	if err := <-snapped; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// In memory mode, snapshots merged into the one waiting count toward
+// MaxBytes: a merge that would pass it is refused (counted), and the queue
+// stays within the bound; repeating the same fields does not grow it.
+func TestReporterSnapshotMergeHoldsBound(t *testing.T) {
+	cfg, _ := downService(t)
+	r := newReporter(t, newClient(t, cfg), analytics.ReporterOptions{MaxBytes: 4096, Clock: newFakeClock()})
+	same := analytics.Snapshot{Fields: analytics.Fields{"test.same": strings.Repeat("s", 100)}}
+	for range 100 {
+		if err := r.Snapshot(same); err != nil {
+			t.Fatalf("the same snapshot again: %v", err)
+		}
+	}
+	refused := 0
+	for i := range 200 {
+		err := r.Snapshot(analytics.Snapshot{Fields: analytics.Fields{fmt.Sprintf("test.f%03d", i): strings.Repeat("x", 50)}})
+		if errors.Is(err, analytics.ErrQueueFull) {
+			refused++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if st := r.Stats(); st.QueueBytes > 4096 {
+			t.Fatalf("after %d snapshots QueueBytes = %d, over MaxBytes 4096", i+1, st.QueueBytes)
+		}
+	}
+	st := r.Stats()
+	if refused == 0 || st.Dropped[analytics.DropQueueFull] != uint64(refused) {
+		t.Errorf("%d refused, Dropped = %v: merges past the bound were not refused", refused, st.Dropped)
 	}
 }

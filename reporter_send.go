@@ -1,9 +1,9 @@
 package analytics
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -46,7 +46,7 @@ func (r *Reporter) work() {
 		if p == nil {
 			return
 		}
-		if r.client.batchMode.Load() == batchNo {
+		if !r.client.batches() {
 			r.deliver(p)
 			continue
 		}
@@ -86,7 +86,7 @@ func (r *Reporter) deliverBatch(batch []*item) {
 			continue
 		}
 		batch = r.settle(batch, results)
-		if len(batch) > 0 && !r.sleep(r.retryWait(retry, nil, batch[0].attempts)) {
+		if len(batch) > 0 && !r.sleep(r.retryWait(retry, nil, int(batch[0].attempts))) {
 			return
 		}
 	}
@@ -100,7 +100,7 @@ func (r *Reporter) prepare(batch []*item) ([]batchItem, error) {
 			return nil, err
 		}
 		p.attempts++
-		items[i] = batchItem{kind: p.kind, key: p.key, body: p.body}
+		items[i] = batchItem{kind: p.kind, key: p.idemKey(), body: p.payload()}
 	}
 	return items, nil
 }
@@ -117,7 +117,7 @@ func (r *Reporter) retryBatch(batch []*item, err error, gen uint64) bool {
 		}
 		return false
 	}
-	wait := r.retryWait(v, err, batch[0].attempts)
+	wait := r.retryWait(v, err, int(batch[0].attempts))
 	if v == retryAtCap {
 		r.log.Error("analytics: cannot deliver because of a configuration problem; keeping the data and retrying",
 			slog.Any("error", err), slog.Duration("retry_in", wait))
@@ -138,7 +138,7 @@ func (r *Reporter) settle(batch []*item, results []batchResult) []*item {
 		case delivered:
 			r.finish(p, "", nil, rejectedFields(res))
 		case drop:
-			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
+			r.warnDropped(p, reason, err)
 			r.finish(p, reason, err, nil)
 		default:
 			r.q.countRetry()
@@ -175,11 +175,11 @@ func (r *Reporter) deliver(p *item) {
 			r.finish(p, "", nil, rejected)
 			return
 		case drop:
-			r.log.Warn("analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
+			r.warnDropped(p, reason, err)
 			r.finish(p, reason, err, nil)
 			return
 		}
-		wait := r.retryWait(v, err, p.attempts)
+		wait := r.retryWait(v, err, int(p.attempts))
 		if v == retryAtCap {
 			r.log.Error("analytics: cannot deliver "+p.kind.String()+" because of a configuration problem; keeping it and retrying",
 				slog.Any("error", err), slog.Duration("retry_in", wait))
@@ -224,8 +224,8 @@ func (r *Reporter) send(p *item) (map[string]string, error) {
 	if err := r.encode(p); err != nil {
 		return nil, err
 	}
-	ctx := WithIdempotencyKey(r.stopCtx, p.key)
-	status, raw, err := r.client.command(ctx, p.kind.String(), p.body)
+	ctx := WithIdempotencyKey(r.stopCtx, p.idemKey())
+	status, raw, err := r.client.command(ctx, p.kind.String(), p.payload())
 	if err != nil || status != http.StatusPartialContent {
 		return nil, err
 	}
@@ -242,18 +242,26 @@ func (r *Reporter) encode(p *item) error {
 	if p.body == nil {
 		var err error
 		if p.kind == KindSnapshot {
-			p.body, err = json.Marshal(Snapshot{Fields: p.fields})
+			p.body, err = appendSnapshotJSON(make([]byte, 0, p.size+16), p.fields)
 		} else {
-			p.body, err = json.Marshal(p.event)
+			p.body, err = appendEventJSON(make([]byte, 0, p.size+16), p.event)
 		}
 		if err != nil {
 			return &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
 		}
 	}
-	if p.key == "" {
+	if p.key == "" && !p.inRec {
 		p.key = newID()
 	}
 	return nil
+}
+
+// warnDropped logs a dropped item: at most one line a minute per kind and
+// reason, with the count of those not logged ("repeated"), so a service
+// that refuses everything does not flood the log.
+func (r *Reporter) warnDropped(p *item, reason DropReason, err error) {
+	r.dropLog.Log(context.Background(), slog.LevelWarn, p.kind.String()+"/"+string(reason),
+		"analytics: dropped "+p.kind.String(), slog.String("reason", string(reason)), slog.Any("error", err))
 }
 
 // finish records the end of p and tells OnOutcome.
@@ -271,7 +279,7 @@ func (r *Reporter) finish(p *item, reason DropReason, err error, rejected map[st
 	if r.opts.OnOutcome != nil {
 		r.calls.enter(callbackOutcome)
 		defer r.calls.leave(callbackOutcome)
-		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.key, Attempts: p.attempts, Dropped: reason, Err: err, Rejected: rejected})
+		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.idemKey(), Attempts: int(p.attempts), Dropped: reason, Err: err, Rejected: rejected})
 	}
 }
 

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
@@ -22,10 +24,38 @@ const recordHeader = 1 + 32 + 8
 
 func encodeRecord(kind Kind, key string, at int64, body []byte) []byte {
 	rec := make([]byte, recordHeader, recordHeader+len(body))
+	putRecordHeader(rec, kind, key, at)
+	return append(rec, body...)
+}
+
+func putRecordHeader(rec []byte, kind Kind, key string, at int64) {
 	rec[0] = byte(kind)
 	copy(rec[1:33], key)
 	binary.BigEndian.PutUint64(rec[33:41], uint64(at))
-	return append(rec, body...)
+}
+
+// scratch holds the buffers records are encoded in before they are copied
+// to one of their exact size, which the queue keeps.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// newRecord returns a record of kind with a new key and enqueue time, the
+// payload appended by encode after its header.
+func (r *Reporter) newRecord(kind Kind, encode func([]byte) ([]byte, error)) ([]byte, error) {
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	b := append((*buf)[:0], make([]byte, recordHeader)...)
+	now := r.clock.Now().UnixNano()
+	b[0] = byte(kind)
+	appendID(b[1:1:33], now)
+	binary.BigEndian.PutUint64(b[33:41], uint64(now))
+	b, err := encode(b)
+	if err != nil {
+		return nil, &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
+	}
+	if cap(b) <= 64<<10 {
+		*buf = b // keep the grown buffer, but not a huge one
+	}
+	return bytes.Clone(b), nil
 }
 
 func decodeRecord(rec []byte) (*item, error) {
@@ -50,6 +80,7 @@ var errNoSpool = errors.New("no spool open")
 
 func (r *Reporter) openSpool() error {
 	r.spoolLog = logthrottle.New(r.log, time.Minute, r.clock.Now)
+	r.spoolLost = make(chan struct{}, 1)
 	// The queue's own bound is the spool's: recovered and new items are
 	// admitted by the spool.
 	r.q.maxBytes = 1<<63 - 1
@@ -67,8 +98,36 @@ func (r *Reporter) openSpool() error {
 
 func (r *Reporter) newSpool() (*spool.Spool, error) {
 	return spool.Open(r.opts.Dir, spool.Options{
-		MaxBytes: r.opts.MaxBytes, Sync: r.opts.Sync, SyncInterval: r.opts.SyncInterval, Logger: r.log, Fsync: r.opts.fsync,
+		MaxBytes: r.opts.MaxBytes, Sync: r.opts.Sync.spool(), SyncInterval: r.opts.SyncInterval, Logger: r.log,
+		Fsync: r.opts.fsync, Write: r.opts.write, CheckInterval: r.opts.spoolCheck,
+		OnLost: func(error) {
+			select {
+			case r.spoolLost <- struct{}{}:
+			default:
+			}
+		},
 	})
+}
+
+// watchSpool recreates the spool when its background check finds it lost,
+// so that a directory removed while the program makes no calls is noticed,
+// logged and counted (SpoolLost) within CheckInterval, and the pending
+// items are on disk again.
+func (r *Reporter) watchSpool() {
+	defer r.tickers.Done()
+	for {
+		select {
+		case <-r.spoolLost:
+		case <-r.stopCtx.Done():
+			return
+		}
+		r.spmu.RLock()
+		sp := r.spool
+		r.spmu.RUnlock()
+		if sp != nil {
+			_ = r.recreateSpool(sp, spool.ErrLost) // logged there; Event reports it
+		}
+	}
 }
 
 // queueRecovered queues the records an opened spool found on disk.
@@ -89,20 +148,19 @@ func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 	return nil
 }
 
-// enqueueEvent spools an event and queues it.
-func (r *Reporter) enqueueEvent(e Event) error {
+// eventRecord encodes a durable event's record and the item that will be
+// queued once it is spooled.
+func (r *Reporter) eventRecord(e Event) ([]byte, *item, error) {
 	if r.q.isClosed() {
-		return ErrClosed
+		return nil, nil, ErrClosed
 	}
-	body, err := json.Marshal(e)
+	rec, err := r.newRecord(KindEvent, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
 	if err != nil {
-		return &ValidationError{Path: "event", Reason: "cannot be encoded: " + err.Error()}
+		return nil, nil, err
 	}
-	key, at := newID(), r.clock.Now().UnixNano()
-	rec := encodeRecord(KindEvent, key, at, body)
-	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
-		r.q.pushDurable(&item{kind: KindEvent, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at})
-	})
+	p := &item{kind: KindEvent, inRec: true, body: rec, size: int64(len(rec)),
+		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
+	return rec, p, nil
 }
 
 // enqueueSnapshot spools a snapshot, merged into the one still waiting in
@@ -112,31 +170,37 @@ func (r *Reporter) enqueueEvent(e Event) error {
 func (r *Reporter) enqueueSnapshot(fields Fields) error {
 	r.snapMu.Lock()
 	defer r.snapMu.Unlock()
-	old, merged, err := r.q.snapshotBase(fields)
+	old, err := r.q.pendingSnapshot()
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(Snapshot{Fields: merged})
-	if err != nil {
-		return &ValidationError{Path: "fields", Reason: "cannot be encoded: " + err.Error()}
-	}
-	key, at := newID(), r.clock.Now().UnixNano()
-	rec := encodeRecord(KindSnapshot, key, at, body)
-	return r.appendDurable(rec, func(sp *spool.Spool, id uint64) {
-		p := &item{kind: KindSnapshot, fields: merged, body: body, key: key, spoolID: id, size: int64(len(rec)), at: at}
-		if replaced := r.q.commitSnapshot(old, p); replaced != 0 {
-			if err := sp.Ack(replaced); err != nil {
-				r.log.Warn("analytics: cannot retire a merged snapshot; it may be sent too", slog.Any("error", err))
+	merged := fields
+	if old != nil {
+		base := old.fields
+		if base == nil {
+			// Recovered from the spool: only the encoded form is known.
+			var s Snapshot
+			if err := decodeJSON(old.payload(), &s); err == nil {
+				base = s.Fields
 			}
 		}
-	})
+		merged = mergeFields(base, fields)
+	}
+	rec, err := r.newRecord(KindSnapshot, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
+	if err != nil {
+		return err
+	}
+	p := &item{kind: KindSnapshot, inRec: true, fields: merged, body: rec, size: int64(len(rec)),
+		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
+	return r.appendDurable(rec, p, old)
 }
 
-// appendDurable appends rec to the spool and, still holding the spool
-// shared, calls queued with its ID, so that a recreation of the spool
-// rewrites the item if it comes after the append. A spool found lost is
-// recreated and the append made again.
-func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uint64)) error {
+// appendDurable appends rec, p's record, to the spool and, still holding
+// the spool shared, queues p under its new spool ID, so that a recreation
+// of the spool rewrites the item if it comes after the append. A snapshot
+// takes the place of old, the one it was merged with, if that is still
+// waiting. A spool found lost is recreated and the append made again.
+func (r *Reporter) appendDurable(rec []byte, p, old *item) error {
 	for retried := false; ; retried = true {
 		r.spmu.RLock()
 		sp := r.spool
@@ -145,7 +209,8 @@ func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uin
 			id, err = sp.Append(rec)
 		}
 		if err == nil {
-			queued(sp, id)
+			p.spoolID = id
+			r.queueSpooled(sp, p, old)
 		}
 		r.spmu.RUnlock()
 		lost := errors.Is(err, errNoSpool) || errors.Is(err, spool.ErrLost)
@@ -158,12 +223,24 @@ func (r *Reporter) appendDurable(rec []byte, queued func(sp *spool.Spool, id uin
 	}
 }
 
+// queueSpooled queues p, just spooled in sp (see appendDurable).
+func (r *Reporter) queueSpooled(sp *spool.Spool, p, old *item) {
+	if p.kind != KindSnapshot {
+		r.q.pushDurable(p)
+		return
+	}
+	if replaced := r.q.commitSnapshot(old, p); replaced != 0 {
+		if err := sp.Ack(replaced); err != nil {
+			r.warnSpool("retire", "analytics: cannot retire a merged snapshot; it may be sent too", err)
+		}
+	}
+}
+
 func (r *Reporter) appendError(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, spool.ErrFull):
-		r.q.countDrop(DropQueueFull, 1)
 		return fmt.Errorf("%w: %w", ErrQueueFull, err)
 	case errors.Is(err, spool.ErrClosed):
 		return ErrClosed
@@ -179,8 +256,14 @@ func (r *Reporter) ack(p *item) {
 		return
 	}
 	if err := r.spool.Ack(p.spoolID); err != nil && !errors.Is(err, spool.ErrLost) {
-		r.log.Warn("analytics: cannot record delivery in the spool; the item may be sent again", slog.Any("error", err))
+		r.warnSpool("ack", "analytics: cannot record deliveries in the spool yet; retrying, and a restart meanwhile sends them again", err)
 	}
+}
+
+// warnSpool logs a spool problem once per interval for each key, however
+// many items it concerns.
+func (r *Reporter) warnSpool(key, msg string, err error) {
+	r.spoolLog.Log(context.Background(), slog.LevelWarn, key, msg, slog.String("dir", r.opts.Dir), slog.Any("error", err))
 }
 
 // recreateSpool replaces lost, a spool found removed or replaced (nil if
@@ -223,7 +306,7 @@ func (r *Reporter) recreateSpool(lost *spool.Spool, cause error) error {
 func (r *Reporter) rewrite(sp *spool.Spool, items []*item) error {
 	recs := make([][]byte, len(items))
 	for i, p := range items {
-		recs[i] = encodeRecord(p.kind, p.key, p.at, p.body)
+		recs[i] = p.record()
 	}
 	ids, err := sp.AppendAll(recs)
 	if err != nil {

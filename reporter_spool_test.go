@@ -241,3 +241,69 @@ func TestReporterCloseNoticesLostSpool(t *testing.T) {
 	}
 	assertEachOnce(t, eventIndexes(t, srv.Events()), want)
 }
+
+// The spool directory is removed while the program makes no calls and the
+// service is down: the spool's background check notices within its
+// interval, the reporter logs at ERROR, counts it and writes the pending
+// items to a recreated spool, so a crash afterwards loses none of them.
+func TestReporterNoticesLostSpoolWhenIdle(t *testing.T) {
+	cfg, start := downService(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	var logs logBuffer
+	r, err := analytics.NewReporter(newClient(t, cfg), analytics.WithSpoolCheck(analytics.ReporterOptions{
+		Dir: dir, Sync: analytics.SyncPeriodic, Logger: logs.logger(), Clock: newFakeClock()}, 10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportRange(t, r, 0, 1000)
+	// Moved away in one step, so the check cannot see a half-removed one.
+	if err := os.Rename(dir, dir+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir + ".gone"); err != nil {
+		t.Fatal(err)
+	}
+	logs.waitFor(t, "spool directory removed or replaced")
+	// The next call waits for the recreation, which holds the spool.
+	reportRange(t, r, 1000, 1001)
+	if st := r.Stats(); st.SpoolLost != 1 {
+		t.Errorf("SpoolLost = %d, want 1", st.SpoolLost)
+	}
+	// A crash now: what is on disk is all a new reporter finds.
+	crashed := filepath.Join(t.TempDir(), "crashed")
+	copyDir(t, dir, crashed)
+	closeNow(r)
+	srv := start()
+	r2 := newReporter(t, newClient(t, cfg), analytics.ReporterOptions{Dir: crashed})
+	if err := r2.Flush(waitCtx(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, 1000) // the last one was buffered (SyncPeriodic)
+	for i := range want {
+		want[i] = i
+	}
+	got := eventIndexes(t, srv.Events())
+	delete(got, 1000)
+	assertEachOnce(t, got, want)
+}
+
+// copyDir copies the regular files of src into a new directory dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.Mkdir(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -23,7 +23,7 @@ import (
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticstest"
 	"github.com/analytics-client/analytics/internal/pki"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // fastRetry keeps outage tests short: retries start at 5 ms and cap at 100 ms.
@@ -259,7 +259,7 @@ func closedAddr(t *testing.T) string {
 
 // Fault 4a: a 422 is dropped with its reason and never retried.
 func TestReporterDrops422WithoutRetry(t *testing.T) {
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{
 		"test.listed": {Datatype: "event"},
 	}))
 	c := newClient(t, srv.Config())
@@ -289,7 +289,7 @@ func TestReporterDrops422WithoutRetry(t *testing.T) {
 	}
 	var rej *analytics.RejectedError
 	if dropped == nil || dropped.Dropped != analytics.DropRejected || dropped.Attempts != 1 ||
-		!errors.As(dropped.Err, &rej) || rej.Rejected["test.not-listed"] != server.ReasonNotExpectedEvent {
+		!errors.As(dropped.Err, &rej) || rej.Rejected["test.not-listed"] != whitelist.ReasonNotExpectedEvent {
 		t.Errorf("outcome = %+v", dropped)
 	}
 	if got := len(srv.Events()); got != 1 {
@@ -528,7 +528,7 @@ func TestReporterFallsBackToSingleCommands(t *testing.T) {
 // Against our service, queued items travel in batches; each is stored once
 // and a whitelist refusal drops only its own item.
 func TestReporterBatchesWithPerItemOutcomes(t *testing.T) {
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{
 		"test.listed": {Datatype: "event"},
 	}))
 	c := newClient(t, srv.Config())
@@ -615,10 +615,23 @@ func TestExponentialBackoff(t *testing.T) {
 		1: 10 * time.Millisecond, 2: 20 * time.Millisecond, 5: 160 * time.Millisecond,
 		8: time.Second, 100: time.Second, 0: time.Second,
 	} {
+		seen := map[time.Duration]bool{}
+		low := 0
 		for range 200 {
-			if d := b(attempt); d <= 0 || d > ceiling {
+			d := b(attempt)
+			if d <= 0 || d > ceiling {
 				t.Fatalf("attempt %d waited %v, want (0, %v]", attempt, d, ceiling)
 			}
+			seen[d] = true
+			if d <= ceiling/2 {
+				low++
+			}
+		}
+		// Full jitter: waits spread over the whole range, so reporters
+		// that failed together do not retry together.
+		if len(seen) < 150 || low < 50 || low > 150 {
+			t.Errorf("attempt %d: %d distinct waits of 200, %d in the lower half: not spread over (0, %v]",
+				attempt, len(seen), low, ceiling)
 		}
 	}
 }

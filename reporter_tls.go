@@ -9,10 +9,11 @@ const minLook = 10 * time.Millisecond
 // certGeneration counts the certificate files the client has loaded; zero
 // without SSL files.
 func (r *Reporter) certGeneration() uint64 {
-	if r.client.certs == nil {
+	certs := r.client.certSource()
+	if certs == nil {
 		return 0
 	}
-	return r.client.certs.Generation()
+	return certs.Generation()
 }
 
 // pause waits d before the next attempt after an attempt (made with
@@ -25,7 +26,7 @@ func (r *Reporter) certGeneration() uint64 {
 // began), and while it lasts the files are looked at every check
 // interval.
 func (r *Reporter) pause(v verdict, d time.Duration, gen uint64) bool {
-	certs := r.client.certs
+	certs := r.client.certSource()
 	if v != retryAtCap || certs == nil {
 		return r.sleep(d)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/analytics-client/analytics"
 	"github.com/analytics-client/analytics/analyticsprom"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -52,7 +53,7 @@ func startService() (url string, stop func()) {
 		log.Fatal(err)
 	}
 	srv, err := server.New(server.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler),
-		Authorization: []server.Rule{{Name: "example", SortOrder: 1, Type: server.PathPrefix,
+		Authorization: []authz.Rule{{Name: "example", SortOrder: 1, Type: authz.PathPrefix,
 			Path: "/analytics", AllowUnauthenticated: true}}})
 	if err != nil {
 		log.Fatal(err)

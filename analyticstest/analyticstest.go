@@ -16,16 +16,19 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/analytics-client/analytics"
+	"github.com/analytics-client/analytics/internal/devservice"
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/tlsfiles"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Server is a running analytics service.
@@ -60,9 +63,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
-	b, err := pki.LoadOrGenerate(filepath.Join(o.dataDir, "pki"))
+	b, err := devservice.Certificates(o.dataDir)
 	if err != nil {
-		t.Fatalf("analyticstest: certificates: %v", err)
+		t.Fatalf("analyticstest: %v", err)
 	}
 	s := &Server{t: t, opts: o, bundle: b, served: make(chan error, 1), change: make(chan struct{})}
 	if err := s.start(); err != nil {
@@ -74,13 +77,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 
 // start creates, binds and serves the service.
 func (s *Server) start() error {
-	srv, err := server.New(s.serverConfig())
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	if err := srv.Listen(ctx); err != nil {
-		_ = srv.Close(ctx)
+	srv, err := devservice.Listen(ctx, s.serverConfig())
+	if err != nil {
 		return err
 	}
 	s.srv, s.URL = srv, srv.URL()
@@ -93,31 +92,23 @@ func (s *Server) start() error {
 	return nil
 }
 
+// serverConfig is the development service's configuration with the
+// options applied.
 func (s *Server) serverConfig() server.Config {
 	o := s.opts
-	cfg := server.Config{
-		DataDir:    o.dataDir,
-		Whitelist:  o.whitelist,
-		Logger:     s.log(),
-		Now:        o.now,
-		CheckIn:    server.CheckInConfig{Interval: -1},
-		Middleware: s.middleware,
+	cfg := devservice.Config(o.dataDir, o.addr, s.bundle, s.log())
+	cfg.Whitelist, cfg.Now, cfg.Middleware = o.whitelist, o.now, s.middleware
+	cfg.TLS.ClientAuth = o.clientAuth
+	if o.rules != nil {
+		cfg.Authorization = o.rules
 	}
-	cfg.Authorization = o.rules
 	if o.plainHTTP {
-		if cfg.Authorization == nil {
-			cfg.Authorization = []server.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
-				Type: server.PathPrefix, Path: "/", AllowUnauthenticated: true}}
+		cfg.HTTPAddr, cfg.HTTPSAddr, cfg.TLS = o.addr, "", server.TLSFiles{}
+		if o.rules == nil {
+			cfg.Authorization = []authz.Rule{{Name: "analyticstest over plain HTTP", SortOrder: 1,
+				Type: authz.PathPrefix, Path: "/", AllowUnauthenticated: true}}
 		}
-		cfg.HTTPAddr = o.addr
-		return cfg
 	}
-	if cfg.Authorization == nil {
-		cfg.Authorization = server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName)
-	}
-	cfg.HTTPSAddr = o.addr
-	cfg.TLS = server.TLSFiles{CertFile: s.bundle.ServerCert, KeyFile: s.bundle.ServerKey,
-		CAFile: s.bundle.CACert, ClientAuth: o.clientAuth}
 	return cfg
 }
 
@@ -141,11 +132,10 @@ func (s *Server) log() *slog.Logger {
 // Config is the client configuration for this service: its URL and, over
 // TLS, the client certificate, key and CA files.
 func (s *Server) Config() analytics.Config {
-	cfg := analytics.Config{URL: s.URL}
-	if !s.opts.plainHTTP {
-		cfg.SSL = &analytics.SSLOpts{CertFile: s.bundle.ClientCert, KeyFile: s.bundle.ClientKey, CAFile: s.bundle.CACert}
+	if s.opts.plainHTTP {
+		return analytics.Config{URL: s.URL}
 	}
-	return cfg
+	return devservice.ClientConfig(s.URL, s.bundle)
 }
 
 // Client returns an HTTP client that trusts the service and presents the
@@ -161,7 +151,9 @@ func (s *Server) newClient() (*http.Client, error) {
 			return nil, err
 		}
 		s.certs = certs
-		tr.TLSClientConfig = certs.ClientConfig()
+		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return certs.DialTLS(ctx, (&net.Dialer{}).DialContext, network, addr)
+		}
 	}
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
 }
@@ -175,7 +167,7 @@ func (s *Server) DataDir() string { return s.opts.dataDir }
 
 // SetWhitelist replaces the whitelist while serving; nil accepts
 // everything.
-func (s *Server) SetWhitelist(wl server.Whitelist) { s.srv.SetWhitelist(wl) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.srv.SetWhitelist(wl) }
 
 // Close stops the service gracefully and waits for it. It is called by
 // t.Cleanup; calling it earlier (to test an unreachable service) is fine.

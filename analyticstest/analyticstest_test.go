@@ -2,9 +2,12 @@ package analyticstest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/analytics-client/analytics/analyticstest"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 func TestMain(m *testing.M) {
@@ -72,18 +75,26 @@ func TestConfigFiles(t *testing.T) {
 
 func TestNeedRefusesClientWithoutCertificate(t *testing.T) {
 	srv := analyticstest.NewServer(t)
-	tr := srv.Client().Transport.(*http.Transport).Clone()
-	tr.TLSClientConfig.Certificates, tr.TLSClientConfig.GetClientCertificate = nil, nil
+	ca, err := os.ReadFile(srv.Config().SSL.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}} // trusts the service, has no certificate
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("GET without a client certificate answered %s", resp.Status)
 	}
+	if !strings.Contains(err.Error(), "certificate required") {
+		t.Fatalf("GET without a client certificate: %v, want the service's refusal", err)
+	}
 }
 
 func TestWhitelist(t *testing.T) {
-	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(server.Whitelist{"ok": {Datatype: server.DatatypeEvent}}))
+	srv := analyticstest.NewServer(t, analyticstest.WithWhitelist(whitelist.List{"ok": {Datatype: whitelist.DatatypeEvent}}))
 	c := srv.Client()
 	if code, _ := post(t, c, srv.URL+"/commands/event", `{"event":"ok"}`); code != 200 {
 		t.Errorf("listed event: %d", code)

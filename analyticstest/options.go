@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Option changes how NewServer starts the service.
@@ -14,10 +16,10 @@ type Option func(*options)
 type options struct {
 	dataDir    string
 	addr       string
-	whitelist  server.Whitelist
+	whitelist  whitelist.List
 	clientAuth server.ClientAuth
 	plainHTTP  bool
-	rules      []server.Rule
+	rules      []authz.Rule
 	logger     *slog.Logger
 	now        func() time.Time
 	middleware func(http.Handler) http.Handler
@@ -28,7 +30,7 @@ func defaultOptions() options {
 }
 
 // WithWhitelist starts the service with a whitelist.
-func WithWhitelist(wl server.Whitelist) Option {
+func WithWhitelist(wl whitelist.List) Option {
 	return func(o *options) { o.whitelist = wl }
 }
 
@@ -78,6 +80,6 @@ func WithClock(now func() time.Time) Option {
 // over TLS, server.DefaultRules with the client certificate of Config and
 // Client allowed the operator endpoints (collections, commands/send);
 // over plain HTTP, which identifies no client, every request is allowed.
-func WithAuthorization(rules []server.Rule) Option {
+func WithAuthorization(rules []authz.Rule) Option {
 	return func(o *options) { o.rules = rules }
 }

@@ -5,33 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
+
+	"github.com/analytics-client/analytics/server/opsview"
 )
-
-// CheckAdminAddr refuses an admin listener address (Config.AdminAddr)
-// that is not on the loopback interface: the admin listener serves without
-// authentication. New applies it; a configuration loader can call it to
-// name its own key in the error.
-func CheckAdminAddr(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return &ConfigError{Field: "AdminAddr", Reason: fmt.Sprintf("%q is not host:port", addr), Err: err}
-	}
-	if isLoopbackHost(host) {
-		return nil
-	}
-	return &ConfigError{Field: "AdminAddr", Reason: fmt.Sprintf(
-		"%q is not a loopback address (127.0.0.1, ::1 or localhost): the admin listener serves without authentication", addr)}
-}
-
-// isLoopbackHost reports whether host is localhost or a loopback IP.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // listenAdmin binds the admin listener and checks that the bound address
 // is a loopback one (localhost could resolve elsewhere).
@@ -52,37 +28,25 @@ func (s *Server) listenAdmin(ctx context.Context) (*listener, error) {
 	return l, nil
 }
 
-// adminPaths are the endpoints the admin listener serves: what operators
-// look at. It never changes anything, and the raw collections are left to
-// authorized clients.
-var adminPaths = map[string]bool{"/status": true, "/checkin/preview": true, "/view": true,
-	"/view/live": true, "/metrics": true}
-
 // adminHandler serves the operator endpoints at the root of the admin
-// listener (/status, /checkin/preview, /view, /metrics), GET only. A
-// request whose Host is not a loopback name is refused: a web page
-// elsewhere could otherwise read them through a DNS name it points at
-// 127.0.0.1 (DNS rebinding).
+// listener (opsview.AdminPath), GET only. A request whose Host is not a
+// loopback name is refused (opsview.LoopbackHost).
 func (s *Server) adminHandler() http.Handler {
-	return s.observe(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	return s.views.Observe(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w := &headerWriter{ResponseWriter: rw}
 		setRequestID(w)
 		defer s.recoverPanic(w, r)
-		host, _, err := net.SplitHostPort(r.Host)
-		if err != nil {
-			host = r.Host
-		}
-		if !isLoopbackHost(strings.Trim(host, "[]")) {
+		if !opsview.LoopbackHost(r) {
 			http.Error(w, "Forbidden: the admin listener answers only to localhost and loopback addresses", http.StatusForbidden)
 			return
 		}
 		e, ok := routes[route{r.Method, r.URL.Path}]
-		if !ok || !adminPaths[e.path] {
-			notFound(w)
+		if !ok || !opsview.AdminPath(e.path) {
+			adminMiss(w, r)
 			return
 		}
 		e.serve(s, w, r)
-	}), "")
+	}), commandOf(""))
 }
 
 // AdminAddr is the bound address of the admin listener, nil when there is

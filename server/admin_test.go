@@ -45,11 +45,36 @@ func TestAdminListener(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, got.status, got.ctype)
 		}
 	}
-	for _, r := range [][2]string{{"POST", "/status"}, {"POST", "/commands/event"}, {"GET", "/collections/events"},
-		{"GET", "/analytics/status"}, {"GET", "/"}} {
+	for _, r := range [][2]string{{"POST", "/commands/event"}, {"GET", "/collections/events"},
+		{"GET", "/analytics/status"}, {"GET", "/nope"}} {
 		if got := do(t, c, r[0], base+r[1], `{"event":"e"}`); got.status != 404 {
 			t.Errorf("%s %s: %d", r[0], r[1], got.status)
 		}
+	}
+	// The paths it serves, asked with another method: 405 and Allow.
+	for _, r := range [][2]string{{"POST", "/status"}, {"DELETE", "/view"}, {"PUT", "/metrics"}, {"POST", "/"}} {
+		req, _ := http.NewRequest(r[0], base+r[1], strings.NewReader("{}"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" {
+			t.Errorf("%s %s: %d, Allow %q; want 405, GET", r[0], r[1], resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	// The root leads to the page.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/view" {
+		t.Errorf("GET /: %d, Location %q; want 302 to /view", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if got := do(t, c, "GET", base+"/", ""); got.status != 200 || !strings.HasPrefix(got.ctype, "text/html") {
+		t.Errorf("GET / followed: %d %s, want the page", got.status, got.ctype)
 	}
 	// A page elsewhere reaching the listener through its own DNS name.
 	for host, want := range map[string]int{"attacker.example:80": 403, "127.0.0.2.attacker.example": 403,

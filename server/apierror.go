@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
 // Error kinds of the JSON error shape {"kind":...,"msg":...}.
@@ -39,7 +41,7 @@ type apiError struct {
 
 // outcome encodes e as an answer in the JSON error shape.
 func (e *apiError) outcome() outcome {
-	body, err := marshal(e)
+	body, err := jsonbody.Marshal(e)
 	if err != nil {
 		body = []byte(`{"kind":"application-error","msg":"` + msgUncaught + `"}`)
 	}
@@ -87,7 +89,7 @@ func literal(v any) string {
 	if v == nil {
 		return "nil"
 	}
-	b, err := marshal(v)
+	b, err := jsonbody.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("%T", v)
 	}

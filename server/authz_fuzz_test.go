@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // FuzzDefaultRulesNeverLetAgentsIn sends arbitrary paths through the same
@@ -19,7 +21,7 @@ func FuzzDefaultRulesNeverLetAgentsIn(f *testing.F) {
 		"/analytics/commands/event%00", "/analytics/view/live/", "/analytics/./status"} {
 		f.Add(s)
 	}
-	a, err := compileRules(DefaultRules(DefaultPrefix, "puppet.example.com"))
+	a, err := authz.Compile(DefaultRules(DefaultPrefix, "puppet.example.com"))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func FuzzDefaultRulesNeverLetAgentsIn(f *testing.F) {
 			clientPaths[DefaultPrefix+e.path] = true
 		}
 	}
-	agent := identity{certname: "agent.example.com", authenticated: true}
+	agent := authz.Identity{Certname: "agent.example.com", Authenticated: true}
 	f.Fuzz(func(t *testing.T, target string) {
 		u, err := url.ParseRequestURI(target)
 		if err != nil {
@@ -46,7 +48,7 @@ func FuzzDefaultRulesNeverLetAgentsIn(f *testing.F) {
 			if !ok {
 				continue
 			}
-			if !a.decide(r, path, agent).allowed {
+			if !a.Decide(r, path, agent).Allowed {
 				continue
 			}
 			if !clientPaths[path] {

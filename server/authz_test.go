@@ -14,6 +14,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // ownCertname is global.hostname of the services in the authorization
@@ -175,16 +176,16 @@ func TestDefaultRules(t *testing.T) {
 // authenticated client, a regex path whose capture names who may read each
 // collection ($1), the operator endpoints for the service's certname, and
 // a final deny of everything at sort-order 999.
-var stockShapeRules = []server.Rule{
-	{Name: "analytics entrypoint", SortOrder: 500, Type: server.PathRegex, Path: "^/analytics/?$",
+var stockShapeRules = []authz.Rule{
+	{Name: "analytics entrypoint", SortOrder: 500, Type: authz.PathRegex, Path: "^/analytics/?$",
 		Methods: []string{"get"}, AllowUnauthenticated: true},
-	{Name: "analytics commands", SortOrder: 500, Type: server.PathRegex,
+	{Name: "analytics commands", SortOrder: 500, Type: authz.PathRegex,
 		Path: "^/analytics/commands/(event|snapshot|batch)$", Methods: []string{"post"}, Allow: []string{"*"}},
-	{Name: "analytics collections", SortOrder: 500, Type: server.PathRegex,
+	{Name: "analytics collections", SortOrder: 500, Type: authz.PathRegex,
 		Path: "^/analytics/collections/([^/]+)$", Methods: []string{"get"}, Allow: []string{"$1-reader", ownCertname}},
-	{Name: "analytics operators", SortOrder: 600, Type: server.PathPrefix, Path: "/analytics/",
+	{Name: "analytics operators", SortOrder: 600, Type: authz.PathPrefix, Path: "/analytics/",
 		Allow: []string{ownCertname}},
-	{Name: "puppetlabs deny all", SortOrder: 999, Type: server.PathPrefix, Path: "/", Deny: []string{"*"}},
+	{Name: "puppetlabs deny all", SortOrder: 999, Type: authz.PathPrefix, Path: "/", Deny: []string{"*"}},
 }
 
 // TestStockShapeRules runs every caller against every endpoint under

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // batchMaxBody is the body limit of the batch tests' server: large enough
@@ -214,7 +215,7 @@ func checkAdded(t *testing.T, name string, before, after, want []string) {
 func TestBatchAnswersAsSingleCommands(t *testing.T) {
 	ts := startServer(t, nil)
 	for _, whitelisted := range []bool{false, true} {
-		wl := server.Whitelist(nil)
+		wl := whitelist.List(nil)
 		if whitelisted {
 			wl = protocolWhitelist
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
 )
 
 // upstream is a fake update server recording each check-in body. It has
@@ -129,7 +130,7 @@ func TestCheckInFailureKeepsEntries(t *testing.T) {
 		t.Errorf("events after a failed check-in: %s", got.body)
 	}
 	_, err := ts.srv.CheckIn(context.Background())
-	var ce *server.CheckInError
+	var ce *checkin.Error
 	if !errors.As(err, &ce) || ce.URL != up.URL {
 		t.Errorf("CheckIn error %v", err)
 	}
@@ -143,7 +144,7 @@ func TestCheckInUnreachableAndNoUpstream(t *testing.T) {
 		t.Errorf("unreachable: %d %s", got.status, got.body)
 	}
 	none := checkInServer(t, up, func(c *server.Config) { c.UpdateServerURL = "" })
-	if _, err := none.srv.CheckIn(context.Background()); !errors.Is(err, server.ErrNoUpstream) {
+	if _, err := none.srv.CheckIn(context.Background()); !errors.Is(err, checkin.ErrNoUpstream) {
 		t.Errorf("no upstream: %v", err)
 	}
 }
@@ -191,7 +192,7 @@ func TestCheckInSkipped(t *testing.T) {
 	up := newUpstream(t, answerWith(200, `{}`))
 	cases := map[string]func(*server.Config){
 		"opt-out": func(c *server.Config) {
-			os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
+			os.WriteFile(filepath.Join(c.CheckIn.ConfDir, checkin.OptOutFile), nil, 0o600)
 		},
 		"no product": func(c *server.Config) { c.CheckIn.Product = "" },
 	}

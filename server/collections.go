@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
 // serveCollection streams the stored entries of kind as one JSON array, in
@@ -22,7 +23,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, kind st
 	var writeErr error
 	err := s.store.Scan(r.Context(), kind, 0, func(e store.Entry) error {
 		if sep == '[' {
-			w.Header().Set("Content-Type", contentTypeJSON)
+			w.Header().Set("Content-Type", jsonbody.ContentType)
 			w.WriteHeader(http.StatusOK)
 		}
 		_ = bw.WriteByte(sep)
@@ -40,7 +41,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, kind st
 		}
 		panic(http.ErrAbortHandler)
 	case sep == '[':
-		writeBody(w, http.StatusOK, []byte("[]"))
+		jsonbody.Write(w, http.StatusOK, []byte("[]"))
 		return
 	}
 	_ = bw.WriteByte(']')

@@ -6,6 +6,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/value"
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
 
 // eventRecord is an accepted event as answered and stored. omitzero drops a
@@ -140,16 +141,16 @@ func parseCommand(kind store.Kind, m map[string]any) (command, *apiError) {
 // judge applies the current whitelist to c and stamps it with the receive
 // time.
 func (s *Server) judge(c command) verdict {
-	wl := s.currentWhitelist()
+	wl := s.whitelist.Current()
 	v := verdict{stamp: s.stamp()}
 	if c.kind == store.Events {
-		if reason := wl.checkEvent(c.ev.name); reason != "" {
+		if reason := wl.CheckEvent(c.ev.name); reason != "" {
 			v.rejected = map[string]string{c.ev.name: reason}
 		}
 		return v
 	}
 	for k, val := range c.snap {
-		if reason := wl.checkField(k, val); reason != "" {
+		if reason := wl.CheckField(k, val); reason != "" {
 			if v.rejected == nil {
 				v.rejected = map[string]string{}
 			}
@@ -170,11 +171,11 @@ func (c command) build(v verdict) (answer, error) {
 
 func eventAnswer(ev event, v verdict) (answer, error) {
 	if len(v.rejected) > 0 {
-		body, err := marshal(rejectedReply{Rejected: v.rejected})
+		body, err := jsonbody.Marshal(rejectedReply{Rejected: v.rejected})
 		return answer{status: http.StatusUnprocessableEntity, body: body}, err
 	}
 	rec := eventRecord{Event: ev.name, Metadata: ev.metadata, Timestamp: v.stamp}
-	body, err := marshal(rec)
+	body, err := jsonbody.Marshal(rec)
 	return answer{status: http.StatusOK, body: body, data: body}, err
 }
 
@@ -192,11 +193,11 @@ func snapshotAnswer(fields map[string]any, v verdict) (answer, error) {
 		a.status = http.StatusPartialContent
 	}
 	var err error
-	if a.body, err = marshal(reply); err != nil {
+	if a.body, err = jsonbody.Marshal(reply); err != nil {
 		return a, err
 	}
 	if len(reply.Accepted) > 0 || len(reply.Rejected) == 0 {
-		a.data, err = marshal(reply.Accepted)
+		a.data, err = jsonbody.Marshal(reply.Accepted)
 	}
 	return a, err
 }

@@ -10,6 +10,9 @@ import (
 
 	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Defaults applied by New to zero fields of Config.
@@ -37,8 +40,6 @@ const (
 
 	// WhitelistFetchTimeout bounds the whitelist fetch at start.
 	WhitelistFetchTimeout = 5 * time.Second
-	// CheckInTimeout bounds one upload to the update server.
-	CheckInTimeout = time.Minute
 )
 
 // ClientAuth is the TLS listener's client certificate policy, named as in
@@ -179,7 +180,7 @@ type Config struct {
 
 	// Whitelist, when non-nil, is the whitelist at start, and neither
 	// WhitelistFile nor the update server is consulted.
-	Whitelist Whitelist
+	Whitelist whitelist.List
 	// WhitelistFile is analytics.whitelist-file: a JSON whitelist read by
 	// New. When set, the update server's whitelist is not fetched at start.
 	WhitelistFile string
@@ -210,11 +211,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Authorization holds the rules that decide who may call what, in the
-	// trapperkeeper-authorization format (see Rule). Nil means
+	// trapperkeeper-authorization format (see authz.Rule). Nil means
 	// DefaultRules for Prefix and the service's own certname
 	// (CheckIn.Certname, or else the CN of the TLS certificate); an empty
 	// non-nil slice refuses every request.
-	Authorization []Rule
+	Authorization []authz.Rule
 
 	// Middleware, when set, wraps the API handler on the listeners (for
 	// logging, metrics, or a test observing requests). ServeHTTP itself is
@@ -234,9 +235,30 @@ type Config struct {
 
 // ConfigError reports a Config that New cannot use: Field names the field,
 // File the file involved if any, Reason what is wrong, Err the underlying
-// error if any. It is the client's analytics.ConfigError: one type for every
-// configuration problem.
-type ConfigError = confcheck.Error
+// error if any. Its message reads as the client's analytics.ConfigError's.
+type ConfigError struct {
+	Field  string // the Config field, e.g. "TLS.CertFile"
+	File   string // the file involved, if any
+	Reason string
+	Err    error // the underlying error, if any
+}
+
+func (e *ConfigError) Error() string {
+	return (&confcheck.Error{Field: e.Field, File: e.File, Reason: e.Reason}).Error()
+}
+
+// Unwrap returns the underlying error, if any.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// configError turns the shared checks' error into a *ConfigError; other
+// errors pass unchanged.
+func configError(err error) error {
+	var ce *confcheck.Error
+	if errors.As(err, &ce) {
+		return &ConfigError{Field: ce.Field, File: ce.File, Reason: ce.Reason, Err: ce.Err}
+	}
+	return err
+}
 
 // withDefaults returns c with defaults filled in, or the first problem.
 func (c Config) withDefaults() (Config, error) {
@@ -263,7 +285,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.AdminAddr != "" {
-		if err := CheckAdminAddr(c.AdminAddr); err != nil {
+		if err := configError(opsview.CheckAdminAddr(c.AdminAddr)); err != nil {
 			return c, err
 		}
 	}
@@ -321,7 +343,7 @@ func cleanPrefix(p string) (string, error) {
 
 func checkURL(field, raw string) error {
 	_, err := confcheck.URL(field, raw)
-	return err
+	return configError(err)
 }
 
 // Valid reports whether a is want, need, none or "" (which means want).
@@ -353,7 +375,3 @@ func (t TLSFiles) check(listening bool) error {
 	}
 	return nil
 }
-
-// ErrNoUpstream is in the chain of a check-in's error when no update
-// server is configured.
-var ErrNoUpstream = errors.New("server: no update server configured")

@@ -19,11 +19,31 @@
 //   - [Server.Close] stops accepting, finishes in-flight requests, stops the
 //     daily check-in and closes the store.
 //
+// # Packages
+//
+// This package is the API core and the lifecycle: configuration, routing,
+// the commands and their answers, storage and idempotency, listeners,
+// certificates and shutdown. Each subsystem is a package of its own that
+// never imports this one; the core passes it what it needs (a store
+// interface, a clock, a logger, hooks):
+//
+//   - server/authz: authorization rules and the per-request decision;
+//   - server/whitelist: the whitelist, its sources and the Holder that
+//     swaps it while serving;
+//   - server/limits: the connection bound, the in-flight body budget and
+//     body reading;
+//   - server/checkin: the check-in (upload, schedule, opt-out, preview,
+//     POST commands/send);
+//   - server/opsview: what operators see (status, the page, metrics, the
+//     access log, recent arrivals, the admin listener's checks).
+//
+// deps_test.go holds the graph between them.
+//
 // # Who may call what
 //
 // A request is authenticated when its TLS client certificate verified
 // against the configured CA; its certname is the certificate's subject CN.
-// Config.Authorization holds [Rule]s in the trapperkeeper-authorization
+// Config.Authorization holds [authz.Rule]s in the trapperkeeper-authorization
 // (auth.conf) format; nil means [DefaultRules]: any authenticated client may
 // use the entrypoint and the commands, only the service's own certname the
 // endpoints that read, upload or discard the data, and nothing else is

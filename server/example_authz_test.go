@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // The default rules, as the service applies them when Config.Authorization
@@ -33,9 +34,9 @@ func ExampleRule() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	rules := append([]server.Rule{{
+	rules := append([]authz.Rule{{
 		Name: "public entrypoint", SortOrder: 100,
-		Type: server.PathRegex, Path: "^/analytics/?$", Methods: []string{"get"},
+		Type: authz.PathRegex, Path: "^/analytics/?$", Methods: []string{"get"},
 		AllowUnauthenticated: true,
 	}}, server.DefaultRules("/analytics")...)
 	srv, err := server.New(server.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0",

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/opsview"
 )
 
 // The service as a library: a plain HTTP listener on a free loopback port
@@ -25,8 +27,8 @@ func ExampleNew() {
 	defer os.RemoveAll(dir)
 
 	srv, err := server.New(server.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
-		Authorization: []server.Rule{{Name: "anyone may send events", SortOrder: 1,
-			Type: server.PathPrefix, Path: "/analytics/commands/event", AllowUnauthenticated: true}}})
+		Authorization: []authz.Rule{{Name: "anyone may send events", SortOrder: 1,
+			Type: authz.PathPrefix, Path: "/analytics/commands/event", AllowUnauthenticated: true}}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,8 +57,8 @@ func ExampleNew() {
 }
 
 func ExampleCheckAdminAddr() {
-	fmt.Println(server.CheckAdminAddr("127.0.0.1:8141"))
-	fmt.Println(server.CheckAdminAddr("0.0.0.0:8141") != nil)
+	fmt.Println(opsview.CheckAdminAddr("127.0.0.1:8141"))
+	fmt.Println(opsview.CheckAdminAddr("0.0.0.0:8141") != nil)
 	// Output:
 	// <nil>
 	// true

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/checkin"
 )
 
 // NewWithStore is New with a given store, for benchmarks that separate the
@@ -14,10 +15,7 @@ var NewWithStore = newServer
 // store.Options.OnCommit, so that a test sees each commit's sync.
 func SetStoreCommitHook(c *Config, fn func(store.CommitInfo)) { c.onStoreCommit = fn }
 
-// DatatypeMatches is Datatype.matches, for the table test of datatypes.
-func DatatypeMatches(d Datatype, v any) bool { return d.matches(v) }
-
 // ScheduledCheckIn is the check-in the daily timer makes.
-func (s *Server) ScheduledCheckIn(ctx context.Context) (CheckInResult, error) {
-	return s.checkInOnce(ctx, true)
+func (s *Server) ScheduledCheckIn(ctx context.Context) (checkin.Result, error) {
+	return s.checker.Scheduled(ctx)
 }

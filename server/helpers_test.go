@@ -16,6 +16,7 @@ import (
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // fixedNow is the clock of test servers, so that answers are exact.
@@ -74,11 +75,11 @@ const testOperator = "analytics-client"
 
 // serviceDefaults, set as Config.Authorization by an edit function, starts
 // the service with no rules configured: its own defaults.
-var serviceDefaults = []server.Rule{{Name: "the service's defaults"}}
+var serviceDefaults = []authz.Rule{{Name: "the service's defaults"}}
 
 // openRules let every request through, for tests that call ServeHTTP with
 // no TLS connection to identify the client.
-var openRules = []server.Rule{{Name: "open", SortOrder: 1, Path: "/", Type: server.PathPrefix, AllowUnauthenticated: true}}
+var openRules = []authz.Rule{{Name: "open", SortOrder: 1, Path: "/", Type: authz.PathPrefix, AllowUnauthenticated: true}}
 
 // runServer starts cfg and stops it when the test ends.
 func runServer(t testing.TB, cfg server.Config, st store.Store, b *pki.Bundle) *testServer {

@@ -102,7 +102,7 @@ func (s *Server) commit(ctx context.Context, ps []prepared) []outcome {
 
 // committed turns the store's result for p into the answer to send.
 func (s *Server) committed(p prepared, r store.Result) outcome {
-	s.ops.noteStored(p, r.Dup, r.Err)
+	s.views.NoteStored(p.kind.Collection(), p.data, r.Dup, r.Err)
 	switch {
 	case errors.Is(r.Err, store.ErrKeyReused):
 		return keyReused().outcome()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // tickingClock advances one second per reading, so that an entry stored
@@ -39,7 +40,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestIdempotencyKeyRemembersRejection(t *testing.T) {
-	ts := startServer(t, func(c *server.Config) { c.Whitelist = server.Whitelist{"x": {Datatype: server.DatatypeEvent}} })
+	ts := startServer(t, func(c *server.Config) { c.Whitelist = whitelist.List{"x": {Datatype: whitelist.DatatypeEvent}} })
 	ev := ts.url + "/commands/event"
 	first := do(t, ts.client, "POST", ev, `{"event":"no"}`, "Idempotency-Key", "r")
 	ts.srv.SetWhitelist(nil)

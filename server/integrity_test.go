@@ -16,6 +16,7 @@ import (
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // orderLog records, in order, the store's commits and the statuses the
@@ -55,7 +56,7 @@ func (w statusRecorder) WriteHeader(status int) {
 func TestSyncBeforeAnswer(t *testing.T) {
 	var log orderLog
 	ts := startServer(t, func(c *server.Config) {
-		c.Whitelist = server.Whitelist{"ok.event": {Datatype: server.DatatypeEvent}, "a": {Datatype: server.DatatypeNumber}}
+		c.Whitelist = whitelist.List{"ok.event": {Datatype: whitelist.DatatypeEvent}, "a": {Datatype: whitelist.DatatypeNumber}}
 		server.SetStoreCommitHook(c, func(ci store.CommitInfo) { log.add(fmt.Sprint("synced ", ci.Synced)) })
 		c.Middleware = func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -138,7 +138,7 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.conns.closeNew()
+			l.conns.CloseNew()
 		}()
 		go func() {
 			defer wg.Done()
@@ -158,7 +158,7 @@ func shutdownAll(ctx context.Context, lns []*listener, serving bool) error {
 // retrying is one line a minute with a count of the others, not a line per
 // handshake.
 func (s *Server) httpErrorLog() *log.Logger {
-	return log.New(httpLogWriter{t: s.ops.throttle, tlsFailed: s.suspectCertificates}, "", 0)
+	return log.New(httpLogWriter{t: s.throttle, tlsFailed: s.suspectCertificates}, "", 0)
 }
 
 // httpLogWriter is the writer behind httpErrorLog. A TLS handshake error

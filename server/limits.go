@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 )
 
 // KindUnavailable is the error kind of a 503 sent because the service is
@@ -17,38 +16,11 @@ const KindUnavailable = "service-unavailable"
 // Config.BodyTimeout, most far sooner.
 const busyRetryAfter = 1
 
-// inflight is the service-wide budget of request-body bytes held in
-// memory: what commands have read and not yet answered. A command takes
-// its share as its buffer grows and gives it back when it is answered;
-// when the budget has no room, the command is refused at once (503)
-// rather than made to wait, so that slow or hostile clients cannot pile
-// up memory or queue the others behind them.
-type inflight struct {
-	limit int64
-	used  atomic.Int64
-}
-
-// take reserves n bytes and reports whether there was room.
-func (b *inflight) take(n int64) bool {
-	for {
-		u := b.used.Load()
-		if u+n > b.limit {
-			return false
-		}
-		if b.used.CompareAndSwap(u, u+n) {
-			return true
-		}
-	}
-}
-
-// give returns n bytes taken earlier.
-func (b *inflight) give(n int64) { b.used.Add(-n) }
-
 // refuseBusy answers a command refused because the in-flight limit is
 // reached, and logs the refusals once a minute with their count, so that
 // an operator sees the service shedding load.
 func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request) *apiError {
-	s.ops.throttle.Log(r.Context(), slog.LevelWarn, "inflight-limit",
+	s.throttle.Log(r.Context(), slog.LevelWarn, "inflight-limit",
 		"command refused: request bodies in flight at analytics.max-inflight-bytes",
 		"limit", s.cfg.MaxInflightBytes, "remote", r.RemoteAddr)
 	w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))

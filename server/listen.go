@@ -11,6 +11,8 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/internal/tlsfiles"
+	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // ErrServerClosed is returned by Listen and Serve after Close.
@@ -20,7 +22,7 @@ var ErrServerClosed = errors.New("server: closed")
 type listener struct {
 	ln     net.Listener
 	srv    *http.Server
-	conns  *conns
+	conns  *limits.Conns
 	secure bool
 	admin  bool               // the admin listener: operator endpoints for local users
 	certs  *tlsfiles.Reloader // the TLS listener's files; nil for plain HTTP
@@ -79,18 +81,18 @@ func (s *Server) fetchInitialWhitelist(ctx context.Context) {
 	if !s.cfg.FetchWhitelist || s.cfg.Whitelist != nil || s.cfg.WhitelistFile != "" || s.cfg.UpdateServerURL == "" {
 		return
 	}
-	if s.optedOut() != "" {
-		s.log.Info("whitelist not fetched: opted out", "file", s.optedOut())
+	if optOut := s.checker.OptedOut(); optOut != "" {
+		s.log.Info("whitelist not fetched: opted out", "file", optOut)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, WhitelistFetchTimeout)
 	defer cancel()
-	wl, err := FetchWhitelist(ctx, s.cfg.HTTPClient, s.cfg.UpdateServerURL)
+	wl, err := whitelist.Fetch(ctx, s.cfg.HTTPClient, s.cfg.UpdateServerURL)
 	if err != nil {
 		s.log.Info("no whitelist: every event and field is accepted", "err", err)
 		return
 	}
-	s.installWhitelist(wl, WhitelistFromUpstream)
+	s.installWhitelist(wl, whitelist.FromUpstream)
 	s.log.Info("whitelist loaded", "url", s.cfg.UpdateServerURL, "entries", len(wl))
 }
 
@@ -139,15 +141,15 @@ func (s *Server) newListener(ln net.Listener, certs *tlsfiles.Reloader) *listene
 // trackedListener serves ln with srv, its connections tracked and bounded
 // (Config.MaxConnections); a refused connection is logged once a minute.
 func (s *Server) trackedListener(ln net.Listener, srv *http.Server) *listener {
-	cs := newConns(s.cfg.MaxConnections)
+	cs := limits.NewConns(s.cfg.MaxConnections)
 	addr := ln.Addr().String()
 	refused := func() {
-		s.ops.throttle.Log(context.Background(), slog.LevelWarn, "max-connections:"+addr,
+		s.throttle.Log(context.Background(), slog.LevelWarn, "max-connections:"+addr,
 			"connection refused: every connection has a request in progress", "listener", addr,
 			"max-connections", s.cfg.MaxConnections)
 	}
-	srv.ConnState = cs.track
-	return &listener{ln: &cappedListener{Listener: ln, conns: cs, refused: refused}, srv: srv, conns: cs}
+	srv.ConnState = cs.Track
+	return &listener{ln: cs.Listener(ln, refused), srv: srv, conns: cs}
 }
 
 // maxFrameSize is the largest HTTP/2 frame the service reads: the
@@ -161,7 +163,7 @@ func (s *Server) httpServer(tc *tls.Config) *http.Server {
 	if s.cfg.Middleware != nil {
 		h = s.cfg.Middleware(s)
 	}
-	h = s.bodyDeadline(s.observe(h, s.cfg.Prefix))
+	h = limits.BodyDeadline(s.views.Observe(h, commandOf(s.cfg.Prefix)), s.cfg.BodyTimeout)
 	return &http.Server{
 		Handler:           h,
 		TLSConfig:         tc,

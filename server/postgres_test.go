@@ -12,6 +12,9 @@ import (
 
 	"github.com/analytics-client/analytics/internal/pgtest"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // TestPostgresServesAsBolt sends the same requests to a service on each
@@ -22,7 +25,7 @@ import (
 func TestPostgresServesAsBolt(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	edit := func(c *server.Config) {
-		c.Whitelist = server.Whitelist{"ok": {Datatype: server.DatatypeEvent}, "f": {Datatype: server.DatatypeNumber}, "g": {Datatype: server.DatatypeString}}
+		c.Whitelist = whitelist.List{"ok": {Datatype: whitelist.DatatypeEvent}, "f": {Datatype: whitelist.DatatypeNumber}, "g": {Datatype: whitelist.DatatypeString}}
 	}
 	bolt := startServer(t, edit)
 	pg := startServer(t, func(c *server.Config) { edit(c); c.Database.URL = url })
@@ -233,7 +236,7 @@ func TestPostgresOneCheckInPerSite(t *testing.T) {
 			do(t, ts.client, "POST", ts.url+"/commands/event", fmt.Sprintf(`{"event":"e%d.%d"}`, round, i))
 		}
 		var wg sync.WaitGroup
-		results := make([]server.CheckInResult, 2)
+		results := make([]checkin.Result, 2)
 		for i, ts := range []*testServer{a, b} {
 			wg.Add(1)
 			go func() {
@@ -247,7 +250,7 @@ func TestPostgresOneCheckInPerSite(t *testing.T) {
 		}
 		wg.Wait()
 		for _, r := range results {
-			if r.Skipped == server.SkippedOtherReplica {
+			if r.Skipped == checkin.SkippedOtherReplica {
 				skipped++
 			}
 		}
@@ -290,7 +293,7 @@ func TestPostgresDailyCheckInOncePerSite(t *testing.T) {
 		t.Fatalf("first daily check-in: %+v %v", res, err)
 	}
 	do(t, b.client, "POST", b.url+"/commands/event", `{"event":"two"}`)
-	if res, err := b.srv.ScheduledCheckIn(ctx); err != nil || res.Skipped != server.SkippedSiteCheckedIn {
+	if res, err := b.srv.ScheduledCheckIn(ctx); err != nil || res.Skipped != checkin.SkippedSiteCheckedIn {
 		t.Fatalf("second replica's daily check-in the same day: %+v %v, want skipped", res, err)
 	}
 	if n := len(up.got); n != 1 {
@@ -315,11 +318,11 @@ func TestPostgresSkippedCheckInInStatus(t *testing.T) {
 	if _, err := b.srv.ScheduledCheckIn(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var st server.Status
+	var st opsview.Status
 	if err := json.Unmarshal([]byte(do(t, b.client, "GET", b.url+"/status", "").body), &st); err != nil {
 		t.Fatal(err)
 	}
-	if l := st.CheckIn.Last; l == nil || l.Result != server.CheckInSkipped || l.Skipped != server.SkippedSiteCheckedIn {
+	if l := st.CheckIn.Last; l == nil || l.Result != checkin.Skipped || l.Skipped != checkin.SkippedSiteCheckedIn {
 		t.Fatalf("status of the replica that skipped: %+v", l)
 	}
 }

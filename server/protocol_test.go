@@ -9,14 +9,16 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // protocolWhitelist is set for the rows that exercise the whitelist.
-var protocolWhitelist = server.Whitelist{
-	"a.b":      {Datatype: server.DatatypeNumber},
-	"there.n":  {Datatype: server.DatatypeNumber},
-	"there.a":  {Datatype: server.DatatypeString},
-	"ok.event": {Datatype: server.DatatypeEvent},
+var protocolWhitelist = whitelist.List{
+	"a.b":      {Datatype: whitelist.DatatypeNumber},
+	"there.n":  {Datatype: whitelist.DatatypeNumber},
+	"there.a":  {Datatype: whitelist.DatatypeString},
+	"ok.event": {Datatype: whitelist.DatatypeEvent},
 }
 
 type protocolRow struct {
@@ -159,7 +161,7 @@ func TestEntrypoint(t *testing.T) {
 		c.Version = "1.2.3"
 		// The plain HTTP listener identifies nobody: let anyone read the
 		// entrypoint there, ahead of the default rules.
-		c.Authorization = append([]server.Rule{{Name: "entrypoint for all", SortOrder: 1, Type: server.PathRegex,
+		c.Authorization = append([]authz.Rule{{Name: "entrypoint for all", SortOrder: 1, Type: authz.PathRegex,
 			Path: "^/analytics/?$", AllowUnauthenticated: true}}, server.DefaultRules("", testOperator)...)
 	})
 	for _, u := range []string{ts.url, ts.url + "/", ts.http} {
@@ -260,7 +262,7 @@ func TestEmptyCollections(t *testing.T) {
 
 // useWhitelist serves protocolWhitelist when on, and no whitelist otherwise.
 func (ts *testServer) useWhitelist(on bool) {
-	var wl server.Whitelist
+	var wl whitelist.List
 	if on {
 		wl = protocolWhitelist
 	}

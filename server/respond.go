@@ -1,37 +1,13 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
+
+	"github.com/analytics-client/analytics/server/internal/jsonbody"
 )
-
-// contentTypeJSON is the Content-Type of every JSON answer.
-const contentTypeJSON = "application/json; charset=utf-8"
-
-// marshal encodes v as compact JSON without HTML escaping, so that strings
-// come back as they were sent ("<" stays "<").
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// writeBody sends a JSON body that is already encoded.
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", contentTypeJSON)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
 
 // writeOutcome sends an answer, with its Retry-After header if it has one.
 // The body of a refusal or a server error carries the request id, so that
@@ -47,18 +23,18 @@ func writeOutcome(w http.ResponseWriter, o outcome) {
 	if o.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(o.retryAfter))
 	}
-	writeBody(w, o.status, o.body)
+	jsonbody.Write(w, o.status, o.body)
 }
 
 // writeJSON encodes v and sends it.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := marshal(v)
+	body, err := jsonbody.Marshal(v)
 	if err != nil {
 		s.log.Error("encoding an answer", "err", err)
 		s.writeError(w, &apiError{Status: 500, Kind: KindApplicationError, Msg: msgUncaught})
 		return
 	}
-	writeBody(w, status, body)
+	jsonbody.Write(w, status, body)
 }
 
 // msgUncaught is the JVM service's message for an internal error.

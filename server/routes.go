@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // access is who may call an endpoint under the default rules.
@@ -37,18 +38,30 @@ var endpoints = []endpoint{
 	{http.MethodPost, "/commands/event", clientAccess, (*Server).serveEvent},
 	{http.MethodPost, "/commands/snapshot", clientAccess, (*Server).serveSnapshot},
 	{http.MethodPost, "/commands/batch", clientAccess, (*Server).serveBatch},
-	{http.MethodPost, "/commands/send", operatorAccess, (*Server).serveSend},
+	{http.MethodPost, "/commands/send", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.checker.ServeSend(w, r, requestID(w))
+	}},
 	{http.MethodGet, "/collections/events", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.serveCollection(w, r, store.Events)
 	}},
 	{http.MethodGet, "/collections/snapshots", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
 		s.serveCollection(w, r, store.Snapshots)
 	}},
-	{http.MethodGet, "/status", operatorAccess, (*Server).serveStatus},
-	{http.MethodGet, "/checkin/preview", operatorAccess, (*Server).servePreview},
-	{http.MethodGet, "/view", operatorAccess, (*Server).serveView},
-	{http.MethodGet, "/view/live", operatorAccess, (*Server).serveViewLive},
-	{http.MethodGet, "/metrics", operatorAccess, (*Server).serveMetrics},
+	{http.MethodGet, "/status", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeStatus(w, r)
+	}},
+	{http.MethodGet, "/checkin/preview", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.checker.ServePreview(w, r)
+	}},
+	{http.MethodGet, "/view", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeView(w, r)
+	}},
+	{http.MethodGet, "/view/live", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeViewLive(w, r)
+	}},
+	{http.MethodGet, "/metrics", operatorAccess, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		s.views.ServeMetrics(w, r)
+	}},
 }
 
 type route struct{ method, path string }
@@ -61,6 +74,45 @@ var routes = func() map[route]endpoint {
 	}
 	return m
 }()
+
+// commandLabels name the endpoints in the metrics' command label: the
+// entrypoint, the commands by their name, the rest by their path. Any
+// other path is "other", so that clients cannot grow the label set.
+var commandLabels = func() map[string]string {
+	m := make(map[string]string, len(endpoints))
+	for _, e := range endpoints {
+		switch {
+		case e.path == "" || e.path == "/":
+			m[e.path] = "entrypoint"
+		case strings.HasPrefix(e.path, "/commands/"):
+			m[e.path] = strings.TrimPrefix(e.path, "/commands/")
+		default:
+			m[e.path] = strings.TrimPrefix(e.path, "/")
+		}
+	}
+	return m
+}()
+
+// commands lists the command labels, for the metrics.
+func commands() []string {
+	out := make([]string, 0, len(commandLabels))
+	for _, c := range commandLabels {
+		out = append(out, c)
+	}
+	return out
+}
+
+// commandOf names a request's command in the metrics; prefix is stripped
+// from its path first.
+func commandOf(prefix string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		rest, _ := trimPrefix(r.URL.Path, prefix)
+		if c, ok := commandLabels[rest]; ok {
+			return c
+		}
+		return "other"
+	}
+}
 
 // Names of the default rules.
 const (
@@ -76,20 +128,20 @@ const (
 // otherwise) may call the other endpoints (collections, commands/send);
 // everything else under prefix is refused. With no operators the operator
 // endpoints are refused to everyone. An empty prefix means DefaultPrefix.
-func DefaultRules(prefix string, operators ...string) []Rule {
+func DefaultRules(prefix string, operators ...string) []authz.Rule {
 	if prefix = strings.TrimRight(prefix, "/"); prefix == "" {
 		prefix = DefaultPrefix
 	}
-	ops := Rule{Name: RuleOperators, SortOrder: 500, Type: PathRegex,
+	ops := authz.Rule{Name: RuleOperators, SortOrder: 500, Type: authz.PathRegex,
 		Path: endpointPattern(prefix, operatorAccess), Allow: operators}
 	if len(operators) == 0 {
 		ops.Allow, ops.Deny = nil, []string{"*"}
 	}
-	return []Rule{
-		{Name: RuleClients, SortOrder: 500, Type: PathRegex,
+	return []authz.Rule{
+		{Name: RuleClients, SortOrder: 500, Type: authz.PathRegex,
 			Path: endpointPattern(prefix, clientAccess), Allow: []string{"*"}},
 		ops,
-		{Name: RuleDenyRest, SortOrder: 999, Type: PathPrefix, Path: prefix + "/", Deny: []string{"*"}},
+		{Name: RuleDenyRest, SortOrder: 999, Type: authz.PathPrefix, Path: prefix + "/", Deny: []string{"*"}},
 	}
 }
 

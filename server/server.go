@@ -9,12 +9,17 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
+	"github.com/analytics-client/analytics/server/authz"
+	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/internal/storeview"
+	"github.com/analytics-client/analytics/server/limits"
+	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // Server is the analytics service. It is an http.Handler for the API and
@@ -24,21 +29,18 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	store     store.Store
-	whitelist atomic.Pointer[Whitelist]
-	ops       *ops // operator state and metrics
-	authz     *authorizer
+	whitelist whitelist.Holder
+	checker   *checkin.Checker
+	views     *opsview.Views // operator endpoints, metrics, access log
+	authz     *authz.Authorizer
 	refusals  *logthrottle.Logger // refused requests, per certname and rule
-
-	metricsHandler http.Handler
+	// throttle logs repeated failures and refusals once a minute per kind.
+	throttle *logthrottle.Logger
 	// storeLog logs storage failures once per interval per condition.
 	storeLog *logthrottle.Logger
 	// inflight is the budget of request-body bytes held; see
 	// Config.MaxInflightBytes.
-	inflight inflight
-
-	// checkInMu serialises check-ins, so that two never upload (and then
-	// delete) the same entries.
-	checkInMu sync.Mutex
+	inflight *limits.Budget
 
 	// lifetime is cancelled by Close; background work derives from it.
 	lifetime context.Context
@@ -64,10 +66,12 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}), ops: newOps(cfg.Logger),
+	started := time.Now() // wall clock: the check-in schedule runs on it
+	s := &Server{cfg: cfg, log: cfg.Logger, closeDone: make(chan struct{}),
+		throttle: logthrottle.New(cfg.Logger, time.Minute, nil),
 		refusals: logthrottle.New(cfg.Logger, RefusalLogInterval, cfg.Now),
 		storeLog: logthrottle.New(cfg.Logger, time.Minute, cfg.Now)}
-	s.inflight.limit = cfg.MaxInflightBytes
+	s.inflight = limits.NewBudget(cfg.MaxInflightBytes)
 	if s.authz, err = cfg.authorizer(); err != nil {
 		return nil, err
 	}
@@ -86,9 +90,10 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		}
 	}
 	s.store = st
-	s.initMetrics()
+	s.checker = checkin.New(s.checkInConfig(started), storeview.New(st))
+	s.views = opsview.New(s.viewsConfig(started))
 	s.lifetime, s.stop = context.WithCancel(context.Background())
-	s.startCheckInLoop()
+	s.wg.Go(func() { s.checker.Run(s.lifetime) })
 	return s, nil
 }
 
@@ -101,11 +106,11 @@ func (s *Server) initWhitelist() error {
 		}
 		s.SetWhitelist(s.cfg.Whitelist)
 	case s.cfg.WhitelistFile != "":
-		wl, err := LoadWhitelistFile(s.cfg.WhitelistFile)
+		wl, err := whitelist.LoadFile(s.cfg.WhitelistFile)
 		if err != nil {
 			return &ConfigError{Field: "WhitelistFile", File: s.cfg.WhitelistFile, Reason: err.Error(), Err: err}
 		}
-		s.installWhitelist(wl, WhitelistFromFile)
+		s.installWhitelist(wl, whitelist.FromFile)
 		s.log.Info("whitelist loaded", "file", s.cfg.WhitelistFile, "entries", len(wl))
 	}
 	return nil
@@ -114,36 +119,15 @@ func (s *Server) initWhitelist() error {
 // SetWhitelist replaces the whitelist; requests already being handled keep
 // the one they started with. A nil whitelist accepts everything. The map is
 // copied.
-func (s *Server) SetWhitelist(wl Whitelist) { s.installWhitelist(wl, WhitelistFromConfig) }
+func (s *Server) SetWhitelist(wl whitelist.List) { s.installWhitelist(wl, whitelist.FromConfig) }
 
 // installWhitelist replaces the whitelist and records its source.
-func (s *Server) installWhitelist(wl Whitelist, source string) {
-	s.ops.noteWhitelist(source, wl, s.cfg.Now())
-	if wl == nil {
-		s.whitelist.Store(nil)
-		return
-	}
-	c := wl.clone()
-	s.whitelist.Store(&c)
+func (s *Server) installWhitelist(wl whitelist.List, source string) {
+	s.whitelist.Set(wl, source, s.cfg.Now())
 }
 
 // Whitelist returns a copy of the current whitelist, nil when there is none.
-func (s *Server) Whitelist() Whitelist {
-	p := s.whitelist.Load()
-	if p == nil {
-		return nil
-	}
-	return p.clone()
-}
-
-// currentWhitelist returns the whitelist without copying; callers must not
-// modify it.
-func (s *Server) currentWhitelist() Whitelist {
-	if p := s.whitelist.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (s *Server) Whitelist() whitelist.List { return s.whitelist.Copy() }
 
 // Prefix returns the URL prefix the API is mounted under.
 func (s *Server) Prefix() string { return s.cfg.Prefix }
@@ -170,8 +154,8 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	id := identify(r)
-	if d := s.authz.decide(r, path, id); !d.allowed {
+	id := authz.Identify(r)
+	if d := s.authz.Decide(r, path, id); !d.Allowed {
 		s.forbidden(w, r, id, d)
 		return
 	}

@@ -12,15 +12,18 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
-func getStatus(t *testing.T, ts *testServer) server.Status {
+func getStatus(t *testing.T, ts *testServer) opsview.Status {
 	t.Helper()
 	got := do(t, ts.client, "GET", ts.url+"/status", "")
 	if got.status != 200 || !strings.HasPrefix(got.ctype, "application/json") {
 		t.Fatalf("status: %d %s %s", got.status, got.ctype, got.body)
 	}
-	var st server.Status
+	var st opsview.Status
 	if err := json.Unmarshal([]byte(got.body), &st); err != nil {
 		t.Fatalf("status %s: %v", got.body, err)
 	}
@@ -28,13 +31,13 @@ func getStatus(t *testing.T, ts *testServer) server.Status {
 }
 
 // previewDoc is the preview as sent, Upload kept byte for byte.
-func getPreview(t *testing.T, ts *testServer) server.Preview {
+func getPreview(t *testing.T, ts *testServer) checkin.Preview {
 	t.Helper()
 	got := do(t, ts.client, "GET", ts.url+"/checkin/preview", "")
 	if got.status != 200 {
 		t.Fatalf("preview: %d %s", got.status, got.body)
 	}
-	var p server.Preview
+	var p checkin.Preview
 	if err := json.Unmarshal([]byte(got.body), &p); err != nil {
 		t.Fatalf("preview %s: %v", got.body, err)
 	}
@@ -49,12 +52,12 @@ func TestStatusAndPreviewModes(t *testing.T) {
 		name, mode, reason string
 		edit               func(*server.Config)
 	}{
-		{"on", server.ModeOn, "", nil},
-		{"opted out", server.ModeOptedOut, "opted out: ", func(c *server.Config) {
-			os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
+		{"on", checkin.ModeOn, "", nil},
+		{"opted out", checkin.ModeOptedOut, "opted out: ", func(c *server.Config) {
+			os.WriteFile(filepath.Join(c.CheckIn.ConfDir, checkin.OptOutFile), nil, 0o600)
 		}},
-		{"no product", server.ModeNoProduct, "no product name configured", func(c *server.Config) { c.CheckIn.Product = "" }},
-		{"no upstream", server.ModeNoUpstream, "no update server configured", func(c *server.Config) { c.UpdateServerURL = "" }},
+		{"no product", checkin.ModeNoProduct, "no product name configured", func(c *server.Config) { c.CheckIn.Product = "" }},
+		{"no upstream", checkin.ModeNoUpstream, "no update server configured", func(c *server.Config) { c.UpdateServerURL = "" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,18 +67,18 @@ func TestStatusAndPreviewModes(t *testing.T) {
 			if st.CheckIn.Mode != tc.mode || !strings.HasPrefix(st.CheckIn.Reason, tc.reason) || (tc.reason == "") != (st.CheckIn.Reason == "") {
 				t.Errorf("mode %q reason %q, want %q %q", st.CheckIn.Mode, st.CheckIn.Reason, tc.mode, tc.reason)
 			}
-			if !strings.HasSuffix(st.CheckIn.OptOutFile, "/"+server.OptOutFile) || st.Store.Events != 1 || st.Store.Bytes <= 0 ||
+			if !strings.HasSuffix(st.CheckIn.OptOutFile, "/"+checkin.OptOutFile) || st.Store.Events != 1 || st.Store.Bytes <= 0 ||
 				st.Store.Limit != server.DefaultMaxStoreBytes {
 				t.Errorf("status %+v", st)
 			}
-			if tc.mode == server.ModeOptedOut && !strings.Contains(st.CheckIn.Reason, st.CheckIn.OptOutFile) {
+			if tc.mode == checkin.ModeOptedOut && !strings.Contains(st.CheckIn.Reason, st.CheckIn.OptOutFile) {
 				t.Errorf("reason %q does not name %s", st.CheckIn.Reason, st.CheckIn.OptOutFile)
 			}
 			p := getPreview(t, ts)
 			if p.Mode != tc.mode || p.Reason != st.CheckIn.Reason {
 				t.Errorf("preview mode %q reason %q", p.Mode, p.Reason)
 			}
-			if sends := string(p.Upload) != "null"; sends != (tc.mode == server.ModeOn) {
+			if sends := string(p.Upload) != "null"; sends != (tc.mode == checkin.ModeOn) {
 				t.Errorf("preview upload %s in mode %s", p.Upload, tc.mode)
 			}
 		})
@@ -93,7 +96,7 @@ func TestPreviewEqualsNextCheckIn(t *testing.T) {
 	do(t, ts.client, "POST", ts.url+"/commands/snapshot", `{"fields":{"a":1,"b":"x"}}`)
 	do(t, ts.client, "POST", ts.url+"/commands/snapshot", `{"fields":{"a":{"k":"v"}}}`)
 	p := getPreview(t, ts)
-	if p.Mode != server.ModeOn || !strings.Contains(string(p.Upload), `"<k>":"a&b"`) {
+	if p.Mode != checkin.ModeOn || !strings.Contains(string(p.Upload), `"<k>":"a&b"`) {
 		t.Fatalf("preview %s %s", p.Mode, p.Upload)
 	}
 	if got := do(t, ts.client, "POST", ts.url+"/commands/send", ""); got.status != 200 {
@@ -123,21 +126,21 @@ func TestStatusAfterCheckIns(t *testing.T) {
 		answerWith(200, `{"whitelist":{"e":{"datatype":"event"},"f":{"datatype":"number"},"g":{"datatype":"string"}}}`)(w)
 	})
 	ts := checkInServer(t, up, func(c *server.Config) { c.Logger = discard() })
-	if st := getStatus(t, ts); st.CheckIn.Last != nil || st.CheckIn.Upstream != up.URL || st.Whitelist.Source != server.WhitelistNone {
+	if st := getStatus(t, ts); st.CheckIn.Last != nil || st.CheckIn.Upstream != up.URL || st.Whitelist.Source != whitelist.None {
 		t.Fatalf("before any check-in: %+v", st)
 	}
 	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"e"}`)
 	do(t, ts.client, "POST", ts.url+"/commands/send", "")
 	<-up.got
 	st := getStatus(t, ts)
-	if l := st.CheckIn.Last; l == nil || l.Result != server.CheckInFailure || !strings.Contains(l.Error, "503") ||
+	if l := st.CheckIn.Last; l == nil || l.Result != checkin.Failure || !strings.Contains(l.Error, "503") ||
 		!strings.Contains(l.Error, up.URL) || !l.Time.Equal(fixedTime) {
 		t.Fatalf("after a failure: %+v", l)
 	}
 	if st.Store.Events != 1 {
 		t.Errorf("entries after a failure: %+v", st.Store)
 	}
-	if p := getPreview(t, ts); p.Mode != server.ModeOn || !strings.Contains(string(p.Upload), `"events":[{"event":"e",`) {
+	if p := getPreview(t, ts); p.Mode != checkin.ModeOn || !strings.Contains(string(p.Upload), `"events":[{"event":"e",`) {
 		t.Errorf("preview after a failure: %s %s", p.Mode, p.Upload)
 	}
 	<-failing
@@ -145,10 +148,10 @@ func TestStatusAfterCheckIns(t *testing.T) {
 	do(t, ts.client, "POST", ts.url+"/commands/send", "")
 	<-up.got
 	st = getStatus(t, ts)
-	if l := st.CheckIn.Last; l == nil || l.Result != server.CheckInSuccess || l.Error != "" || l.Events != 1 {
+	if l := st.CheckIn.Last; l == nil || l.Result != checkin.Success || l.Error != "" || l.Events != 1 {
 		t.Fatalf("after a success: %+v", l)
 	}
-	if wl := st.Whitelist; wl.Source != server.WhitelistFromUpstream || wl.Events != 1 || wl.Fields != 2 || wl.Fetched == nil {
+	if wl := st.Whitelist; wl.Source != whitelist.FromUpstream || wl.Events != 1 || wl.Fields != 2 || wl.Fetched == nil {
 		t.Errorf("whitelist %+v", wl)
 	}
 	if st.Store.Events != 0 {
@@ -180,11 +183,11 @@ func TestStatusScheduleAndSources(t *testing.T) {
 	if n := st.CheckIn.Next; n == nil || !n.Equal(st.Started.Add(time.Hour)) {
 		t.Errorf("next %v, want started + 1h (%v)", n, st.Started.Add(time.Hour))
 	}
-	if wl := st.Whitelist; wl.Source != server.WhitelistFromFile || wl.Events != 1 || wl.Fields != 0 {
+	if wl := st.Whitelist; wl.Source != whitelist.FromFile || wl.Events != 1 || wl.Fields != 0 {
 		t.Errorf("whitelist %+v", wl)
 	}
 	none := startServer(t, nil)
-	if st := getStatus(t, none); st.CheckIn.Next != nil || st.CheckIn.Mode != server.ModeNoProduct {
+	if st := getStatus(t, none); st.CheckIn.Next != nil || st.CheckIn.Mode != checkin.ModeNoProduct {
 		t.Errorf("no schedule: %+v", st.CheckIn)
 	}
 }

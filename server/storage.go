@@ -49,8 +49,16 @@ func (s *Server) storeReadFailed(kind store.Kind, err error) *apiError {
 // observeCommit is the store's commit hook: metrics, and the test hook of
 // Config.
 func (s *Server) observeCommit(ci store.CommitInfo) {
-	s.ops.metrics.observeCommit(ci.Calls, ci.Took)
+	s.views.ObserveCommit(ci.Calls, ci.Took)
 	if s.cfg.onStoreCommit != nil {
 		s.cfg.onStoreCommit(ci)
 	}
+}
+
+// storeReadError answers an operator request whose data could not be read
+// from the store.
+func storeReadError() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Kind: KindStorageError,
+		RetryAfter: int(StorageErrorRetryAfter / time.Second),
+		Msg:        "The store could not be read; it is safe to retry. Check the log for details."}
 }

@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
 	"github.com/chromedp/chromedp"
 )
 
@@ -55,14 +57,14 @@ func TestViewInBrowser(t *testing.T) {
 	up := newUpstream(t, answerWith(200, `{}`))
 	ts := checkInServer(t, up, func(c *server.Config) {
 		c.AdminAddr = "127.0.0.1:0"
-		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
+		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, checkin.OptOutFile), nil, 0o600)
 	})
 	if err := chromedp.Do(tab, chromedp.Navigate(ts.srv.AdminURL())); err != nil {
 		t.Fatal(err)
 	}
 	banner := run(t, tab, chromedp.Text("#banner"))
 	mode := run(t, tab, chromedp.AttributeValue("#banner", "data-mode"))
-	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != server.ModeOptedOut {
+	if !strings.HasPrefix(banner, "Not sent: opted out by ") || mode.Value != checkin.ModeOptedOut {
 		t.Errorf("banner %q (%s)", banner, mode.Value)
 	}
 	if strings.Contains(run(t, tab, chromedp.TextContent("#arrivals")), "browser.event") {
@@ -75,6 +77,13 @@ func TestViewInBrowser(t *testing.T) {
 		chromedp.WithPollingTimeout(20*time.Second)))
 	if n := run(t, tab, chromedp.Text("#store-events")); n != "1" {
 		t.Errorf("stored events on the page: %q", n)
+	}
+	// The script shows the arrival and the room as the page does.
+	if li := run(t, tab, chromedp.Text("#arrivals li")); !strings.HasPrefix(li, `events: {"event":"browser.event"`) {
+		t.Errorf("arrival shown as %q", li)
+	}
+	if room := run(t, tab, chromedp.Text("#store-bytes")); !regexp.MustCompile(`^[0-9.]+ (B|KiB|MiB) of 1\.0 GiB`).MatchString(room) {
+		t.Errorf("room shown as %q", room)
 	}
 	png := run(t, tab, chromedp.FullScreenshot(100))
 	shot := filepath.Join(t.TempDir(), "view.png")

@@ -8,21 +8,24 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/opsview"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
 
 // TestViewPage reads the page as a browser without JavaScript would.
 func TestViewPage(t *testing.T) {
 	up := newUpstream(t, answerWith(200, `{}`))
 	ts := checkInServer(t, up, func(c *server.Config) {
-		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, server.OptOutFile), nil, 0o600)
-		c.Whitelist = server.Whitelist{"<b>bold</b>": {Datatype: server.DatatypeEvent, Description: "a & b"}}
+		os.WriteFile(filepath.Join(c.CheckIn.ConfDir, checkin.OptOutFile), nil, 0o600)
+		c.Whitelist = whitelist.List{"<b>bold</b>": {Datatype: whitelist.DatatypeEvent, Description: "a & b"}}
 	})
 	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"<b>bold</b>"}`)
 	got := do(t, ts.client, "GET", ts.url+"/view", "")
 	if got.status != 200 || got.ctype != "text/html; charset=utf-8" {
 		t.Fatalf("view: %d %s", got.status, got.ctype)
 	}
-	optOut := filepath.Join(filepath.Dir(strings.TrimSpace(getStatus(t, ts).CheckIn.OptOutFile)), server.OptOutFile)
+	optOut := filepath.Join(filepath.Dir(strings.TrimSpace(getStatus(t, ts).CheckIn.OptOutFile)), checkin.OptOutFile)
 	for _, want := range []string{
 		`<p id="banner" class="local" data-mode="opted-out">Not sent: opted out by ` + optOut + `.`,
 		`events: {&#34;event&#34;:&#34;&lt;b&gt;bold&lt;/b&gt;&#34;`,
@@ -75,7 +78,7 @@ func TestViewLive(t *testing.T) {
 			Sends bool
 			Text  string
 		}
-		Arrivals []server.Arrival
+		Arrivals []opsview.Arrival
 	}
 	if err := json.Unmarshal([]byte(got.body), &lv); err != nil || got.status != 200 {
 		t.Fatalf("live: %d %s", got.status, got.body)
@@ -101,7 +104,7 @@ func TestViewArrivalsKeepsTheLatest(t *testing.T) {
 	if got := do(t, ts.client, "POST", ts.url+"/commands/batch", `{"commands":[`+strings.Join(batch, ",")+`]}`); got.status != 200 {
 		t.Fatalf("batch: %d %s", got.status, got.body)
 	}
-	var lv struct{ Arrivals []server.Arrival }
+	var lv struct{ Arrivals []opsview.Arrival }
 	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live?after=0", "").body), &lv)
 	if n := len(lv.Arrivals); n != 50 || lv.Arrivals[0].ID != 21 || lv.Arrivals[n-1].ID != 70 {
 		t.Errorf("%d arrivals, first %d", n, lv.Arrivals[0].ID)
@@ -144,7 +147,7 @@ func TestViewArrivalsBounded(t *testing.T) {
 	long := strings.Repeat("é", 5000)
 	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"long","metadata":{"s":"`+long+`"}}`)
 	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"short"}`)
-	var lv struct{ Arrivals []server.Arrival }
+	var lv struct{ Arrivals []opsview.Arrival }
 	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live?after=99", "").body), &lv)
 	if len(lv.Arrivals) != 2 {
 		t.Fatalf("arrivals %+v", lv.Arrivals)
@@ -156,5 +159,45 @@ func TestViewArrivalsBounded(t *testing.T) {
 	}
 	if string(lv.Arrivals[1].Data) != `{"event":"short","timestamp":"`+fixedStamp+`"}` {
 		t.Errorf("short arrival %s", lv.Arrivals[1].Data)
+	}
+}
+
+// TestViewOneWay: the page shows every stored entry as its JSON text, a
+// long one cut too (not as an escaped string), and sizes for people; the
+// live data the script updates it from says the same.
+func TestViewOneWay(t *testing.T) {
+	ts := startServer(t, nil)
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"long","metadata":{"s":"`+strings.Repeat("x", 5000)+`"}}`)
+	do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"short"}`)
+	page := do(t, ts.client, "GET", ts.url+"/view", "").body
+	for _, want := range []string{
+		`events: {&#34;event&#34;:&#34;long&#34;,`,
+		`events: {&#34;event&#34;:&#34;short&#34;,`,
+		`<dd id="store-bytes">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `\&#34;`) || strings.Contains(page, `events: &#34;`) {
+		t.Error("the page shows an entry as an escaped string")
+	}
+	room := page[strings.Index(page, `<dd id="store-bytes">`):]
+	room = room[:strings.Index(room, "</dd>")]
+	if !strings.Contains(room, " KiB of ") || !strings.HasSuffix(room, "iB") {
+		t.Errorf("room %q, want sizes for people", room)
+	}
+
+	var lv struct {
+		Arrivals []opsview.Arrival
+		Room     string
+	}
+	json.Unmarshal([]byte(do(t, ts.client, "GET", ts.url+"/view/live", "").body), &lv)
+	if len(lv.Arrivals) != 2 || !strings.HasPrefix(lv.Arrivals[0].Text, `{"event":"long","metadata":{"s":"xxx`) ||
+		!strings.HasSuffix(lv.Arrivals[0].Text, " bytes)") || lv.Arrivals[1].Text != string(lv.Arrivals[1].Data) {
+		t.Errorf("live arrivals %+v", lv.Arrivals)
+	}
+	if !strings.HasPrefix(room, `<dd id="store-bytes">`+lv.Room) || lv.Room == "" {
+		t.Errorf("live room %q, page %q", lv.Room, room)
 	}
 }

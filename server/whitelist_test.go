@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,48 +16,9 @@ import (
 	"testing"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/checkin"
+	"github.com/analytics-client/analytics/server/whitelist"
 )
-
-func TestDatatypeMatches(t *testing.T) {
-	values := map[string]any{
-		"string": "s", "number": json.Number("1.5"), "boolean": true,
-		"array[string]": []any{"a", "b"}, "array[number]": []any{json.Number("1")}, "array[boolean]": []any{false},
-		"object[string-number]": map[string]any{"k": json.Number("2")}, "object[string-string]": map[string]any{"k": "v"},
-		"object[string-boolean]": map[string]any{"k": true},
-	}
-	for dt := range values {
-		d := server.Datatype(dt)
-		if !d.Valid() {
-			t.Errorf("%s not valid", dt)
-		}
-		for other, w := range values {
-			if got, want := server.DatatypeMatches(d, w), other == dt; got != want {
-				t.Errorf("matches(%s, %s value) = %v, want %v", dt, other, got, want)
-			}
-		}
-	}
-	if !server.DatatypeMatches(server.DatatypeArrayString, []any{}) ||
-		server.DatatypeMatches(server.DatatypeArrayString, []any{"a", json.Number("1")}) {
-		t.Error("array[string] on an empty or mixed list")
-	}
-	if server.DatatypeMatches(server.DatatypeEvent, "s") || server.Datatype("map").Valid() {
-		t.Error("event matches a value, or an unknown datatype is valid")
-	}
-}
-
-func TestParseWhitelist(t *testing.T) {
-	wl, err := server.ParseWhitelist("test", []byte(`{"a.b":{"datatype":"number","description":"A"},"e":{"datatype":"event"}}`))
-	if err != nil || wl["a.b"] != (server.WhitelistEntry{Datatype: "number", Description: "A"}) || len(wl) != 2 {
-		t.Fatalf("%v %v", wl, err)
-	}
-	for _, bad := range []string{`[]`, `null`, `{"a":{"datatype":"map"}}`, `{"":{"datatype":"event"}}`, `{`} {
-		_, err := server.ParseWhitelist("src.json", []byte(bad))
-		var we *server.WhitelistError
-		if !errors.As(err, &we) || we.Source != "src.json" {
-			t.Errorf("%s: %v", bad, err)
-		}
-	}
-}
 
 func TestWhitelistFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wl.json")
@@ -143,8 +103,8 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // of the two whitelists' answers.
 func TestSwapWhitelistWhileServing(t *testing.T) {
 	ts := startServer(t, nil)
-	a := server.Whitelist{"e": {Datatype: server.DatatypeEvent}}
-	b := server.Whitelist{"f": {Datatype: server.DatatypeEvent}}
+	a := whitelist.List{"e": {Datatype: whitelist.DatatypeEvent}}
+	b := whitelist.List{"f": {Datatype: whitelist.DatatypeEvent}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -214,7 +174,7 @@ func TestUpstreamContactOnlyWhenConfigured(t *testing.T) {
 			up, n := countingUpstream(t)
 			confDir := t.TempDir()
 			if tc.optOut {
-				os.WriteFile(filepath.Join(confDir, server.OptOutFile), nil, 0o600)
+				os.WriteFile(filepath.Join(confDir, checkin.OptOutFile), nil, 0o600)
 			}
 			ts := startServer(t, func(c *server.Config) {
 				c.UpdateServerURL, c.FetchWhitelist = up.URL, tc.fetch

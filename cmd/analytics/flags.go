@@ -11,14 +11,39 @@ import (
 	"github.com/analytics-client/analytics"
 )
 
-// exitCodesHelp ends the usage texts of the commands that talk to a
-// service, and the main one.
+// exitCodesHelp ends the usage texts of the commands that store (event,
+// snapshot) and the main one; readsExitHelp those of the commands that
+// only read what the service says (entrypoint, status, preview).
 const exitCodesHelp = `Exit status:
   0  stored (a snapshot partly stored, 206, too: refused fields go to stderr)
   1  the service answered with an error (rejected, 422; a 206 that stored
      nothing; another 4xx/5xx)
-  2  usage, configuration or validation error: nothing was sent
+` + commonExitHelp
+
+// mainExitHelp ends analytics --help.
+const mainExitHelp = `Exit status:
+  0  stored; for entrypoint, status and preview: the service answered
+  1  the service answered with an error (rejected, 422; a 206 that stored
+     nothing; another 4xx/5xx)
+` + commonExitHelp
+
+const readsExitHelp = `Exit status:
+  0  the service answered: its document is on stdout
+  1  the service answered with an error (403: the certificate is not an
+     operator's; another 4xx/5xx)
+` + commonExitHelp
+
+// commonExitHelp are the exit statuses every command that talks to a
+// service shares.
+const commonExitHelp = `  2  usage, configuration or validation error (a certificate file that is
+     missing, unreadable or expired too): nothing was sent
   3  the service is unreachable, or the exchange was cut off
+  4  a certificate or TLS failure: this program refused the service's
+     certificate (unknown CA, expired, revoked, another name) or the service
+     refused the client certificate; the message names the flag or file to fix
+Every error line ends with its exit status. go run reports every failure as
+exit status 1: for scripts, build the program (go build -o analytics
+./cmd/analytics) and run that.
 `
 
 // settingsHelp explains where connection settings come from.
@@ -38,7 +63,7 @@ func mainUsage() string {
 	}
 	b.WriteString("\nRun analytics COMMAND --help for a command's arguments, flags and an example.\n")
 	b.WriteString("Flags may also stand before the command: analytics --url URL event NAME.\n\n")
-	b.WriteString(settingsHelp + "\n" + exitCodesHelp)
+	b.WriteString(settingsHelp + "\n" + mainExitHelp)
 	return b.String()
 }
 
@@ -67,7 +92,9 @@ func newFlagSet(cmd command, o *opts, connection bool) *flag.FlagSet {
 	fs.StringVar(&o.cert, "ssl-cert", "", "client certificate `FILE`, PEM")
 	fs.StringVar(&o.key, "ssl-key", "", "client private key `FILE`, PEM")
 	fs.StringVar(&o.ca, "ssl-ca-cert", "", "CA bundle `FILE`, PEM, that signs the service's certificate")
-	fs.DurationVar(&o.timeout, "timeout", analytics.DefaultTimeout, "bound on the whole exchange with the service")
+	o.timeout = analytics.DefaultTimeout
+	fs.Var((*durationFlag)(&o.timeout), "timeout", "bound on the whole exchange with the service, a `DURATION` with a unit, "+
+		durationForms)
 	return fs
 }
 
@@ -113,9 +140,35 @@ func usage(cmd command, fs *flag.FlagSet) string {
 	}
 	if fs.Lookup("url") != nil {
 		// Only the commands that talk to a service have its exit statuses.
-		b.WriteString("\n" + settingsHelp + "\n" + exitCodesHelp)
+		exits := exitCodesHelp
+		if cmd.reads {
+			exits = readsExitHelp
+		}
+		b.WriteString("\n" + settingsHelp + "\n" + exits)
 		return b.String()
 	}
 	b.WriteString("\nExit status: 0 done, 1 failed, 2 usage error.\n")
 	return b.String()
+}
+
+// durationForms says how a duration flag is written, in its help and in
+// its error.
+const durationForms = "such as 10s, 1m30s or 500ms"
+
+// durationFlag is a positive duration flag whose error says how to write
+// one, unlike flag.Duration's "parse error".
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a duration: write a number with a unit, %s", durationForms)
+	case v <= 0:
+		return fmt.Errorf("must be more than 0, %s", durationForms)
+	}
+	*d = durationFlag(v)
+	return nil
 }

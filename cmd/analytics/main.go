@@ -20,11 +20,17 @@
 // standard input) sends a whole payload in its wire shape instead:
 // {"event":NAME,"metadata":{...}} or {"fields":{...}}.
 //
-// The try command needs no configuration and no network: it starts the
-// service in-process on 127.0.0.1 behind mutual TLS with a throwaway CA in a
+// The try command needs no configuration and no network: it runs the
+// development service (analyticsd with no configuration) as a child process
+// on 127.0.0.1 behind mutual TLS, with a throwaway CA and its data in a
 // temporary directory, sends an example snapshot and event through the
-// client, prints the answers and what the service stored, then stops and
-// removes everything it created.
+// client, prints the answers and what the service stored, then stops the
+// service and removes everything it created. It runs the analyticsd beside
+// this program or on PATH; failing those, inside this module's source tree
+// it builds one with the go command (quick after the first time, thanks to
+// the build cache), so that go run ./cmd/analytics try works on a fresh
+// clone. --verbose says which it used. This program links none of the
+// service.
 //
 // # Connection settings
 //
@@ -57,12 +63,22 @@
 // of the commands that talk to a service is:
 //
 //	0  stored (for a snapshot, also a partial store, 206: the refused
-//	   fields are listed on standard error)
+//	   fields are listed on standard error); for entrypoint, status and
+//	   preview: the service answered
 //	1  the service answered with an error: rejected (422), a 206 that
 //	   refused every field (nothing was stored), or another 4xx or 5xx
 //	   answer
-//	2  usage, configuration or validation error: nothing was sent
+//	2  usage, configuration or validation error (a certificate file that
+//	   is missing, unreadable or expired too): nothing was sent
 //	3  the service is unreachable, or the exchange was cut off
+//	4  a certificate or TLS failure: the service's certificate was refused
+//	   (not signed by the CA given, expired, revoked, issued for another
+//	   name) or the service refused the client certificate; the message
+//	   names the flag or file to fix
+//
+// Every error line ends with "(exit status N)": go run reports every
+// failure as exit status 1, so scripts should run a built program (go
+// build -o analytics ./cmd/analytics).
 //
 // SIGINT and SIGTERM cancel the exchange in flight.
 package main

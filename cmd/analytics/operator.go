@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,13 +10,15 @@ import (
 	"time"
 
 	"github.com/analytics-client/analytics"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/internal/bytesize"
+	"github.com/analytics-client/analytics/wire"
 )
 
 func statusCommand() command {
 	return command{
 		name:    "status",
 		args:    "[--json] [flags]",
+		reads:   true,
 		summary: "Show whether data leaves the site, the last and next check-in, the whitelist and what is stored (operators)",
 		example: "  analytics status --config /etc/puppetlabs/puppetserver/conf.d\n" +
 			"  analytics status --json",
@@ -27,6 +30,7 @@ func previewCommand() command {
 	return command{
 		name:    "preview",
 		args:    "[flags]",
+		reads:   true,
 		summary: "Print what the service's next check-in would upload (operators)",
 		example: "  analytics preview --config /etc/puppetlabs/puppetserver/conf.d",
 		run:     (*cli).preview,
@@ -49,19 +53,18 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	summary := !asJSON && !o.quiet
 	o.quiet = o.quiet || summary // send prints the JSON; the summary replaces it
 	return c.send(ctx, &o, func(ctx context.Context, cl *analytics.Client) (json.RawMessage, error) {
-		raw, err := cl.Status(ctx)
-		if err != nil || !summary {
-			return raw, err
+		st, err := cl.Status(ctx)
+		if err != nil {
+			return nil, err
 		}
-		var st server.Status
-		if err := json.Unmarshal(raw, &st); err != nil {
-			return nil, fmt.Errorf("the status is not the expected JSON: %w", err)
+		if summary {
+			printStatus(c.stdout, st)
+			if c.source != "" {
+				fmt.Fprintf(c.stdout, "settings:       %s\n", c.source)
+			}
+			return nil, nil
 		}
-		printStatus(c.stdout, st)
-		if c.source != "" {
-			fmt.Fprintf(c.stdout, "settings:       %s\n", c.source)
-		}
-		return raw, nil
+		return encode(st)
 	})
 }
 
@@ -76,14 +79,30 @@ func (c *cli) preview(ctx context.Context, args []string) error {
 		return usageErrorf("analytics preview: unexpected argument %q", pos[0])
 	}
 	return c.send(ctx, &o, func(ctx context.Context, cl *analytics.Client) (json.RawMessage, error) {
-		return cl.CheckInPreview(ctx)
+		p, err := cl.CheckInPreview(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return encode(p)
 	})
 }
 
+// encode encodes a document as the service does, without escaping HTML
+// characters, so that what is printed is what the service sent.
+func encode(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // printStatus writes the short summary of analytics status.
-func printStatus(w io.Writer, st server.Status) {
+func printStatus(w io.Writer, st wire.Status) {
 	ci := st.CheckIn
-	if ci.Mode == server.ModeOn {
+	if ci.Mode == wire.ModeOn {
 		fmt.Fprintf(w, "data leaves this site: yes, check-ins upload to %s\n", ci.Upstream)
 	} else {
 		fmt.Fprintf(w, "data leaves this site: no (%s: %s)\n", ci.Mode, ci.Reason)
@@ -93,7 +112,7 @@ func printStatus(w io.Writer, st server.Status) {
 	wl := st.Whitelist
 	fmt.Fprintf(w, "whitelist:      %s, %d events, %d snapshot fields\n", wl.Source, wl.Events, wl.Fields)
 	s := st.Store
-	fmt.Fprintf(w, "stored:         %d events, %d snapshots, %d bytes (limit %d)\n", s.Events, s.Snapshots, s.Bytes, s.Limit)
+	fmt.Fprintf(w, "stored:         %d events, %d snapshots, %s\n", s.Events, s.Snapshots, bytesize.Of(s.Bytes, s.Limit))
 	version := st.Version
 	if version == "" {
 		version = "unknown"
@@ -101,17 +120,17 @@ func printStatus(w io.Writer, st server.Status) {
 	fmt.Fprintf(w, "service:        version %s, started %s\n", version, stampOr(&st.Started, ""))
 }
 
-func lastCheckIn(l *server.CheckInRecord) string {
+func lastCheckIn(l *wire.CheckInRecord) string {
 	if l == nil {
 		return "none since the service started"
 	}
-	s := stampOr(&l.Time, "") + " " + l.Result
+	s := stampOr(&l.Time, "") + " " + string(l.Result)
 	switch l.Result {
-	case server.CheckInSuccess:
+	case wire.CheckInSuccess:
 		s += " (" + strconv.Itoa(l.Events) + " events, " + strconv.Itoa(l.Snapshots) + " snapshots)"
-	case server.CheckInFailure:
+	case wire.CheckInFailure:
 		s += ": " + l.Error
-	case server.CheckInSkipped:
+	case wire.CheckInSkipped:
 		s += ": " + l.Skipped
 	}
 	return s

@@ -19,6 +19,7 @@ const (
 	exitRejected    = 1
 	exitUsage       = 2
 	exitUnreachable = 3
+	exitTLS         = 4
 )
 
 // env is what the command takes from its surroundings, so that tests can
@@ -45,8 +46,11 @@ type cli struct {
 
 // command is one subcommand.
 type command struct {
-	name    string
-	args    string // what follows the name in the usage line
+	name string
+	args string // what follows the name in the usage line
+	// reads is true for the commands that only read what the service
+	// says: their exit status 0 is "answered", not "stored".
+	reads   bool
 	summary string
 	example string
 	run     func(c *cli, ctx context.Context, args []string) error
@@ -72,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, e env) in
 		return exitUsage
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" {
+		name, args = "version", []string{"version"}
+	}
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		fmt.Fprint(stdout, mainUsage())
 		return exitOK
@@ -134,8 +141,10 @@ func (c *cli) finish(err error) int {
 	if !strings.HasPrefix(msg, "analytics") {
 		msg = "analytics: " + msg
 	}
-	fmt.Fprintln(c.stderr, msg)
-	return exitCode(err)
+	code := exitCode(err)
+	// go run turns every failure into 1: the line keeps the real one.
+	fmt.Fprintf(c.stderr, "%s (exit status %d)\n", msg, code)
+	return code
 }
 
 // exitCode maps an error to the documented exit status.
@@ -150,9 +159,12 @@ func exitCode(err error) int {
 		ur *url.Error
 		ne net.Error
 	)
+	var te *tlsError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ve), errors.As(err, &ce):
 		return exitUsage
+	case errors.As(err, &te):
+		return exitTLS
 	case errors.Is(err, analytics.ErrUnreachable):
 		return exitUnreachable
 	case errors.As(err, &re), errors.As(err, &rs), errors.As(err, &ns):

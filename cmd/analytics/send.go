@@ -39,6 +39,7 @@ func entrypointCommand() command {
 	return command{
 		name:    "entrypoint",
 		args:    "[flags]",
+		reads:   true,
 		summary: "Print what the service advertises: its commands and version",
 		example: "  analytics entrypoint --url https://puppet:8140/analytics \\\n" +
 			"      --ssl-cert cert.pem --ssl-key key.pem --ssl-ca-cert ca.pem",

@@ -115,7 +115,7 @@ func TestSettingsErrors(t *testing.T) {
 		cfg.SSL.CertFile = filepath.Join(t.TempDir(), "gone.pem")
 		r := runCLI(t, testEnv(t, nil), append([]string{"event", "x"}, connFlags(cfg)...)...)
 		expect(t, r, exitUsage)
-		oneLine(t, r.stderr, "ssl-opts.ssl-cert", "gone.pem", "does not exist")
+		oneLine(t, r.stderr, "--ssl-cert "+cfg.SSL.CertFile+": does not exist")
 	})
 	if n := len(srv.Events()); n != 0 {
 		t.Errorf("the service stored %d events after configuration errors", n)

@@ -7,24 +7,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/analytics-client/analytics"
-	"github.com/analytics-client/analytics/internal/pki"
-	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/internal/tlsfiles"
 )
-
-// stopTimeout bounds the graceful stop of the try command's service.
-const stopTimeout = 10 * time.Second
 
 func tryCommand() command {
 	return command{
 		name:    "try",
 		args:    "[flags]",
-		summary: "Report an example snapshot and event to a throwaway in-process service over mutual TLS, show what it stored, clean up",
+		summary: "Report an example snapshot and event to a throwaway development service over mutual TLS, show what it stored, clean up",
 		example: "  analytics try",
 		run:     (*cli).try,
 	}
@@ -68,86 +63,41 @@ func (c *cli) try(ctx context.Context, args []string) (err error) {
 			err = errors.Join(err, fmt.Errorf("analytics try: remove %s: %w", dir, rerr))
 		}
 	}()
-	svc, err := startTryService(ctx, dir, c.logger(&o))
+	// The service's log lines and ours share stderr.
+	stderr := &syncWriter{w: c.stderr}
+	log := newLogger(stderr, o.verbose)
+	svc, err := startTryService(ctx, dir, stderr, log, o.verbose)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, svc.stop(ctx)) }()
+	defer func() { err = errors.Join(err, svc.stop()) }()
 	out := c.stdout
 	if o.quiet {
 		out = io.Discard
 	}
-	return svc.exercise(ctx, out, c.logger(&o))
+	return svc.exercise(ctx, out, log)
 }
 
-// logger logs warnings on stderr, or informational lines too with --verbose.
-func (c *cli) logger(o *opts) *slog.Logger {
+// newLogger logs warnings to w, or informational lines too when verbose.
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelWarn
-	if o.verbose {
+	if verbose {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// tryService is the in-process service of the try command.
-type tryService struct {
-	srv    *server.Server
-	bundle *pki.Bundle
-	served chan error
-}
-
-// startTryService creates a throwaway CA in dir and serves the analytics
-// service on a free port of 127.0.0.1, requiring client certificates.
-func startTryService(ctx context.Context, dir string, log *slog.Logger) (*tryService, error) {
-	b, err := pki.Generate(filepath.Join(dir, "pki"))
-	if err != nil {
-		return nil, fmt.Errorf("analytics try: certificates: %w", err)
-	}
-	srv, err := server.New(server.Config{
-		DataDir:   filepath.Join(dir, "data"),
-		HTTPSAddr: "127.0.0.1:0",
-		TLS: server.TLSFiles{CertFile: b.ServerCert, KeyFile: b.ServerKey, CAFile: b.CACert,
-			ClientAuth: server.ClientAuthNeed},
-		CheckIn: server.CheckInConfig{Interval: -1}, // no upstream to check in with
-		// The generated client certificate also reads the collections.
-		Authorization: server.DefaultRules(server.DefaultPrefix, pki.ServerCommonName, pki.ClientCommonName),
-		Logger:        log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("analytics try: %w", err)
-	}
-	if err := srv.Listen(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("analytics try: %w", err), srv.Close(context.WithoutCancel(ctx)))
-	}
-	s := &tryService{srv: srv, bundle: b, served: make(chan error, 1)}
-	go func() { s.served <- srv.Serve(ctx) }()
-	return s, nil
-}
-
-// stop stops the service and waits for Serve to return.
-func (s *tryService) stop(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	defer cancel()
-	err := s.srv.Close(ctx)
-	if serr := <-s.served; serr != nil && !errors.Is(serr, server.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil {
-		return fmt.Errorf("analytics try: stop the service: %w", err)
-	}
-	return nil
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // exercise reports the examples through the client and prints the answers
 // and the collections.
 func (s *tryService) exercise(ctx context.Context, out io.Writer, log *slog.Logger) error {
-	client, err := analytics.New(analytics.Config{URL: s.srv.URL(), Logger: log,
-		SSL: &analytics.SSLOpts{CertFile: s.bundle.ClientCert, KeyFile: s.bundle.ClientKey, CAFile: s.bundle.CACert}})
+	cfg := s.client
+	cfg.Logger = log
+	client, err := analytics.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	fmt.Fprintf(out, "# service on %s (mutual TLS, throwaway CA)\n", s.srv.URL())
+	fmt.Fprintf(out, "# service on %s (mutual TLS, throwaway CA)\n", cfg.URL)
 	snap, err := client.StoreSnapshot(ctx, trySnapshot())
 	if err != nil {
 		return err
@@ -166,15 +116,18 @@ func (s *tryService) exercise(ctx context.Context, out io.Writer, log *slog.Logg
 // printCollections GETs the stored snapshots and events with the client
 // certificate.
 func (s *tryService) printCollections(ctx context.Context, out io.Writer) error {
-	tc, err := s.bundle.ClientTLSConfig()
+	ssl := s.client.SSL
+	certs, err := tlsfiles.New(tlsfiles.Files{CertFile: ssl.CertFile, KeyFile: ssl.KeyFile, CAFile: ssl.CAFile}, tlsfiles.Options{})
 	if err != nil {
 		return fmt.Errorf("analytics try: %w", err)
 	}
-	tr := &http.Transport{TLSClientConfig: tc}
+	tr := &http.Transport{DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return certs.DialTLS(ctx, (&net.Dialer{}).DialContext, network, addr)
+	}}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: analytics.DefaultTimeout}
 	for _, name := range []string{"snapshots", "events"} {
-		u := s.srv.URL() + "/collections/" + name
+		u := s.client.URL + "/collections/" + name
 		raw, err := get(ctx, hc, u)
 		if err != nil {
 			return err

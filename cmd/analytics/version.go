@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
+
+	"github.com/analytics-client/analytics/internal/version"
 )
 
 func versionCommand() command {
@@ -30,16 +31,6 @@ func (c *cli) version(_ context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("analytics version: unexpected argument %q", pos[0])
 	}
-	fmt.Fprintf(c.stdout, "analytics %s %s\n", moduleVersion(), runtime.Version())
+	fmt.Fprintf(c.stdout, "analytics %s %s\n", version.String(), runtime.Version())
 	return nil
-}
-
-// moduleVersion is the main module's version as the build recorded it,
-// "(devel)" when it recorded none.
-func moduleVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" {
-		return "(devel)"
-	}
-	return bi.Main.Version
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // keyAuthorization is the trapperkeeper-authorization section.
@@ -44,7 +45,7 @@ func (t tk) authorization(cfg *server.Config) error {
 		file, line = t.c.Origin(keyAuthorization, "rules")
 		lines = slices.Repeat([]int{line}, len(list))
 	}
-	cfg.Authorization = make([]server.Rule, 0, len(list))
+	cfg.Authorization = make([]authz.Rule, 0, len(list))
 	for i, item := range list {
 		src := file
 		if lines[i] > 0 {
@@ -87,16 +88,16 @@ func ruleLabel(item any) string {
 }
 
 // parseRule converts one rule of the configuration; the service checks
-// what the values mean (see server.Rule).
-func parseRule(item any) (server.Rule, error) {
+// what the values mean (see authz.Rule).
+func parseRule(item any) (authz.Rule, error) {
 	m, ok := item.(map[string]any)
 	if !ok {
-		return server.Rule{}, fmt.Errorf("is not an object")
+		return authz.Rule{}, fmt.Errorf("is not an object")
 	}
 	if err := onlyKeys(m, ruleKeys, ""); err != nil {
-		return server.Rule{}, err
+		return authz.Rule{}, err
 	}
-	var r server.Rule
+	var r authz.Rule
 	var err error
 	if r.Name, err = optString(m, "name"); err != nil {
 		return r, err
@@ -123,7 +124,7 @@ func parseRule(item any) (server.Rule, error) {
 }
 
 // parseMatch reads match-request into r.
-func parseMatch(v any, r *server.Rule) error {
+func parseMatch(v any, r *authz.Rule) error {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return fmt.Errorf("match-request is required: an object with path and type")
@@ -139,14 +140,14 @@ func parseMatch(v any, r *server.Rule) error {
 	if err != nil {
 		return fmt.Errorf("match-request.%w", err)
 	}
-	r.Type = server.PathType(typ)
+	r.Type = authz.PathType(typ)
 	if r.Methods, err = stringOrList(m["method"]); err != nil {
 		return fmt.Errorf("match-request.method: %w", err)
 	}
 	return parseQueryParams(m["query-params"], r)
 }
 
-func parseQueryParams(v any, r *server.Rule) error {
+func parseQueryParams(v any, r *authz.Rule) error {
 	if v == nil {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/analytics-client/analytics/internal/pki"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/authz"
 )
 
 // baseConf is the minimum configuration around an authorization section.
@@ -75,15 +76,15 @@ func TestAuthorizationSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := func(line int) string { return path + ":" + strconv.Itoa(line) }
-	want := []server.Rule{
-		{Name: "analytics collections", SortOrder: 500, Path: "^/analytics/collections/([^/]+)$", Type: server.PathRegex,
+	want := []authz.Rule{
+		{Name: "analytics collections", SortOrder: 500, Path: "^/analytics/collections/([^/]+)$", Type: authz.PathRegex,
 			Methods: []string{"get"}, Allow: []string{"$1-reader", "puppet.example.com"}, Source: src(6)},
-		{Name: "analytics commands", SortOrder: 500, Path: "/analytics/commands/", Type: server.PathPrefix,
+		{Name: "analytics commands", SortOrder: 500, Path: "/analytics/commands/", Type: authz.PathPrefix,
 			Methods: []string{"post", "put"}, QueryParams: map[string][]string{"env": {"prod", "test"}, "debug": {"no"}},
 			Allow: []string{"*"}, Deny: []string{"/^bad/"}, Source: src(17)},
-		{Name: "analytics entrypoint", SortOrder: 500, Path: "^/analytics/?$", Type: server.PathRegex,
+		{Name: "analytics entrypoint", SortOrder: 500, Path: "^/analytics/?$", Type: authz.PathRegex,
 			AllowUnauthenticated: true, Source: src(29)},
-		{Name: "puppetlabs deny all", SortOrder: 999, Path: "/", Type: server.PathPrefix, Deny: []string{"*"}, Source: src(35)},
+		{Name: "puppetlabs deny all", SortOrder: 999, Path: "/", Type: authz.PathPrefix, Deny: []string{"*"}, Source: src(35)},
 	}
 	if !reflect.DeepEqual(cfg.Authorization, want) {
 		t.Errorf("rules\n got %+v\nwant %+v", cfg.Authorization, want)

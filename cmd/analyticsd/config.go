@@ -408,6 +408,9 @@ func startConfigured(ctx context.Context, path string, log *slog.Logger) (*serve
 	if err != nil {
 		return nil, cfg, err
 	}
+	if err := checkOpenFiles(cfg); err != nil {
+		return nil, cfg, err
+	}
 	cfg.Logger = log
 	undo := newDirs(cfg.DataDir)
 	srv, err := server.New(cfg)

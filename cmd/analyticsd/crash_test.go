@@ -41,7 +41,7 @@ func buildDaemon(t testing.TB) string {
 			return
 		}
 		daemon.bin = filepath.Join(daemon.dir, "analyticsd")
-		daemon.out, daemon.err = exec.Command("go", "build", "-o", daemon.bin, ".").CombinedOutput()
+		daemon.out, daemon.err = exec.Command("go", "build", "-o", daemon.bin, "-ldflags", "-X "+stampVar+"="+testVersion, ".").CombinedOutput()
 	})
 	if daemon.err != nil {
 		t.Fatalf("go build: %v\n%s", daemon.err, daemon.out)

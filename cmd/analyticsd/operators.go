@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/analytics-client/analytics/internal/confcheck"
 	"github.com/analytics-client/analytics/server"
+	"github.com/analytics-client/analytics/server/opsview"
 )
 
 // Settings of the operator endpoints (our extensions).
 const (
 	keyAdminListen = "analytics.admin-listen"
 	keyAccessLog   = "analytics.access-log"
-	// devAdminAddr is the development service's admin listener: a free
-	// port on loopback.
-	devAdminAddr = "127.0.0.1:0"
 )
 
 // operators reads the admin listener's address and whether requests are
@@ -25,8 +24,8 @@ func (t tk) operators(cfg *server.Config) error {
 		return err
 	}
 	if cfg.AdminAddr != "" {
-		var ce *server.ConfigError
-		if err := server.CheckAdminAddr(cfg.AdminAddr); errors.As(err, &ce) {
+		var ce *confcheck.Error
+		if err := opsview.CheckAdminAddr(cfg.AdminAddr); errors.As(err, &ce) {
 			return t.fail(keyAdminListen, ce.Reason, err)
 		}
 	}
@@ -36,9 +35,13 @@ func (t tk) operators(cfg *server.Config) error {
 	return nil
 }
 
-// printAdmin tells the user where the operator page is.
-func printAdmin(w io.Writer, srv *server.Server) {
+// printAdmin tells the user where the operator page is, and why it is
+// not on its usual port when note says so.
+func printAdmin(w io.Writer, srv *server.Server, note string) {
 	if u := srv.AdminURL(); u != "" {
-		fmt.Fprintf(w, "operator page (local users, no certificate): %s\n", u)
+		if note != "" {
+			note = " (" + note + ")"
+		}
+		fmt.Fprintf(w, "operator page (local users, no certificate): %s%s\n", u, note)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,24 +10,34 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
+	"github.com/analytics-client/analytics/internal/sdnotify"
 	"github.com/analytics-client/analytics/server"
 )
 
 // flags are the command line settings.
 type flags struct {
-	config   string
-	dataDir  string
-	listen   string
-	logLevel slog.Level
+	config      string
+	dataDir     string
+	listen      string
+	allowRemote bool
+	logLevel    slog.Level
 }
 
 // usageHead starts analyticsd --help; the flags follow it.
-const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR] [--log-level LEVEL]
-       analyticsd check --config PATH     (check the stopped service's store)
+const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen ADDR [--allow-remote]] [--log-level LEVEL]
+       analyticsd check [--config PATH | --data-dir DIR]
+                                          (check the stopped service's store;
+                                          neither flag: the development one)
+       analyticsd backup [--config PATH] --to FILE
+                                          (consistent copy of the store, while
+                                          the service runs or not)
+       analyticsd restore [--config PATH] --from FILE
+                                          (put a backup in place of the
+                                          stopped service's store)
+       analyticsd version | --version
        analyticsd migrate --from-bbolt FILE --config PATH
                                           (copy a stopped service's store into
                                           the database of analytics.database)
@@ -34,6 +45,10 @@ const usageHead = `Usage: analyticsd [--config PATH] [--data-dir DIR] [--listen 
 Run the analytics service: as a Trapperkeeper configuration says (--config),
 or, with no --config, a development service on 127.0.0.1 that needs no setup
 (a throwaway CA and client settings in client.json under its data directory).
+The development service listens on loopback only (--listen takes a loopback
+address unless --allow-remote is given); its HTTPS port is 14433 and its
+operator page's 14434, each replaced by a free port when taken (it prints
+which).
 It runs in the foreground until SIGINT (Ctrl-C) or SIGTERM: start it in its
 own terminal, or under a service manager, not with & (stopping a "go run"
 that was put in the background leaves the service running, holding the port
@@ -50,8 +65,9 @@ Flags (one or two dashes):
 // usageTail ends analyticsd --help.
 const usageTail = `
 Exit status: 0 stopped by a signal, 1 the service could not start or failed,
-2 usage error. check and migrate: 0 sound or copied, 1 damaged, refused or
-failed, 2 usage error.
+2 usage error. check, migrate, backup and restore: 0 sound or copied, 1
+damaged, refused or failed, 2 usage error. backup and restore read
+/etc/analyticsd/analyticsd.conf unless --config says otherwise.
 `
 
 func parseFlags(args []string, stdout io.Writer) (flags, error) {
@@ -61,7 +77,8 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	fs.Usage = func() {} // --help is printed below; errors by the caller
 	fs.StringVar(&f.config, "config", "", "Trapperkeeper configuration: file, directory or comma-separated list (none: development service)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "development service: data directory (default: the user cache directory's analytics-dev)")
-	fs.StringVar(&f.listen, "listen", "", "development service: HTTPS address (default 127.0.0.1:14433, or a free port when taken)")
+	fs.StringVar(&f.listen, "listen", "", "development service: HTTPS address `ADDR`, on loopback (default 127.0.0.1:14433, or a free port when taken)")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "development service: let --listen take a non-loopback address (other machines can then connect; the certificate names only localhost, 127.0.0.1 and ::1)")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -76,8 +93,13 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if f.config != "" && (f.dataDir != "" || f.listen != "") {
-		return f, errors.New("--data-dir and --listen are for the development service; with --config, set analytics.data-directory and webserver.* in the configuration")
+	if f.config != "" && (f.dataDir != "" || f.listen != "" || f.allowRemote) {
+		return f, errors.New("--data-dir, --listen and --allow-remote are for the development service; with --config, set analytics.data-directory and webserver.* in the configuration")
+	}
+	if f.listen != "" && !f.allowRemote {
+		if err := loopbackOnly(f.listen); err != nil {
+			return f, err
+		}
 	}
 	return f, nil
 }
@@ -89,6 +111,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "migrate" {
 		return runMigrate(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "backup" {
+		return runBackup(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "restore" {
+		return runRestore(ctx, args[1:], stdout, stderr)
+	}
+	if isVersionRequest(args) {
+		return printVersion(stdout)
 	}
 	f, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
@@ -111,34 +142,105 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runConfigured serves as the Trapperkeeper configuration says.
+// runConfigured serves as the Trapperkeeper configuration says. Under
+// systemd (Type=notify) it says READY=1 once the store is open and every
+// listener, the backup socket included, is bound; STOPPING=1 when a signal
+// stops it; RELOADING=1 around a SIGHUP.
 func runConfigured(ctx context.Context, f flags, log *slog.Logger) error {
 	srv, cfg, err := startConfigured(ctx, f.config, log)
 	if err != nil {
 		return err
 	}
-	stopReload := reloadOnHangup(srv, log)
+	var bs *backupSocket
+	if !pgConfigured(cfg) {
+		if bs, err = listenBackup(srv, cfg.DataDir, log); err != nil {
+			_ = srv.Close(context.WithoutCancel(ctx))
+			return err
+		}
+		defer bs.Close(context.WithoutCancel(ctx))
+	}
+	notify := sdnotify.FromEnv()
+	stopReload := reloadNotifying(srv, log, notify)
 	defer stopReload()
-	log.Info("analytics service started", "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(),
-		"admin", srv.AdminURL(), "data-directory", cfg.DataDir)
+	log.Info("analytics service started", "version", version(), "url", srv.URL(), "http", srv.HTTPAddr(), "https", srv.HTTPSAddr(),
+		"admin", srv.AdminURL(), "data-directory", cfg.DataDir, "open-files-limit", openFilesLimit())
+	if err := notify.Ready("serving " + srv.URL()); err != nil {
+		log.Warn("cannot tell the service manager the service is ready", "error", err)
+	}
+	stopped := notifyStopping(ctx, notify)
+	defer stopped()
 	return serve(ctx, srv, log)
+}
+
+// notifyStopping sends STOPPING=1 when ctx ends (a stop signal). The
+// returned function ends the wait and waits for it.
+func notifyStopping(ctx context.Context, notify *sdnotify.Notifier) func() {
+	served := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			_ = notify.Stopping()
+		case <-served:
+		}
+	}()
+	return func() {
+		close(served)
+		<-done
+	}
+}
+
+// fdReserve is the open files kept for the store, the TLS files, logs and
+// outgoing check-ins besides the connections.
+const fdReserve = 64
+
+// checkOpenFiles refuses a configuration whose connection limits could
+// exhaust the process's open files (LimitNOFILE= in the unit): the service
+// would then fail accepts and store writes at random instead of refusing
+// connections at webserver.max-connections.
+func checkOpenFiles(cfg server.Config) error {
+	limit := openFilesLimit()
+	listeners := 0
+	for _, a := range []string{cfg.HTTPAddr, cfg.HTTPSAddr, cfg.AdminAddr} {
+		if a != "" {
+			listeners++
+		}
+	}
+	conns := cmp.Or(cfg.MaxConnections, server.DefaultMaxConnections)
+	need := uint64(listeners*conns + fdReserve)
+	if limit == 0 || limit >= need {
+		return nil
+	}
+	return fmt.Errorf("%s is %d on %d listeners: up to %d open files, but the limit is %d: "+
+		"raise LimitNOFILE= in the unit (systemctl edit analyticsd) or ulimit -n, or lower %s",
+		keyMaxConnections, conns, listeners, need, limit, keyMaxConnections)
 }
 
 // reloadOnHangup makes SIGHUP read the TLS files again at once (they are
 // also read when they change, within Config.CertCheckInterval). The
 // returned function stops it and waits for it.
 func reloadOnHangup(srv *server.Server, log *slog.Logger) func() {
+	return reloadNotifying(srv, log, nil)
+}
+
+// reloadNotifying is reloadOnHangup telling the service manager: each
+// reload is between RELOADING=1 and READY=1.
+func reloadNotifying(srv *server.Server, log *slog.Logger, notify *sdnotify.Notifier) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for range hup {
+			_ = notify.Reloading()
 			if err := srv.ReloadCertificates(); err != nil && !errors.Is(err, server.ErrNoTLS) {
 				log.Error("SIGHUP: certificates not reloaded; keeping those in use", "error", err)
+				_ = notify.Ready("serving; reload failed, keeping the certificates in use")
 				continue
 			}
 			log.Info("SIGHUP: certificates checked", "expires", srv.CertificateExpiry())
+			_ = notify.Ready("serving " + srv.URL())
 		}
 	}()
 	return func() {
@@ -156,14 +258,4 @@ func serve(ctx context.Context, srv *server.Server, log *slog.Logger) error {
 	}
 	log.Info("analytics service stopped")
 	return nil
-}
-
-// version is the module version the binary was built from, "" for a
-// development build.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "(devel)" {
-		return ""
-	}
-	return bi.Main.Version
 }

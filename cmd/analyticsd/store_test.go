@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/analytics-client/analytics/internal/devenv"
 	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/internal/store/boltstore"
 )
@@ -138,7 +139,7 @@ func TestCheckCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"check", "--config", conf}, &out, &errb); code != 0 {
 		t.Fatalf("sound store: exit %d: %s", code, errb.String())
 	}
-	for _, want := range []string{path + ": sound", "events:           1200", "snapshots:        1", "idempotency keys: 1", "of 1073741824 (analytics.max-store-bytes)"} {
+	for _, want := range []string{path + ": sound", "events:           1200", "snapshots:        1", "idempotency keys: 1", "in use:           ", " of 1.0 GiB (analytics.max-store-bytes)", "file size:        "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -159,8 +160,44 @@ func TestCheckCommand(t *testing.T) {
 	if _, err := os.Stat(path); err == nil {
 		t.Error("check created a store")
 	}
-	if code := run(context.Background(), []string{"check"}, &out, &errb); code != 2 {
-		t.Errorf("no --config: exit %d", code)
+	for _, args := range [][]string{{"check", "--config", conf, "--data-dir", "d"}, {"check", "--bogus"}, {"check", "extra"}} {
+		errb.Reset()
+		if code := run(context.Background(), args, &out, &errb); code != 2 || strings.Count(errb.String(), "\n") != 1 ||
+			!strings.Contains(errb.String(), "see analyticsd check --help") {
+			t.Errorf("%q: exit %d, want 2 and one line: %q", args, code, errb.String())
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"check", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "--data-dir DIR") {
+		t.Errorf("check --help: exit %d: %s", code, out.String())
+	}
+}
+
+// TestCheckDevStore: check reads the development service's store, in
+// --data-dir or, with no flag, at its default location, which it names.
+func TestCheckDevStore(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	t.Setenv("HOME", cache)
+	defaultDir := devenv.DefaultDir()
+	if !strings.HasPrefix(defaultDir, cache) {
+		t.Skipf("the user cache directory is not under $XDG_CACHE_HOME here: %s", defaultDir)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "checking the development service's store in "+defaultDir) ||
+		!strings.Contains(out.String(), filepath.Join(defaultDir, boltstore.FileName)+": no store yet") {
+		t.Errorf("check with no store: exit %d: %s %s", code, out.String(), errb.String())
+	}
+
+	dir := t.TempDir()
+	s := startRun(t, []string{"--data-dir", dir, "--listen", "127.0.0.1:0"}, false)
+	mustStatus(t, devClient(t, dir), "POST", s.url+"/commands/event", `{"event":"dev"}`, 200)
+	s.stop(t)
+	out.Reset()
+	if code := run(context.Background(), []string{"check", "--data-dir", dir}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), filepath.Join(dir, boltstore.FileName)+": sound") || !strings.Contains(out.String(), "events:           1\n") {
+		t.Errorf("check --data-dir: exit %d: %s %s", code, out.String(), errb.String())
 	}
 }
 

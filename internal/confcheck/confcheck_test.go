@@ -18,6 +18,9 @@ func TestURL(t *testing.T) {
 		"https:///x":               "is not an absolute URL",
 		"https://h:x/":             `cannot parse "https://h:x/"`,
 		"":                         "is not an absolute URL",
+		"https://h:99999/x":        "port 99999 of",
+		"https://h:0/x":            "port 0 of",
+		"https://h:65535/x":        "",
 	} {
 		u, err := confcheck.URL("F", raw)
 		var ce *confcheck.Error

@@ -1,7 +1,9 @@
 // Package devenv locates the development service's files, so that the
 // service (cmd/analyticsd with no --config) and the CLI agree on them
 // without any setup: the data directory, the throwaway certificates inside
-// it, and the client configuration the service writes for the CLI.
+// it, and the client configuration the service writes for the CLI. It links
+// none of the service, so the CLI can use it; the service's side of the
+// bootstrap is package devservice.
 package devenv
 
 import (
@@ -28,6 +30,10 @@ const (
 	// DefaultAddr is where the development service listens first; it
 	// falls back to a free port when this one is taken.
 	DefaultAddr = "127.0.0.1:14433"
+	// DefaultAdminAddr is where the development service's operator page
+	// (its admin listener) listens first; it too falls back to a free
+	// port when this one is taken.
+	DefaultAdminAddr = "127.0.0.1:14434"
 )
 
 // DefaultDir is the development data directory,

@@ -25,7 +25,6 @@ func (s *Spool) Ack(ids ...uint64) error {
 	if s.closed {
 		return fmt.Errorf("spool: ack: %w", ErrClosed)
 	}
-	var touched []*segment
 	for _, id := range ids {
 		seg, i := s.find(id)
 		if seg == nil || seg.recs[i].acked {
@@ -34,16 +33,26 @@ func (s *Spool) Ack(ids ...uint64) error {
 		r := &seg.recs[i]
 		r.acked = true
 		seg.live--
-		seg.liveBytes -= r.size
+		seg.liveBytes -= int64(r.size)
 		s.pendingRecs--
-		s.pendingBytes -= r.size
-		if len(seg.ackBuf) == 0 {
-			touched = append(touched, seg)
-		}
+		s.pendingBytes -= int64(r.size)
 		seg.ackBuf = appendAckEntry(seg.ackBuf, id)
 	}
+	if err := s.writeAllAcksLocked(); err != nil {
+		return fmt.Errorf("spool: ack: %w", err)
+	}
+	return nil
+}
+
+// writeAllAcksLocked writes the ack entries collected in every segment,
+// including those an earlier write could not (a full disk): they stay
+// collected until written, so that the spool shrinks once space returns.
+func (s *Spool) writeAllAcksLocked() error {
 	var errs []error
-	for _, seg := range touched {
+	for _, seg := range slices.Clone(s.segs) {
+		if len(seg.ackBuf) == 0 {
+			continue
+		}
 		if seg.ackF == nil || (seg.live == 0 && seg != s.active()) {
 			// About to create or delete files by name: never in a
 			// directory that is no longer the spool's.
@@ -60,28 +69,46 @@ func (s *Spool) Ack(ids ...uint64) error {
 		}
 		errs = append(errs, s.writeAcksLocked(seg))
 	}
-	if err := errors.Join(errs...); err != nil {
+	return errors.Join(errs...)
+}
+
+// retryAcks writes ack entries that an earlier write could not.
+func (s *Spool) retryAcks() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.failed != nil {
+		return nil
+	}
+	if err := s.writeAllAcksLocked(); err != nil {
 		return fmt.Errorf("spool: ack: %w", err)
 	}
 	return nil
 }
 
 // writeAcksLocked appends the collected ack entries of seg to its ack file.
+// What was not written stays collected, to be written by the next Ack or
+// the background retry; the file stays aligned on entries, since the rest
+// of a short write is what is written next.
 func (s *Spool) writeAcksLocked(seg *segment) error {
-	defer func() { seg.ackBuf = seg.ackBuf[:0] }()
 	if seg.ackF == nil {
 		path := filepath.Join(s.dir, ackName(seg.base))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return err
 		}
 		seg.ackF = f
 	}
-	// A short write leaves a torn entry, which recovery truncates; the
-	// records concerned are merely delivered again.
-	_, err := seg.ackF.Write(seg.ackBuf)
-	seg.ackDirty = true
-	return err
+	// A crash after a short write leaves a torn entry, which recovery
+	// truncates; the records concerned are merely delivered again.
+	n, err := s.opts.Write(seg.ackF, seg.ackBuf, -1)
+	if n > 0 {
+		seg.ackDirty = true
+	}
+	seg.ackBuf = append(seg.ackBuf[:0], seg.ackBuf[n:]...)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", seg.ackF.Name(), err)
+	}
+	return nil
 }
 
 // deleteSegmentLocked removes seg, whose records are all acknowledged, from

@@ -12,9 +12,11 @@ import (
 // directory. With SyncEach the record is on stable storage when Append
 // returns. It fails with ErrTooLarge for data over MaxRecordSize, ErrFull
 // when the record would take the unacknowledged bytes past Options.MaxBytes,
-// and ErrClosed after Close. If an fsync fails, Append returns the error and
-// the record may or may not survive a crash; the Spool then fails every
-// later Append and Sync, since a failed fsync cannot be retried safely.
+// and ErrClosed after Close. If an fsync fails, Append returns the error;
+// the Spool then fails every later Append and Sync, since a failed fsync
+// cannot be retried safely. A record whose Append returns an error is not
+// accepted: it is cut from its segment (or, past a rotation, acknowledged),
+// so that an Open of the directory does not find it.
 func (s *Spool) Append(data []byte) (uint64, error) {
 	if len(data) > MaxRecordSize {
 		return 0, fmt.Errorf("spool: append %d bytes: %w", len(data), ErrTooLarge)
@@ -25,17 +27,51 @@ func (s *Spool) Append(data []byte) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
-	if s.opts.Sync == SyncEach {
-		if err := s.syncLocked(s.writeSeq, false); err != nil {
-			return 0, fmt.Errorf("spool: append: %w", err)
-		}
+	if s.opts.Sync == SyncPeriodic {
+		// Buffered: no system call here (see flushLocked); the loss
+		// check runs on the spool's timer.
+		return id, nil
 	}
-	// Checked after the fsync: a record synced into a file that is no
-	// longer the spool's is not on disk in any sense that matters.
-	if err := s.checkLocked(); err != nil {
+	seg := s.active()
+	off := seg.size - frameSize(len(data))
+	err = s.syncLocked(s.writeSeq, false)
+	if err == nil {
+		// Checked after the fsync: a record synced into a file that is
+		// no longer the spool's is not on disk in any sense that matters.
+		err = s.checkLocked()
+	}
+	if err != nil {
+		s.withdrawLocked(seg, off, id)
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	return id, nil
+}
+
+// withdrawLocked takes back the record id, written at off in seg, whose
+// Append fails after the write: the spool has failed (sticky), so every
+// record written after it is refused too, and cutting the file there
+// removes them all. A segment closed by a rotation meanwhile cannot be
+// cut; the record is acknowledged instead, as far as the ack file can be
+// written.
+func (s *Spool) withdrawLocked(seg *segment, off int64, id uint64) {
+	if seg.f != nil && off < seg.written {
+		if err := seg.f.Truncate(off); err == nil {
+			s.opts.Fsync(seg.f) // best effort: the spool has failed already
+			seg.size, seg.written = off, off
+		}
+	}
+	if found, i := s.find(id); found != nil && !found.recs[i].acked {
+		r := &found.recs[i]
+		r.acked = true
+		found.live--
+		found.liveBytes -= int64(r.size)
+		s.pendingRecs--
+		s.pendingBytes -= int64(r.size)
+		if seg.f == nil {
+			found.ackBuf = appendAckEntry(found.ackBuf, id)
+			s.writeAllAcksLocked()
+		}
+	}
 }
 
 // AppendAll appends each of data as Append does, in order, with one fsync
@@ -65,14 +101,27 @@ func (s *Spool) AppendAll(data [][]byte) ([]uint64, error) {
 	return ids, nil
 }
 
+// flushSize is how many buffered bytes make a SyncPeriodic Append write
+// them at once rather than wait for the next sync.
+const flushSize = 64 << 10
+
 // writeLocked writes one record to the active segment, rotating first if
-// the segment is full.
+// the segment is full. Under SyncPeriodic the frame is buffered (see
+// flushLocked) unless flushSize bytes are waiting; under SyncEach it is
+// written at once. A record whose write fails is not added: the error is
+// returned and the spool stays usable (a full disk is not sticky).
 func (s *Spool) writeLocked(data []byte) (uint64, error) {
 	switch {
 	case s.closed:
 		return 0, ErrClosed
 	case s.failed != nil:
 		return 0, s.failed
+	case s.writeErr != nil:
+		// Earlier buffered records could not be written: refuse new ones
+		// until they can, so that the buffer does not grow.
+		if err := s.flushLocked(); err != nil {
+			return 0, err
+		}
 	}
 	size := frameSize(len(data))
 	if s.pendingBytes+size > s.opts.MaxBytes {
@@ -91,20 +140,17 @@ func (s *Spool) writeLocked(data []byte) (uint64, error) {
 	}
 	seg := s.active()
 	id, at := s.nextID, s.now().UnixNano()
-	s.buf = appendFrame(s.buf[:0], id, at, data)
-	if _, err := seg.f.WriteAt(s.buf, seg.size); err != nil {
-		// A partial frame must not stay in front of later records.
-		if terr := seg.f.Truncate(seg.size); terr != nil {
-			s.failed = fmt.Errorf("undo failed write to %s: %w", seg.f.Name(), terr)
+	start := len(s.pend)
+	s.pend = appendFrame(s.pend, id, at, data)
+	if s.opts.Sync == SyncEach || len(s.pend) >= flushSize {
+		if err := s.flushLocked(); err != nil {
+			s.pend = s.pend[:start] // this record is refused; earlier ones stay buffered
+			return 0, err
 		}
-		return 0, err
-	}
-	if cap(s.buf) > 64<<10 {
-		s.buf = nil // do not pin a large record's buffer
 	}
 	s.nextID++
 	seg.size += size
-	seg.recs = append(seg.recs, rec{id: id, at: at, size: size})
+	seg.recs = append(seg.recs, rec{id: id, at: at, size: uint32(size)})
 	seg.live++
 	seg.liveBytes += size
 	s.pendingRecs++
@@ -114,9 +160,40 @@ func (s *Spool) writeLocked(data []byte) (uint64, error) {
 	return id, nil
 }
 
+// flushLocked writes the buffered frames to the active segment. A failed
+// write is undone (a partial frame must not stay in front of later
+// records) and remembered in writeErr: the frames stay buffered, and the
+// next flush (an Append, the periodic sync, Close) tries again, so a disk
+// that was full takes them once space returns.
+func (s *Spool) flushLocked() error {
+	if len(s.pend) == 0 {
+		s.writeErr = nil
+		return nil
+	}
+	seg := s.active()
+	if _, err := s.opts.Write(seg.f, s.pend, seg.written); err != nil {
+		if terr := seg.f.Truncate(seg.written); terr != nil {
+			s.failed = fmt.Errorf("undo failed write to %s: %w", seg.f.Name(), terr)
+			return s.failed
+		}
+		s.writeErr = fmt.Errorf("write %s: %w", seg.f.Name(), err)
+		return s.writeErr
+	}
+	seg.written += int64(len(s.pend))
+	s.pend = s.pend[:0]
+	if cap(s.pend) > 2*flushSize {
+		s.pend = nil // do not pin a large record's buffer
+	}
+	s.writeErr = nil
+	return nil
+}
+
 // rotateLocked starts a new active segment. The old one is fsynced and
 // closed first, so every record written so far is durable afterwards.
 func (s *Spool) rotateLocked() error {
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
 	next, err := s.createSegment(s.nextID)
 	if err != nil {
 		return err
@@ -128,6 +205,7 @@ func (s *Spool) rotateLocked() error {
 		return s.failed
 	}
 	s.syncs++
+	s.rotations++
 	s.syncedSeq = s.writeSeq
 	s.synced.Broadcast()
 	// A sync round running without mu may hold old.f; it will get
@@ -145,7 +223,7 @@ func (s *Spool) rotateLocked() error {
 // header, and fsyncs the directory so the file survives a crash.
 func (s *Spool) createSegment(base uint64) (*segment, error) {
 	path := filepath.Join(s.dir, segName(base))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
@@ -166,7 +244,7 @@ func (s *Spool) createSegment(base uint64) (*segment, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
-	return &segment{base: base, f: f, fID: id, size: int64(len(hdr))}, nil
+	return &segment{base: base, f: f, fID: id, size: int64(len(hdr)), written: int64(len(hdr))}, nil
 }
 
 // Sync makes every record appended so far, and every acknowledgement, durable.
@@ -203,6 +281,9 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 			break
 		}
 		s.synced.Wait()
+	}
+	if err := s.flushLocked(); err != nil {
+		return err
 	}
 	s.syncing = true
 	target := s.writeSeq

@@ -23,7 +23,12 @@
 //   - ids: the ID reservation (see below).
 //
 // The directory is private: Open creates it with mode 0700 (and restricts
-// an existing one to that), and every file with mode 0600.
+// an existing one that others may read to that), and every file with mode
+// 0600. Open refuses a directory that is a symbolic link, is owned by
+// another user or is writable by others. Files in it are opened with
+// O_NOFOLLOW and only if regular, so a link or FIFO planted there cannot
+// redirect a write or block Open; the ids file's temporary is removed and
+// created afresh.
 //
 // All integers are little-endian. A segment starts with a 16-byte header, the
 // magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by
@@ -59,9 +64,23 @@
 // covers the record. Concurrent appenders share fsyncs (group commit): each
 // writes its record under the spool's mutex, then waits until an fsync
 // started after its write has finished; the first waiter to find no fsync in
-// progress performs it for everyone written so far. With [SyncPeriodic] a
-// background goroutine fsyncs every [Options.SyncInterval], and Close fsyncs
-// before returning; a crash may lose the records of the last interval.
+// progress performs it for everyone written so far. With [SyncPeriodic]
+// Append makes no system call: records are buffered in memory and written
+// when 64 KiB are waiting, and a background goroutine writes and fsyncs
+// them every [Options.SyncInterval]; Close does too before returning. A
+// crash (of the program or the machine) may lose the records of the last
+// interval.
+//
+// # Write failures
+//
+// A write that fails (a full or read-only disk) is undone and is not
+// sticky. Under SyncEach the record is refused. Under SyncPeriodic the
+// buffered records stay buffered, later Appends are refused with the error
+// until a write succeeds, and the syncer tries again every interval. Ack
+// entries that cannot be written stay collected and are written by the
+// next Ack or the background retry (every [Options.CheckInterval]), so
+// the spool shrinks once space returns. Every data write goes through
+// [Options.Write], which tests wrap to fail as such a disk does.
 //
 // Acknowledgements are written to the ack file at once but fsynced only by
 // [Spool.Sync], by the periodic syncer and by Close. An acknowledgement lost
@@ -74,12 +93,16 @@
 //
 // # Loss
 //
-// Append, Sync and Close check that the directory's LOCK file and the
-// active segment are still the files the spool opened (two stat calls).
-// If the directory was removed or replaced, or those files deleted, they
-// fail with [ErrLost] from then on, and Ack no longer creates or deletes
+// A background check every [Options.CheckInterval] (default one second),
+// Sync, Close and SyncEach Appends check that the directory's LOCK file and
+// the active segment are still the files the spool opened (two stat
+// calls). If the directory was removed or replaced, or those files
+// deleted, the spool fails with [ErrLost] from then on (SyncPeriodic
+// Appends too, once the check has seen it), calls [Options.OnLost] once
+// when the background check found it, and Ack no longer creates or deletes
 // files there; the owner must open a new Spool and append its pending
-// records again.
+// records again. The background check notices the loss even while nothing
+// is appended.
 //
 // # Recovery
 //

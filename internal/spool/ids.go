@@ -32,7 +32,7 @@ const (
 
 // readIDBound reads the ID bound from dir's ids file.
 func readIDBound(dir string) (uint64, idBoundState, error) {
-	b, err := os.ReadFile(filepath.Join(dir, idsName))
+	b, err := readFile(filepath.Join(dir, idsName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, idBoundMissing, nil
 	}
@@ -67,13 +67,17 @@ func (s *Spool) writeIDBound(bound uint64) error {
 	return nil
 }
 
-// writeFileSync creates or truncates path, writes b and fsyncs it.
+// writeFileSync creates path afresh (whatever was there, a planted link
+// included, is removed first), writes b and fsyncs it.
 func (s *Spool) writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err := removeIfExists(path); err != nil {
+		return err
+	}
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	_, err = s.opts.Write(f, b, 0)
 	if err == nil {
 		err = s.opts.Fsync(f)
 	}
@@ -83,7 +87,7 @@ func (s *Spool) writeFileSync(path string, b []byte) error {
 // syncDir fsyncs the spool's directory, making file creations, renames and
 // removals in it durable.
 func (s *Spool) syncDir() error {
-	d, err := os.Open(s.dir)
+	d, err := os.Open(s.dir) // a directory: O_NOFOLLOW would refuse nothing Open checked
 	if err != nil {
 		return err
 	}

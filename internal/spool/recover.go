@@ -99,7 +99,7 @@ func (s *Spool) recoverIDs(lastID uint64) error {
 // truncated after its last valid record and opened for appending.
 func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	path := filepath.Join(s.dir, segName(base))
-	buf, err := os.ReadFile(path)
+	buf, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +118,14 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	}
 	seg := &segment{base: base, size: sc.end, recs: make([]rec, 0, len(sc.frames))}
 	for _, f := range sc.frames {
-		r := rec{id: f.id, at: f.at, size: frameSize(len(f.data))}
+		r := rec{id: f.id, at: f.at, size: uint32(frameSize(len(f.data)))}
 		if _, ok := acked[f.id]; ok {
 			r.acked = true
 		} else {
 			seg.live++
-			seg.liveBytes += r.size
+			seg.liveBytes += int64(r.size)
 			s.pendingRecs++
-			s.pendingBytes += r.size
+			s.pendingBytes += int64(r.size)
 			s.recovered = append(s.recovered, Record{ID: f.id, Data: f.data})
 		}
 		seg.recs = append(seg.recs, r)
@@ -142,7 +142,7 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 // damaged tail and rewriting a damaged header.
 func (s *Spool) openActive(seg *segment, damaged bool) error {
 	path := filepath.Join(s.dir, segName(seg.base))
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 		f.Close()
 		return err
 	}
-	seg.f, seg.fID = f, id
+	seg.f, seg.fID, seg.written = f, id, seg.size
 	return nil
 }
 
@@ -173,7 +173,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 // the end is truncated; a damaged entry is logged and ignored.
 func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 	path := filepath.Join(s.dir, ackName(base))
-	buf, err := os.ReadFile(path)
+	buf, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -36,9 +36,10 @@ func (p SyncPolicy) String() string {
 
 // Defaults for zero Options fields.
 const (
-	DefaultMaxBytes     = 64 << 20
-	DefaultSyncInterval = time.Second
-	DefaultSegmentSize  = 4 << 20
+	DefaultMaxBytes      = 64 << 20
+	DefaultSyncInterval  = time.Second
+	DefaultSegmentSize   = 4 << 20
+	DefaultCheckInterval = time.Second
 )
 
 // Options configure a Spool. The zero value is valid: every zero field
@@ -63,6 +64,28 @@ type Options struct {
 	// (segments, ack files, the ids file, the directory) goes through it.
 	// Nil means (*os.File).Sync; tests wrap that to observe each fsync.
 	Fsync func(*os.File) error
+	// Write writes b to f at off, or at f's offset when off is negative
+	// (the ack files, opened for appending). Every data write of the
+	// spool goes through it. Nil means (*os.File).WriteAt and Write;
+	// tests wrap it to fail as a full or read-only disk does.
+	Write func(f *os.File, b []byte, off int64) (int, error)
+	// CheckInterval is how often the spool checks, in the background,
+	// that its directory and files are still the ones it opened; it then
+	// notices their loss even while nothing is appended. Default
+	// DefaultCheckInterval.
+	CheckInterval time.Duration
+	// OnLost, when set, is called once from the background checker when it
+	// finds the spool lost (the error wraps ErrLost). It must not call
+	// Close: Close waits for the checker.
+	OnLost func(error)
+}
+
+// writeFile is Options.Write's default.
+func writeFile(f *os.File, b []byte, off int64) (int, error) {
+	if off < 0 {
+		return f.Write(b)
+	}
+	return f.WriteAt(b, off)
 }
 
 // withDefaults validates o and fills in its defaults.
@@ -92,6 +115,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Fsync == nil {
 		o.Fsync = (*os.File).Sync
 	}
+	if o.Write == nil {
+		o.Write = writeFile
+	}
+	if o.CheckInterval <= 0 {
+		o.CheckInterval = DefaultCheckInterval
+	}
 	return o, nil
 }
 
@@ -109,6 +138,9 @@ type Stats struct {
 	Oldest   time.Time // append time of the oldest unacknowledged record; zero if none
 	Appends  uint64    // records appended since Open
 	Syncs    uint64    // fsyncs of segment data since Open
+	// Rotations counts the segments started since Open; each fsyncs the
+	// segment it ends, which counts in Syncs.
+	Rotations uint64
 }
 
 // Spool is a durable FIFO of records in one directory. It is safe for
@@ -132,7 +164,9 @@ type Spool struct {
 	pendingRecs  int
 	pendingBytes int64
 	recovered    []Record // unacknowledged records found by Open
-	buf          []byte   // frame encoding buffer
+	pend         []byte   // frames not yet written to the active segment
+	writeErr     error    // the last flush of pend failed with it
+	lostSeen     bool     // the timer has reported ErrLost
 
 	writeSeq  uint64 // count of records written
 	syncedSeq uint64 // records known durable
@@ -141,6 +175,7 @@ type Spool struct {
 	closed    bool
 	appends   uint64
 	syncs     uint64
+	rotations uint64
 
 	stop      chan struct{} // closed by Close to stop the syncer
 	done      chan struct{} // closed by the syncer when it exits
@@ -156,7 +191,8 @@ type segment struct {
 	ackF      *os.File    // opened on the first acknowledgement
 	ackDirty  bool        // ackF has writes not yet fsynced
 	ackBuf    []byte      // entries being collected by Ack
-	size      int64
+	size      int64       // including frames still buffered in Spool.pend
+	written   int64       // bytes in the file
 	recs      []rec
 	first     int // no unacknowledged record before this index
 	live      int
@@ -167,7 +203,7 @@ type segment struct {
 type rec struct {
 	id    uint64
 	at    int64
-	size  int64
+	size  uint32 // a frame: at most MaxRecordSize plus its header
 	acked bool
 }
 
@@ -183,11 +219,13 @@ func Open(dir string, opts Options) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: open: %w", err)
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	restrictDir(dir, opts.Logger)
 	lockID, err := lock.Stat()
 	if err != nil {
 		lock.Close()
@@ -207,25 +245,10 @@ func Open(dir string, opts Options) (*Spool, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	if opts.Sync == SyncPeriodic {
-		s.stop = make(chan struct{})
-		s.done = make(chan struct{})
-		go s.syncLoop()
-	}
+	s.stop = make(chan struct{})
+	s.done = make(chan struct{})
+	go s.background()
 	return s, nil
-}
-
-// restrictDir makes an existing directory private (0700): the records are
-// the host's analytics, for no other local user to read. A directory the
-// process does not own keeps its mode, with a warning.
-func restrictDir(dir string, log *slog.Logger) {
-	fi, err := os.Stat(dir)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
-		return
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		log.Warn("spool directory is readable by others and cannot be made private", "dir", dir, "err", err)
-	}
 }
 
 // Pending returns the unacknowledged records found by Open, in append
@@ -247,11 +270,12 @@ func (s *Spool) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{
-		Records:  s.pendingRecs,
-		Bytes:    s.pendingBytes,
-		Segments: len(s.segs),
-		Appends:  s.appends,
-		Syncs:    s.syncs,
+		Records:   s.pendingRecs,
+		Bytes:     s.pendingBytes,
+		Segments:  len(s.segs),
+		Appends:   s.appends,
+		Syncs:     s.syncs,
+		Rotations: s.rotations,
 	}
 	for _, seg := range s.segs {
 		for seg.first < len(seg.recs) && seg.recs[seg.first].acked {
@@ -303,10 +327,8 @@ func (s *Spool) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	if s.stop != nil {
-		close(s.stop)
-		<-s.done
-	}
+	close(s.stop)
+	<-s.done
 
 	s.mu.Lock()
 	for s.syncing {
@@ -327,6 +349,9 @@ func (s *Spool) finalSyncLocked() error {
 	if s.failed != nil {
 		return fmt.Errorf("spool: close: %w", s.failed)
 	}
+	if err := s.flushLocked(); err != nil {
+		return fmt.Errorf("spool: close: %w", err)
+	}
 	if err := s.opts.Fsync(s.active().f); err != nil {
 		s.failed = fmt.Errorf("fsync %s: %w", s.active().f.Name(), err)
 		return fmt.Errorf("spool: close: %w", s.failed)
@@ -335,7 +360,7 @@ func (s *Spool) finalSyncLocked() error {
 		return fmt.Errorf("spool: close: %w", err)
 	}
 	s.syncedSeq = s.writeSeq
-	var errs []error
+	errs := []error{s.writeAllAcksLocked()}
 	for _, seg := range s.segs {
 		if seg.ackDirty {
 			errs = append(errs, s.opts.Fsync(seg.ackF))
@@ -369,22 +394,56 @@ func (s *Spool) closeFiles() {
 	s.lock.Close()
 }
 
-// syncLoop is the SyncPeriodic background syncer.
-func (s *Spool) syncLoop() {
+// background is the spool's goroutine: the SyncPeriodic syncer, and the
+// loss check every CheckInterval under either policy.
+func (s *Spool) background() {
 	defer close(s.done)
-	t := time.NewTicker(s.opts.SyncInterval)
-	defer t.Stop()
-	logged := false // failures are sticky, so one log line says it
+	var syncs <-chan time.Time
+	if s.opts.Sync == SyncPeriodic {
+		t := time.NewTicker(s.opts.SyncInterval)
+		defer t.Stop()
+		syncs = t.C
+	}
+	checks := time.NewTicker(s.opts.CheckInterval)
+	defer checks.Stop()
+	var last error // one log line per distinct failure, not one per tick
 	for {
+		var err error
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case <-syncs:
+			err = s.Sync()
+		case <-checks.C:
+			err = errors.Join(s.check(), s.retryAcks())
 		}
-		err := s.Sync()
-		if err != nil && !errors.Is(err, ErrClosed) && !logged {
-			s.log.Error("periodic sync failed", "err", err)
-			logged = true
+		if err != nil && !errors.Is(err, ErrClosed) && (last == nil || err.Error() != last.Error()) {
+			s.log.Error("spool background sync or check failed", "err", err)
 		}
+		last = err
+		if errors.Is(err, ErrLost) {
+			s.reportLost(err)
+		}
+	}
+}
+
+// check runs the loss check on its own.
+func (s *Spool) check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	return s.checkLocked()
+}
+
+// reportLost calls OnLost the first time the spool is found lost.
+func (s *Spool) reportLost(err error) {
+	s.mu.Lock()
+	first := !s.lostSeen
+	s.lostSeen = true
+	s.mu.Unlock()
+	if first && s.opts.OnLost != nil {
+		s.opts.OnLost(err)
 	}
 }

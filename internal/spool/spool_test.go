@@ -329,8 +329,10 @@ func TestConcurrentAppendAck(t *testing.T) {
 	if st.Records != workers*per/2 || st.Appends != workers*per {
 		t.Fatalf("Stats = %+v, want %d records of %d appends", st, workers*per/2, workers*per)
 	}
-	if st.Syncs > st.Appends {
-		t.Fatalf("Stats = %+v: more fsyncs than appends", st)
+	// At most one fsync per append, plus the one that ends each segment.
+	// (On tmpfs an fsync is instant, so appenders rarely share one.)
+	if st.Syncs > st.Appends+st.Rotations {
+		t.Fatalf("Stats = %+v: more fsyncs than appends and rotations", st)
 	}
 	mustClose(t, s)
 	s = mustOpen(t, dir, Options{})

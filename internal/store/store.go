@@ -110,7 +110,9 @@ type Store interface {
 	// may share one sync (group commit).
 	//
 	// A Record with a Key remembers its Reply under that Key for at least
-	// the store's retention (24 h or more); a repeat of the Key with the
+	// the store's retention (24 h or more, by the store's KeyClock), unless
+	// the keys' own room (Options.MaxKeyBytes) fills first, when the oldest
+	// are forgotten sooner; a repeat of the Key with the
 	// same Sum stores nothing and is answered with Dup and the first
 	// Reply; with another Sum it fails with ErrKeyReused. Expired keys are
 	// forgotten, and the number of keys kept stays proportional to the
@@ -153,14 +155,16 @@ const DefaultScanPage = 256
 // Options configure a store. The zero value is usable; each engine's Open
 // takes them.
 type Options struct {
-	// Retention is how long idempotency keys are kept at least; zero means
-	// DefaultRetention. Keys may be kept longer (they are pruned lazily),
-	// but a key older than Retention is never reported as a duplicate.
+	// Retention is how long idempotency keys are kept at least (within
+	// MaxKeyBytes); zero means DefaultRetention. Keys may be kept longer
+	// (they are pruned lazily), but a key older than Retention is never
+	// reported as a duplicate.
 	Retention time.Duration
 
-	// MaxBytes bounds the room the entries (and, for bbolt, the keys)
-	// take. An entry that does not fit fails with ErrFull. Zero means no
-	// limit.
+	// MaxBytes bounds the room the entries take, each counted as its
+	// data plus EntryOverhead (idempotency keys have their own room,
+	// MaxKeyBytes). An entry that does not fit fails with ErrFull. Zero
+	// means no limit.
 	MaxBytes int64
 
 	// OnCommit, when set, is called after each commit of appended records
@@ -172,8 +176,25 @@ type Options struct {
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
 
-	// Now is the clock used to age idempotency keys; nil means time.Now.
+	// Now is the wall clock; nil means time.Now. Keys do not age by it:
+	// each engine keeps a KeyClock that starts at the latest time the
+	// store recorded (bbolt; this clock for a store without keys) or the
+	// database's clock (PostgreSQL), and then moves by Elapsed only.
 	Now func() time.Time
+
+	// Elapsed is a monotonic clock (any origin) that ages idempotency
+	// keys; nil means how far Now moved since the options were completed,
+	// which for time.Now (whose readings carry the monotonic clock) wall-
+	// clock steps do not move. storetest.Clock sets both, to tell time
+	// passing from a clock being stepped.
+	Elapsed func() time.Duration
+
+	// MaxKeyBytes bounds the room idempotency keys take, apart from
+	// MaxBytes (which counts entries only), so that keys never take the
+	// room a check-in frees for entries. When it is full, the oldest keys
+	// are forgotten before their retention (and logged). Zero means
+	// MaxBytes/8 when MaxBytes is set, else no limit.
+	MaxKeyBytes int64
 
 	// ScanPage is how many entries Scan reads in one go (one read
 	// transaction, one query); zero means DefaultScanPage. Tests make it
@@ -189,6 +210,15 @@ func (o Options) WithDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Elapsed == nil {
+		now, origin := o.Now, o.Now()
+		// time.Now's readings carry the monotonic clock, which Sub uses:
+		// wall-clock steps do not move it.
+		o.Elapsed = func() time.Duration { return now().Sub(origin) }
+	}
+	if o.MaxKeyBytes <= 0 && o.MaxBytes > 0 {
+		o.MaxKeyBytes = o.MaxBytes / 8
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -196,4 +226,12 @@ func (o Options) WithDefaults() Options {
 		o.ScanPage = DefaultScanPage
 	}
 	return o
+}
+
+// Newest is implemented by stores that find their newest entry without a
+// scan (both engines): the check-in pins the range it uploads with it.
+type Newest interface {
+	// Newest returns the sequence number of the newest entry of kind, 0
+	// when the collection is empty.
+	Newest(ctx context.Context, kind Kind) (uint64, error)
 }

@@ -1,10 +1,12 @@
 package tlsfiles
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 )
 
@@ -25,14 +27,18 @@ func (e *RevokedError) Error() string {
 // Unwrap returns ErrRevoked.
 func (e *RevokedError) Unwrap() error { return ErrRevoked }
 
-// ClientConfig returns a TLS 1.2+ client configuration that presents the
-// current certificate (GetClientCertificate) and, when a CA bundle is
-// named, verifies the service against the current bundle
-// (VerifyConnection: the standard verification, host name included, done
-// with the bundle of the moment instead of a fixed RootCAs). Without a CA
-// bundle the system roots verify the service as usual.
-func (r *Reloader) ClientConfig() *tls.Config {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+// ClientConfig returns a TLS 1.2+ client configuration for a connection
+// to host (a DNS name or an IP address) that presents the current
+// certificate (GetClientCertificate) and, when a CA bundle is named,
+// verifies the service against the current bundle (VerifyConnection: the
+// standard verification done with the bundle of the moment instead of a
+// fixed RootCAs), the service's certificate naming host. The name is
+// checked against host, not the handshake's server name: TLS sends none
+// for an IP address, and a verification without a name would take any
+// certificate of the CA. Without a CA bundle the system roots verify the
+// service as usual. DialTLS makes the connection for a dialled address.
+func (r *Reloader) ClientConfig(host string) *tls.Config {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
 	if r.files.CertFile != "" {
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return r.Current().Cert, nil
@@ -43,21 +49,46 @@ func (r *Reloader) ClientConfig() *tls.Config {
 		// use at this handshake.
 		tc.InsecureSkipVerify = true
 		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			return r.Current().verifyServer(cs)
+			return r.Current().verifyServer(cs, host)
 		}
 	}
 	return tc
 }
 
-// verifyServer is crypto/tls's own verification of a server certificate,
-// against m's CA bundle, then the CRLs: a revoked certificate is a
-// *tls.CertificateVerificationError around a *RevokedError, so that it
+// DialTLS connects to addr with dial and makes the handshake with
+// ClientConfig for addr's host, within ctx.
+func (r *Reloader) DialTLS(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error), network, addr string) (*tls.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	conn := tls.Client(raw, r.ClientConfig(host))
+	if err := conn.HandshakeContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// errNoServerName refuses a verification that has no name to check.
+var errNoServerName = errors.New("tls: no server name to check the service's certificate against")
+
+// verifyServer is crypto/tls's own verification of a server certificate
+// for host, against m's CA bundle, then the CRLs: a revoked certificate is
+// a *tls.CertificateVerificationError around a *RevokedError, so that it
 // reads as the verification failure it is.
-func (m *Material) verifyServer(cs tls.ConnectionState) error {
+func (m *Material) verifyServer(cs tls.ConnectionState, host string) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tls: the server sent no certificate")
 	}
-	opts := x509.VerifyOptions{Roots: m.Roots, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
+	if host == "" {
+		return errNoServerName
+	}
+	opts := x509.VerifyOptions{Roots: m.Roots, DNSName: host, Intermediates: x509.NewCertPool()}
 	for _, c := range cs.PeerCertificates[1:] {
 		opts.Intermediates.AddCert(c)
 	}

@@ -56,8 +56,7 @@ func TestClientRefusesARevokedServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	dial := func() error {
-		cfg := rl.ClientConfig()
-		cfg.ServerName = "localhost"
+		cfg := rl.ClientConfig("localhost")
 		c, err := tls.Dial("tcp", ln.Addr().String(), cfg)
 		if err == nil {
 			c.Close()

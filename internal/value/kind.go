@@ -1,36 +1,14 @@
 package value
 
-// Kind says whether an item is an event or a snapshot. It is the one
-// enumeration of the two: the client's analytics.Kind (the Reporter's
-// Outcome.Kind and spool records) and the service's store.Kind.
-type Kind uint8
+import "github.com/analytics-client/analytics/wire"
 
-// The kinds. Their numbers are written in the Reporter's spool and the
-// service's PostgreSQL table, so they never change.
+// Kind says whether an item is an event or a snapshot: the protocol's
+// wire.Kind, named here so that the value model and the store that use it
+// read as before.
+type Kind = wire.Kind
+
+// The kinds.
 const (
-	KindEvent Kind = iota + 1
-	KindSnapshot
+	KindEvent    = wire.KindEvent
+	KindSnapshot = wire.KindSnapshot
 )
-
-// String returns "event" or "snapshot", the command's name.
-func (k Kind) String() string {
-	switch k {
-	case KindEvent:
-		return "event"
-	case KindSnapshot:
-		return "snapshot"
-	}
-	return "unknown"
-}
-
-// Collection returns "events" or "snapshots", the name of the service's
-// collection of that kind ({url}/collections/events).
-func (k Kind) Collection() string {
-	switch k {
-	case KindEvent:
-		return "events"
-	case KindSnapshot:
-		return "snapshots"
-	}
-	return "unknown"
-}

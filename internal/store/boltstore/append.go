@@ -136,12 +136,15 @@ func (s *Store) appendIn(tx *bolt.Tx, g *store.Group, r store.Record, res *store
 		}
 	}
 	if r.Data != nil {
-		cost := int64(len(r.Data) + store.EntryOverhead)
-		if s.maxBytes > 0 && s.usedIn(tx)+g.Added+cost > s.maxBytes {
+		cost := entryCost(len(r.Data))
+		if s.maxBytes > 0 && entriesRoom(tx)+cost > s.maxBytes {
 			res.Err = store.AppendError(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", store.ErrFull, s.maxBytes))
 			return nil
 		}
 		g.Added += cost
+		if err := addMetaInt(tx, metaBytes, cost); err != nil {
+			return err
+		}
 	}
 	if r.Key != "" {
 		if err := s.remember(tx, r); err != nil {
@@ -155,13 +158,14 @@ func (s *Store) appendIn(tx *bolt.Tx, g *store.Group, r store.Record, res *store
 	return nil
 }
 
-// putNext stores data under the bucket's next sequence number.
+// putNext stores data under the bucket's next sequence number, with its
+// checksum (store.EncodeEntry).
 func putNext(b *bolt.Bucket, data []byte) error {
 	seq, err := b.NextSequence()
 	if err != nil {
 		return fmt.Errorf("next sequence: %w", err)
 	}
-	if err := b.Put(seqKey(seq), data); err != nil {
+	if err := b.Put(seqKey(seq), store.EncodeEntry(seq, data)); err != nil {
 		return fmt.Errorf("put entry %d: %w", seq, err)
 	}
 	return nil

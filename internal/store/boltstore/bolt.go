@@ -8,7 +8,9 @@
 // changes them so that Count costs the same at any size. Concurrent appends
 // share one fsync (store.Committer); scans copy entries out a page at a
 // time so readers never pin a read transaction while the caller works. Open
-// refuses a damaged file (see DamagedError) rather than serving part of it.
+// refuses a damaged file (see DamagedError) rather than serving part of it,
+// and every entry carries a checksum checked on each read: a damaged entry
+// is set aside in a quarantine bucket, never served (see entries.go).
 //
 // Logged (OpenLogged) is the same file behind a write-ahead log, which the
 // service uses: it answers after one sync of the log and applies to the
@@ -31,6 +33,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/store"
 )
 
@@ -77,9 +80,11 @@ type Store struct {
 	path      string
 	retention time.Duration
 	maxBytes  int64
-	pageSize  int64
-	now       func() time.Time
+	maxKeys   int64 // Options.MaxKeyBytes
+	clock     *store.KeyClock
+	legacy    bool // the file may hold version 0 entries (read-only, never upgraded)
 	log       *slog.Logger
+	evictLog  *logthrottle.Logger
 	scanPage  int
 
 	// mu guards closed. Operations hold it shared while they use db, so
@@ -145,6 +150,20 @@ func open(path string, opts store.Options, readOnly bool, wait time.Duration) (*
 		_ = db.Close()
 		return nil, err
 	}
+	var legacy bool
+	var recorded time.Time
+	_ = db.View(func(tx *bolt.Tx) error {
+		legacy, recorded = legacyIn(tx), latestRecorded(tx)
+		return nil
+	})
+	// Keys age by elapsed time from the latest time the file recorded (a
+	// file without keys: the wall clock). The wall clock at open is not
+	// trusted over the file: a host whose clock jumped, or another host
+	// the file was moved to, would expire every key at once. Time the
+	// store spends closed does not age its keys.
+	if recorded.IsZero() {
+		recorded = opts.Now()
+	}
 	opts.Logger.Debug("store opened", "path", path, "retention", opts.Retention, "max-bytes", opts.MaxBytes, "read-only", readOnly)
 	return &Store{
 		db: db,
@@ -159,9 +178,11 @@ func open(path string, opts store.Options, readOnly bool, wait time.Duration) (*
 		path:      path,
 		retention: opts.Retention,
 		maxBytes:  opts.MaxBytes,
-		pageSize:  int64(db.Info().PageSize),
-		now:       opts.Now,
+		maxKeys:   opts.MaxKeyBytes,
+		clock:     store.NewKeyClock(recorded, opts.Elapsed),
+		legacy:    legacy,
 		log:       opts.Logger,
+		evictLog:  logthrottle.New(opts.Logger, time.Minute, opts.Now),
 		scanPage:  opts.ScanPage,
 	}, nil
 }
@@ -182,7 +203,7 @@ func prepare(path string, db *bolt.DB, log *slog.Logger) error {
 					return fmt.Errorf("drop bucket %s: %w", name, err)
 				}
 			}
-			for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry, bucketMeta} {
+			for _, name := range [][]byte{bucketEvents, bucketSnapshots, bucketKeys, bucketExpiry, bucketMeta, bucketQuarantine} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return fmt.Errorf("create bucket %s: %w", name, err)
 				}
@@ -190,6 +211,9 @@ func prepare(path string, db *bolt.DB, log *slog.Logger) error {
 			return recount(tx, log)
 		})
 	})
+	if err == nil {
+		err = upgrade(db, path, log)
+	}
 	if err != nil && !errors.Is(err, store.ErrDamaged) {
 		err = fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -264,12 +288,15 @@ func (s *Store) Scan(ctx context.Context, kind store.Kind, after uint64, fn func
 	}, fn)
 }
 
-// readPage copies up to s.scanPage entries with Seq > after.
+// readPage copies up to s.scanPage sound entries with Seq > after. An
+// entry that fails its checksum is left out and set aside (see
+// setAside).
 func (s *Store) readPage(bucket []byte, after uint64) ([]store.Entry, error) {
 	if after == ^uint64(0) {
 		return nil, nil // nothing can follow the largest sequence number
 	}
-	var page []store.Entry
+	var page, read []store.Entry // the sound entries; every entry read
+	var damaged []store.Entry
 	err := s.view(context.Background(), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		if b == nil {
@@ -280,24 +307,71 @@ func (s *Store) readPage(bucket []byte, after uint64) ([]store.Entry, error) {
 			if len(k) != 8 {
 				return &DamagedError{Problem: fmt.Sprintf("collection %s: a key of %d bytes", bucket, len(k))}
 			}
-			page = append(page, store.Entry{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
+			e := store.Entry{Seq: binary.BigEndian.Uint64(k)}
+			read = append(read, e)
+			data, err := store.DecodeEntry(store.Kind(kindByte(bucket)), e.Seq, v, s.legacy)
+			if err != nil {
+				damaged = append(damaged, store.Entry{Seq: e.Seq, Data: bytes.Clone(v)})
+				continue
+			}
+			e.Data = bytes.Clone(data)
+			page = append(page, e)
 		}
-		return checkPage(b, bucket, after, page, len(page) < s.scanPage)
+		return checkPage(tx, b, bucket, after, read, len(page) < s.scanPage)
 	})
+	if err == nil && len(damaged) > 0 {
+		s.setAside(bucket, damaged)
+	}
 	return page, err
+}
+
+// setAside moves damaged entries read by a scan to the quarantine bucket,
+// checking each again in the write transaction. A store opened read-only
+// cannot: it logs them instead, and they stay unserved. A failure is
+// logged; the entries are left out of the scan all the same.
+func (s *Store) setAside(bucket []byte, damaged []store.Entry) {
+	if s.db.IsReadOnly() {
+		for _, e := range damaged {
+			s.log.Error("store entry damaged: not served (read-only: left in place)", "kind", string(bucket), "seq", e.Seq)
+		}
+		return
+	}
+	_, err := s.update(func(tx *bolt.Tx) (int, error) {
+		b := tx.Bucket(bucket)
+		for _, e := range damaged {
+			v := b.Get(seqKey(e.Seq))
+			if v == nil {
+				continue // deleted or set aside meanwhile
+			}
+			if _, derr := store.DecodeEntry(store.Kind(kindByte(bucket)), e.Seq, v, s.legacy); derr != nil {
+				if err := quarantine(tx, s.log, bucket, e.Seq, v, derr); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return 0, nil
+	})
+	if err != nil {
+		s.log.Error("store: setting damaged entries aside failed", "kind", string(bucket), "err", err)
+	}
 }
 
 // checkPage checks a page read in one transaction against the layout
 // checkLayout describes: entries follow each other without gaps; the first
 // follows after, or nothing older is left (deleted by a check-in); the last
 // page ends at the bucket's sequence.
-func checkPage(b *bolt.Bucket, name []byte, after uint64, page []store.Entry, last bool) error {
+func checkPage(tx *bolt.Tx, b *bolt.Bucket, name []byte, after uint64, page []store.Entry, last bool) error {
 	missing := func(from, to uint64) error {
+		if quarantined(tx, name, from, to) {
+			return nil
+		}
 		return &DamagedError{Problem: fmt.Sprintf("collection %s: entries %d to %d are missing", name, from, to)}
 	}
 	for i := 1; i < len(page); i++ {
 		if page[i].Seq != page[i-1].Seq+1 {
-			return missing(page[i-1].Seq+1, page[i].Seq-1)
+			if err := missing(page[i-1].Seq+1, page[i].Seq-1); err != nil {
+				return err
+			}
 		}
 	}
 	if len(page) > 0 && page[0].Seq != after+1 {
@@ -335,13 +409,13 @@ func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return err
 }
 
-// UsedBytes implements store.Store: the file's pages in use, what
-// Options.MaxBytes bounds, from the file's size and bbolt's count of free
-// pages, which it keeps as it commits.
+// UsedBytes implements store.Store: the room the entries take, what
+// Options.MaxBytes bounds (each entry's data plus store.EntryOverhead), from
+// the counter the meta bucket keeps as entries are added and deleted.
 func (s *Store) UsedBytes(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		n = s.usedIn(tx)
+		n = entriesRoom(tx)
 		return nil
 	})
 	if err != nil {
@@ -350,11 +424,26 @@ func (s *Store) UsedBytes(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// usedIn estimates the bytes in use in the file as of tx: the file's pages
-// up to the high-water mark minus the free ones (as of the last commit).
-func (s *Store) usedIn(tx *bolt.Tx) int64 {
+// entriesRoom is the room the entries take as of tx; in a file from before
+// the counter, opened read-only, a walk of the entries.
+func entriesRoom(tx *bolt.Tx) int64 {
+	if n, ok := metaInt(tx, metaBytes); ok {
+		return n
+	}
+	var n int64
+	for _, name := range [][]byte{bucketEvents, bucketSnapshots} {
+		if b := tx.Bucket(name); b != nil {
+			_ = b.ForEach(func(_, v []byte) error { n += entryCost(len(v)); return nil })
+		}
+	}
+	return n
+}
+
+// filePagesInUse is the bytes of the file's pages in use as of tx: the
+// pages up to the high-water mark minus the free ones.
+func (s *Store) filePagesInUse(tx *bolt.Tx) int64 {
 	st := s.db.Stats()
-	return tx.Size() - int64(st.FreePageN+st.PendingPageN)*s.pageSize
+	return tx.Size() - int64(st.FreePageN+st.PendingPageN)*int64(s.db.Info().PageSize)
 }
 
 // DeleteThrough implements Store. It deletes in several transactions of at
@@ -370,7 +459,7 @@ func (s *Store) DeleteThrough(ctx context.Context, kind store.Kind, seq uint64) 
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
 		}
-		n, err := s.update(func(tx *bolt.Tx) (int, error) { return deleteFirst(tx, bucket, seq, deletePage) })
+		n, err := s.update(func(tx *bolt.Tx) (int, error) { return s.deleteFirst(tx, bucket, seq, deletePage) })
 		total += n
 		if err != nil {
 			return fmt.Errorf("store: delete %s through %d: %w", kind.Collection(), seq, err)
@@ -383,23 +472,44 @@ func (s *Store) DeleteThrough(ctx context.Context, kind store.Kind, seq uint64) 
 }
 
 // deleteFirst deletes up to limit of the oldest entries with Seq <= seq
-// from bucket, and takes them off its count.
-func deleteFirst(tx *bolt.Tx, bucket []byte, seq uint64, limit int) (int, error) {
+// from bucket, and takes them off its count and room. An entry that fails
+// its checksum was not what the caller read (nor uploaded): it is set
+// aside instead of deleted.
+func (s *Store) deleteFirst(tx *bolt.Tx, bucket []byte, seq uint64, limit int) (int, error) {
 	b := tx.Bucket(bucket)
-	var drop [][]byte
+	var drop, bad [][2][]byte
+	n := 0
 	c := b.Cursor()
-	for k, _ := c.First(); k != nil && len(drop) < limit; k, _ = c.Next() {
+	for k, v := c.First(); k != nil && n < limit; k, v = c.Next() {
 		if binary.BigEndian.Uint64(k) > seq {
 			break
 		}
-		drop = append(drop, bytes.Clone(k))
-	}
-	for _, k := range drop {
-		if err := b.Delete(k); err != nil {
-			return 0, fmt.Errorf("delete entry %d: %w", binary.BigEndian.Uint64(k), err)
+		n++
+		kv := [2][]byte{bytes.Clone(k), bytes.Clone(v)}
+		if _, err := store.DecodeEntry(store.Kind(kindByte(bucket)), binary.BigEndian.Uint64(k), v, s.legacy); err != nil {
+			bad = append(bad, kv)
+		} else {
+			drop = append(drop, kv)
 		}
 	}
-	return len(drop), addCount(tx, bucket, -len(drop))
+	var room int64
+	for _, kv := range drop {
+		if err := b.Delete(kv[0]); err != nil {
+			return 0, fmt.Errorf("delete entry %d: %w", binary.BigEndian.Uint64(kv[0]), err)
+		}
+		room += entryCost(len(kv[1]) - 5)
+	}
+	for _, kv := range bad {
+		seq := binary.BigEndian.Uint64(kv[0])
+		_, why := store.DecodeEntry(store.Kind(kindByte(bucket)), seq, kv[1], s.legacy)
+		if err := quarantine(tx, s.log, bucket, seq, kv[1], why); err != nil {
+			return 0, err
+		}
+	}
+	if err := addMetaInt(tx, metaBytes, -room); err != nil {
+		return 0, err
+	}
+	return n, addCount(tx, bucket, -len(drop))
 }
 
 // Count implements store.Store: it reads the count the meta bucket keeps.
@@ -421,15 +531,28 @@ func (s *Store) Count(ctx context.Context, kind store.Kind) (int, error) {
 
 // Stats are the counts `analyticsd check` prints.
 type Stats struct {
-	Events, Snapshots int   // entries stored
+	Events, Snapshots int   // entries stored (damaged ones not yet set aside included)
 	Keys              int   // idempotency keys kept (expired ones not yet pruned included)
 	FileBytes         int64 // the file's size
-	UsedBytes         int64 // the file's pages in use (what Options.MaxBytes bounds)
+	UsedBytes         int64 // the room the entries take (what Options.MaxBytes bounds)
+	PageBytes         int64 // the file's pages in use
+	// Damaged are the entries that fail their checksum, still in their
+	// collection; Quarantined those set aside earlier.
+	Damaged     []DamagedEntry
+	Quarantined []DamagedEntry
+}
+
+// DamagedEntry names a damaged entry.
+type DamagedEntry struct {
+	Kind store.Kind
+	Seq  uint64
 }
 
 // Check runs the full consistency check Open runs (bbolt's page check and
-// the store's own layout check) and returns the counts. A problem is a
-// *DamagedError.
+// the store's own layout check), verifies every entry's checksum, and
+// returns the counts and the damaged entries. A problem with the file's
+// structure is a *DamagedError; damaged entries are reported in Stats and
+// left where they are (Check never writes).
 func (s *Store) Check(ctx context.Context) (Stats, error) {
 	if err := s.acquire(); err != nil {
 		return Stats{}, err
@@ -442,18 +565,85 @@ func (s *Store) Check(ctx context.Context) (Stats, error) {
 	var st Stats
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		st = Stats{
-			Events:    tx.Bucket(bucketEvents).Stats().KeyN,
-			Snapshots: tx.Bucket(bucketSnapshots).Stats().KeyN,
-			Keys:      tx.Bucket(bucketKeys).Stats().KeyN,
+			Events:    bucketLen(tx, bucketEvents),
+			Snapshots: bucketLen(tx, bucketSnapshots),
+			Keys:      bucketLen(tx, bucketKeys),
 			FileBytes: tx.Size(),
-			UsedBytes: s.usedIn(tx),
+			UsedBytes: entriesRoom(tx),
+			PageBytes: s.filePagesInUse(tx),
 		}
+		st.Damaged, st.Quarantined = damagedIn(tx, s.legacy)
 		return nil
 	})
 	if info, serr := os.Stat(s.path); serr == nil {
 		st.FileBytes = info.Size()
 	}
 	return st, err
+}
+
+// bucketLen is the number of keys in a bucket, 0 when the file lacks it.
+func bucketLen(tx *bolt.Tx, name []byte) int {
+	if b := tx.Bucket(name); b != nil {
+		return b.Stats().KeyN
+	}
+	return 0
+}
+
+// damagedIn verifies every entry of both collections and lists those that
+// fail, and those in quarantine.
+func damagedIn(tx *bolt.Tx, legacy bool) (damaged, set []DamagedEntry) {
+	for _, name := range [][]byte{bucketEvents, bucketSnapshots} {
+		b := tx.Bucket(name)
+		if b == nil {
+			continue
+		}
+		kind := store.Kind(kindByte(name))
+		_ = b.ForEach(func(k, v []byte) error {
+			if seq := binary.BigEndian.Uint64(k); len(k) == 8 {
+				if _, err := store.DecodeEntry(kind, seq, v, legacy); err != nil {
+					damaged = append(damaged, DamagedEntry{Kind: kind, Seq: seq})
+				}
+			}
+			return nil
+		})
+	}
+	if q := tx.Bucket(bucketQuarantine); q != nil {
+		_ = q.ForEach(func(k, _ []byte) error {
+			if len(k) == 9 {
+				set = append(set, DamagedEntry{Kind: store.Kind(k[0]), Seq: binary.BigEndian.Uint64(k[1:])})
+			}
+			return nil
+		})
+	}
+	return damaged, set
+}
+
+// Quarantined implements store.Quarantiner: how many damaged entries were
+// set aside.
+func (s *Store) Quarantined(ctx context.Context) (int64, error) {
+	var n int
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		n = bucketLen(tx, bucketQuarantine)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: quarantined: %w", err)
+	}
+	return int64(n), nil
+}
+
+// latestRecorded is the latest time the file recorded: the newest
+// remembered key's (the time index sorts by it); zero without keys.
+func latestRecorded(tx *bolt.Tx) time.Time {
+	b := tx.Bucket(bucketExpiry)
+	if b == nil {
+		return time.Time{}
+	}
+	k, _ := b.Cursor().Last()
+	if len(k) < 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
 }
 
 // kindBucket returns the bucket name of kind.
@@ -472,4 +662,25 @@ func seqKey(seq uint64) []byte {
 	k := make([]byte, 8)
 	binary.BigEndian.PutUint64(k, seq)
 	return k
+}
+
+// Newest implements store.Newest.
+func (s *Store) Newest(ctx context.Context, kind store.Kind) (uint64, error) {
+	bucket, err := kindBucket(kind)
+	if err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	var seq uint64
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucket); b != nil {
+			if k, _ := b.Cursor().Last(); len(k) == 8 {
+				seq = binary.BigEndian.Uint64(k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	return seq, nil
 }

@@ -299,7 +299,7 @@ func keyCount(t testing.TB, s *Store) (keys, index int) {
 
 func TestRetentionExpiry(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	s := openTest(t, store.Options{Retention: 24 * time.Hour, Now: clock.Now})
+	s := openTest(t, clock.Options(store.Options{Retention: 24 * time.Hour}))
 	ctx := context.Background()
 
 	if _, _, err := appendOne(s, ctx, store.Events, []byte("a"), "k", []byte("r1")); err != nil {

@@ -18,7 +18,7 @@ import (
 // holds, on the batch path and on the single path alike.
 func TestKeyIndexBoundedUnderBatches(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	s := openTest(t, store.Options{Retention: time.Hour, Now: clock.Now})
+	s := openTest(t, clock.Options(store.Options{Retention: time.Hour}))
 	ctx := context.Background()
 	const batches, size = 100, 64
 	const step = 10 * time.Minute // a key lives through 6 batches
@@ -50,7 +50,7 @@ func TestKeyIndexBoundedUnderBatches(t *testing.T) {
 // with another request; nothing of the old one stays in the way.
 func TestExpiredKeyMayBeReused(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	s := openTest(t, store.Options{Retention: time.Hour, Now: clock.Now})
+	s := openTest(t, clock.Options(store.Options{Retention: time.Hour}))
 	ctx := context.Background()
 	storetest.MustOK(t, s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte("a"), Key: "k", Sum: []byte("1"), Reply: []byte("r1")}}))
 	clock.Advance(time.Hour)

@@ -18,3 +18,17 @@ func TestContract(t *testing.T) {
 		return s
 	})
 }
+
+func TestContractShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) func(store.Options) store.Store {
+		path := filepath.Join(t.TempDir(), FileName)
+		return func(opts store.Options) store.Store {
+			s, err := Open(path, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}
+	})
+}

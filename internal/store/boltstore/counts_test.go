@@ -37,7 +37,12 @@ func writeOldFile(t testing.TB, path string, events, snapshots int) {
 					return err
 				}
 				for i := 0; i < 100_000 && done < c.n; i, done = i+1, done+1 {
-					if err := putNext(b, data); err != nil {
+					// The format before checksums: the bare data.
+					seq, err := b.NextSequence()
+					if err != nil {
+						return err
+					}
+					if err := b.Put(seqKey(seq), data); err != nil {
 						return err
 					}
 				}

@@ -188,12 +188,12 @@ func checkLayout(tx *bolt.Tx) error {
 				return &DamagedError{Problem: fmt.Sprintf("collection %s: a key of %d bytes", name, len(k))}
 			}
 			seq := binary.BigEndian.Uint64(k)
-			if prev != 0 && seq != prev+1 {
+			if prev != 0 && seq != prev+1 && !quarantined(tx, name, prev+1, seq-1) {
 				return &DamagedError{Problem: fmt.Sprintf("collection %s: entries %d to %d are missing", name, prev+1, seq-1)}
 			}
 			prev = seq
 		}
-		if prev != 0 && prev != b.Sequence() {
+		if prev != 0 && prev != b.Sequence() && !quarantined(tx, name, prev+1, b.Sequence()) {
 			return &DamagedError{Problem: fmt.Sprintf("collection %s: entries %d to %d are missing", name, prev+1, b.Sequence())}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,16 +48,81 @@ func (s *Store) lookup(tx *bolt.Tx, r store.Record) (prior []byte, dup bool, err
 }
 
 // expired reports whether a stored-at time (8 bytes) is older than the
-// retention.
+// retention, by the store's key clock (store.KeyClock), which wall-clock
+// steps do not move.
 func (s *Store) expired(storedAt []byte) bool {
-	at := time.Unix(0, int64(binary.BigEndian.Uint64(storedAt)))
-	return s.now().Sub(at) >= s.retention
+	return s.clock.Expired(time.Unix(0, int64(binary.BigEndian.Uint64(storedAt))), s.retention)
+}
+
+// keyOverhead approximates what bbolt spends on a remembered key besides
+// its bytes: two leaf elements (the key and its time-index entry).
+const keyOverhead = 32
+
+// keyCost is the room a remembered key of klen bytes with a record of vlen
+// bytes takes against MaxKeyBytes: the key twice (record and time index),
+// the index's time, the record, and the elements.
+func keyCost(klen, vlen int) int64 { return int64(2*klen + 8 + vlen + keyOverhead) }
+
+// makeKeyRoom forgets the oldest keys, expired or not, until need more
+// bytes fit under MaxKeyBytes: keys have their own room, and a full one
+// shortens how long keys are remembered rather than refusing entries. It
+// is logged (at most once a minute).
+func (s *Store) makeKeyRoom(tx *bolt.Tx, need int64) error {
+	if s.maxKeys <= 0 {
+		return nil
+	}
+	used, _ := metaInt(tx, metaKeyBytes)
+	if used+need <= s.maxKeys {
+		return nil
+	}
+	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
+	var drop [][]byte
+	c := expiry.Cursor()
+	for k, _ := c.First(); k != nil && used+need > s.maxKeys; k, _ = c.Next() {
+		drop = append(drop, bytes.Clone(k))
+		if v := keys.Get(k[8:]); v != nil {
+			used -= keyCost(len(k)-8, len(v))
+		}
+	}
+	for _, k := range drop {
+		if err := s.forget(tx, k); err != nil {
+			return err
+		}
+	}
+	if len(drop) > 0 {
+		s.evictLog.Log(context.Background(), slog.LevelWarn, "key-room", "idempotency keys forgotten before their retention: their room (max-key-bytes) is full",
+			"forgotten", len(drop), "limit", s.maxKeys)
+	}
+	return nil
+}
+
+// forget removes the key of time-index entry k (stored-at time + key) and
+// the entry, if the key's record is the one the entry describes, and takes
+// it off the keys' room.
+func (s *Store) forget(tx *bolt.Tx, k []byte) error {
+	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
+	key := k[8:]
+	if v := keys.Get(key); v != nil {
+		if rec, ok := decodeKeyRecord(v); ok && bytes.Equal(rec.storedAt, k[:8]) {
+			cost := keyCost(len(key), len(v))
+			if err := keys.Delete(key); err != nil {
+				return fmt.Errorf("prune key %q: %w", key, err)
+			}
+			if err := addMetaInt(tx, metaKeyBytes, -cost); err != nil {
+				return err
+			}
+		}
+	}
+	if err := expiry.Delete(k); err != nil {
+		return fmt.Errorf("prune index of key %q: %w", key, err)
+	}
+	return nil
 }
 
 // remember stores r's key with the current time, replacing an expired
 // record of the same key (and its index entry).
 func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
-	return s.rememberAt(tx, r, s.now())
+	return s.rememberAt(tx, r, s.clock.Now())
 }
 
 // rememberAt is remember with the time the key was stored at (the write-ahead
@@ -64,11 +130,18 @@ func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
 func (s *Store) rememberAt(tx *bolt.Tx, r store.Record, at time.Time) error {
 	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
 	if old, ok := decodeKeyRecord(keys.Get([]byte(r.Key))); ok {
-		if err := expiry.Delete(expiryKey(old.storedAt, r.Key)); err != nil {
+		if err := s.forget(tx, expiryKey(old.storedAt, r.Key)); err != nil {
 			return fmt.Errorf("drop expired key: %w", err)
 		}
 	}
 	v := make([]byte, 9, 9+len(r.Sum)+len(r.Reply))
+	cost := keyCost(len(r.Key), cap(v))
+	if err := s.makeKeyRoom(tx, cost); err != nil {
+		return err
+	}
+	if err := addMetaInt(tx, metaKeyBytes, cost); err != nil {
+		return err
+	}
 	binary.BigEndian.PutUint64(v, uint64(at.UnixNano()))
 	v[8] = byte(len(r.Sum))
 	v = append(append(v, r.Sum...), r.Reply...)
@@ -84,7 +157,7 @@ func (s *Store) rememberAt(tx *bolt.Tx, r store.Record, at time.Time) error {
 // pruneN removes up to limit expired idempotency keys, oldest first, and
 // returns how many it removed.
 func (s *Store) pruneN(tx *bolt.Tx, limit int) (int, error) {
-	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
+	expiry := tx.Bucket(bucketExpiry)
 	// Collect first: deleting under a live cursor can skip entries.
 	var drop [][]byte
 	c := expiry.Cursor()
@@ -95,16 +168,10 @@ func (s *Store) pruneN(tx *bolt.Tx, limit int) (int, error) {
 		drop = append(drop, bytes.Clone(k))
 	}
 	for _, k := range drop {
-		key := k[8:]
-		// The key may have been stored again since; only drop the record
-		// this index entry describes.
-		if rec, ok := decodeKeyRecord(keys.Get(key)); ok && bytes.Equal(rec.storedAt, k[:8]) {
-			if err := keys.Delete(key); err != nil {
-				return 0, fmt.Errorf("prune key %q: %w", key, err)
-			}
-		}
-		if err := expiry.Delete(k); err != nil {
-			return 0, fmt.Errorf("prune index of key %q: %w", key, err)
+		// The key may have been stored again since; forget drops only the
+		// record this index entry describes.
+		if err := s.forget(tx, k); err != nil {
+			return 0, err
 		}
 	}
 	return len(drop), nil

@@ -103,7 +103,7 @@ func decodeBatch(lsn uint64, p []byte) (*batch, error) {
 			return fail("bad record")
 		}
 		if r.Data != nil {
-			b.bytes += int64(len(r.Data) + store.EntryOverhead)
+			b.bytes += entryCost(len(r.Data))
 			b.counts[r.Kind]++
 		}
 		b.recs = append(b.recs, r)

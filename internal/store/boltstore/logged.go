@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -90,7 +91,11 @@ type pendingKey struct {
 	lsn        uint64
 }
 
-var _ store.Store = (*Logged)(nil)
+var (
+	_ store.Store       = (*Logged)(nil)
+	_ store.Newest      = (*Logged)(nil)
+	_ store.Quarantiner = (*Logged)(nil)
+)
 
 // LogOptions configure the write-ahead log of OpenLogged. The zero value is
 // the service's.
@@ -381,12 +386,12 @@ func (s *Logged) Count(ctx context.Context, kind store.Kind) (int, error) {
 	return n, nil
 }
 
-// UsedBytes implements store.Store: the file's pages in use plus the room
-// the entries of the groups it does not hold yet take.
+// UsedBytes implements store.Store: the entries' room the file counts plus
+// that of the entries of the groups it does not hold yet.
 func (s *Logged) UsedBytes(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.readThrough(ctx, func(tx *bolt.Tx, pending []*batch) {
-		n = s.db.usedIn(tx)
+		n = entriesRoom(tx)
 		for _, b := range pending {
 			n += b.bytes
 		}
@@ -423,5 +428,41 @@ func unapplied(tail []*batch, applied uint64) []*batch {
 	return nil
 }
 
-// now is the store's clock.
-func (s *Logged) now() time.Time { return s.db.now() }
+// now is the clock keys age by (the file's store.KeyClock).
+func (s *Logged) now() time.Time { return s.db.clock.Now() }
+
+// Newest implements store.Newest, on the file once the groups logged
+// before the call are applied.
+func (s *Logged) Newest(ctx context.Context, kind store.Kind) (uint64, error) {
+	if err := s.acquire(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
+	if err := s.catchUp(ctx); err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	return s.db.Newest(ctx, kind)
+}
+
+// Quarantined implements store.Quarantiner: the damaged entries the file
+// set aside (logged groups are checked by the log's checksum, not counted).
+func (s *Logged) Quarantined(ctx context.Context) (int64, error) {
+	if err := s.acquire(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
+	return s.db.Quarantined(ctx)
+}
+
+// Backup is Store.Backup once the groups logged before the call are
+// applied: the copy holds every entry acknowledged before it began.
+func (s *Logged) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := s.acquire(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
+	if err := s.catchUp(ctx); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	return s.db.Backup(ctx, w)
+}

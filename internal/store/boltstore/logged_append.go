@@ -17,7 +17,7 @@ import (
 type logTx struct {
 	s    *Logged
 	tx   *bolt.Tx // a read transaction of the file
-	used int64    // the file's bytes in use plus those of the tail
+	used int64    // the entries' room in the file plus that of the tail
 	at   time.Time
 	recs []store.Record
 	keys map[string]store.Record // keys of this group
@@ -121,7 +121,7 @@ func (t *logTx) add(g *store.Group, r store.Record) store.Result {
 		}
 	}
 	if r.Data != nil {
-		cost := int64(len(r.Data) + store.EntryOverhead)
+		cost := entryCost(len(r.Data))
 		if max := t.s.db.maxBytes; max > 0 && t.used+g.Added+cost > max {
 			return store.Result{Err: store.AppendError(r.Kind, r.Key, fmt.Errorf("%w: the limit is %d bytes", store.ErrFull, max))}
 		}
@@ -140,7 +140,7 @@ func (t *logTx) lookup(r store.Record) (prior []byte, dup bool, err error) {
 	if k, ok := t.keys[r.Key]; ok {
 		return sameSum(k.Sum, k.Reply, r.Sum)
 	}
-	if k, ok := t.s.keys[r.Key]; ok && t.s.now().Sub(time.Unix(0, k.at)) < t.s.db.retention {
+	if k, ok := t.s.keys[r.Key]; ok && !t.s.db.clock.Expired(time.Unix(0, k.at), t.s.db.retention) {
 		return sameSum(k.sum, k.reply, r.Sum)
 	}
 	return t.s.db.lookup(t.tx, r)
@@ -164,7 +164,7 @@ func (s *Logged) logGroup(fn func(*logTx) error) error {
 		return err // the file cannot take what the log holds
 	}
 	err := s.db.view(context.Background(), func(tx *bolt.Tx) error {
-		t.tx, t.used = tx, s.db.usedIn(tx)
+		t.tx, t.used = tx, entriesRoom(tx)
 		for _, b := range unapplied(s.tail, appliedIn(tx)) {
 			t.used += b.bytes
 		}

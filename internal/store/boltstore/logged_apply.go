@@ -131,6 +131,9 @@ func (s *Logged) applyIn(tx *bolt.Tx, groups []*batch) error {
 			}
 			if r.Data != nil {
 				bucket, _ := kindBucket(r.Kind) // checked by decodeBatch
+				if err := addMetaInt(tx, metaBytes, entryCost(len(r.Data))); err != nil {
+					return err
+				}
 				if err := putNext(tx.Bucket(bucket), r.Data); err != nil {
 					return err
 				}

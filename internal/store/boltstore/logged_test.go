@@ -23,6 +23,20 @@ func TestLoggedContract(t *testing.T) {
 	})
 }
 
+func TestLoggedContractShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) func(store.Options) store.Store {
+		path := filepath.Join(t.TempDir(), FileName)
+		return func(opts store.Options) store.Store {
+			s, err := OpenLogged(path, opts, LogOptions{SegmentSize: 64 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}
+	})
+}
+
 // crashBeforeApply closes s as a crash would leave it: nothing logged is
 // applied to the file.
 func crashBeforeApply(t *testing.T, s *Logged) {

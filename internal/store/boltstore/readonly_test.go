@@ -90,7 +90,7 @@ func TestOpenReadOnly(t *testing.T) {
 // pages, with its stored-at time, sum and reply.
 func TestScanKeysPages(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
-	s := openTest(t, store.Options{Now: clock.Now, ScanPage: 3})
+	s := openTest(t, clock.Options(store.Options{ScanPage: 3}))
 	var want []store.RememberedKey
 	for i := range 10 {
 		k := store.RememberedKey{Key: fmt.Sprintf("k%02d", i), Sum: []byte{byte(i)}, Reply: []byte(fmt.Sprint("r", i)), StoredAt: clock.Now()}

@@ -65,7 +65,7 @@ func (s *Store) Import(ctx context.Context, src Source, source string) (ImportSt
 		if err := refuseNonEmpty(ctx, tx); err != nil {
 			return err
 		}
-		im := &importer{tx: tx, st: &st, expiredBefore: s.now().Add(-s.retention)}
+		im := &importer{tx: tx, st: &st, expiredBefore: s.clock.Now().Add(-s.retention)}
 		if err := im.run(ctx, src); err != nil {
 			return err
 		}
@@ -114,6 +114,7 @@ type importer struct {
 	kinds []int16
 	seqs  []int64
 	datas [][]byte
+	sums  []int64 // the entries' checksums
 	keys  []store.RememberedKey
 	held  int // bytes in the batch
 }
@@ -154,6 +155,7 @@ func (im *importer) addEntry(ctx context.Context, kind store.Kind, e store.Entry
 		data = []byte{}
 	}
 	im.kinds, im.seqs, im.datas = append(im.kinds, int16(kind)), append(im.seqs, int64(e.Seq)), append(im.datas, data)
+	im.sums = append(im.sums, int64(store.Checksum(e.Seq, data)))
 	im.held += len(data)
 	im.st.Bytes += int64(len(data) + store.EntryOverhead)
 	if kind == store.Events {
@@ -176,8 +178,8 @@ func (im *importer) flushIfFull(ctx context.Context) error {
 func (im *importer) flush(ctx context.Context) error {
 	b := &pgx.Batch{}
 	if len(im.seqs) > 0 {
-		b.Queue(`INSERT INTO analytics_entries (kind, seq, data)
-			SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`, im.kinds, im.seqs, im.datas)
+		b.Queue(`INSERT INTO analytics_entries (kind, seq, data, checksum)
+			SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[], $4::bigint[])`, im.kinds, im.seqs, im.datas, im.sums)
 	}
 	if len(im.keys) > 0 {
 		keys, sums, replies, ats := make([]string, len(im.keys)), make([][]byte, len(im.keys)), make([][]byte, len(im.keys)), make([]time.Time, len(im.keys))
@@ -198,7 +200,7 @@ func (im *importer) flush(ctx context.Context) error {
 	if err := im.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("copy entries: %w", err)
 	}
-	im.kinds, im.seqs, im.datas, im.keys, im.held = im.kinds[:0], im.seqs[:0], im.datas[:0], im.keys[:0], 0
+	im.kinds, im.seqs, im.datas, im.sums, im.keys, im.held = im.kinds[:0], im.seqs[:0], im.datas[:0], im.sums[:0], im.keys[:0], 0
 	return nil
 }
 

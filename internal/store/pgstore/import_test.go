@@ -26,9 +26,10 @@ import (
 // the file's path and the clock.
 func importFixture(t *testing.T) (string, *storetest.Clock) {
 	t.Helper()
-	clock := storetest.NewClock(time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC))
+	// The keys age on the database's clock: the fixture's clock ends now.
+	clock := storetest.NewClock(time.Now().Add(-49 * time.Hour))
 	path := filepath.Join(t.TempDir(), "analytics.db")
-	s, err := boltstore.Open(path, store.Options{Now: clock.Now})
+	s, err := boltstore.Open(path, clock.Options(store.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +63,12 @@ func TestImportFromBolt(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	path, clock := importFixture(t)
 	before, _ := os.ReadFile(path)
-	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, clock.Options(store.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, url, store.Options{Now: clock.Now})
+	pg := openPostgresTest(t, url, clock.Options(store.Options{}))
 	ctx := context.Background()
 	st, err := pg.Import(ctx, src, path)
 	if err != nil {
@@ -125,12 +126,12 @@ func TestImportFromBolt(t *testing.T) {
 // into is not a copy's destination; nothing is copied.
 func TestImportRefusesDatabaseWithEntries(t *testing.T) {
 	path, clock := importFixture(t)
-	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, clock.Options(store.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{Now: clock.Now})
+	pg := openPostgresTest(t, pgtest.NewDatabase(t), clock.Options(store.Options{}))
 	ctx := context.Background()
 	storetest.MustOK(t, pg.Append(ctx, []store.Record{storetest.Rec(store.Events, `{"event":"here"}`, "k", "s", "r")}))
 	if _, err := pg.Import(ctx, src, path); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "holds 1 entries") {
@@ -162,12 +163,12 @@ func (c *cancelAfter) Scan(ctx context.Context, kind store.Kind, after uint64, f
 // sent leaves the database as it was, and running it again copies all.
 func TestImportInterruptedCopiesNothing(t *testing.T) {
 	path, clock := importFixture(t)
-	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, clock.Options(store.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{Now: clock.Now})
+	pg := openPostgresTest(t, pgtest.NewDatabase(t), clock.Options(store.Options{}))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// Two full batches are sent before the cancel.
@@ -204,12 +205,12 @@ func TestImportEmptyStoreAllowsAnother(t *testing.T) {
 	}
 	defer empty.Close()
 	path, clock := importFixture(t)
-	src, err := boltstore.OpenReadOnly(path, store.Options{Now: clock.Now})
+	src, err := boltstore.OpenReadOnly(path, clock.Options(store.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pg := openPostgresTest(t, pgtest.NewDatabase(t), store.Options{Now: clock.Now})
+	pg := openPostgresTest(t, pgtest.NewDatabase(t), clock.Options(store.Options{}))
 	ctx := context.Background()
 	if st, err := pg.Import(ctx, empty, emptyPath); err != nil || st != (ImportStats{}) {
 		t.Fatalf("empty store: %+v, %v", st, err)

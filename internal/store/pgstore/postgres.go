@@ -8,7 +8,10 @@
 // statements that add and delete entries, the counts by triggers on the
 // entries table, both in the transaction that changes the entries, so that
 // every replica reads them in constant time and they stay right whichever
-// replica (or import) wrote. The schema is migrated on open (migrations/).
+// replica (or import) wrote; the keys' room likewise. Every entry carries a
+// checksum checked on each read; a damaged row is set aside in
+// analytics_quarantine (checksums.go). The schema is migrated on open
+// (migrations/).
 package pgstore
 
 import (
@@ -63,7 +66,9 @@ type Store struct {
 	synced    bool // synchronous_commit is not off
 	retention time.Duration
 	maxBytes  int64
+	maxKeys   int64 // Options.MaxKeyBytes
 	now       func() time.Time
+	clock     *store.KeyClock // ages keys: the database's clock, forward only
 	log       *slog.Logger
 	scanPage  int
 	lifetime  context.Context
@@ -84,12 +89,22 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts store.Options) (*Store, 
 	if err := migrate(ctx, pool, opts.Logger); err != nil {
 		return nil, err
 	}
+	if err := fillChecksums(ctx, pool, opts.Logger); err != nil {
+		return nil, err
+	}
 	var syncMode string
 	if err := pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&syncMode); err != nil {
 		return nil, fmt.Errorf("store: synchronous_commit: %w", err)
 	}
+	// Keys age on the database's clock, not this replica's: it starts at
+	// the later of the database's time and the newest key any replica
+	// stored, and moves by elapsed time (store.KeyClock).
+	var dbNow time.Time
+	if err := pool.QueryRow(ctx, "SELECT greatest(now(), (SELECT max(stored_at) FROM analytics_idempotency))").Scan(&dbNow); err != nil {
+		return nil, fmt.Errorf("store: database clock: %w", err)
+	}
 	s := &Store{pool: pool, synced: syncMode != "off", retention: opts.Retention, maxBytes: opts.MaxBytes,
-		now: opts.Now, log: opts.Logger, scanPage: opts.ScanPage}
+		maxKeys: opts.MaxKeyBytes, now: opts.Now, clock: store.NewKeyClock(dbNow, opts.Elapsed), log: opts.Logger, scanPage: opts.ScanPage}
 	if !s.synced {
 		opts.Logger.Warn("PostgreSQL has synchronous_commit off: an acknowledged entry can be lost in a database crash")
 	}
@@ -172,7 +187,7 @@ func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result 
 // entries (in recs' order) and the room. The committer may run it more
 // than once, so it sets every result from scratch.
 func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bool, res []store.Result) error {
-	known, used, err := s.lookup(tx, recs, todo)
+	known, used, next, keyRoom, err := s.lookup(tx, recs, todo)
 	if err != nil {
 		return err
 	}
@@ -200,22 +215,63 @@ func (s *Store) appendIn(tx pgTx, g *store.Group, recs []store.Record, todo []bo
 			}
 			g.Added += cost
 			w.added += cost
+			seq := next + int64(len(w.seqs))
 			w.kinds, w.datas = append(w.kinds, int16(r.Kind)), append(w.datas, r.Data)
+			w.seqs, w.checks = append(w.seqs, seq), append(w.checks, int64(store.Checksum(uint64(seq), r.Data)))
 		}
 		if r.Key != "" {
 			known[r.Key] = keyRow{sum: r.Sum, reply: r.Reply} // a later record of recs repeats it
 			w.keys, w.sums, w.replies = append(w.keys, r.Key), append(w.sums, r.Sum), append(w.replies, r.Reply)
 		}
 	}
-	return w.send(tx, s.now(), s.now().Add(-s.retention))
+	now := s.clock.Now()
+	if err := w.send(tx, now, now.Add(-s.retention)); err != nil {
+		return err
+	}
+	return s.makeKeyRoom(tx, keyRoom, w)
+}
+
+// keyRoomOverhead is what analytics_key_room (migrations/0004) adds to a
+// key's bytes.
+const keyRoomOverhead = 48
+
+// makeKeyRoom forgets the oldest keys, expired or not, when the keys take
+// more than MaxKeyBytes (room was the keys' room before w), down to 90% of
+// it so that the statement, which reads every key, runs once in many
+// commits: keys have their own room, and a full one shortens how long keys
+// are remembered rather than refusing entries.
+func (s *Store) makeKeyRoom(tx pgTx, room int64, w pgWrite) error {
+	if s.maxKeys <= 0 {
+		return nil
+	}
+	for i, k := range w.keys {
+		room += int64(len(k)+len(w.sums[i])+len(w.replies[i])) + keyRoomOverhead
+	}
+	if room <= s.maxKeys {
+		return nil
+	}
+	var n int64
+	err := tx.QueryRow(tx.ctx, `WITH d AS (DELETE FROM analytics_idempotency WHERE key IN (
+			SELECT key FROM (SELECT key, sum(analytics_key_room(k)) OVER (ORDER BY stored_at, key) AS run
+				FROM analytics_idempotency k) t
+			WHERE run <= (SELECT key_bytes FROM analytics_usage) - $1) RETURNING 1)
+		SELECT count(*) FROM d`, s.maxKeys*9/10).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("make room for keys: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("idempotency keys forgotten before their retention: their room (max-key-bytes) is full", "forgotten", n, "limit", s.maxKeys)
+	}
+	return nil
 }
 
 // keyRow is a remembered key.
 type keyRow struct{ sum, reply []byte }
 
-// lookup returns the unexpired keys among recs' and the room in use.
-func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]keyRow, int64, error) {
-	known := map[string]keyRow{}
+// lookup returns the unexpired keys among recs', the room in use, and the
+// next sequence number (the append lock is held: no one else takes one).
+func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (known map[string]keyRow, used, next, keyRoom int64, err error) {
+	known = map[string]keyRow{}
 	var keys []string
 	for i, r := range recs {
 		if todo[i] && r.Key != "" {
@@ -223,11 +279,12 @@ func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]ke
 		}
 	}
 	b := &pgx.Batch{}
-	var used int64
-	b.Queue("SELECT bytes FROM analytics_usage").QueryRow(func(row pgx.Row) error { return row.Scan(&used) })
+	b.Queue("SELECT bytes, key_bytes FROM analytics_usage").QueryRow(func(row pgx.Row) error { return row.Scan(&used, &keyRoom) })
+	b.Queue("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM analytics_entry_seq").
+		QueryRow(func(row pgx.Row) error { return row.Scan(&next) })
 	if len(keys) > 0 {
 		b.Queue("SELECT key, sum, reply FROM analytics_idempotency WHERE key = ANY($1) AND stored_at > $2",
-			keys, s.now().Add(-s.retention)).Query(func(rows pgx.Rows) error {
+			keys, s.clock.Now().Add(-s.retention)).Query(func(rows pgx.Rows) error {
 			var k string
 			var row keyRow
 			_, err := pgx.ForEachRow(rows, []any{&k, &row.sum, &row.reply}, func() error {
@@ -238,9 +295,9 @@ func (s *Store) lookup(tx pgTx, recs []store.Record, todo []bool) (map[string]ke
 		})
 	}
 	if err := tx.SendBatch(tx.ctx, b).Close(); err != nil {
-		return nil, 0, fmt.Errorf("look up keys: %w", err)
+		return nil, 0, 0, 0, fmt.Errorf("look up keys: %w", err)
 	}
-	return known, used, nil
+	return known, used, next, keyRoom, nil
 }
 
 // pgWrite is what one Append call writes.
@@ -249,6 +306,7 @@ type pgWrite struct {
 	sums, replies [][]byte
 	kinds         []int16
 	datas         [][]byte
+	seqs, checks  []int64 // each entry's sequence number and checksum
 	added         int64
 }
 
@@ -263,12 +321,12 @@ func (w *pgWrite) send(tx pgTx, now, expiredBefore time.Time) error {
 			w.keys, w.sums, w.replies, now)
 	}
 	if len(w.datas) > 0 {
-		// Volatile output expressions are evaluated after ORDER BY, so the
-		// sequence numbers follow the records' order.
-		b.Queue(`INSERT INTO analytics_entries (kind, seq, data)
-			SELECT k, nextval('analytics_entry_seq'), d
-			FROM unnest($1::smallint[], $2::bytea[]) WITH ORDINALITY AS t(k, d, o) ORDER BY o`,
-			w.kinds, w.datas)
+		// The sequence numbers were taken under the append lock (lookup);
+		// the checksum covers them, so they are written as computed.
+		b.Queue(`INSERT INTO analytics_entries (kind, seq, data, checksum)
+			SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[], $4::bigint[])`,
+			w.kinds, w.seqs, w.datas, w.checks)
+		b.Queue("SELECT setval('analytics_entry_seq', $1)", w.seqs[len(w.seqs)-1])
 		b.Queue("UPDATE analytics_usage SET bytes = bytes + $1", w.added)
 	}
 	b.Queue(`DELETE FROM analytics_idempotency WHERE key IN (
@@ -294,19 +352,46 @@ func (s *Store) Scan(ctx context.Context, kind store.Kind, after uint64, fn func
 	}, fn)
 }
 
+// readPage returns up to s.scanPage sound entries of kind after after;
+// an entry that fails its checksum is left out and set aside.
 func (s *Store) readPage(ctx context.Context, kind store.Kind, after uint64) ([]store.Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, data FROM analytics_entries
-		WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int16(kind), int64(after), s.scanPage)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Entry, error) {
+	var page []store.Entry
+	for {
+		rows, err := s.pool.Query(ctx, `SELECT seq, data, checksum FROM analytics_entries
+			WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3`, int16(kind), int64(after), s.scanPage-len(page))
+		if err != nil {
+			return nil, err
+		}
 		var seq int64
-		var e store.Entry
-		err := row.Scan(&seq, &e.Data)
-		e.Seq = uint64(seq)
-		return e, err
-	})
+		var data []byte
+		var sum *int64
+		n := 0
+		type bad struct {
+			seq  int64
+			data []byte
+			err  error
+		}
+		var damaged []bad
+		_, err = pgx.ForEachRow(rows, []any{&seq, &data, &sum}, func() error {
+			n++
+			after = uint64(seq)
+			if err := verify(kind, seq, data, sum); err != nil {
+				damaged = append(damaged, bad{seq, bytes.Clone(data), err})
+				return nil
+			}
+			page = append(page, store.Entry{Seq: uint64(seq), Data: bytes.Clone(data)})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range damaged {
+			s.setAside(ctx, kind, d.seq, d.data, d.err)
+		}
+		if len(damaged) == 0 || len(page) == s.scanPage || n == 0 {
+			return page, nil
+		}
+	}
 }
 
 // DeleteThrough implements Store.
@@ -511,4 +596,19 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 		log.Info("database schema migrated", "version", m.version, "migration", m.name)
 	}
 	return nil
+}
+
+// Newest implements store.Newest.
+func (s *Store) Newest(ctx context.Context, kind store.Kind) (uint64, error) {
+	if err := store.CheckKind(kind); err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	var seq int64
+	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM analytics_entries WHERE kind = $1", int16(kind)).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
+	}
+	return uint64(seq), nil
 }

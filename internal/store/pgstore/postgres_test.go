@@ -23,6 +23,13 @@ func TestPostgresContract(t *testing.T) {
 	})
 }
 
+func TestPostgresContractShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) func(store.Options) store.Store {
+		url := pgtest.NewDatabase(t)
+		return func(opts store.Options) store.Store { return openPostgresTest(t, url, opts) }
+	})
+}
+
 func openPostgresTest(t testing.TB, url string, opts store.Options) *Store {
 	t.Helper()
 	ctx := context.Background()

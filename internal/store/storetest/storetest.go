@@ -39,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		{"MaxBytes", contractMaxBytes},
 		{"CommitBeforeReturn", contractCommitBeforeReturn},
 		{"Counts", contractCounts},
+		{"RoomAfterCheckIns", contractRoomAfterCheckIns},
+		{"Newest", contractNewest},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
@@ -47,6 +49,11 @@ func Run(t *testing.T, open Opener) {
 // contractOptions are the options of most contract tests.
 func contractOptions(clock func() time.Time) store.Options {
 	return store.Options{Now: clock, Retention: 24 * time.Hour}
+}
+
+// clockOptions are contractOptions on a Clock.
+func clockOptions(clock *Clock) store.Options {
+	return clock.Options(store.Options{Retention: 24 * time.Hour})
 }
 
 // ScanAll returns the entries of kind after after.
@@ -97,10 +104,12 @@ func CheckIncreasing(t testing.TB, es []store.Entry) {
 	}
 }
 
-// Clock is a clock tests move by hand.
+// Clock is a clock tests move by hand: a wall clock and the monotonic
+// clock beside it (Options.Now and Options.Elapsed).
 type Clock struct {
 	mu sync.Mutex
 	t  time.Time
+	d  time.Duration
 }
 
 // NewClock returns a Clock showing t.
@@ -113,11 +122,33 @@ func (c *Clock) Now() time.Time {
 	return c.t
 }
 
-// Advance moves the clock by d.
+// Elapsed is the monotonic clock, for Options.Elapsed.
+func (c *Clock) Elapsed() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.d
+}
+
+// Advance lets d pass: both clocks move by d.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	c.d += d
+}
+
+// Step sets the wall clock by d (negative: back) without time passing, as
+// an operator or NTP stepping a wrong clock does.
+func (c *Clock) Step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Options returns opts with the clock as its Now and Elapsed.
+func (c *Clock) Options(opts store.Options) store.Options {
+	opts.Now, opts.Elapsed = c.Now, c.Elapsed
+	return opts
 }
 
 // WantCounts fails the test unless s counts events and snapshots, and
@@ -206,7 +237,7 @@ func contractKeyReused(t *testing.T, open Opener) {
 
 func contractKeyRetention(t *testing.T, open Opener) {
 	clock := NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	s, ctx := open(t, contractOptions(clock.Now)), context.Background()
+	s, ctx := open(t, clockOptions(clock)), context.Background()
 	MustOK(t, s.Append(ctx, []store.Record{Rec(store.Events, "a", "k", "s", "r")}))
 	clock.Advance(24*time.Hour - time.Second)
 	if r := s.Append(ctx, []store.Record{Rec(store.Events, "a", "k", "s", "r2")})[0]; !r.Dup || string(r.Prior) != "r" {
