@@ -244,6 +244,23 @@ func applyLeftLog(path string, opts store.Options) error {
 	return l.Close()
 }
 
+// ApplyLog applies the write-ahead log left next to the store file path (by
+// a crash), if there is one, as Open does; the service must be stopped.
+func ApplyLog(path string) error { return applyLeftLog(path, store.Options{}) }
+
+// DropLog removes the write-ahead log of the store file path, for a restore
+// that replaces the file: the log's groups belong to the file it replaces,
+// and replaying them onto the restored one would add entries the backup
+// does not hold (or find a gap and refuse to open). Apply it first
+// (ApplyLog), so that the file is whole should the replacement fail; call
+// it with the service stopped and the file locked.
+func DropLog(path string) error {
+	if err := os.RemoveAll(LogDir(path)); err != nil {
+		return fmt.Errorf("store: drop the log of %s: %w", path, err)
+	}
+	return nil
+}
+
 // Path returns the file the store was opened on.
 func (s *Logged) Path() string { return s.db.path }
 
