@@ -290,10 +290,11 @@ func (r *Reporter) Event(e Event) error {
 	if !r.durable() {
 		return r.refused(r.q.push(item{kind: KindEvent, event: e, size: size}))
 	}
-	rec, p, err := r.eventRecord(e)
+	rec, buf, p, err := r.eventRecord(e)
 	if err != nil {
 		return err
 	}
+	defer releaseRecord(buf, rec)
 	return r.refused(r.appendDurable(rec, p, nil))
 }
 
@@ -310,9 +311,11 @@ func (r *Reporter) EventWait(ctx context.Context, e Event) error {
 	var rec []byte
 	var p *item
 	if r.durable() {
-		if rec, p, err = r.eventRecord(e); err != nil {
+		var buf *[]byte
+		if rec, buf, p, err = r.eventRecord(e); err != nil {
 			return err
 		}
+		defer releaseRecord(buf, rec)
 	}
 	for {
 		changed := r.q.watch() // before trying, so that no room made meanwhile is missed

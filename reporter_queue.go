@@ -10,14 +10,16 @@ import (
 )
 
 // item is one queued event or snapshot. In memory mode the payload stays as
-// Go values until a worker encodes it, which keeps enqueue cheap; in durable
-// mode body is the encoded payload as spooled.
+// Go values until a worker encodes it, which keeps enqueue cheap. In durable
+// mode body is the item's spool record; a durable event's is read back from
+// the spool only when a worker sends it (Reporter.load), so that a backlog
+// takes its memory once, in the spool's index, not twice.
 type item struct {
 	seq  uint64 // enqueue order, for Flush
 	kind Kind
 	// inRec says body is the item's whole spool record (header and
-	// payload) and key is in it: a durable item keeps one buffer, no copy.
-	// Use payload and idemKey.
+	// payload), or nil until loaded, and key is in it. Use payload and
+	// idemKey.
 	inRec    bool
 	event    Event
 	fields   Fields // snapshot fields
@@ -38,9 +40,10 @@ func (p *item) payload() []byte {
 	return p.body
 }
 
-// idemKey is p's idempotency key ("" until chosen, in memory mode).
+// idemKey is p's idempotency key ("" until chosen, in memory mode, or
+// until its record is loaded, in durable mode).
 func (p *item) idemKey() string {
-	if p.inRec {
+	if p.inRec && len(p.body) >= recordHeader {
 		return string(p.body[1:33])
 	}
 	return p.key
