@@ -15,8 +15,16 @@ import (
 // the single command would. The JVM service answers 404 to it, after which
 // the client sends single commands to that service.
 
-// maxBatch is the most items a Reporter worker sends in one request.
-const maxBatch = 64
+// A Reporter worker sends at most maxBatch items, of at most maxBatchBytes
+// (by their size estimates; one larger item goes alone), in one request.
+// Larger batches cost the service less per event (one request, one
+// commit); the byte bound keeps a batch of large items well under the
+// service's default body limit (1 MiB), whose 413 would send them one by
+// one.
+const (
+	maxBatch      = 256
+	maxBatchBytes = 256 << 10
+)
 
 // errNoBatch means the service does not take batches.
 var errNoBatch = errors.New("analytics: the service does not take batches")

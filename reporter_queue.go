@@ -269,12 +269,19 @@ func (q *queue) take(ctx context.Context) *item {
 }
 
 // takeMore appends to batch, without waiting, queued items until it holds
-// max.
-func (q *queue) takeMore(batch []*item, max int) []*item {
+// max, or as many as fit in maxBytes.
+func (q *queue) takeMore(batch []*item, max int, maxBytes int64) []*item {
+	var size int64
+	for _, p := range batch {
+		size += p.size
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(batch) < max && q.head < len(q.items) {
 		p := q.items[q.head]
+		if size += p.size; size > maxBytes && len(batch) > 0 {
+			break
+		}
 		q.items[q.head] = nil
 		q.head++
 		if p == q.pendingSnap {

@@ -63,7 +63,7 @@ func (r *Reporter) work() {
 // in batch requests until each item is delivered or dropped, or the
 // reporter stops. A service that takes no batches gets them one by one.
 func (r *Reporter) deliverBatch(batch []*item) {
-	batch = r.q.takeMore(batch, maxBatch)
+	batch = r.q.takeMore(batch, maxBatch, maxBatchBytes)
 	for len(batch) > 0 {
 		var items []batchItem
 		var err error
