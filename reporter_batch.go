@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,22 +107,19 @@ func encodeBatch(items []batchItem) []byte {
 	for _, it := range items {
 		n += len(it.body) + len(it.key) + 48
 	}
-	var b bytes.Buffer
-	b.Grow(n)
-	b.WriteString(`{"commands":[`)
+	b := make([]byte, 0, n)
+	b = append(b, `{"commands":[`...)
 	for i, it := range items {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(`{"command":"`)
-		b.WriteString(it.kind.String())
-		b.WriteString(`","key":`)
-		key, _ := json.Marshal(it.key) // keys are ours (hex), but stay safe
-		b.Write(key)
-		b.WriteString(`,"payload":`)
-		b.Write(it.body)
-		b.WriteByte('}')
+		b = append(b, `{"command":"`...)
+		b = append(b, it.kind.String()...)
+		b = append(b, `","key":`...)
+		b = appendJSONString(b, it.key) // keys are ours (hex), but stay safe
+		b = append(b, `,"payload":`...)
+		b = append(b, it.body...)
+		b = append(b, '}')
 	}
-	b.WriteString(`]}`)
-	return b.Bytes()
+	return append(b, `]}`...)
 }

@@ -104,14 +104,23 @@ func (r *Reporter) deliverBatch(batch []*item) {
 	}
 }
 
-// prepare encodes each item (once) and counts the attempt. An item whose
-// spooled record cannot be read back is dropped and left out of the
-// returned batch.
+// prepare encodes each item (once) and counts the attempt. The payloads
+// of a batch are encoded into one buffer, one allocation rather than one
+// per item. An item whose spooled record cannot be read back is dropped
+// and left out of the returned batch.
 func (r *Reporter) prepare(batch []*item) ([]*item, []batchItem, error) {
 	items := make([]batchItem, 0, len(batch))
 	kept := batch[:0]
+	var size int64
+	for _, p := range batch {
+		if !p.inRec && p.body == nil {
+			size += p.size + 16
+		}
+	}
+	arena := make([]byte, 0, size)
 	for i, p := range batch {
-		if err := r.encode(p); errors.Is(err, errUnreadable) {
+		var err error
+		if arena, err = r.encodeInto(p, arena); errors.Is(err, errUnreadable) {
 			r.dropUnreadable(p, err)
 			continue
 		} else if err != nil {
@@ -269,24 +278,38 @@ func (r *Reporter) send(p *item) (map[string]string, error) {
 // encode fixes p's payload bytes and idempotency key before its first
 // attempt.
 func (r *Reporter) encode(p *item) error {
+	_, err := r.encodeInto(p, nil)
+	return err
+}
+
+// encodeInto is encode, appending p's payload to arena (nil: a buffer of
+// its own), which it returns. p.body is cut from it to its exact length,
+// so later appends to arena never touch it.
+func (r *Reporter) encodeInto(p *item, arena []byte) ([]byte, error) {
 	if err := r.load(p); err != nil {
-		return err
+		return arena, err
 	}
 	if p.body == nil {
+		if arena == nil {
+			arena = make([]byte, 0, p.size+16)
+		}
+		start := len(arena)
 		var err error
 		if p.kind == KindSnapshot {
-			p.body, err = appendSnapshotJSON(make([]byte, 0, p.size+16), p.fields)
+			arena, err = appendSnapshotJSON(arena, p.fields)
 		} else {
-			p.body, err = appendEventJSON(make([]byte, 0, p.size+16), p.event)
+			arena, err = appendEventJSON(arena, p.event)
 		}
 		if err != nil {
-			return &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
+			return arena[:start], &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
 		}
+		p.body = arena[start:len(arena):len(arena)]
 	}
 	if p.key == "" && !p.inRec {
-		p.key = newID()
+		var key [32]byte
+		p.key = string(appendID(key[:0], p.at))
 	}
-	return nil
+	return arena, nil
 }
 
 // warnDropped logs a dropped item: at most one line a minute per kind and
