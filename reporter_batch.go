@@ -91,14 +91,12 @@ func (c *Client) batch(ctx context.Context, items []batchItem) ([]batchResult, e
 	if err := responseError(status, hdr, raw); err != nil {
 		return nil, err
 	}
-	var res struct {
-		Results []batchResult `json:"results"`
-	}
-	if err := json.Unmarshal(raw, &res); err != nil || len(res.Results) != len(items) {
+	results, ok := decodeBatchAnswer(raw, len(items))
+	if !ok {
 		return nil, fmt.Errorf("analytics: batch answer does not hold %d results: %.200s", len(items), raw)
 	}
 	c.batchMode.Store(batchYes)
-	return res.Results, nil
+	return results, nil
 }
 
 // encodeBatch writes the batch envelope around the items' encoded payloads.
