@@ -3,7 +3,6 @@ package analytics
 import (
 	"context"
 	"maps"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,8 +61,7 @@ func (p *item) record() []byte {
 type queue struct {
 	mu          sync.Mutex
 	maxBytes    int64
-	items       []*item
-	head        int
+	items       fifo // waiting, in seq order
 	inflight    []*item
 	bytes       int64
 	seq         uint64
@@ -135,7 +133,7 @@ func (q *queue) appendLocked(p *item) {
 	if p.at == 0 {
 		p.at = q.stampLocked()
 	}
-	q.items = append(q.items, p)
+	q.items.push(p)
 	q.bytes += p.size
 	q.enqueued++
 }
@@ -148,7 +146,7 @@ func (q *queue) appendLocked(p *item) {
 // overstated by at most the time between refreshes: one delivery attempt,
 // or one backoff during an outage.
 func (q *queue) stampLocked() int64 {
-	if q.head == len(q.items) || q.unstamped >= 64 {
+	if q.items.len() == 0 || q.unstamped >= 64 {
 		now := q.now().UnixNano()
 		q.clock.Store(now)
 		q.unstamped = 0
@@ -232,20 +230,13 @@ func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
 func (q *queue) take(ctx context.Context) *item {
 	for {
 		q.mu.Lock()
-		if q.head < len(q.items) {
-			p := q.items[q.head]
-			q.items[q.head] = nil
-			q.head++
-			if q.head > 64 && q.head*2 >= len(q.items) {
-				q.items = append(q.items[:0], q.items[q.head:]...)
-				q.head = 0
-			}
+		if p := q.items.pop(); p != nil {
 			if p == q.pendingSnap {
 				q.pendingSnap = nil
 			}
 			p.slot = int32(len(q.inflight))
 			q.inflight = append(q.inflight, p)
-			more := q.head < len(q.items)
+			more := q.items.len() > 0
 			wake := more && q.idle > 0
 			q.mu.Unlock()
 			if wake {
@@ -277,13 +268,12 @@ func (q *queue) takeMore(batch []*item, max int, maxBytes int64) []*item {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(batch) < max && q.head < len(q.items) {
-		p := q.items[q.head]
+	for len(batch) < max && q.items.len() > 0 {
+		p := q.items.peek()
 		if size += p.size; size > maxBytes && len(batch) > 0 {
 			break
 		}
-		q.items[q.head] = nil
-		q.head++
+		q.items.pop()
 		if p == q.pendingSnap {
 			q.pendingSnap = nil
 		}
@@ -359,10 +349,7 @@ func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
 			pending++
 		}
 	}
-	// Queued items are in seq order: a search, not a scan, so that a
-	// Flush of a long backlog, woken at every item done, stays linear.
-	waiting := q.items[q.head:]
-	pending += sort.Search(len(waiting), func(i int) bool { return waiting[i].seq > target })
+	pending += q.items.countUpTo(target)
 	if pending > 0 {
 		q.watched = true
 	}
@@ -408,15 +395,15 @@ func (q *queue) close() bool {
 func (q *queue) pendingItems() []*item {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	items := make([]*item, 0, len(q.items)-q.head+len(q.inflight))
+	items := make([]*item, 0, q.items.len()+len(q.inflight))
 	items = append(items, q.inflight...)
-	return append(items, q.items[q.head:]...)
+	return q.items.appendAll(items)
 }
 
 func (q *queue) pendingCount() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) - q.head + len(q.inflight)
+	return q.items.len() + len(q.inflight)
 }
 
 func (q *queue) countSpoolLost() {
@@ -430,8 +417,9 @@ func (q *queue) countSpoolLost() {
 func (q *queue) drain() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	n := len(q.items) - q.head + len(q.inflight)
-	q.items, q.head, q.pendingSnap = nil, 0, nil
+	n := q.items.len() + len(q.inflight)
+	q.items.reset()
+	q.pendingSnap = nil
 	q.inflight = nil
 	q.bytes = 0
 	return n
@@ -443,12 +431,12 @@ func (q *queue) stats() ReporterStats {
 	s := ReporterStats{
 		Enqueued: q.enqueued, Sent: q.sent, Retried: q.retried, Coalesced: q.coalesced, SpoolLost: q.spoolLost,
 		Dropped:    maps.Clone(q.dropped),
-		QueueDepth: len(q.items) - q.head + len(q.inflight),
+		QueueDepth: q.items.len() + len(q.inflight),
 		QueueBytes: q.bytes,
 	}
 	var oldest int64
-	if q.head < len(q.items) {
-		oldest = q.items[q.head].at
+	if p := q.items.peek(); p != nil {
+		oldest = p.at
 	}
 	for _, p := range q.inflight {
 		if oldest == 0 || p.at < oldest {

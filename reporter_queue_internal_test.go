@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -45,5 +46,51 @@ func TestTakeMoreBoundsBatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFIFO checks the chunked FIFO against a plain slice through pushes
+// and pops across chunk boundaries, and countUpTo against a count.
+func TestFIFO(t *testing.T) {
+	var f fifo
+	var want []*item
+	seq := uint64(0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 1500 {
+		if n := rng.IntN(3 * fifoChunk); step%2 == 0 {
+			for range n {
+				seq++
+				p := &item{seq: seq}
+				f.push(p)
+				want = append(want, p)
+			}
+		} else {
+			for range min(n, len(want)) {
+				if got := f.pop(); got != want[0] {
+					t.Fatalf("step %d: pop = %v, want seq %d", step, got, want[0].seq)
+				}
+				want = want[1:]
+			}
+		}
+		if f.len() != len(want) || (len(want) > 0 && f.peek() != want[0]) {
+			t.Fatalf("step %d: len %d, want %d", step, f.len(), len(want))
+		}
+		for _, target := range []uint64{0, seq / 2, seq - uint64(rng.IntN(fifoChunk+1)), seq, seq + 1} {
+			n := 0
+			for _, p := range want {
+				if p.seq <= target {
+					n++
+				}
+			}
+			if got := f.countUpTo(target); got != n {
+				t.Fatalf("step %d: countUpTo(%d) = %d, want %d", step, target, got, n)
+			}
+		}
+		if step%100 == 0 {
+			all := f.appendAll(nil)
+			if len(all) != len(want) || (len(all) > 0 && (all[0] != want[0] || all[len(all)-1] != want[len(want)-1])) {
+				t.Fatalf("step %d: appendAll gives %d items, want %d", step, len(all), len(want))
+			}
+		}
 	}
 }
