@@ -387,7 +387,7 @@ func (r *Reporter) snapshotMemory(fields Fields, size int64) error {
 		}
 		return err
 	}
-	merged := mergeFields(old.fields, fields)
+	merged := mergeFields(old.event.Metadata, fields)
 	mergedSize, err := validateFieldsSize("fields", merged) // both parts are valid: only the size is new
 	if err != nil {
 		return err

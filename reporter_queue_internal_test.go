@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // A batch stops at maxBatch items or maxBatchBytes, whichever comes first,
@@ -92,5 +93,13 @@ func TestFIFO(t *testing.T) {
 				t.Fatalf("step %d: appendAll gives %d items, want %d", step, len(all), len(want))
 			}
 		}
+	}
+}
+
+// Every queued item costs one item: it must stay in the 112-byte size
+// class (see item).
+func TestItemSize(t *testing.T) {
+	if n := unsafe.Sizeof(item{}); n > 112 {
+		t.Errorf("item is %d bytes, want at most 112", n)
 	}
 }

@@ -296,7 +296,7 @@ func (r *Reporter) encodeInto(p *item, arena []byte) ([]byte, error) {
 		start := len(arena)
 		var err error
 		if p.kind == KindSnapshot {
-			arena, err = appendSnapshotJSON(arena, p.fields)
+			arena, err = appendSnapshotJSON(arena, p.event.Metadata)
 		} else {
 			arena, err = appendEventJSON(arena, p.event)
 		}

@@ -223,7 +223,7 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 	}
 	merged := fields
 	if old != nil {
-		base := old.fields
+		base := old.event.Metadata
 		if base == nil {
 			// Recovered from the spool: only the encoded form is known.
 			var s Snapshot
@@ -240,7 +240,7 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 	scratchRec := rec
 	rec = bytes.Clone(rec) // a waiting snapshot keeps its record, to merge newer ones into
 	releaseRecord(buf, scratchRec)
-	p := &item{kind: KindSnapshot, inRec: true, fields: merged, body: rec, size: int64(len(rec)),
+	p := &item{kind: KindSnapshot, inRec: true, event: Event{Metadata: merged}, body: rec, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
 	return r.appendDurable(rec, p, old)
 }
