@@ -295,7 +295,7 @@ func (r *Reporter) Event(e Event) error {
 		return err
 	}
 	defer releaseRecord(buf, rec)
-	return r.refused(r.appendDurable(rec, p, nil))
+	return r.refused(r.appendDurable(rec, &p, nil))
 }
 
 // EventWait is Event, except that when the queue is full it waits for room
@@ -312,10 +312,12 @@ func (r *Reporter) EventWait(ctx context.Context, e Event) error {
 	var p *item
 	if r.durable() {
 		var buf *[]byte
-		if rec, buf, p, err = r.eventRecord(e); err != nil {
+		var it item
+		if rec, buf, it, err = r.eventRecord(e); err != nil {
 			return err
 		}
 		defer releaseRecord(buf, rec)
+		p = &it
 	}
 	for {
 		changed := r.q.watch() // before trying, so that no room made meanwhile is missed

@@ -2,36 +2,39 @@ package analytics
 
 import "sort"
 
-// fifoChunk is how many items a chunk of the FIFO holds (4 KiB of
-// pointers).
-const fifoChunk = 512
+// fifoChunk is how many items a chunk of the FIFO holds: as many 112-byte
+// items (see TestItemSize) as fit in 8 KiB, an allocation size class.
+const fifoChunk = 8192 / 112
 
-// fifo is the queue's list of waiting items, in fixed-size chunks: a push
-// never copies the backlog (as growing one slice does, under the queue's
-// lock, while callers wait), a pop never compacts it, and a chunk emptied
-// by the workers is reused by the callers.
+// fifo is the queue's list of waiting items, held by value in fixed-size
+// chunks: a push copies the item into its chunk, so a queued event costs
+// no allocation of its own (one chunk per fifoChunk items), never copies
+// the backlog (as growing one slice does, under the queue's lock, while
+// callers wait), and a pop never compacts it.
+//
+// A pointer to an item stays valid after its pop: workers hold it while
+// they send it. So a chunk is never reused; it is dropped once all its
+// items are popped and freed by the collector once no worker holds one of
+// them. Until then it keeps up to fifoChunk items' data alive.
 type fifo struct {
-	chunks [][]*item // the first holds the head, at index head
+	chunks [][]item // the first holds the head, at index head
 	head   int
 	n      int
-	spare  []*item // an emptied chunk, kept for the next push that needs one
 }
 
 func (f *fifo) len() int { return f.n }
 
-func (f *fifo) push(p *item) {
+// push copies *p into the FIFO and returns the queued item.
+func (f *fifo) push(p *item) *item {
 	last := len(f.chunks) - 1
 	if last < 0 || len(f.chunks[last]) == fifoChunk {
-		c := f.spare
-		if c == nil {
-			c = make([]*item, 0, fifoChunk)
-		}
-		f.spare = nil
-		f.chunks = append(f.chunks, c)
+		f.chunks = append(f.chunks, make([]item, 0, fifoChunk))
 		last++
 	}
-	f.chunks[last] = append(f.chunks[last], p)
+	c := append(f.chunks[last], *p) // within capacity: earlier items do not move
+	f.chunks[last] = c
 	f.n++
+	return &c[len(c)-1]
 }
 
 // peek returns the head item, nil if there is none.
@@ -39,7 +42,7 @@ func (f *fifo) peek() *item {
 	if f.n == 0 {
 		return nil
 	}
-	return f.chunks[0][f.head]
+	return &f.chunks[0][f.head]
 }
 
 // pop removes and returns the head item, nil if there is none.
@@ -47,17 +50,10 @@ func (f *fifo) pop() *item {
 	if f.n == 0 {
 		return nil
 	}
-	c := f.chunks[0]
-	p := c[f.head]
-	c[f.head] = nil
+	p := &f.chunks[0][f.head]
 	f.head++
 	f.n--
-	switch {
-	case f.n == 0: // keep the chunk, empty
-		f.chunks[0], f.head = c[:0], 0
-		f.chunks = f.chunks[:1]
-	case f.head == fifoChunk:
-		f.spare = c[:0]
+	if f.head == fifoChunk { // the chunk is used up; a partial one stays, to be filled
 		f.chunks[0] = nil
 		f.chunks = f.chunks[1:]
 		f.head = 0
@@ -74,9 +70,9 @@ func (f *fifo) countUpTo(target uint64) int {
 	}
 	first := func(i int) *item {
 		if i == 0 {
-			return f.chunks[0][f.head]
+			return &f.chunks[0][f.head]
 		}
-		return f.chunks[i][0]
+		return &f.chunks[i][0]
 	}
 	// The chunk holding the last item with seq <= target is the one before
 	// the first chunk that starts after target.
@@ -100,10 +96,13 @@ func (f *fifo) countUpTo(target uint64) int {
 // appendAll appends every waiting item, in order, to dst.
 func (f *fifo) appendAll(dst []*item) []*item {
 	for i, c := range f.chunks {
+		j := 0
 		if i == 0 {
-			c = c[f.head:]
+			j = f.head
 		}
-		dst = append(dst, c...)
+		for ; j < len(c); j++ {
+			dst = append(dst, &c[j])
+		}
 	}
 	return dst
 }

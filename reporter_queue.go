@@ -99,8 +99,6 @@ func (q *queue) signal() {
 // push queues it, or refuses with ErrQueueFull or ErrClosed. The caller
 // counts a refusal (Reporter.refused).
 func (q *queue) push(it item) error {
-	p := new(item) // allocated before taking the lock, to keep it short
-	*p = it
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -110,7 +108,7 @@ func (q *queue) push(it item) error {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
-	q.appendLocked(p)
+	q.appendLocked(&it)
 	wake := q.idle > 0
 	q.mu.Unlock()
 	if wake {
@@ -129,15 +127,16 @@ func (q *queue) pushDurable(p *item) {
 	q.signal()
 }
 
-func (q *queue) appendLocked(p *item) {
+// appendLocked queues a copy of *p and returns it.
+func (q *queue) appendLocked(p *item) *item {
 	q.seq++
 	p.seq = q.seq
 	if p.at == 0 {
 		p.at = q.stampLocked()
 	}
-	q.items.push(p)
 	q.bytes += p.size
 	q.enqueued++
+	return q.items.push(p)
 }
 
 // stampLocked returns the enqueue time for a new item. Reading the clock
@@ -186,9 +185,7 @@ func (q *queue) pushSnapshot(old *item, merged Fields, mergedSize int64, fields 
 	if q.bytes+size > q.maxBytes {
 		return ErrQueueFull
 	}
-	p := &item{kind: KindSnapshot, event: Event{Metadata: fields}, size: size}
-	q.appendLocked(p)
-	q.pendingSnap = p
+	q.pendingSnap = q.appendLocked(&item{kind: KindSnapshot, event: Event{Metadata: fields}, size: size})
 	q.signal()
 	return nil
 }
@@ -221,8 +218,7 @@ func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
 		q.mu.Unlock()
 		return replaced
 	}
-	q.appendLocked(p)
-	q.pendingSnap = p
+	q.pendingSnap = q.appendLocked(p)
 	q.mu.Unlock()
 	q.signal()
 	return 0

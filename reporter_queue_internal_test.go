@@ -61,9 +61,7 @@ func TestFIFO(t *testing.T) {
 		if n := rng.IntN(3 * fifoChunk); step%2 == 0 {
 			for range n {
 				seq++
-				p := &item{seq: seq}
-				f.push(p)
-				want = append(want, p)
+				want = append(want, f.push(&item{seq: seq}))
 			}
 		} else {
 			for range min(n, len(want)) {

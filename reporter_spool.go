@@ -197,15 +197,15 @@ func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 // eventRecord encodes a durable event's record, in a scratch buffer to give
 // back with releaseRecord, and the item that will be queued once it is
 // spooled. The item keeps no copy of the record (see load).
-func (r *Reporter) eventRecord(e Event) ([]byte, *[]byte, *item, error) {
+func (r *Reporter) eventRecord(e Event) ([]byte, *[]byte, item, error) {
 	if r.q.isClosed() {
-		return nil, nil, nil, ErrClosed
+		return nil, nil, item{}, ErrClosed
 	}
 	rec, buf, err := r.newRecord(KindEvent, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, item{}, err
 	}
-	p := &item{kind: KindEvent, inRec: true, size: int64(len(rec)),
+	p := item{kind: KindEvent, inRec: true, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
 	return rec, buf, p, nil
 }
