@@ -104,6 +104,15 @@
 // records again. The background check notices the loss even while nothing
 // is appended.
 //
+// # Reading back
+//
+// [Spool.Read] returns an unacknowledged record's data, checksum verified,
+// so an owner need not keep its own copy of what it appended: the index
+// keeps each record's offset, and segments with live records keep a read
+// handle. Those handles still read a lost spool's records (removed files
+// stay readable while open), which is how its owner appends them again
+// to a new one: read them before closing the lost spool.
+//
 // # Recovery
 //
 // Open reads every segment and verifies every record. In the newest segment,

@@ -118,20 +118,25 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	}
 	seg := &segment{base: base, size: sc.end, recs: make([]rec, 0, len(sc.frames))}
 	for _, f := range sc.frames {
-		r := rec{id: f.id, at: f.at, size: uint32(frameSize(len(f.data)))}
+		r := rec{id: f.id, at: f.at, off: uint32(f.off), sizeAcked: uint32(frameSize(len(f.data)))}
 		if _, ok := acked[f.id]; ok {
-			r.acked = true
+			r.markAcked()
 		} else {
 			seg.live++
-			seg.liveBytes += int64(r.size)
+			seg.liveBytes += r.size()
 			s.pendingRecs++
-			s.pendingBytes += int64(r.size)
+			s.pendingBytes += r.size()
 			s.recovered = append(s.recovered, Record{ID: f.id, Data: f.data})
 		}
 		seg.recs = append(seg.recs, r)
 	}
-	if last {
+	switch {
+	case last:
 		if err := s.openActive(seg, sc.end < int64(len(buf))); err != nil {
+			return nil, err
+		}
+	case seg.live > 0:
+		if seg.rd, err = openFile(path, os.O_RDONLY, 0); err != nil {
 			return nil, err
 		}
 	}
