@@ -13,7 +13,8 @@
 // The fixed part lets a log keep its per-record header (a sequence number, a
 // generation) under the same checksum without counting it in the length.
 // The store's write-ahead log (internal/store/wal) uses it with a 16-byte
-// fixed part; the reporter's spool frame has the same layout.
+// fixed part; the reporter's spool (internal/spool) frames its records with
+// it too, with the record's ID and append time as the fixed part.
 package recordio
 
 import (

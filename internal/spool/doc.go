@@ -32,7 +32,8 @@
 //
 // All integers are little-endian. A segment starts with a 16-byte header, the
 // magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by
-// records framed as
+// records framed by internal/recordio (with the ID and time as the frame's
+// fixed part) as
 //
 //	length   uint32  length of data
 //	checksum uint32  CRC-32C of length, id, time and data

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/analytics-client/analytics/internal/recordio"
 )
 
 // recover rebuilds the index from the directory, repairing what a crash may
@@ -195,7 +197,7 @@ func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 	acked := make(map[uint64]struct{}, len(buf)/ackEntrySize)
 	for off := 0; off < len(buf); off += ackEntrySize {
 		e := buf[off : off+ackEntrySize]
-		if crc(e[:8]) != binary.LittleEndian.Uint32(e[8:]) {
+		if recordio.Checksum(e[:8]) != binary.LittleEndian.Uint32(e[8:]) {
 			s.log.Warn("damaged ack entry ignored", "file", path, "offset", off)
 			continue
 		}
