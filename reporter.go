@@ -290,11 +290,12 @@ func (r *Reporter) Event(e Event) error {
 	if !r.durable() {
 		return r.refused(r.q.push(item{kind: KindEvent, event: e, size: size}))
 	}
-	rec, p, err := r.eventRecord(e)
+	rec, buf, p, err := r.eventRecord(e)
 	if err != nil {
 		return err
 	}
-	return r.refused(r.appendDurable(rec, p, nil))
+	defer releaseRecord(buf, rec)
+	return r.refused(r.appendDurable(rec, &p, nil))
 }
 
 // EventWait is Event, except that when the queue is full it waits for room
@@ -310,9 +311,13 @@ func (r *Reporter) EventWait(ctx context.Context, e Event) error {
 	var rec []byte
 	var p *item
 	if r.durable() {
-		if rec, p, err = r.eventRecord(e); err != nil {
+		var buf *[]byte
+		var it item
+		if rec, buf, it, err = r.eventRecord(e); err != nil {
 			return err
 		}
+		defer releaseRecord(buf, rec)
+		p = &it
 	}
 	for {
 		changed := r.q.watch() // before trying, so that no room made meanwhile is missed
@@ -384,7 +389,7 @@ func (r *Reporter) snapshotMemory(fields Fields, size int64) error {
 		}
 		return err
 	}
-	merged := mergeFields(old.fields, fields)
+	merged := mergeFields(old.event.Metadata, fields)
 	mergedSize, err := validateFieldsSize("fields", merged) // both parts are valid: only the size is new
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,8 +14,16 @@ import (
 // the single command would. The JVM service answers 404 to it, after which
 // the client sends single commands to that service.
 
-// maxBatch is the most items a Reporter worker sends in one request.
-const maxBatch = 64
+// A Reporter worker sends at most maxBatch items, of at most maxBatchBytes
+// (by their size estimates; one larger item goes alone), in one request.
+// Larger batches cost the service less per event (one request, one
+// commit); the byte bound keeps a batch of large items well under the
+// service's default body limit (1 MiB), whose 413 would send them one by
+// one.
+const (
+	maxBatch      = 256
+	maxBatchBytes = 256 << 10
+)
 
 // errNoBatch means the service does not take batches.
 var errNoBatch = errors.New("analytics: the service does not take batches")
@@ -84,14 +91,12 @@ func (c *Client) batch(ctx context.Context, items []batchItem) ([]batchResult, e
 	if err := responseError(status, hdr, raw); err != nil {
 		return nil, err
 	}
-	var res struct {
-		Results []batchResult `json:"results"`
-	}
-	if err := json.Unmarshal(raw, &res); err != nil || len(res.Results) != len(items) {
+	results, ok := decodeBatchAnswer(raw, len(items))
+	if !ok {
 		return nil, fmt.Errorf("analytics: batch answer does not hold %d results: %.200s", len(items), raw)
 	}
 	c.batchMode.Store(batchYes)
-	return res.Results, nil
+	return results, nil
 }
 
 // encodeBatch writes the batch envelope around the items' encoded payloads.
@@ -100,22 +105,19 @@ func encodeBatch(items []batchItem) []byte {
 	for _, it := range items {
 		n += len(it.body) + len(it.key) + 48
 	}
-	var b bytes.Buffer
-	b.Grow(n)
-	b.WriteString(`{"commands":[`)
+	b := make([]byte, 0, n)
+	b = append(b, `{"commands":[`...)
 	for i, it := range items {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(`{"command":"`)
-		b.WriteString(it.kind.String())
-		b.WriteString(`","key":`)
-		key, _ := json.Marshal(it.key) // keys are ours (hex), but stay safe
-		b.Write(key)
-		b.WriteString(`,"payload":`)
-		b.Write(it.body)
-		b.WriteByte('}')
+		b = append(b, `{"command":"`...)
+		b = append(b, it.kind.String()...)
+		b = append(b, `","key":`...)
+		b = appendJSONString(b, it.key) // keys are ours (hex), but stay safe
+		b = append(b, `,"payload":`...)
+		b = append(b, it.body...)
+		b = append(b, '}')
 	}
-	b.WriteString(`]}`)
-	return b.Bytes()
+	return append(b, `]}`...)
 }

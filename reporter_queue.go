@@ -3,24 +3,22 @@ package analytics
 import (
 	"context"
 	"maps"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // item is one queued event or snapshot. In memory mode the payload stays as
-// Go values until a worker encodes it, which keeps enqueue cheap; in durable
-// mode body is the encoded payload as spooled.
+// Go values until a worker encodes it, which keeps enqueue cheap. In durable
+// mode body is the item's spool record; a durable event's is read back from
+// the spool only when a worker sends it (Reporter.load), so that a backlog
+// takes its memory once, in the spool's index, not twice.
+//
+// Its fields are ordered to keep it at 112 bytes (an allocation size
+// class; 120 would take 128): every queued item costs one.
 type item struct {
-	seq  uint64 // enqueue order, for Flush
-	kind Kind
-	// inRec says body is the item's whole spool record (header and
-	// payload) and key is in it: a durable item keeps one buffer, no copy.
-	// Use payload and idemKey.
-	inRec    bool
-	event    Event
-	fields   Fields // snapshot fields
+	seq      uint64 // enqueue order, for Flush
+	event    Event  // a snapshot's fields are event.Metadata
 	body     []byte // encoded payload, once known
 	key      string // idempotency key, fixed before the first attempt
 	spoolID  uint64 // 0 in memory mode
@@ -28,6 +26,11 @@ type item struct {
 	at       int64 // enqueue time, Unix nanoseconds (see queue.stamp)
 	attempts int32
 	slot     int32 // index in queue.inflight while being sent
+	kind     Kind
+	// inRec says body is the item's whole spool record (header and
+	// payload), or nil until loaded, and key is in it. Use payload and
+	// idemKey.
+	inRec bool
 }
 
 // payload is p's encoded payload (nil until encoded, in memory mode).
@@ -38,9 +41,10 @@ func (p *item) payload() []byte {
 	return p.body
 }
 
-// idemKey is p's idempotency key ("" until chosen, in memory mode).
+// idemKey is p's idempotency key ("" until chosen, in memory mode, or
+// until its record is loaded, in durable mode).
 func (p *item) idemKey() string {
-	if p.inRec {
+	if p.inRec && len(p.body) >= recordHeader {
 		return string(p.body[1:33])
 	}
 	return p.key
@@ -59,8 +63,7 @@ func (p *item) record() []byte {
 type queue struct {
 	mu          sync.Mutex
 	maxBytes    int64
-	items       []*item
-	head        int
+	items       fifo // waiting, in seq order
 	inflight    []*item
 	bytes       int64
 	seq         uint64
@@ -96,8 +99,6 @@ func (q *queue) signal() {
 // push queues it, or refuses with ErrQueueFull or ErrClosed. The caller
 // counts a refusal (Reporter.refused).
 func (q *queue) push(it item) error {
-	p := new(item) // allocated before taking the lock, to keep it short
-	*p = it
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -107,7 +108,7 @@ func (q *queue) push(it item) error {
 		q.mu.Unlock()
 		return ErrQueueFull
 	}
-	q.appendLocked(p)
+	q.appendLocked(&it)
 	wake := q.idle > 0
 	q.mu.Unlock()
 	if wake {
@@ -126,15 +127,16 @@ func (q *queue) pushDurable(p *item) {
 	q.signal()
 }
 
-func (q *queue) appendLocked(p *item) {
+// appendLocked queues a copy of *p and returns it.
+func (q *queue) appendLocked(p *item) *item {
 	q.seq++
 	p.seq = q.seq
 	if p.at == 0 {
 		p.at = q.stampLocked()
 	}
-	q.items = append(q.items, p)
 	q.bytes += p.size
 	q.enqueued++
+	return q.items.push(p)
 }
 
 // stampLocked returns the enqueue time for a new item. Reading the clock
@@ -145,7 +147,7 @@ func (q *queue) appendLocked(p *item) {
 // overstated by at most the time between refreshes: one delivery attempt,
 // or one backoff during an outage.
 func (q *queue) stampLocked() int64 {
-	if q.head == len(q.items) || q.unstamped >= 64 {
+	if q.items.len() == 0 || q.unstamped >= 64 {
 		now := q.now().UnixNano()
 		q.clock.Store(now)
 		q.unstamped = 0
@@ -174,7 +176,7 @@ func (q *queue) pushSnapshot(old *item, merged Fields, mergedSize int64, fields 
 			return ErrQueueFull
 		}
 		q.bytes += mergedSize - old.size
-		old.fields, old.size = merged, mergedSize
+		old.event.Metadata, old.size = merged, mergedSize
 		q.enqueued++
 		q.coalesced++
 		return nil
@@ -183,9 +185,7 @@ func (q *queue) pushSnapshot(old *item, merged Fields, mergedSize int64, fields 
 	if q.bytes+size > q.maxBytes {
 		return ErrQueueFull
 	}
-	p := &item{kind: KindSnapshot, fields: fields, size: size}
-	q.appendLocked(p)
-	q.pendingSnap = p
+	q.pendingSnap = q.appendLocked(&item{kind: KindSnapshot, event: Event{Metadata: fields}, size: size})
 	q.signal()
 	return nil
 }
@@ -212,14 +212,13 @@ func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
 	if old != nil && q.pendingSnap == old {
 		replaced = old.spoolID
 		q.bytes += p.size - old.size
-		old.fields, old.body, old.key, old.inRec, old.spoolID, old.size = p.fields, p.body, p.key, p.inRec, p.spoolID, p.size
+		old.event.Metadata, old.body, old.key, old.inRec, old.spoolID, old.size = p.event.Metadata, p.body, p.key, p.inRec, p.spoolID, p.size
 		q.enqueued++
 		q.coalesced++
 		q.mu.Unlock()
 		return replaced
 	}
-	q.appendLocked(p)
-	q.pendingSnap = p
+	q.pendingSnap = q.appendLocked(p)
 	q.mu.Unlock()
 	q.signal()
 	return 0
@@ -229,20 +228,13 @@ func (q *queue) commitSnapshot(old, p *item) (replaced uint64) {
 func (q *queue) take(ctx context.Context) *item {
 	for {
 		q.mu.Lock()
-		if q.head < len(q.items) {
-			p := q.items[q.head]
-			q.items[q.head] = nil
-			q.head++
-			if q.head > 64 && q.head*2 >= len(q.items) {
-				q.items = append(q.items[:0], q.items[q.head:]...)
-				q.head = 0
-			}
+		if p := q.items.pop(); p != nil {
 			if p == q.pendingSnap {
 				q.pendingSnap = nil
 			}
 			p.slot = int32(len(q.inflight))
 			q.inflight = append(q.inflight, p)
-			more := q.head < len(q.items)
+			more := q.items.len() > 0
 			wake := more && q.idle > 0
 			q.mu.Unlock()
 			if wake {
@@ -266,14 +258,20 @@ func (q *queue) take(ctx context.Context) *item {
 }
 
 // takeMore appends to batch, without waiting, queued items until it holds
-// max.
-func (q *queue) takeMore(batch []*item, max int) []*item {
+// max, or as many as fit in maxBytes.
+func (q *queue) takeMore(batch []*item, max int, maxBytes int64) []*item {
+	var size int64
+	for _, p := range batch {
+		size += p.size
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(batch) < max && q.head < len(q.items) {
-		p := q.items[q.head]
-		q.items[q.head] = nil
-		q.head++
+	for len(batch) < max && q.items.len() > 0 {
+		p := q.items.peek()
+		if size += p.size; size > maxBytes && len(batch) > 0 {
+			break
+		}
+		q.items.pop()
 		if p == q.pendingSnap {
 			q.pendingSnap = nil
 		}
@@ -349,10 +347,7 @@ func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
 			pending++
 		}
 	}
-	// Queued items are in seq order: a search, not a scan, so that a
-	// Flush of a long backlog, woken at every item done, stays linear.
-	waiting := q.items[q.head:]
-	pending += sort.Search(len(waiting), func(i int) bool { return waiting[i].seq > target })
+	pending += q.items.countUpTo(target)
 	if pending > 0 {
 		q.watched = true
 	}
@@ -398,15 +393,15 @@ func (q *queue) close() bool {
 func (q *queue) pendingItems() []*item {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	items := make([]*item, 0, len(q.items)-q.head+len(q.inflight))
+	items := make([]*item, 0, q.items.len()+len(q.inflight))
 	items = append(items, q.inflight...)
-	return append(items, q.items[q.head:]...)
+	return q.items.appendAll(items)
 }
 
 func (q *queue) pendingCount() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) - q.head + len(q.inflight)
+	return q.items.len() + len(q.inflight)
 }
 
 func (q *queue) countSpoolLost() {
@@ -420,8 +415,9 @@ func (q *queue) countSpoolLost() {
 func (q *queue) drain() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	n := len(q.items) - q.head + len(q.inflight)
-	q.items, q.head, q.pendingSnap = nil, 0, nil
+	n := q.items.len() + len(q.inflight)
+	q.items.reset()
+	q.pendingSnap = nil
 	q.inflight = nil
 	q.bytes = 0
 	return n
@@ -433,12 +429,12 @@ func (q *queue) stats() ReporterStats {
 	s := ReporterStats{
 		Enqueued: q.enqueued, Sent: q.sent, Retried: q.retried, Coalesced: q.coalesced, SpoolLost: q.spoolLost,
 		Dropped:    maps.Clone(q.dropped),
-		QueueDepth: len(q.items) - q.head + len(q.inflight),
+		QueueDepth: q.items.len() + len(q.inflight),
 		QueueBytes: q.bytes,
 	}
 	var oldest int64
-	if q.head < len(q.items) {
-		oldest = q.items[q.head].at
+	if p := q.items.peek(); p != nil {
+		oldest = p.at
 	}
 	for _, p := range q.inflight {
 		if oldest == 0 || p.at < oldest {

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/spool"
 )
 
 // ExponentialBackoff returns a backoff policy with full jitter: retry n
@@ -42,6 +44,9 @@ const (
 func (r *Reporter) work() {
 	defer r.workers.Done()
 	for {
+		if r.stopCtx.Err() != nil {
+			return // stopped: what is queued stays queued, for Close to count (and the spool to keep)
+		}
 		p := r.q.take(r.stopCtx)
 		if p == nil {
 			return
@@ -58,13 +63,20 @@ func (r *Reporter) work() {
 // in batch requests until each item is delivered or dropped, or the
 // reporter stops. A service that takes no batches gets them one by one.
 func (r *Reporter) deliverBatch(batch []*item) {
-	batch = r.q.takeMore(batch, maxBatch)
+	batch = r.q.takeMore(batch, maxBatch, maxBatchBytes)
 	for len(batch) > 0 {
-		items, err := r.prepare(batch)
-		if err != nil { // cannot happen for validated items; keep them moving
+		var items []batchItem
+		var err error
+		batch, items, err = r.prepare(batch)
+		switch {
+		case errors.Is(err, spool.ErrClosed):
+			return // Close began: the items stay on disk
+		case err != nil: // cannot happen for validated items; keep them moving
 			for _, p := range batch {
 				r.deliver(p)
 			}
+			return
+		case len(batch) == 0:
 			return
 		}
 		gen := r.certGeneration()
@@ -92,17 +104,40 @@ func (r *Reporter) deliverBatch(batch []*item) {
 	}
 }
 
-// prepare encodes each item (once) and counts the attempt.
-func (r *Reporter) prepare(batch []*item) ([]batchItem, error) {
-	items := make([]batchItem, len(batch))
+// prepare encodes each item (once) and counts the attempt. The payloads
+// of a batch are encoded into one buffer, one allocation rather than one
+// per item. An item whose spooled record cannot be read back is dropped
+// and left out of the returned batch.
+func (r *Reporter) prepare(batch []*item) ([]*item, []batchItem, error) {
+	items := make([]batchItem, 0, len(batch))
+	kept := batch[:0]
+	var size int64
+	for _, p := range batch {
+		if !p.inRec && p.body == nil {
+			size += p.size + 16
+		}
+	}
+	arena := make([]byte, 0, size)
 	for i, p := range batch {
-		if err := r.encode(p); err != nil {
-			return nil, err
+		var err error
+		if arena, err = r.encodeInto(p, arena); errors.Is(err, errUnreadable) {
+			r.dropUnreadable(p, err)
+			continue
+		} else if err != nil {
+			return append(kept, batch[i:]...), nil, err
 		}
 		p.attempts++
-		items[i] = batchItem{kind: p.kind, key: p.idemKey(), body: p.payload()}
+		items = append(items, batchItem{kind: p.kind, key: p.idemKey(), body: p.payload()})
+		kept = append(kept, p)
 	}
-	return items, nil
+	return kept, items, nil
+}
+
+// dropUnreadable drops p, whose spooled record cannot be read back (damaged
+// on disk, or lost with its spool): there is nothing left to send.
+func (r *Reporter) dropUnreadable(p *item, err error) {
+	r.warnDropped(p, DropCorrupt, err)
+	r.finish(p, DropCorrupt, err, nil)
 }
 
 // retryBatch handles a failure of the whole batch request: transient ones
@@ -166,8 +201,12 @@ func (r *Reporter) deliver(p *item) {
 		gen := r.certGeneration()
 		rejected, err := r.send(p)
 		r.q.tick()
-		if r.stopCtx.Err() != nil && err != nil {
+		switch {
+		case (r.stopCtx.Err() != nil && err != nil) || errors.Is(err, spool.ErrClosed):
 			return // still pending: Close counts it, the spool keeps it
+		case errors.Is(err, errUnreadable):
+			r.dropUnreadable(p, err)
+			return
 		}
 		v, reason := classify(err)
 		switch v {
@@ -239,21 +278,38 @@ func (r *Reporter) send(p *item) (map[string]string, error) {
 // encode fixes p's payload bytes and idempotency key before its first
 // attempt.
 func (r *Reporter) encode(p *item) error {
+	_, err := r.encodeInto(p, nil)
+	return err
+}
+
+// encodeInto is encode, appending p's payload to arena (nil: a buffer of
+// its own), which it returns. p.body is cut from it to its exact length,
+// so later appends to arena never touch it.
+func (r *Reporter) encodeInto(p *item, arena []byte) ([]byte, error) {
+	if err := r.load(p); err != nil {
+		return arena, err
+	}
 	if p.body == nil {
+		if arena == nil {
+			arena = make([]byte, 0, p.size+16)
+		}
+		start := len(arena)
 		var err error
 		if p.kind == KindSnapshot {
-			p.body, err = appendSnapshotJSON(make([]byte, 0, p.size+16), p.fields)
+			arena, err = appendSnapshotJSON(arena, p.event.Metadata)
 		} else {
-			p.body, err = appendEventJSON(make([]byte, 0, p.size+16), p.event)
+			arena, err = appendEventJSON(arena, p.event)
 		}
 		if err != nil {
-			return &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
+			return arena[:start], &ValidationError{Path: p.kind.String(), Reason: "cannot be encoded: " + err.Error()}
 		}
+		p.body = arena[start:len(arena):len(arena)]
 	}
 	if p.key == "" && !p.inRec {
-		p.key = newID()
+		var key [32]byte
+		p.key = string(appendID(key[:0], p.at))
 	}
-	return nil
+	return arena, nil
 }
 
 // warnDropped logs a dropped item: at most one line a minute per kind and

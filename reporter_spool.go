@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,15 +35,15 @@ func putRecordHeader(rec []byte, kind Kind, key string, at int64) {
 	binary.BigEndian.PutUint64(rec[33:41], uint64(at))
 }
 
-// scratch holds the buffers records are encoded in before they are copied
-// to one of their exact size, which the queue keeps.
+// scratch holds the buffers records are encoded in before they are
+// appended to the spool, which copies them.
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // newRecord returns a record of kind with a new key and enqueue time, the
-// payload appended by encode after its header.
-func (r *Reporter) newRecord(kind Kind, encode func([]byte) ([]byte, error)) ([]byte, error) {
+// payload appended by encode after its header, in a scratch buffer that
+// the caller gives back with releaseRecord once the spool has it.
+func (r *Reporter) newRecord(kind Kind, encode func([]byte) ([]byte, error)) ([]byte, *[]byte, error) {
 	buf := scratch.Get().(*[]byte)
-	defer scratch.Put(buf)
 	b := append((*buf)[:0], make([]byte, recordHeader)...)
 	now := r.clock.Now().UnixNano()
 	b[0] = byte(kind)
@@ -50,29 +51,74 @@ func (r *Reporter) newRecord(kind Kind, encode func([]byte) ([]byte, error)) ([]
 	binary.BigEndian.PutUint64(b[33:41], uint64(now))
 	b, err := encode(b)
 	if err != nil {
-		return nil, &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
+		releaseRecord(buf, b)
+		return nil, nil, &ValidationError{Path: kind.String(), Reason: "cannot be encoded: " + err.Error()}
 	}
-	if cap(b) <= 64<<10 {
-		*buf = b // keep the grown buffer, but not a huge one
-	}
-	return bytes.Clone(b), nil
+	return b, buf, nil
 }
 
+// releaseRecord gives back rec's scratch buffer, keeping it grown but not
+// huge.
+func releaseRecord(buf *[]byte, rec []byte) {
+	if cap(rec) <= 64<<10 {
+		*buf = rec[:0]
+	}
+	scratch.Put(buf)
+}
+
+// decodeRecord checks a record recovered from the spool and returns its
+// item. A snapshot keeps its record (a newer one is merged into it); an
+// event's is read back when it is sent.
 func decodeRecord(rec []byte) (*item, error) {
 	if len(rec) < recordHeader || (Kind(rec[0]) != KindEvent && Kind(rec[0]) != KindSnapshot) {
 		return nil, errors.New("record too short or of unknown kind")
 	}
-	p := &item{
-		kind: Kind(rec[0]),
-		key:  string(rec[1:33]),
-		at:   int64(binary.BigEndian.Uint64(rec[33:41])),
-		body: rec[recordHeader:],
-		size: int64(len(rec)),
-	}
-	if !json.Valid(p.body) {
+	if !json.Valid(rec[recordHeader:]) {
 		return nil, errors.New("payload is not JSON")
 	}
+	p := &item{
+		kind:  Kind(rec[0]),
+		inRec: true,
+		at:    int64(binary.BigEndian.Uint64(rec[33:41])),
+		size:  int64(len(rec)),
+	}
+	if p.kind == KindSnapshot {
+		p.body = bytes.Clone(rec) // not the spool's buffer of the whole segment
+	}
 	return p, nil
+}
+
+// errUnreadable means a durable item's record could not be read back.
+var errUnreadable = errors.New("analytics: spooled record unreadable")
+
+// load reads p's record back from the spool, once, before its first
+// attempt. Under r.spmu, so that a recreation of the spool, which loads
+// every record still in the lost one, and the worker that owns p do not
+// both set it.
+func (r *Reporter) load(p *item) error {
+	if !p.inRec { // memory mode: fixed at enqueue
+		return nil
+	}
+	r.spmu.RLock()
+	defer r.spmu.RUnlock()
+	if p.body != nil {
+		return nil
+	}
+	if r.spool == nil || p.spoolID == 0 {
+		return fmt.Errorf("%w: not in the spool", errUnreadable)
+	}
+	rec, err := r.spool.Read(make([]byte, 0, p.size+24), p.spoolID)
+	if errors.Is(err, spool.ErrClosed) {
+		return err // Close began: the record stays on disk for the next reporter
+	}
+	if err == nil && (len(rec) < recordHeader || Kind(rec[0]) != p.kind) {
+		err = errors.New("record header does not match")
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUnreadable, err)
+	}
+	p.body = rec
+	return nil
 }
 
 // errNoSpool stands for a spool that was lost and not yet recreated.
@@ -148,19 +194,20 @@ func (r *Reporter) queueRecovered(sp *spool.Spool) error {
 	return nil
 }
 
-// eventRecord encodes a durable event's record and the item that will be
-// queued once it is spooled.
-func (r *Reporter) eventRecord(e Event) ([]byte, *item, error) {
+// eventRecord encodes a durable event's record, in a scratch buffer to give
+// back with releaseRecord, and the item that will be queued once it is
+// spooled. The item keeps no copy of the record (see load).
+func (r *Reporter) eventRecord(e Event) ([]byte, *[]byte, item, error) {
 	if r.q.isClosed() {
-		return nil, nil, ErrClosed
+		return nil, nil, item{}, ErrClosed
 	}
-	rec, err := r.newRecord(KindEvent, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
+	rec, buf, err := r.newRecord(KindEvent, func(b []byte) ([]byte, error) { return appendEventJSON(b, e) })
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, item{}, err
 	}
-	p := &item{kind: KindEvent, inRec: true, body: rec, size: int64(len(rec)),
+	p := item{kind: KindEvent, inRec: true, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
-	return rec, p, nil
+	return rec, buf, p, nil
 }
 
 // enqueueSnapshot spools a snapshot, merged into the one still waiting in
@@ -176,7 +223,7 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 	}
 	merged := fields
 	if old != nil {
-		base := old.fields
+		base := old.event.Metadata
 		if base == nil {
 			// Recovered from the spool: only the encoded form is known.
 			var s Snapshot
@@ -186,11 +233,14 @@ func (r *Reporter) enqueueSnapshot(fields Fields) error {
 		}
 		merged = mergeFields(base, fields)
 	}
-	rec, err := r.newRecord(KindSnapshot, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
+	rec, buf, err := r.newRecord(KindSnapshot, func(b []byte) ([]byte, error) { return appendSnapshotJSON(b, merged) })
 	if err != nil {
 		return err
 	}
-	p := &item{kind: KindSnapshot, inRec: true, fields: merged, body: rec, size: int64(len(rec)),
+	scratchRec := rec
+	rec = bytes.Clone(rec) // a waiting snapshot keeps its record, to merge newer ones into
+	releaseRecord(buf, scratchRec)
+	p := &item{kind: KindSnapshot, inRec: true, event: Event{Metadata: merged}, body: rec, size: int64(len(rec)),
 		at: int64(binary.BigEndian.Uint64(rec[33:41]))}
 	return r.appendDurable(rec, p, old)
 }
@@ -278,6 +328,7 @@ func (r *Reporter) recreateSpool(lost *spool.Spool, cause error) error {
 	}
 	items := r.q.pendingItems()
 	if lost != nil {
+		r.loadAll(lost, items)
 		lost.Close() // releases its files; it reports the loss again
 		r.spool = nil
 		r.q.countSpoolLost()
@@ -301,9 +352,32 @@ func (r *Reporter) recreateSpool(lost *spool.Spool, cause error) error {
 	return r.queueRecovered(sp)
 }
 
+// loadAll reads the records of items not loaded yet from lost, a spool
+// found removed or replaced whose files are still open, so that they can
+// be written again; they stay loaded. A record that cannot be read loses
+// its spool ID, and its worker drops it (load). r.spmu is held
+// exclusively.
+func (r *Reporter) loadAll(lost *spool.Spool, items []*item) {
+	for _, p := range items {
+		if !p.inRec || p.body != nil || p.spoolID == 0 {
+			continue
+		}
+		rec, err := lost.Read(make([]byte, 0, p.size+24), p.spoolID)
+		if err != nil {
+			r.log.Error("analytics: cannot read a pending item back from the lost spool; it is dropped",
+				slog.Uint64("id", p.spoolID), slog.Any("error", err))
+			p.spoolID = 0
+			continue
+		}
+		p.body = rec
+	}
+}
+
 // rewrite appends the pending items to a new spool under one fsync and
-// gives them their new IDs. r.spmu is held exclusively.
+// gives them their new IDs; an item whose record could not be read is
+// left out. r.spmu is held exclusively.
 func (r *Reporter) rewrite(sp *spool.Spool, items []*item) error {
+	items = slices.DeleteFunc(slices.Clone(items), func(p *item) bool { return p.inRec && p.body == nil })
 	recs := make([][]byte, len(items))
 	for i, p := range items {
 		recs[i] = p.record()
@@ -327,7 +401,12 @@ func (r *Reporter) closeSpool(pending int) error {
 	r.spmu.RUnlock()
 	err := errNoSpool
 	if sp != nil {
-		err = sp.Close()
+		// A sync first notices a lost spool while its files are still
+		// open, so that the records can be read back and written again.
+		err = sp.Sync()
+		if !errors.Is(err, spool.ErrLost) {
+			err = errors.Join(err, sp.Close())
+		}
 	}
 	if errors.Is(err, errNoSpool) || errors.Is(err, spool.ErrLost) {
 		if err := r.recreateSpool(sp, err); err != nil {

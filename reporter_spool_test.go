@@ -1,8 +1,10 @@
 package analytics_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,16 +213,21 @@ func TestReporterSpoolLostForGood(t *testing.T) {
 }
 
 // A loss that no Event noticed is noticed by Close, which writes the
-// pending items to a recreated spool before saying they are kept.
+// pending items to a recreated spool before saying they are kept: also
+// those a worker has not taken yet, whose records only the lost spool's
+// open files hold (more than a batch).
 func TestReporterCloseNoticesLostSpool(t *testing.T) {
 	cfg, start := downService(t)
 	dir := filepath.Join(t.TempDir(), "spool")
+	clock := newFakeClock()
 	r, err := analytics.NewReporter(newClient(t, cfg), analytics.ReporterOptions{
-		Dir: dir, Sync: analytics.SyncPeriodic, Clock: newFakeClock()})
+		Dir: dir, Sync: analytics.SyncPeriodic, Workers: 1, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reportRange(t, r, 0, 50)
+	reportRange(t, r, 0, 1)
+	clock.waitSleepers(t, 1) // the worker holds event 0 and waits to retry
+	reportRange(t, r, 1, 200)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +242,7 @@ func TestReporterCloseNoticesLostSpool(t *testing.T) {
 	if err := r2.Flush(waitCtx(t, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	want := make([]int, 50)
+	want := make([]int, 200)
 	for i := range want {
 		want[i] = i
 	}
@@ -305,5 +312,55 @@ func copyDir(t *testing.T, src, dst string) {
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A durable event waiting in the queue keeps no copy of its record: the
+// worker reads it back from the spool. A record damaged on disk meanwhile
+// fails its checksum and is dropped (counted, logged, acknowledged), not
+// sent changed; the others are delivered.
+func TestReporterDropsRecordDamagedOnDisk(t *testing.T) {
+	cfg, start := downService(t)
+	dir := t.TempDir()
+	clock := newFakeClock()
+	var logs logBuffer
+	r := newReporter(t, newClient(t, cfg), analytics.ReporterOptions{
+		Dir: dir, Workers: 1, Clock: clock, Logger: logs.logger()})
+	reportRange(t, r, 0, 1)
+	clock.waitSleepers(t, 1) // the worker holds event 0, loaded, and waits to retry
+	reportRange(t, r, 1, 4)  // queued behind it, on disk only
+
+	segs, err := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("segments %v, %v", segs, err)
+	}
+	f, err := os.OpenFile(segs[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, []byte(`"i":2`))
+	if at < 0 {
+		t.Fatalf("event 2 not found in %s", segs[0])
+	}
+	if _, err := f.WriteAt([]byte(`"i":7`), int64(at)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	srv := start()
+	clock.run()
+	if err := r.Flush(waitCtx(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	assertEachOnce(t, eventIndexes(t, srv.Events()), []int{0, 1, 3})
+	if st := r.Stats(); st.Sent != 3 || st.Dropped[analytics.DropCorrupt] != 1 || st.QueueDepth != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	if !strings.Contains(logs.String(), "reason=corrupt") || !strings.Contains(logs.String(), "damaged on disk") {
+		t.Errorf("the drop was not logged with its reason:\n%s", logs.String())
 	}
 }

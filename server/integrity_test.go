@@ -94,6 +94,8 @@ func TestCollectionAbortsOnDamagedPage(t *testing.T) {
 			t.Fatalf("batch: %d %.200s", got.status, got.body)
 		}
 	}
+	// A read waits for the logged entries to reach the file.
+	do(t, ts.client, "GET", ts.url+"/collections/events", "")
 	path := filepath.Join(dir, boltstore.FileName)
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -99,7 +99,7 @@ func newServer(cfg Config, st store.Store) (*Server, error) {
 		if cfg.Database.URL != "" {
 			st, err = openDatabase(cfg, opts)
 		} else if err = configError(datadir.Check(cfg.DataDir, boltstore.FileName)); err == nil {
-			st, err = boltstore.Open(filepath.Join(cfg.DataDir, boltstore.FileName), opts)
+			st, err = boltstore.OpenLogged(filepath.Join(cfg.DataDir, boltstore.FileName), opts, boltstore.LogOptions{})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)

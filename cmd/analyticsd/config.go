@@ -451,8 +451,8 @@ func startConfigured(ctx context.Context, path string, log *slog.Logger) (*serve
 }
 
 // newDirs notes which of dir and its parents do not exist yet; the
-// returned function removes them again, with the store file the service
-// creates there, when they hold nothing else. "" needs no undoing.
+// returned function removes them again, with the store file and its log
+// the service creates there, when they hold nothing else. "" needs no undoing.
 func newDirs(dir string) (undo func()) {
 	var created []string
 	for d := dir; d != "" && d != filepath.Dir(d); d = filepath.Dir(d) {
@@ -466,6 +466,7 @@ func newDirs(dir string) (undo func()) {
 			return
 		}
 		_ = os.Remove(filepath.Join(dir, boltstore.FileName))
+		_ = os.RemoveAll(boltstore.LogDir(filepath.Join(dir, boltstore.FileName)))
 		for _, d := range created {
 			if os.Remove(d) != nil {
 				return // holds something else: leave it and its parents

@@ -65,11 +65,21 @@ func restore(ctx context.Context, from, dir string, out io.Writer) error {
 		}
 		return fmt.Errorf("%s cannot be restored: %w", from, err)
 	}
-	unlock, err := lockStoreFile(target)
+	unlock, err := lockStoreFile(target) // refuses a file another process holds
 	if err != nil {
 		return err
 	}
+	unlock()
+	if err := boltstore.ApplyLog(target); err != nil { // a crash's log, into the file it belongs to
+		return err
+	}
+	if unlock, err = lockStoreFile(target); err != nil {
+		return err
+	}
 	defer unlock()
+	if err := boltstore.DropLog(target); err != nil {
+		return err
+	}
 	fill := func(f *os.File) error {
 		src, err := os.Open(from)
 		if err != nil {

@@ -27,15 +27,15 @@ func (s *Spool) Ack(ids ...uint64) error {
 	}
 	for _, id := range ids {
 		seg, i := s.find(id)
-		if seg == nil || seg.recs[i].acked {
+		if seg == nil || seg.recs[i].acked() {
 			continue
 		}
 		r := &seg.recs[i]
-		r.acked = true
+		r.markAcked()
 		seg.live--
-		seg.liveBytes -= int64(r.size)
+		seg.liveBytes -= r.size()
 		s.pendingRecs--
-		s.pendingBytes -= int64(r.size)
+		s.pendingBytes -= r.size()
 		seg.ackBuf = appendAckEntry(seg.ackBuf, id)
 	}
 	if err := s.writeAllAcksLocked(); err != nil {
@@ -127,6 +127,10 @@ func (s *Spool) deleteSegmentLocked(seg *segment) error {
 	if seg.f != nil {
 		seg.f.Close()
 		seg.f = nil
+	}
+	if seg.rd != nil {
+		seg.rd.Close()
+		seg.rd = nil
 	}
 	if err := removeIfExists(filepath.Join(s.dir, segName(seg.base))); err != nil {
 		return fmt.Errorf("delete segment: %w", err)

@@ -60,13 +60,13 @@ func (s *Spool) withdrawLocked(seg *segment, off int64, id uint64) {
 			seg.size, seg.written = off, off
 		}
 	}
-	if found, i := s.find(id); found != nil && !found.recs[i].acked {
+	if found, i := s.find(id); found != nil && !found.recs[i].acked() {
 		r := &found.recs[i]
-		r.acked = true
+		r.markAcked()
 		found.live--
-		found.liveBytes -= int64(r.size)
+		found.liveBytes -= r.size()
 		s.pendingRecs--
-		s.pendingBytes -= int64(r.size)
+		s.pendingBytes -= r.size()
 		if seg.f == nil {
 			found.ackBuf = appendAckEntry(found.ackBuf, id)
 			s.writeAllAcksLocked()
@@ -150,7 +150,7 @@ func (s *Spool) writeLocked(data []byte) (uint64, error) {
 	}
 	s.nextID++
 	seg.size += size
-	seg.recs = append(seg.recs, rec{id: id, at: at, size: uint32(size)})
+	seg.recs = append(seg.recs, rec{id: id, at: at, off: uint32(seg.size - size), sizeAcked: uint32(size)})
 	seg.live++
 	seg.liveBytes += size
 	s.pendingRecs++
@@ -208,10 +208,9 @@ func (s *Spool) rotateLocked() error {
 	s.rotations++
 	s.syncedSeq = s.writeSeq
 	s.synced.Broadcast()
-	// A sync round running without mu may hold old.f; it will get
-	// os.ErrClosed and find its records covered by syncedSeq.
-	old.f.Close()
-	old.f = nil
+	// The write handle stays open for reading (Read) while the segment
+	// has live records; deleteSegmentLocked closes it.
+	old.rd, old.f = old.f, nil
 	s.segs = append(s.segs, next)
 	if old.live == 0 {
 		return s.deleteSegmentLocked(old)

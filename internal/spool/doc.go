@@ -32,7 +32,8 @@
 //
 // All integers are little-endian. A segment starts with a 16-byte header, the
 // magic "ANSPSEG1" and the segment's first ID (equal to its name), followed by
-// records framed as
+// records framed by internal/recordio (with the ID and time as the frame's
+// fixed part) as
 //
 //	length   uint32  length of data
 //	checksum uint32  CRC-32C of length, id, time and data
@@ -103,6 +104,15 @@
 // files there; the owner must open a new Spool and append its pending
 // records again. The background check notices the loss even while nothing
 // is appended.
+//
+// # Reading back
+//
+// [Spool.Read] returns an unacknowledged record's data, checksum verified,
+// so an owner need not keep its own copy of what it appended: the index
+// keeps each record's offset, and segments with live records keep a read
+// handle. Those handles still read a lost spool's records (removed files
+// stay readable while open), which is how its owner appends them again
+// to a new one: read them before closing the lost spool.
 //
 // # Recovery
 //

@@ -21,4 +21,10 @@ var (
 	// behind its back: what it holds is no longer on disk. It is sticky;
 	// the records must be appended to a newly opened Spool.
 	ErrLost = errors.New("spool: directory removed or replaced while open")
+	// ErrNotFound is returned by Read for a record that is unknown or
+	// acknowledged.
+	ErrNotFound = errors.New("spool: no such record")
+	// ErrCorrupt is returned by Read when the record's bytes on disk no
+	// longer match their checksum.
+	ErrCorrupt = errors.New("spool: record damaged on disk")
 )

@@ -2,11 +2,13 @@ package spool
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"hash/crc32"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/analytics-client/analytics/internal/recordio"
 )
 
 // MaxRecordSize is the largest record data Append accepts.
@@ -15,7 +17,8 @@ const MaxRecordSize = 1 << 20
 const (
 	segMagic        = "ANSPSEG1"
 	segHeaderSize   = 16
-	frameHeaderSize = 24
+	frameHeaderSize = recordio.HeaderSize + frameFixed
+	frameFixed      = 16 // the record's ID and append time
 	ackEntrySize    = 12
 	segExt          = ".seg"
 	ackExt          = ".ack"
@@ -23,15 +26,9 @@ const (
 	nameDigits      = 20
 )
 
-// crc returns the CRC-32C of the concatenation of parts.
-func crc(parts ...[]byte) uint32 {
-	tab := crc32.MakeTable(crc32.Castagnoli) // cached by the standard library
-	var sum uint32
-	for _, p := range parts {
-		sum = crc32.Update(sum, tab, p)
-	}
-	return sum
-}
+// frameFormat frames the records of a segment: recordio's frame with the
+// record's ID and append time (UnixNano), little-endian, as its fixed part.
+var frameFormat = recordio.Format{Fixed: frameFixed, MaxLen: MaxRecordSize}
 
 // segName returns the file name of the segment whose first ID is base.
 func segName(base uint64) string {
@@ -68,24 +65,20 @@ func appendSegHeader(dst []byte, base uint64) []byte {
 
 // appendFrame appends one framed record to dst.
 func appendFrame(dst []byte, id uint64, at int64, data []byte) []byte {
-	off := len(dst)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(data)))
-	dst = binary.LittleEndian.AppendUint32(dst, 0)
-	dst = binary.LittleEndian.AppendUint64(dst, id)
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(at))
-	dst = append(dst, data...)
-	binary.LittleEndian.PutUint32(dst[off+4:], crc(dst[off:off+4], dst[off+8:]))
-	return dst
+	var fixed [frameFixed]byte
+	binary.LittleEndian.PutUint64(fixed[0:8], id)
+	binary.LittleEndian.PutUint64(fixed[8:16], uint64(at))
+	return frameFormat.Append(dst, fixed[:], data)
 }
 
 // frameSize is the size on disk of a record with n bytes of data.
-func frameSize(n int) int64 { return frameHeaderSize + int64(n) }
+func frameSize(n int) int64 { return frameFormat.Size(n) }
 
 // appendAckEntry appends the ack entry of id to dst.
 func appendAckEntry(dst []byte, id uint64) []byte {
 	off := len(dst)
 	dst = binary.LittleEndian.AppendUint64(dst, id)
-	return binary.LittleEndian.AppendUint32(dst, crc(dst[off:]))
+	return binary.LittleEndian.AppendUint32(dst, recordio.Checksum(dst[off:]))
 }
 
 // frame is one record decoded from a segment.
@@ -137,27 +130,20 @@ func scanSegment(buf []byte, base uint64) scan {
 // than prev. It returns the frame and its size, or a description of the
 // damage.
 func decodeFrame(b []byte, prev uint64) (frame, int64, string) {
-	if len(b) < frameHeaderSize {
-		return frame{}, 0, "incomplete record header"
-	}
-	n := binary.LittleEndian.Uint32(b[0:4])
-	if n > MaxRecordSize {
-		return frame{}, 0, fmt.Sprintf("record length %d exceeds the maximum", n)
-	}
-	size := frameSize(int(n))
-	if int64(len(b)) < size {
+	fixed, data, size, err := frameFormat.Decode(b)
+	switch {
+	case errors.Is(err, recordio.ErrShort):
 		return frame{}, 0, "incomplete record"
-	}
-	if crc(b[0:4], b[8:size]) != binary.LittleEndian.Uint32(b[4:8]) {
+	case errors.Is(err, recordio.ErrTooLong):
+		return frame{}, 0, fmt.Sprintf("record length %d exceeds the maximum", binary.LittleEndian.Uint32(b))
+	case errors.Is(err, recordio.ErrChecksum):
 		return frame{}, 0, "checksum mismatch"
+	case err != nil:
+		return frame{}, 0, err.Error()
 	}
-	id := binary.LittleEndian.Uint64(b[8:16])
+	id := binary.LittleEndian.Uint64(fixed[0:8])
 	if id <= prev {
 		return frame{}, 0, fmt.Sprintf("record id %d not after %d", id, prev)
 	}
-	return frame{
-		id:   id,
-		at:   int64(binary.LittleEndian.Uint64(b[16:24])),
-		data: b[frameHeaderSize:size:size],
-	}, size, ""
+	return frame{id: id, at: int64(binary.LittleEndian.Uint64(fixed[8:16])), data: data}, size, ""
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/analytics-client/analytics/internal/recordio"
 )
 
 const (
@@ -40,7 +42,7 @@ func readIDBound(dir string) (uint64, idBoundState, error) {
 		return 0, 0, fmt.Errorf("spool: read id bound: %w", err)
 	}
 	if len(b) != idsSize || string(b[:8]) != idsMagic ||
-		crc(b[:16]) != binary.LittleEndian.Uint32(b[16:]) {
+		recordio.Checksum(b[:16]) != binary.LittleEndian.Uint32(b[16:]) {
 		return 0, idBoundDamaged, nil
 	}
 	return binary.LittleEndian.Uint64(b[8:16]), idBoundValid, nil
@@ -53,7 +55,7 @@ func (s *Spool) writeIDBound(bound uint64) error {
 	dir := s.dir
 	b := append([]byte(idsMagic), make([]byte, 8)...)
 	binary.LittleEndian.PutUint64(b[8:], bound)
-	b = binary.LittleEndian.AppendUint32(b, crc(b))
+	b = binary.LittleEndian.AppendUint32(b, recordio.Checksum(b))
 	tmp := filepath.Join(dir, idsName+".tmp")
 	if err := s.writeFileSync(tmp, b); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/analytics-client/analytics/internal/recordio"
 )
 
 // recover rebuilds the index from the directory, repairing what a crash may
@@ -118,20 +120,25 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	}
 	seg := &segment{base: base, size: sc.end, recs: make([]rec, 0, len(sc.frames))}
 	for _, f := range sc.frames {
-		r := rec{id: f.id, at: f.at, size: uint32(frameSize(len(f.data)))}
+		r := rec{id: f.id, at: f.at, off: uint32(f.off), sizeAcked: uint32(frameSize(len(f.data)))}
 		if _, ok := acked[f.id]; ok {
-			r.acked = true
+			r.markAcked()
 		} else {
 			seg.live++
-			seg.liveBytes += int64(r.size)
+			seg.liveBytes += r.size()
 			s.pendingRecs++
-			s.pendingBytes += int64(r.size)
+			s.pendingBytes += r.size()
 			s.recovered = append(s.recovered, Record{ID: f.id, Data: f.data})
 		}
 		seg.recs = append(seg.recs, r)
 	}
-	if last {
+	switch {
+	case last:
 		if err := s.openActive(seg, sc.end < int64(len(buf))); err != nil {
+			return nil, err
+		}
+	case seg.live > 0:
+		if seg.rd, err = openFile(path, os.O_RDONLY, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +197,7 @@ func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 	acked := make(map[uint64]struct{}, len(buf)/ackEntrySize)
 	for off := 0; off < len(buf); off += ackEntrySize {
 		e := buf[off : off+ackEntrySize]
-		if crc(e[:8]) != binary.LittleEndian.Uint32(e[8:]) {
+		if recordio.Checksum(e[:8]) != binary.LittleEndian.Uint32(e[8:]) {
 			s.log.Warn("damaged ack entry ignored", "file", path, "offset", off)
 			continue
 		}

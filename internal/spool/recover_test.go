@@ -51,7 +51,7 @@ func TestRecoverDamagedTail(t *testing.T) {
 		{"torn record", func(b []byte) []byte { return b[:recOff(5)+frameHeaderSize+1] },
 			seq(1, 4), recOff(5), "incomplete record"},
 		{"torn record header", func(b []byte) []byte { return b[:recOff(5)+5] },
-			seq(1, 4), recOff(5), "incomplete record header"},
+			seq(1, 4), recOff(5), "incomplete record"},
 		{"garbage tail", func(b []byte) []byte { return append(b, garbage...) },
 			seq(1, 5), recOff(6), ""},
 		{"zero tail", func(b []byte) []byte { return append(b, make([]byte, 64)...) },

@@ -40,6 +40,9 @@ const (
 	DefaultSyncInterval  = time.Second
 	DefaultSegmentSize   = 4 << 20
 	DefaultCheckInterval = time.Second
+	// MaxSegmentSize bounds Options.SegmentSize, so that a record's
+	// offset in its segment fits the index's 32 bits.
+	MaxSegmentSize = 1 << 30
 )
 
 // Options configure a Spool. The zero value is valid: every zero field
@@ -55,7 +58,7 @@ type Options struct {
 	SyncInterval time.Duration
 	// SegmentSize is the size at which a new segment is started. A record
 	// larger than it gets a segment of its own. Default
-	// DefaultSegmentSize.
+	// DefaultSegmentSize; at most MaxSegmentSize.
 	SegmentSize int64
 	// Logger receives recovery warnings and background sync errors. Nil
 	// discards them.
@@ -93,8 +96,8 @@ func (o Options) withDefaults() (Options, error) {
 	switch {
 	case o.MaxBytes < 0:
 		return o, fmt.Errorf("spool: options: negative MaxBytes %d", o.MaxBytes)
-	case o.SegmentSize < 0:
-		return o, fmt.Errorf("spool: options: negative SegmentSize %d", o.SegmentSize)
+	case o.SegmentSize < 0 || o.SegmentSize > MaxSegmentSize:
+		return o, fmt.Errorf("spool: options: SegmentSize %d not between 0 and %d", o.SegmentSize, MaxSegmentSize)
 	case o.SyncInterval < 0:
 		return o, fmt.Errorf("spool: options: negative SyncInterval %v", o.SyncInterval)
 	case o.Sync != SyncEach && o.Sync != SyncPeriodic:
@@ -187,6 +190,7 @@ type Spool struct {
 type segment struct {
 	base      uint64
 	f         *os.File    // write handle, only on the active segment
+	rd        *os.File    // read handle of an older segment with live records
 	fID       os.FileInfo // identity of f, to notice the file's removal
 	ackF      *os.File    // opened on the first acknowledgement
 	ackDirty  bool        // ackF has writes not yet fsynced
@@ -199,13 +203,22 @@ type segment struct {
 	liveBytes int64
 }
 
-// rec is the index entry of one record.
+// rec is the index entry of one record: 24 bytes, since the spool keeps
+// one per unacknowledged record.
 type rec struct {
-	id    uint64
-	at    int64
-	size  uint32 // a frame: at most MaxRecordSize plus its header
-	acked bool
+	id  uint64
+	at  int64
+	off uint32 // of the frame in its segment (below MaxSegmentSize+MaxRecordSize)
+	// sizeAcked is the frame's size (at most MaxRecordSize plus its
+	// header) with ackedBit set once the record is acknowledged.
+	sizeAcked uint32
 }
+
+const ackedBit = 1 << 31
+
+func (r *rec) acked() bool { return r.sizeAcked&ackedBit != 0 }
+func (r *rec) size() int64 { return int64(r.sizeAcked &^ ackedBit) }
+func (r *rec) markAcked()  { r.sizeAcked |= ackedBit }
 
 // Open opens the spool in dir, creating dir if needed, and recovers its
 // records (see the package documentation for the rules). It takes an
@@ -261,7 +274,7 @@ func (s *Spool) Pending() []Record {
 	s.recovered = nil
 	return slices.DeleteFunc(recs, func(r Record) bool {
 		seg, i := s.find(r.ID)
-		return seg == nil || seg.recs[i].acked
+		return seg == nil || seg.recs[i].acked()
 	})
 }
 
@@ -278,7 +291,7 @@ func (s *Spool) Stats() Stats {
 		Rotations: s.rotations,
 	}
 	for _, seg := range s.segs {
-		for seg.first < len(seg.recs) && seg.recs[seg.first].acked {
+		for seg.first < len(seg.recs) && seg.recs[seg.first].acked() {
 			seg.first++
 		}
 		if seg.first < len(seg.recs) {
@@ -385,6 +398,10 @@ func (s *Spool) closeFiles() {
 		if seg.f != nil {
 			seg.f.Close()
 			seg.f = nil
+		}
+		if seg.rd != nil {
+			seg.rd.Close()
+			seg.rd = nil
 		}
 		if seg.ackF != nil {
 			seg.ackF.Close()

@@ -263,7 +263,7 @@ func TestClosed(t *testing.T) {
 }
 
 func TestOptionsValidation(t *testing.T) {
-	for _, o := range []Options{{MaxBytes: -1}, {SegmentSize: -1}, {SyncInterval: -1}, {Sync: 7}} {
+	for _, o := range []Options{{MaxBytes: -1}, {SegmentSize: -1}, {SegmentSize: MaxSegmentSize + 1}, {SyncInterval: -1}, {Sync: 7}} {
 		if _, err := Open(t.TempDir(), o); err == nil {
 			t.Errorf("Open with %+v succeeded", o)
 		}

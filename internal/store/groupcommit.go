@@ -29,6 +29,14 @@ type Committer[T any] struct {
 	// must be quick: the next group waits for it.
 	onCommit func(CommitInfo)
 
+	// gather is the longest a commit waits for the callers of the previous
+	// one to come back (see NewCommitterGather); zero: it never waits.
+	gather time.Duration
+	// last is how many calls the previous commit carried and lastTook how
+	// long it took; only run's goroutine uses them.
+	last     int
+	lastTook time.Duration
+
 	mu      sync.Mutex
 	queue   []*call[T]
 	stopped bool
@@ -67,7 +75,20 @@ type CommitInfo struct {
 // back); synced reports whether a commit reaches stable storage before
 // update returns; onCommit (Options.OnCommit) may be nil.
 func NewCommitter[T any](update func(func(T) error) error, synced func() bool, onCommit func(CommitInfo)) *Committer[T] {
-	c := &Committer[T]{update: update, synced: synced, onCommit: onCommit,
+	return NewCommitterGather(update, synced, onCommit, 0)
+}
+
+// NewCommitterGather is NewCommitter for a storage whose commit is one sync
+// (a write-ahead log): with a fixed number of callers that each wait for
+// their commit, the callers of one commit come back together, and the
+// first to come back would otherwise start the next commit alone while the
+// rest queue for the one after, halving the group. So when fewer calls are
+// queued than the previous commit carried, a commit waits for more, until
+// that many are queued, for at most as long as the previous commit took and
+// never longer than gather: a commit's latency at most doubles, and a lone
+// caller never waits.
+func NewCommitterGather[T any](update func(func(T) error) error, synced func() bool, onCommit func(CommitInfo), gather time.Duration) *Committer[T] {
+	c := &Committer[T]{update: update, synced: synced, onCommit: onCommit, gather: gather,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
@@ -109,6 +130,7 @@ func (c *Committer[T]) run() {
 // commitQueued commits groups until the queue is empty.
 func (c *Committer[T]) commitQueued() {
 	for {
+		c.waitForGroup()
 		c.mu.Lock()
 		group := c.queue
 		c.queue = nil
@@ -116,7 +138,40 @@ func (c *Committer[T]) commitQueued() {
 		if len(group) == 0 {
 			return
 		}
+		c.last = len(group)
+		start := time.Now()
 		c.commit(group)
+		c.lastTook = time.Since(start)
+	}
+}
+
+// waitForGroup waits until as many calls are queued as the previous commit
+// carried, for at most as long as that commit took (and c.gather). New
+// calls wake it; Close ends the wait.
+func (c *Committer[T]) waitForGroup() {
+	wait := min(c.gather, c.lastTook)
+	if wait <= 0 {
+		return
+	}
+	var timer *time.Timer
+	for {
+		c.mu.Lock()
+		n := len(c.queue)
+		c.mu.Unlock()
+		if n == 0 || n >= c.last {
+			break
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		}
+		select {
+		case <-c.wake:
+		case <-timer.C:
+			return
+		case <-c.stop:
+			return
+		}
 	}
 }
 

@@ -11,6 +11,11 @@
 // refuses a damaged file (see DamagedError) rather than serving part of it,
 // and every entry carries a checksum checked on each read: a damaged entry
 // is set aside in a quarantine bucket, never served (see entries.go).
+//
+// Logged (OpenLogged) is the same file behind a write-ahead log, which the
+// service uses: it answers after one sync of the log and applies to the
+// file in the background. Open and OpenReadOnly first apply a log left
+// next to the file (LogDir), so every opener sees the same entries.
 package boltstore
 
 import (
@@ -97,18 +102,25 @@ func Open(path string, opts store.Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if err := applyLeftLog(path, opts); err != nil {
+		return nil, err
+	}
 	return open(path, opts.WithDefaults(), false, lockTimeout)
 }
 
 // OpenReadOnly opens an existing store file for reading only, to copy it
 // elsewhere: it runs the same checks as Open (a damaged file is refused with
 // the same *DamagedError) and never writes to the file, so Append,
-// DeleteThrough and Prune fail. It shares the file lock with other readers
+// DeleteThrough and Prune fail (a write-ahead log left next to the file,
+// LogDir, is applied to it first, as Open does). It shares the file lock with other readers
 // only: it fails while the service holds the file, and the service cannot
 // start while it is open.
 func OpenReadOnly(path string, opts store.Options) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := applyLeftLog(path, opts); err != nil {
+		return nil, err
 	}
 	return open(path, opts.WithDefaults(), true, lockTimeout)
 }

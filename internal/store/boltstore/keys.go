@@ -122,6 +122,12 @@ func (s *Store) forget(tx *bolt.Tx, k []byte) error {
 // remember stores r's key with the current time, replacing an expired
 // record of the same key (and its index entry).
 func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
+	return s.rememberAt(tx, r, s.clock.Now())
+}
+
+// rememberAt is remember with the time the key was stored at (the write-ahead
+// log applies keys with the time they were logged).
+func (s *Store) rememberAt(tx *bolt.Tx, r store.Record, at time.Time) error {
 	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
 	if old, ok := decodeKeyRecord(keys.Get([]byte(r.Key))); ok {
 		if err := s.forget(tx, expiryKey(old.storedAt, r.Key)); err != nil {
@@ -136,7 +142,7 @@ func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
 	if err := addMetaInt(tx, metaKeyBytes, cost); err != nil {
 		return err
 	}
-	binary.BigEndian.PutUint64(v, uint64(s.clock.Now().UnixNano()))
+	binary.BigEndian.PutUint64(v, uint64(at.UnixNano()))
 	v[8] = byte(len(r.Sum))
 	v = append(append(v, r.Sum...), r.Reply...)
 	if err := keys.Put([]byte(r.Key), v); err != nil {
