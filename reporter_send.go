@@ -322,20 +322,25 @@ func (r *Reporter) warnDropped(p *item, reason DropReason, err error) {
 
 // finish records the end of p and tells OnOutcome.
 func (r *Reporter) finish(p *item, reason DropReason, err error, rejected map[string]string) {
+	notify := r.opts.OnOutcome != nil
 	if r.durable() {
 		// Acknowledged and removed from the queue in one step, as far as
 		// a recreation of the spool is concerned.
 		r.spmu.RLock()
 		r.ack(p)
-		r.q.done(p, reason)
+		r.q.done(p, reason, notify)
 		r.spmu.RUnlock()
 	} else {
-		r.q.done(p, reason)
+		r.q.done(p, reason, notify)
 	}
-	if r.opts.OnOutcome != nil {
+	if notify {
+		// Flush waits until the callback returns: a caller of Flush sees
+		// every outcome of what it flushed.
+		o := Outcome{Kind: p.kind, Key: p.idemKey(), Attempts: int(p.attempts), Dropped: reason, Err: err, Rejected: rejected}
 		r.calls.enter(callbackOutcome)
 		defer r.calls.leave(callbackOutcome)
-		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.idemKey(), Attempts: int(p.attempts), Dropped: reason, Err: err, Rejected: rejected})
+		defer r.q.notified(p.seq)
+		r.opts.OnOutcome(o)
 	}
 }
 
