@@ -7,7 +7,9 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/spool"
@@ -381,13 +383,44 @@ func classifyStatus(code int) (verdict, DropReason) {
 }
 
 // isTLSConfigError reports a certificate the other side will not accept, or
-// one we cannot verify: retrying soon cannot help.
+// one we cannot verify: retrying soon cannot help, and new certificate
+// files might.
 func isTLSConfigError(err error) bool {
 	var cve *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
-	var alert tls.AlertError
 	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) ||
-		errors.As(err, &ci) || errors.As(err, &alert)
+		errors.As(err, &ci) || isCertificateAlert(err)
+}
+
+// certificateAlerts are the TLS alerts by which a peer refuses a
+// certificate (RFC 8446, section 6.2).
+var certificateAlerts = [...]tls.AlertError{
+	42,  // bad_certificate
+	43,  // unsupported_certificate
+	44,  // certificate_revoked
+	45,  // certificate_expired
+	46,  // certificate_unknown
+	48,  // unknown_ca
+	49,  // access_denied
+	116, // certificate_required
+}
+
+// isCertificateAlert reports a TLS alert from the service refusing our
+// certificate. Over TCP, crypto/tls returns an alert it received as a
+// *net.OpError with Op "remote error" around an unexported type whose
+// message is the alert's (tls.AlertError comes from QUIC connections
+// only), so the alert is recognized by that message.
+func isCertificateAlert(err error) bool {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return slices.Contains(certificateAlerts[:], ae)
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "remote error" || oe.Err == nil {
+		return false
+	}
+	msg := oe.Err.Error()
+	return slices.ContainsFunc(certificateAlerts[:], func(a tls.AlertError) bool { return a.Error() == msg })
 }
