@@ -348,3 +348,50 @@ func (l *logWaiter) await(t *testing.T, text string) {
 func (l *logWaiter) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// TestReporterReloadsAtFirstCertificateRefusal: the service stops trusting
+// the client certificate in use (its CA bundle now holds only a new CA)
+// while a renewed certificate of the new CA already waits in the client's
+// files, which the client looks at only after a TLS failure. The refusal
+// arrives as a TLS alert from the service; the Reporter takes it for a
+// configuration problem, so the client loads its files at once and the
+// first attempt delivers, with the new certificate, rather than waiting
+// out the ten-minute backoff of a transient failure.
+func TestReporterReloadsAtFirstCertificateRefusal(t *testing.T) {
+	var seen peerSeen
+	srv := analyticstest.NewServer(t, analyticstest.WithMiddleware(seen.wrap))
+	svc := srv.Config().SSL
+	cfg := srv.Config()
+	cfg.SSL = clientFiles(t, srv)
+	cfg.CertCheckInterval = -1 // only a TLS failure makes the client look at its files
+	outcomes := make(chan analytics.Outcome, 1)
+	r := newReporter(t, newClient(t, cfg), analytics.ReporterOptions{Workers: 1, MaxBackoff: 10 * time.Minute,
+		Backoff:   analytics.ExponentialBackoff(10*time.Minute, 10*time.Minute),
+		OnOutcome: func(o analytics.Outcome) { outcomes <- o }})
+	next, err := pki.NewCA("analytics throwaway CA (next)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := next.Issue(pki.ClientCommonName, nil, x509.ExtKeyUsageClientAuth, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg.SSL.KeyFile, renewed.KeyPEM, false)
+	writeFile(t, cfg.SSL.CertFile, renewed.CertPEM, false)
+	writeFile(t, svc.CAFile, pki.EncodeCerts(next.Cert), false)
+	if err := srv.Server().ReloadCertificates(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Event(analytics.Event{Name: "test.refused"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(waitCtx(t, 10*time.Second)); err != nil {
+		t.Fatalf("the refused certificate was not replaced at once: %v", err)
+	}
+	if o := <-outcomes; o.Dropped != "" || o.Attempts != 1 {
+		t.Errorf("outcome %+v, want delivered at the first attempt", o)
+	}
+	if leaf, root := seen.last(); !root.Equal(next.Cert) || leaf.SerialNumber.Cmp(renewed.Cert.SerialNumber) != 0 {
+		t.Errorf("delivered with certificate %v of CA %q, want the renewed %v", leaf.SerialNumber, root.Subject.CommonName, renewed.Cert.SerialNumber)
+	}
+}

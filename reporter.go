@@ -109,9 +109,11 @@ type ReporterOptions struct {
 	// context has no deadline. Default DefaultCloseTimeout.
 	CloseTimeout time.Duration
 	// OnOutcome, when set, is called from a worker for every item
-	// delivered or dropped. It must not block for long: that worker sends
-	// nothing meanwhile, and Close does not wait past its deadline for a
-	// callback that has not returned.
+	// delivered or dropped. Flush waits for these calls: when it returns
+	// nil, the callback has returned for every item it flushed. It must
+	// not block for long: that worker sends nothing meanwhile, and Close
+	// does not wait past its deadline for a callback that has not
+	// returned. It must not call Flush or Close.
 	OnOutcome func(Outcome)
 	// Logger receives the reporter's log lines. Nil means the client's.
 	Logger *slog.Logger
@@ -445,19 +447,27 @@ func (r *Reporter) Stats() ReporterStats {
 	return s
 }
 
-// Flush returns when every item queued before the call has been delivered
-// or dropped, or when ctx ends; then the error says how many are still
-// pending.
+// Flush returns nil once every item accepted before the call has been
+// delivered or dropped and, when ReporterOptions.OnOutcome is set, the
+// callback for each of them has returned: after Flush, the caller has
+// seen every outcome of what it flushed. When ctx ends first, the error
+// says how many items are still pending (those whose OnOutcome callback is
+// still running among them) and wraps ctx's error. An OnOutcome callback
+// must not call Flush: it would wait for itself until ctx ends.
 func (r *Reporter) Flush(ctx context.Context) error {
 	target := r.q.lastSeq()
 	for {
-		done, changed, pending := r.q.flushed(target)
+		done, changed, pending, notifying := r.q.flushed(target)
 		if done {
 			return nil
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
+			if notifying > 0 {
+				return fmt.Errorf("analytics: flush: %d items still pending (%d of them in an OnOutcome callback): %w",
+					pending, notifying, ctx.Err())
+			}
 			return fmt.Errorf("analytics: flush: %d items still pending: %w", pending, ctx.Err())
 		}
 	}

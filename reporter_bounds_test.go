@@ -209,3 +209,58 @@ func TestReporterSnapshotMergeHoldsBound(t *testing.T) {
 		t.Errorf("%d refused, Dropped = %v: merges past the bound were not refused", refused, st.Dropped)
 	}
 }
+
+// Flush waits for the OnOutcome callbacks of the items it waits for: while
+// the callback of the only item blocks, Flush does not report it done, and
+// once the callback returned Flush returns nil.
+func TestReporterFlushWaitsForOnOutcome(t *testing.T) {
+	srv := analyticstest.NewServer(t)
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var called atomic.Bool
+	r := newReporter(t, newClient(t, srv.Config()), analytics.ReporterOptions{
+		OnOutcome: func(analytics.Outcome) {
+			entered <- struct{}{}
+			<-release
+			called.Store(true)
+		},
+	})
+	if err := r.Event(analytics.Event{Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	awaitSignal(t, entered, "OnOutcome")
+	// The item is delivered, but its callback has not returned.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := r.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 items still pending") {
+		t.Fatalf("Flush while OnOutcome runs = %v, want 1 item pending past the deadline", err)
+	}
+	close(release)
+	if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if !called.Load() {
+		t.Error("Flush returned nil before the OnOutcome callback returned")
+	}
+}
+
+// With several workers, each Flush sees the outcome of every item accepted
+// before it, the last one included.
+func TestReporterFlushSeesEveryOutcome(t *testing.T) {
+	srv := analyticstest.NewServer(t)
+	var outcomes atomic.Int64
+	r := newReporter(t, newClient(t, srv.Config()), analytics.ReporterOptions{
+		Workers:   4,
+		OnOutcome: func(analytics.Outcome) { outcomes.Add(1) },
+	})
+	for i := range 20 {
+		if err := r.Event(analytics.Event{Name: "a", Metadata: analytics.Fields{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(waitCtx(t, 30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if got := outcomes.Load(); got != int64(i+1) {
+			t.Fatalf("after Flush of event %d: %d outcomes, want %d", i, got, i+1)
+		}
+	}
+}

@@ -35,7 +35,7 @@ func newIdleReporter(b *testing.B) *Reporter {
 // completing items is counted too.
 func drain(r *Reporter, ctx context.Context) {
 	for p := r.q.take(ctx); p != nil; p = r.q.take(ctx) {
-		r.q.done(p, "")
+		r.q.done(p, "", false)
 	}
 }
 

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,9 @@ type queue struct {
 	idle        int           // ...when some are waiting for work
 	changed     chan struct{} // closed and replaced when an item is done...
 	watched     bool          // ...if a Flush is waiting on it
+	// notifying holds the seqs of items done whose OnOutcome callback has
+	// not returned yet: Flush waits for them too. One per worker at most.
+	notifying []uint64
 
 	enqueued, sent, retried, coalesced, spoolLost uint64
 	dropped                                       map[DropReason]uint64
@@ -282,8 +286,10 @@ func (q *queue) takeMore(batch []*item, max int, maxBytes int64) []*item {
 	return batch
 }
 
-// done records the end of an item: delivered (reason "") or dropped.
-func (q *queue) done(p *item, reason DropReason) {
+// done records the end of an item: delivered (reason "") or dropped. Its
+// room in the queue is free at once; with notify, Flush still counts it as
+// pending until notified says its OnOutcome callback returned.
+func (q *queue) done(p *item, reason DropReason, notify bool) {
 	q.mu.Lock()
 	q.removeInflightLocked(p)
 	q.bytes -= p.size
@@ -292,12 +298,31 @@ func (q *queue) done(p *item, reason DropReason) {
 	} else {
 		q.dropped[reason]++
 	}
+	if notify {
+		q.notifying = append(q.notifying, p.seq)
+	}
+	q.changedLocked()
+	q.mu.Unlock()
+}
+
+// notified records that the OnOutcome callback for the item of seq, done
+// with notify, has returned.
+func (q *queue) notified(seq uint64) {
+	q.mu.Lock()
+	if i := slices.Index(q.notifying, seq); i >= 0 {
+		q.notifying = slices.Delete(q.notifying, i, i+1)
+	}
+	q.changedLocked()
+	q.mu.Unlock()
+}
+
+// changedLocked wakes the callers of watch and flushed; q.mu is held.
+func (q *queue) changedLocked() {
 	if q.watched {
 		close(q.changed)
 		q.changed = make(chan struct{})
 		q.watched = false
 	}
-	q.mu.Unlock()
 }
 
 // removeInflightLocked swaps p out of the in-flight list in O(1).
@@ -336,22 +361,29 @@ func (q *queue) lastSeq() uint64 {
 	return q.seq
 }
 
-// flushed reports whether every item up to seq target is done; if not, it
-// returns a channel closed at the next change and the pending count.
-func (q *queue) flushed(target uint64) (bool, <-chan struct{}, int) {
+// flushed reports whether every item up to seq target is done and its
+// OnOutcome callback returned; if not, it returns a channel closed at the
+// next change, the count of items pending and, of those, the count whose
+// callback is still running.
+func (q *queue) flushed(target uint64) (done bool, changed <-chan struct{}, pending, notifying int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	pending := 0
 	for _, p := range q.inflight { // a few batches at most
 		if p.seq <= target {
 			pending++
 		}
 	}
 	pending += q.items.countUpTo(target)
+	for _, seq := range q.notifying { // one per worker at most
+		if seq <= target {
+			notifying++
+		}
+	}
+	pending += notifying
 	if pending > 0 {
 		q.watched = true
 	}
-	return pending == 0, q.changed, pending
+	return pending == 0, q.changed, pending, notifying
 }
 
 func (q *queue) isClosed() bool {
@@ -381,11 +413,7 @@ func (q *queue) close() bool {
 		return false
 	}
 	q.closed = true
-	if q.watched { // wake callers waiting for room: they now get ErrClosed
-		close(q.changed)
-		q.changed = make(chan struct{})
-		q.watched = false
-	}
+	q.changedLocked() // wake callers waiting for room: they now get ErrClosed
 	return true
 }
 

@@ -35,7 +35,7 @@ func TestTakeMoreBoundsBatch(t *testing.T) {
 				batch := q.takeMore([]*item{q.take(context.Background())}, tc.max, tc.maxBytes)
 				got = append(got, len(batch))
 				for _, p := range batch {
-					q.done(p, "")
+					q.done(p, "", false)
 				}
 			}
 			if len(got) != len(tc.wantBatches) {

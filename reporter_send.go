@@ -7,7 +7,9 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/spool"
@@ -322,20 +324,25 @@ func (r *Reporter) warnDropped(p *item, reason DropReason, err error) {
 
 // finish records the end of p and tells OnOutcome.
 func (r *Reporter) finish(p *item, reason DropReason, err error, rejected map[string]string) {
+	notify := r.opts.OnOutcome != nil
 	if r.durable() {
 		// Acknowledged and removed from the queue in one step, as far as
 		// a recreation of the spool is concerned.
 		r.spmu.RLock()
 		r.ack(p)
-		r.q.done(p, reason)
+		r.q.done(p, reason, notify)
 		r.spmu.RUnlock()
 	} else {
-		r.q.done(p, reason)
+		r.q.done(p, reason, notify)
 	}
-	if r.opts.OnOutcome != nil {
+	if notify {
+		// Flush waits until the callback returns: a caller of Flush sees
+		// every outcome of what it flushed.
+		o := Outcome{Kind: p.kind, Key: p.idemKey(), Attempts: int(p.attempts), Dropped: reason, Err: err, Rejected: rejected}
 		r.calls.enter(callbackOutcome)
 		defer r.calls.leave(callbackOutcome)
-		r.opts.OnOutcome(Outcome{Kind: p.kind, Key: p.idemKey(), Attempts: int(p.attempts), Dropped: reason, Err: err, Rejected: rejected})
+		defer r.q.notified(p.seq)
+		r.opts.OnOutcome(o)
 	}
 }
 
@@ -376,13 +383,44 @@ func classifyStatus(code int) (verdict, DropReason) {
 }
 
 // isTLSConfigError reports a certificate the other side will not accept, or
-// one we cannot verify: retrying soon cannot help.
+// one we cannot verify: retrying soon cannot help, and new certificate
+// files might.
 func isTLSConfigError(err error) bool {
 	var cve *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
-	var alert tls.AlertError
 	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) ||
-		errors.As(err, &ci) || errors.As(err, &alert)
+		errors.As(err, &ci) || isCertificateAlert(err)
+}
+
+// certificateAlerts are the TLS alerts by which a peer refuses a
+// certificate (RFC 8446, section 6.2).
+var certificateAlerts = [...]tls.AlertError{
+	42,  // bad_certificate
+	43,  // unsupported_certificate
+	44,  // certificate_revoked
+	45,  // certificate_expired
+	46,  // certificate_unknown
+	48,  // unknown_ca
+	49,  // access_denied
+	116, // certificate_required
+}
+
+// isCertificateAlert reports a TLS alert from the service refusing our
+// certificate. Over TCP, crypto/tls returns an alert it received as a
+// *net.OpError with Op "remote error" around an unexported type whose
+// message is the alert's (tls.AlertError comes from QUIC connections
+// only), so the alert is recognized by that message.
+func isCertificateAlert(err error) bool {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return slices.Contains(certificateAlerts[:], ae)
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "remote error" || oe.Err == nil {
+		return false
+	}
+	msg := oe.Err.Error()
+	return slices.ContainsFunc(certificateAlerts[:], func(a tls.AlertError) bool { return a.Error() == msg })
 }
