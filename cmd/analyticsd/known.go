@@ -38,7 +38,7 @@ var sections = []section{
 		"request-header-max-size"}, jettyKeys)},
 	{path: []string{"analytics"}, keys: []string{"data-directory", "whitelist-file", "max-body-bytes",
 		"max-store-bytes", "public-url", "certificate-check-interval", "max-inflight-bytes", "body-timeout",
-		"database", "admin-listen", "access-log",
+		"database", "admin-listen", "access-log", "max-fields", "max-client-store-bytes",
 		"url", "ssl-opts"}}, // the client's (LoadConfig)
 	{path: []string{"analytics", "database"}, strict: true, keys: []string{"subname", "username", "password",
 		"password-file", "ssl-mode", "ssl-ca-cert", "maximum-pool-size"}},

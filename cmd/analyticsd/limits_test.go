@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,9 +56,13 @@ func TestCostLimitKeys(t *testing.T) {
 	path := filepath.Join(dir, "a.conf")
 	writeConf(t, path, `analytics: { data-directory: /tmp/x, max-fields: 500, max-client-store-bytes: 1048576 }
 webserver.port: 0`)
-	cfg, err := loadConfig(path, nil)
+	var warnings bytes.Buffer
+	cfg, err := loadConfig(path, slog.New(slog.NewTextHandler(&warnings, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if warnings.Len() > 0 {
+		t.Errorf("the settings are known, yet: %s", warnings.String())
 	}
 	if cfg.MaxFields != 500 || cfg.MaxClientStoreBytes != 1<<20 {
 		t.Errorf("MaxFields %d, MaxClientStoreBytes %d; want 500, 1048576", cfg.MaxFields, cfg.MaxClientStoreBytes)
