@@ -422,7 +422,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	r.expect("/usr/lib/sysusers.d/analyticsd.conf", 0, 0, 0o644)
 	r.expect("/usr/lib/tmpfiles.d/analyticsd.conf", 0, 0, 0o644)
 	r.expect("/etc/analyticsd/analyticsd.conf", 0, 0, 0o644)
-	r.expect("/usr/share/doc/analyticsd/operating.md", 0, 0, 0o644)
+	r.expect("/usr/share/doc/analyticsd/docs/operating.md", 0, 0, 0o644)
 	r.expect("/var/lib/analyticsd", uid, gid, 0o700)
 	verifyInstalledUnit(t, r)
 
