@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -129,41 +130,60 @@ func liveHeap() int64 {
 // as fast as it takes them, until Flush sees all stored). The figure of
 // merit is reporter events/s over ingest events/s.
 func BenchmarkReporterShareOfIngest(b *testing.B) {
-	b.Run("ingest", func(b *testing.B) {
-		srv := analyticstest.NewServer(b)
-		hc := mtlsClient(b, srv.Config())
-		const size = 64
+	b.Run("ingest", func(b *testing.B) { benchBatchIngest(b, false) })
+	// The same batches with a key per command, as the Reporter sends
+	// them: the service's ceiling for the Reporter's requests, since each
+	// key is looked up and kept by the store.
+	b.Run("ingest-keyed", func(b *testing.B) { benchBatchIngest(b, true) })
+	b.Run("reporter", BenchmarkReporterEndToEnd)
+}
+
+// benchBatchIngest posts batches of 64 events from 4 concurrent clients,
+// with an idempotency key per command when keyed, and reports events/s.
+func benchBatchIngest(b *testing.B, keyed bool) {
+	srv := analyticstest.NewServer(b)
+	hc := mtlsClient(b, srv.Config())
+	const size = 64
+	requests := (b.N + size - 1) / size
+	var next atomic.Int64
+	body := func(n int64) []byte {
 		items := make([]string, size)
 		for i := range items {
-			items[i] = `{"command":"event","payload":{"event":"puppetserver.cert.signed","metadata":{"ca":"puppet-ca","count":1}}}`
+			key := ""
+			if keyed {
+				key = fmt.Sprintf(`"key":"bench-%d-%d",`, n, i)
+			}
+			items[i] = `{"command":"event",` + key + `"payload":{"event":"puppetserver.cert.signed","metadata":{"ca":"puppet-ca","count":1}}}`
 		}
-		body := []byte(`{"commands":[` + strings.Join(items, ",") + `]}`)
-		url := srv.URL + "/commands/batch"
-		requests := (b.N + size - 1) / size
-		var next atomic.Int64
-		b.ResetTimer()
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() {
-				for next.Add(1) <= int64(requests) {
-					resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						b.Errorf("status %d", resp.StatusCode)
-						return
-					}
+		return []byte(`{"commands":[` + strings.Join(items, ",") + `]}`)
+	}
+	plain := body(0)
+	url := srv.URL + "/commands/batch"
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for n := next.Add(1); n <= int64(requests); n = next.Add(1) {
+				data := plain
+				if keyed {
+					data = body(n)
 				}
-			})
-		}
-		wg.Wait()
-		b.ReportMetric(float64(requests*size)/b.Elapsed().Seconds(), "events/s")
-	})
-	b.Run("reporter", BenchmarkReporterEndToEnd)
+				resp, err := hc.Post(url, "application/json", bytes.NewReader(data))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(requests*size)/b.Elapsed().Seconds(), "events/s")
 }
 
 // mtlsClient is an HTTP client with the configuration's client
