@@ -3,6 +3,7 @@ package spool
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // checkLocked reports, as a sticky ErrLost, that the directory's lock file
@@ -24,7 +25,9 @@ func (s *Spool) verifyLocked() error {
 	err := sameFile(s.lock.Name(), s.lockID)
 	if err == nil {
 		seg := s.active()
-		err = sameFile(seg.f.Name(), seg.fID)
+		if seg.fID != nil {
+			err = sameFile(filepath.Join(s.dir, segName(seg.base)), seg.fID)
+		}
 	}
 	if err != nil {
 		s.failed = fmt.Errorf("%w: %w", ErrLost, err)
