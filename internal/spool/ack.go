@@ -147,6 +147,10 @@ func (s *Spool) deleteSegmentLocked(seg *segment) error {
 		seg.rd.Close()
 		seg.rd = nil
 	}
+	// Durable at the next Sync, which syncs the directory: until then a
+	// crash may bring the segment back, with acknowledgements that were
+	// not durable either.
+	s.dirDirty = true
 	if err := removeIfExists(s.fs, segName(seg.base)); err != nil {
 		return fmt.Errorf("delete segment: %w", err)
 	}

@@ -189,26 +189,27 @@ func (s *Spool) flushLocked() error {
 	return nil
 }
 
-// rotateLocked starts a new active segment. The old one is fsynced and
-// closed first, so every record written so far is durable afterwards.
+// rotateLocked starts a new active segment. The old one is fsynced before
+// the new one is created, so every record written so far is durable
+// afterwards, and a crash never leaves an unsynced (possibly torn) tail in
+// a segment that is not the last.
 func (s *Spool) rotateLocked() error {
 	if err := s.flushLocked(); err != nil {
-		return err
-	}
-	next, err := s.createSegment(s.nextID)
-	if err != nil {
 		return err
 	}
 	old := s.active()
 	if err := s.opts.Fsync(old.f); err != nil {
 		s.failed = fmt.Errorf("fsync %s: %w", segName(old.base), err)
-		next.f.Close()
 		return s.failed
 	}
 	s.syncs++
-	s.rotations++
 	s.syncedSeq = s.writeSeq
 	s.synced.Broadcast()
+	next, err := s.createSegment(s.nextID)
+	if err != nil {
+		return err
+	}
+	s.rotations++
 	// The write handle stays open for reading (Read) while the segment
 	// has live records; deleteSegmentLocked closes it.
 	old.rd, old.f = old.f, nil
@@ -292,6 +293,7 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 		segF = namedFile{segName(s.active().base), s.active().f}
 	}
 	var ackFs []namedFile
+	syncDir := false
 	if acks {
 		for _, seg := range s.segs {
 			if seg.ackDirty {
@@ -299,9 +301,16 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 				seg.ackDirty = false
 			}
 		}
+		syncDir, s.dirDirty = s.dirDirty, false
 	}
 	s.mu.Unlock()
 	segErr, ackErr := s.syncFiles(segF, ackFs)
+	if syncDir {
+		// The removals of deleted segments: their acknowledgements.
+		if err := s.fs.SyncDir(); err != nil {
+			ackErr = errors.Join(ackErr, fmt.Errorf("sync directory: %w", err))
+		}
+	}
 	s.mu.Lock()
 	s.syncing = false
 	s.synced.Broadcast()
@@ -345,8 +354,12 @@ func (s *Spool) syncFiles(segF namedFile, ackFs []namedFile) (segErr, ackErr err
 	return segErr, errors.Join(errs...)
 }
 
-// acksDirty reports whether an ack file has writes not yet fsynced.
+// acksDirty reports whether an ack file has writes not yet fsynced, or a
+// segment's removal is not yet synced in the directory.
 func (s *Spool) acksDirty() bool {
+	if s.dirDirty {
+		return true
+	}
 	for _, seg := range s.segs {
 		if seg.ackDirty {
 			return true

@@ -174,6 +174,7 @@ type Spool struct {
 	pend         []byte   // frames not yet written to the active segment
 	writeErr     error    // the last flush of pend failed with it
 	lostSeen     bool     // the timer has reported ErrLost
+	dirDirty     bool     // segments were deleted since the directory's last sync
 
 	writeSeq  uint64 // count of records written
 	syncedSeq uint64 // records known durable
@@ -387,6 +388,9 @@ func (s *Spool) finalSyncLocked() error {
 		if seg.ackDirty {
 			errs = append(errs, s.opts.Fsync(seg.ackF))
 		}
+	}
+	if s.dirDirty {
+		errs = append(errs, s.fs.SyncDir())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("spool: close: sync acks: %w", err)
