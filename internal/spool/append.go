@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/analytics-client/analytics/internal/logfs"
 )
@@ -245,7 +246,7 @@ func (s *Spool) createSegment(base uint64) (*segment, error) {
 		s.fs.Remove(name)
 		return nil, fmt.Errorf("create segment %s: %w", name, err)
 	}
-	return &segment{base: base, f: f, fID: id, size: int64(len(hdr)), written: int64(len(hdr))}, nil
+	return &segment{base: base, f: f, fID: id, fPath: filepath.Join(s.dir, name), size: int64(len(hdr)), written: int64(len(hdr))}, nil
 }
 
 // Sync makes every record appended so far, and every acknowledgement, durable.
@@ -290,14 +291,14 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 	target := s.writeSeq
 	var segF namedFile
 	if target > s.syncedSeq {
-		segF = namedFile{segName(s.active().base), s.active().f}
+		segF = namedFile{base: s.active().base, f: s.active().f}
 	}
 	var ackFs []namedFile
 	syncDir := false
 	if acks {
 		for _, seg := range s.segs {
 			if seg.ackDirty {
-				ackFs = append(ackFs, namedFile{ackName(seg.base), seg.ackF})
+				ackFs = append(ackFs, namedFile{base: seg.base, ack: true, f: seg.ackF})
 				seg.ackDirty = false
 			}
 		}
@@ -330,10 +331,19 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 	return nil
 }
 
-// namedFile is an open file with its name, for error messages.
+// namedFile is an open segment or ack file with what names it in error
+// messages (the name is made only then: a sync allocates nothing for it).
 type namedFile struct {
-	name string
+	base uint64
+	ack  bool
 	f    logfs.File
+}
+
+func (n namedFile) name() string {
+	if n.ack {
+		return ackName(n.base)
+	}
+	return segName(n.base)
 }
 
 // syncFiles fsyncs a segment file (if its f is not nil) and ack files. An
@@ -342,13 +352,13 @@ type namedFile struct {
 func (s *Spool) syncFiles(segF namedFile, ackFs []namedFile) (segErr, ackErr error) {
 	if segF.f != nil {
 		if err := s.opts.Fsync(segF.f); err != nil {
-			segErr = fmt.Errorf("fsync %s: %w", segF.name, err)
+			segErr = fmt.Errorf("fsync %s: %w", segF.name(), err)
 		}
 	}
 	var errs []error
 	for _, a := range ackFs {
 		if err := s.opts.Fsync(a.f); err != nil && !errors.Is(err, os.ErrClosed) {
-			errs = append(errs, fmt.Errorf("fsync %s: %w", a.name, err))
+			errs = append(errs, fmt.Errorf("fsync %s: %w", a.name(), err))
 		}
 	}
 	return segErr, errors.Join(errs...)

@@ -3,7 +3,6 @@ package spool
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // checkLocked reports, as a sticky ErrLost, that the directory's lock file
@@ -26,7 +25,7 @@ func (s *Spool) verifyLocked() error {
 	if err == nil {
 		seg := s.active()
 		if seg.fID != nil {
-			err = sameFile(filepath.Join(s.dir, segName(seg.base)), seg.fID)
+			err = sameFile(seg.fPath, seg.fID)
 		}
 	}
 	if err != nil {

@@ -171,7 +171,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 		f.Close()
 		return err
 	}
-	seg.f, seg.fID, seg.written = f, id, seg.size
+	seg.f, seg.fID, seg.fPath, seg.written = f, id, path, seg.size
 	return nil
 }
 

@@ -197,6 +197,7 @@ type segment struct {
 	f         logfs.File  // write handle, only on the active segment
 	rd        logfs.File  // read handle of an older segment with live records
 	fID       os.FileInfo // identity of f, to notice the file's removal; nil if not on disk
+	fPath     string      // where f is on disk, for that check
 	ackF      logfs.File  // opened on the first acknowledgement
 	ackSize   int64       // bytes in ackF: where the next entries are written
 	ackDirty  bool        // ackF has writes not yet fsynced
