@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/logthrottle"
 	"github.com/analytics-client/analytics/internal/spool"
 )
@@ -145,7 +147,7 @@ func (r *Reporter) openSpool() error {
 func (r *Reporter) newSpool() (*spool.Spool, error) {
 	return spool.Open(r.opts.Dir, spool.Options{
 		MaxBytes: r.opts.MaxBytes, Sync: r.opts.Sync.spool(), SyncInterval: r.opts.SyncInterval, Logger: r.log,
-		Fsync: r.opts.fsync, Write: r.opts.write, CheckInterval: r.opts.spoolCheck,
+		Fsync: spoolFsync(r.opts.fsync), Write: spoolWrite(r.opts.write), CheckInterval: r.opts.spoolCheck,
 		OnLost: func(error) {
 			select {
 			case r.spoolLost <- struct{}{}:
@@ -428,4 +430,21 @@ func mergeFields(base, fields Fields) Fields {
 	maps.Copy(merged, base)
 	maps.Copy(merged, fields)
 	return merged
+}
+
+// spoolFsync adapts the tests' fsync hook, on the spool's files on disk, to
+// the spool's file seam; nil stays nil (the spool's own fsync).
+func spoolFsync(fsync func(*os.File) error) func(logfs.File) error {
+	if fsync == nil {
+		return nil
+	}
+	return func(f logfs.File) error { return fsync(logfs.OSFile(f)) }
+}
+
+// spoolWrite adapts the tests' write hook as spoolFsync does.
+func spoolWrite(write func(*os.File, []byte, int64) (int, error)) func(logfs.File, []byte, int64) (int, error) {
+	if write == nil {
+		return nil
+	}
+	return func(f logfs.File, b []byte, off int64) (int, error) { return write(logfs.OSFile(f), b, off) }
 }

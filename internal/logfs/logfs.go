@@ -107,6 +107,20 @@ func (d Dir) SyncDir() error {
 // MkdirAll creates the directory (and its parents) if it is not there.
 func (d Dir) MkdirAll() error { return os.MkdirAll(string(d), 0o750) }
 
+// NewFile wraps f, an open file on disk, as a File (its Sync is
+// fdatasync): for a log that opens its files itself, with checks of its
+// own, and does its I/O through the seam.
+func NewFile(f *os.File) File { return osFile{f} }
+
+// OSFile returns the file on disk under f, a File of Dir or NewFile, or nil
+// for any other File.
+func OSFile(f File) *os.File {
+	if o, ok := f.(osFile); ok {
+		return o.File
+	}
+	return nil
+}
+
 type osFile struct{ *os.File }
 
 func (f osFile) Sync() error { return datasync(f.File) }

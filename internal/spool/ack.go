@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 )
 
@@ -91,22 +89,39 @@ func (s *Spool) retryAcks() error {
 // of a short write is what is written next.
 func (s *Spool) writeAcksLocked(seg *segment) error {
 	if seg.ackF == nil {
-		path := filepath.Join(s.dir, ackName(seg.base))
-		f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
+		f, err := s.fs.Open(ackName(seg.base))
+		if errors.Is(err, fs.ErrNotExist) {
+			f, err = s.fs.Create(ackName(seg.base))
+			if err == nil {
+				// The new file's name must survive a crash with the
+				// entries written to it.
+				err = s.fs.SyncDir()
+				if err != nil {
+					f.Close()
+				}
+			}
 		}
-		seg.ackF = f
+		if err != nil {
+			return fmt.Errorf("open %s: %w", ackName(seg.base), err)
+		}
+		size, err := f.Size()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("open %s: %w", ackName(seg.base), err)
+		}
+		seg.ackF, seg.ackSize = f, size
 	}
-	// A crash after a short write leaves a torn entry, which recovery
-	// truncates; the records concerned are merely delivered again.
-	n, err := s.opts.Write(seg.ackF, seg.ackBuf, -1)
+	// Entries are written at the end of what the file holds. A crash after
+	// a short write leaves a torn entry, which recovery truncates; the
+	// records concerned are merely delivered again.
+	n, err := s.opts.Write(seg.ackF, seg.ackBuf, seg.ackSize)
 	if n > 0 {
 		seg.ackDirty = true
 	}
+	seg.ackSize += int64(n)
 	seg.ackBuf = append(seg.ackBuf[:0], seg.ackBuf[n:]...)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", seg.ackF.Name(), err)
+		return fmt.Errorf("write %s: %w", ackName(seg.base), err)
 	}
 	return nil
 }
@@ -132,19 +147,15 @@ func (s *Spool) deleteSegmentLocked(seg *segment) error {
 		seg.rd.Close()
 		seg.rd = nil
 	}
-	if err := removeIfExists(filepath.Join(s.dir, segName(seg.base))); err != nil {
+	// Durable at the next Sync, which syncs the directory: until then a
+	// crash may bring the segment back, with acknowledgements that were
+	// not durable either.
+	s.dirDirty = true
+	if err := removeIfExists(s.fs, segName(seg.base)); err != nil {
 		return fmt.Errorf("delete segment: %w", err)
 	}
-	if err := removeIfExists(filepath.Join(s.dir, ackName(seg.base))); err != nil {
+	if err := removeIfExists(s.fs, ackName(seg.base)); err != nil {
 		return fmt.Errorf("delete segment: %w", err)
-	}
-	return nil
-}
-
-// removeIfExists removes path; a missing file is not an error.
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
 	}
 	return nil
 }

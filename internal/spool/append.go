@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/analytics-client/analytics/internal/logfs"
 )
 
 // Append adds a copy of data as a new record and returns its ID, which is
@@ -173,10 +175,10 @@ func (s *Spool) flushLocked() error {
 	seg := s.active()
 	if _, err := s.opts.Write(seg.f, s.pend, seg.written); err != nil {
 		if terr := seg.f.Truncate(seg.written); terr != nil {
-			s.failed = fmt.Errorf("undo failed write to %s: %w", seg.f.Name(), terr)
+			s.failed = fmt.Errorf("undo failed write to %s: %w", segName(seg.base), terr)
 			return s.failed
 		}
-		s.writeErr = fmt.Errorf("write %s: %w", seg.f.Name(), err)
+		s.writeErr = fmt.Errorf("write %s: %w", segName(seg.base), err)
 		return s.writeErr
 	}
 	seg.written += int64(len(s.pend))
@@ -188,26 +190,27 @@ func (s *Spool) flushLocked() error {
 	return nil
 }
 
-// rotateLocked starts a new active segment. The old one is fsynced and
-// closed first, so every record written so far is durable afterwards.
+// rotateLocked starts a new active segment. The old one is fsynced before
+// the new one is created, so every record written so far is durable
+// afterwards, and a crash never leaves an unsynced (possibly torn) tail in
+// a segment that is not the last.
 func (s *Spool) rotateLocked() error {
 	if err := s.flushLocked(); err != nil {
 		return err
 	}
+	old := s.active()
+	if err := s.opts.Fsync(old.f); err != nil {
+		s.failed = fmt.Errorf("fsync %s: %w", segName(old.base), err)
+		return s.failed
+	}
+	s.syncs++
+	s.syncedSeq = s.writeSeq
+	s.synced.Broadcast()
 	next, err := s.createSegment(s.nextID)
 	if err != nil {
 		return err
 	}
-	old := s.active()
-	if err := s.opts.Fsync(old.f); err != nil {
-		s.failed = fmt.Errorf("fsync %s: %w", old.f.Name(), err)
-		next.f.Close()
-		return s.failed
-	}
-	s.syncs++
 	s.rotations++
-	s.syncedSeq = s.writeSeq
-	s.synced.Broadcast()
 	// The write handle stays open for reading (Read) while the segment
 	// has live records; deleteSegmentLocked closes it.
 	old.rd, old.f = old.f, nil
@@ -221,29 +224,29 @@ func (s *Spool) rotateLocked() error {
 // createSegment creates and fsyncs the segment file base, with only its
 // header, and fsyncs the directory so the file survives a crash.
 func (s *Spool) createSegment(base uint64) (*segment, error) {
-	path := filepath.Join(s.dir, segName(base))
-	f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	name := segName(base)
+	f, err := s.fs.Create(name)
 	if err != nil {
-		return nil, fmt.Errorf("create segment: %w", err)
+		return nil, fmt.Errorf("create segment %s: %w", name, err)
 	}
 	hdr := appendSegHeader(nil, base)
-	_, err = f.Write(hdr)
+	_, err = s.opts.Write(f, hdr, 0)
 	if err == nil {
 		err = s.opts.Fsync(f)
 	}
 	if err == nil {
-		err = s.syncDir()
+		err = s.fs.SyncDir()
 	}
 	var id os.FileInfo
 	if err == nil {
-		id, err = f.Stat()
+		id, err = fileID(f)
 	}
 	if err != nil {
 		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("create segment %s: %w", path, err)
+		s.fs.Remove(name)
+		return nil, fmt.Errorf("create segment %s: %w", name, err)
 	}
-	return &segment{base: base, f: f, fID: id, size: int64(len(hdr)), written: int64(len(hdr))}, nil
+	return &segment{base: base, f: f, fID: id, fPath: filepath.Join(s.dir, name), size: int64(len(hdr)), written: int64(len(hdr))}, nil
 }
 
 // Sync makes every record appended so far, and every acknowledgement, durable.
@@ -286,26 +289,34 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 	}
 	s.syncing = true
 	target := s.writeSeq
-	var segF *os.File
+	var segF namedFile
 	if target > s.syncedSeq {
-		segF = s.active().f
+		segF = namedFile{base: s.active().base, f: s.active().f}
 	}
-	var ackFs []*os.File
+	var ackFs []namedFile
+	syncDir := false
 	if acks {
 		for _, seg := range s.segs {
 			if seg.ackDirty {
-				ackFs = append(ackFs, seg.ackF)
+				ackFs = append(ackFs, namedFile{base: seg.base, ack: true, f: seg.ackF})
 				seg.ackDirty = false
 			}
 		}
+		syncDir, s.dirDirty = s.dirDirty, false
 	}
 	s.mu.Unlock()
 	segErr, ackErr := s.syncFiles(segF, ackFs)
+	if syncDir {
+		// The removals of deleted segments: their acknowledgements.
+		if err := s.fs.SyncDir(); err != nil {
+			ackErr = errors.Join(ackErr, fmt.Errorf("sync directory: %w", err))
+		}
+	}
 	s.mu.Lock()
 	s.syncing = false
 	s.synced.Broadcast()
 
-	if segF != nil {
+	if segF.f != nil {
 		s.syncs++
 	}
 	if segErr != nil && !(errors.Is(segErr, os.ErrClosed) && s.syncedSeq >= target) {
@@ -320,25 +331,45 @@ func (s *Spool) syncLocked(seq uint64, acks bool) error {
 	return nil
 }
 
-// syncFiles fsyncs a segment file (if not nil) and ack files. An ack file
-// closed meanwhile belonged to a deleted segment and needs no fsync.
-func (s *Spool) syncFiles(segF *os.File, ackFs []*os.File) (segErr, ackErr error) {
-	if segF != nil {
-		if err := s.opts.Fsync(segF); err != nil {
-			segErr = fmt.Errorf("fsync %s: %w", segF.Name(), err)
+// namedFile is an open segment or ack file with what names it in error
+// messages (the name is made only then: a sync allocates nothing for it).
+type namedFile struct {
+	base uint64
+	ack  bool
+	f    logfs.File
+}
+
+func (n namedFile) name() string {
+	if n.ack {
+		return ackName(n.base)
+	}
+	return segName(n.base)
+}
+
+// syncFiles fsyncs a segment file (if its f is not nil) and ack files. An
+// ack file closed meanwhile belonged to a deleted segment and needs no
+// fsync.
+func (s *Spool) syncFiles(segF namedFile, ackFs []namedFile) (segErr, ackErr error) {
+	if segF.f != nil {
+		if err := s.opts.Fsync(segF.f); err != nil {
+			segErr = fmt.Errorf("fsync %s: %w", segF.name(), err)
 		}
 	}
 	var errs []error
-	for _, f := range ackFs {
-		if err := s.opts.Fsync(f); err != nil && !errors.Is(err, os.ErrClosed) {
-			errs = append(errs, fmt.Errorf("fsync %s: %w", f.Name(), err))
+	for _, a := range ackFs {
+		if err := s.opts.Fsync(a.f); err != nil && !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, fmt.Errorf("fsync %s: %w", a.name(), err))
 		}
 	}
 	return segErr, errors.Join(errs...)
 }
 
-// acksDirty reports whether an ack file has writes not yet fsynced.
+// acksDirty reports whether an ack file has writes not yet fsynced, or a
+// segment's removal is not yet synced in the directory.
 func (s *Spool) acksDirty() bool {
+	if s.dirDirty {
+		return true
+	}
 	for _, seg := range s.segs {
 		if seg.ackDirty {
 			return true

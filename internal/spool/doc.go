@@ -89,8 +89,11 @@
 // record is then delivered again under the same ID, which the service
 // de-duplicates. A record whose segment was deleted never reappears.
 //
-// Every fsync goes through [Options.Fsync], so tests can observe that a
-// record was synced before Append returned; production uses the real one.
+// Every fsync of a file goes through [Options.Fsync], so tests can observe
+// that a record was synced before Append returned; production uses the real
+// one. All file I/O goes through a logfs.FS ([Options.FS]; by default the
+// directory itself, with the checks above), so tests can cut the power: a
+// test FS forgets every write not followed by a sync.
 //
 // # Loss
 //

@@ -11,6 +11,3 @@ func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 
 // checkDir accepts dir; see files_unix.go.
 func checkDir(dir string) error { return nil }
-
-// readFile reads path.
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

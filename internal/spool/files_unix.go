@@ -4,7 +4,6 @@ package spool
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"syscall"
 )
@@ -60,14 +59,4 @@ func checkDir(dir string) error {
 		}
 	}
 	return nil
-}
-
-// readFile reads the whole regular file path, as openFile opens it.
-func readFile(path string) ([]byte, error) {
-	f, err := openFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/recordio"
 )
 
@@ -32,9 +31,9 @@ const (
 	idBoundDamaged
 )
 
-// readIDBound reads the ID bound from dir's ids file.
-func readIDBound(dir string) (uint64, idBoundState, error) {
-	b, err := readFile(filepath.Join(dir, idsName))
+// readIDBound reads the ID bound from the ids file of fsys.
+func readIDBound(fsys logfs.FS) (uint64, idBoundState, error) {
+	b, err := readFile(fsys, idsName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, idBoundMissing, nil
 	}
@@ -52,30 +51,27 @@ func readIDBound(dir string) (uint64, idBoundState, error) {
 // is written and fsynced under a temporary name, renamed over the old file,
 // and the directory is fsynced, so a crash leaves either bound or the old one.
 func (s *Spool) writeIDBound(bound uint64) error {
-	dir := s.dir
 	b := append([]byte(idsMagic), make([]byte, 8)...)
 	binary.LittleEndian.PutUint64(b[8:], bound)
 	b = binary.LittleEndian.AppendUint32(b, recordio.Checksum(b))
-	tmp := filepath.Join(dir, idsName+".tmp")
+	tmp := idsName + ".tmp"
 	if err := s.writeFileSync(tmp, b); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, idsName)); err != nil {
+	if err := s.fs.Rename(tmp, idsName); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)
 	}
-	if err := s.syncDir(); err != nil {
+	if err := s.fs.SyncDir(); err != nil {
 		return fmt.Errorf("spool: write id bound: %w", err)
 	}
 	return nil
 }
 
-// writeFileSync creates path afresh (whatever was there, a planted link
-// included, is removed first), writes b and fsyncs it.
-func (s *Spool) writeFileSync(path string, b []byte) error {
-	if err := removeIfExists(path); err != nil {
-		return err
-	}
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+// writeFileSync creates the file name afresh (on disk, whatever was there,
+// a planted link included, is removed first: see diskFS.Create), writes b
+// and fsyncs it.
+func (s *Spool) writeFileSync(name string, b []byte) error {
+	f, err := s.fs.Create(name)
 	if err != nil {
 		return err
 	}
@@ -84,15 +80,4 @@ func (s *Spool) writeFileSync(path string, b []byte) error {
 		err = s.opts.Fsync(f)
 	}
 	return errors.Join(err, f.Close())
-}
-
-// syncDir fsyncs the spool's directory, making file creations, renames and
-// removals in it durable.
-func (s *Spool) syncDir() error {
-	d, err := os.Open(s.dir) // a directory: O_NOFOLLOW would refuse nothing Open checked
-	if err != nil {
-		return err
-	}
-	err = s.opts.Fsync(d)
-	return errors.Join(err, d.Close())
 }

@@ -24,7 +24,9 @@ func (s *Spool) verifyLocked() error {
 	err := sameFile(s.lock.Name(), s.lockID)
 	if err == nil {
 		seg := s.active()
-		err = sameFile(seg.f.Name(), seg.fID)
+		if seg.fID != nil {
+			err = sameFile(seg.fPath, seg.fID)
+		}
 	}
 	if err != nil {
 		s.failed = fmt.Errorf("%w: %w", ErrLost, err)

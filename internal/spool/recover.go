@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -15,15 +14,15 @@ import (
 // recover rebuilds the index from the directory, repairing what a crash may
 // have left behind, and makes sure there is an active segment.
 func (s *Spool) recover() error {
-	entries, err := os.ReadDir(s.dir)
+	names, err := s.fs.List() // regular files only
 	if err != nil {
 		return fmt.Errorf("spool: recover: %w", err)
 	}
 	var segBases, ackBases []uint64
-	for _, e := range entries {
-		base, ext, ok := parseName(e.Name())
+	for _, name := range names {
+		base, ext, ok := parseName(name)
 		switch {
-		case !ok || !e.Type().IsRegular():
+		case !ok:
 		case ext == segExt:
 			segBases = append(segBases, base)
 		default:
@@ -34,7 +33,7 @@ func (s *Spool) recover() error {
 	for _, base := range ackBases {
 		if _, found := slices.BinarySearch(segBases, base); !found {
 			s.log.Info("removing ack file of a deleted segment", "file", ackName(base))
-			if err := removeIfExists(filepath.Join(s.dir, ackName(base))); err != nil {
+			if err := removeIfExists(s.fs, ackName(base)); err != nil {
 				return fmt.Errorf("spool: recover: %w", err)
 			}
 		}
@@ -74,7 +73,7 @@ func (s *Spool) recover() error {
 // recoverIDs sets the next ID from the ID bound, the last record and the
 // active segment's name, whichever is greatest.
 func (s *Spool) recoverIDs(lastID uint64) error {
-	bound, state, err := readIDBound(s.dir)
+	bound, state, err := readIDBound(s.fs)
 	if err != nil {
 		return err
 	}
@@ -101,7 +100,7 @@ func (s *Spool) recoverIDs(lastID uint64) error {
 // truncated after its last valid record and opened for appending.
 func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 	path := filepath.Join(s.dir, segName(base))
-	buf, err := readFile(path)
+	buf, err := readFile(s.fs, segName(base))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +137,7 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 			return nil, err
 		}
 	case seg.live > 0:
-		if seg.rd, err = openFile(path, os.O_RDONLY, 0); err != nil {
+		if seg.rd, err = s.fs.Open(segName(base)); err != nil {
 			return nil, err
 		}
 	}
@@ -149,7 +148,7 @@ func (s *Spool) loadSegment(base uint64, last bool) (*segment, error) {
 // damaged tail and rewriting a damaged header.
 func (s *Spool) openActive(seg *segment, damaged bool) error {
 	path := filepath.Join(s.dir, segName(seg.base))
-	f, err := openFile(path, os.O_RDWR, 0)
+	f, err := s.fs.Open(segName(seg.base))
 	if err != nil {
 		return err
 	}
@@ -157,7 +156,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 		err = f.Truncate(seg.size)
 		if err == nil && seg.size < segHeaderSize {
 			seg.size = segHeaderSize
-			_, err = f.WriteAt(appendSegHeader(nil, seg.base), 0)
+			_, err = s.opts.Write(f, appendSegHeader(nil, seg.base), 0)
 		}
 		if err == nil {
 			err = s.opts.Fsync(f)
@@ -167,12 +166,12 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 			return fmt.Errorf("repair %s: %w", path, err)
 		}
 	}
-	id, err := f.Stat()
+	id, err := fileID(f)
 	if err != nil {
 		f.Close()
 		return err
 	}
-	seg.f, seg.fID, seg.written = f, id, seg.size
+	seg.f, seg.fID, seg.fPath, seg.written = f, id, path, seg.size
 	return nil
 }
 
@@ -180,7 +179,7 @@ func (s *Spool) openActive(seg *segment, damaged bool) error {
 // the end is truncated; a damaged entry is logged and ignored.
 func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 	path := filepath.Join(s.dir, ackName(base))
-	buf, err := readFile(path)
+	buf, err := readFile(s.fs, ackName(base))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -189,7 +188,7 @@ func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 	}
 	if n := len(buf) / ackEntrySize * ackEntrySize; n != len(buf) {
 		s.log.Warn("torn ack entry: truncating", "file", path, "offset", n)
-		if err := os.Truncate(path, int64(n)); err != nil {
+		if err := s.truncate(ackName(base), int64(n)); err != nil {
 			return nil, fmt.Errorf("repair %s: %w", path, err)
 		}
 		buf = buf[:n]
@@ -204,4 +203,17 @@ func (s *Spool) loadAcks(base uint64) (map[uint64]struct{}, error) {
 		acked[binary.LittleEndian.Uint64(e[:8])] = struct{}{}
 	}
 	return acked, nil
+}
+
+// truncate cuts the file name to size and fsyncs it.
+func (s *Spool) truncate(name string, size int64) error {
+	f, err := s.fs.Open(name)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(size)
+	if err == nil {
+		err = s.opts.Fsync(f)
+	}
+	return errors.Join(err, f.Close())
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/analytics-client/analytics/internal/logfs"
 )
 
 // SyncPolicy says when appended records are fsynced.
@@ -63,15 +65,21 @@ type Options struct {
 	// Logger receives recovery warnings and background sync errors. Nil
 	// discards them.
 	Logger *slog.Logger
-	// Fsync makes a file's written data durable. Every fsync of the spool
-	// (segments, ack files, the ids file, the directory) goes through it.
-	// Nil means (*os.File).Sync; tests wrap that to observe each fsync.
-	Fsync func(*os.File) error
-	// Write writes b to f at off, or at f's offset when off is negative
-	// (the ack files, opened for appending). Every data write of the
-	// spool goes through it. Nil means (*os.File).WriteAt and Write;
-	// tests wrap it to fail as a full or read-only disk does.
-	Write func(f *os.File, b []byte, off int64) (int, error)
+	// Fsync makes a file's written data durable. Every file fsync of the
+	// spool (segments, ack files, the ids file) goes through it; the
+	// directory is synced by FS.SyncDir. Nil means logfs.File.Sync; tests
+	// wrap that to observe each fsync.
+	Fsync func(logfs.File) error
+	// Write writes b to f at off. Every data write of the spool goes
+	// through it. Nil means logfs.File.WriteAt; tests wrap it to fail as
+	// a full or read-only disk does.
+	Write func(f logfs.File, b []byte, off int64) (int, error)
+	// FS holds the spool's files. Nil means the directory given to Open,
+	// whose files are opened with the spool's checks (no symbolic links,
+	// regular files only). Tests give one that loses power
+	// (internal/logfs/powercut); the directory lock and the checks that
+	// notice a lost spool stay on the directory given to Open.
+	FS logfs.FS
 	// CheckInterval is how often the spool checks, in the background,
 	// that its directory and files are still the ones it opened; it then
 	// notices their loss even while nothing is appended. Default
@@ -84,12 +92,7 @@ type Options struct {
 }
 
 // writeFile is Options.Write's default.
-func writeFile(f *os.File, b []byte, off int64) (int, error) {
-	if off < 0 {
-		return f.Write(b)
-	}
-	return f.WriteAt(b, off)
-}
+func writeFile(f logfs.File, b []byte, off int64) (int, error) { return f.WriteAt(b, off) }
 
 // withDefaults validates o and fills in its defaults.
 func (o Options) withDefaults() (Options, error) {
@@ -116,7 +119,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Fsync == nil {
-		o.Fsync = (*os.File).Sync
+		o.Fsync = logfs.File.Sync
 	}
 	if o.Write == nil {
 		o.Write = writeFile
@@ -150,6 +153,7 @@ type Stats struct {
 // concurrent use.
 type Spool struct {
 	dir  string
+	fs   logfs.FS // the files; diskFS(dir) unless Options.FS is set
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
@@ -170,6 +174,7 @@ type Spool struct {
 	pend         []byte   // frames not yet written to the active segment
 	writeErr     error    // the last flush of pend failed with it
 	lostSeen     bool     // the timer has reported ErrLost
+	dirDirty     bool     // segments were deleted since the directory's last sync
 
 	writeSeq  uint64 // count of records written
 	syncedSeq uint64 // records known durable
@@ -189,10 +194,12 @@ type Spool struct {
 // segment is the in-memory index of one segment file.
 type segment struct {
 	base      uint64
-	f         *os.File    // write handle, only on the active segment
-	rd        *os.File    // read handle of an older segment with live records
-	fID       os.FileInfo // identity of f, to notice the file's removal
-	ackF      *os.File    // opened on the first acknowledgement
+	f         logfs.File  // write handle, only on the active segment
+	rd        logfs.File  // read handle of an older segment with live records
+	fID       os.FileInfo // identity of f, to notice the file's removal; nil if not on disk
+	fPath     string      // where f is on disk, for that check
+	ackF      logfs.File  // opened on the first acknowledgement
+	ackSize   int64       // bytes in ackF: where the next entries are written
 	ackDirty  bool        // ackF has writes not yet fsynced
 	ackBuf    []byte      // entries being collected by Ack
 	size      int64       // including frames still buffered in Spool.pend
@@ -246,12 +253,16 @@ func Open(dir string, opts Options) (*Spool, error) {
 	}
 	s := &Spool{
 		dir:       dir,
+		fs:        opts.FS,
 		opts:      opts,
 		log:       opts.Logger.With("spool", dir),
 		now:       time.Now,
 		lock:      lock,
 		lockID:    lockID,
 		closeDone: make(chan struct{}),
+	}
+	if s.fs == nil {
+		s.fs = diskFS(dir)
 	}
 	s.synced = sync.NewCond(&s.mu)
 	if err := s.recover(); err != nil {
@@ -366,7 +377,7 @@ func (s *Spool) finalSyncLocked() error {
 		return fmt.Errorf("spool: close: %w", err)
 	}
 	if err := s.opts.Fsync(s.active().f); err != nil {
-		s.failed = fmt.Errorf("fsync %s: %w", s.active().f.Name(), err)
+		s.failed = fmt.Errorf("fsync %s: %w", segName(s.active().base), err)
 		return fmt.Errorf("spool: close: %w", s.failed)
 	}
 	if err := s.verifyLocked(); err != nil {
@@ -378,6 +389,9 @@ func (s *Spool) finalSyncLocked() error {
 		if seg.ackDirty {
 			errs = append(errs, s.opts.Fsync(seg.ackF))
 		}
+	}
+	if s.dirDirty {
+		errs = append(errs, s.fs.SyncDir())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("spool: close: sync acks: %w", err)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/analytics-client/analytics/internal/logfs"
 )
 
 // syncRecorder wraps the real fsync and records, per file, the size the
@@ -15,8 +17,8 @@ type syncRecorder struct {
 	synced map[string]int64
 }
 
-func (r *syncRecorder) fsync(f *os.File) error {
-	fi, err := f.Stat()
+func (r *syncRecorder) fsync(f logfs.File) error {
+	size, err := f.Size()
 	if err != nil {
 		return err
 	}
@@ -28,7 +30,7 @@ func (r *syncRecorder) fsync(f *os.File) error {
 	if r.synced == nil {
 		r.synced = make(map[string]int64)
 	}
-	r.synced[filepath.Base(f.Name())] = fi.Size()
+	r.synced[filepath.Base(logfs.OSFile(f).Name())] = size
 	return nil
 }
 
@@ -97,7 +99,7 @@ func TestAppendAllSyncsOnce(t *testing.T) {
 	dir := t.TempDir()
 	var rec syncRecorder
 	var syncs int
-	fsync := func(f *os.File) error { syncs++; return rec.fsync(f) }
+	fsync := func(f logfs.File) error { syncs++; return rec.fsync(f) }
 	s := mustOpen(t, dir, Options{Fsync: fsync, Sync: SyncPeriodic, SyncInterval: 1 << 40})
 	mustAppend(t, s, "r1") // raises the ID bound: an fsync of its own
 	before := syncs

@@ -8,13 +8,15 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/analytics-client/analytics/internal/logfs"
 )
 
 // faultyWrite fails every write with ENOSPC while full is set.
-func faultyWrite(full *atomic.Bool) func(*os.File, []byte, int64) (int, error) {
-	return func(f *os.File, b []byte, off int64) (int, error) {
+func faultyWrite(full *atomic.Bool) func(logfs.File, []byte, int64) (int, error) {
+	return func(f logfs.File, b []byte, off int64) (int, error) {
 		if full.Load() {
-			return 0, &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+			return 0, &fs.PathError{Op: "write", Path: logfs.OSFile(f).Name(), Err: syscall.ENOSPC}
 		}
 		return writeFile(f, b, off)
 	}
@@ -93,7 +95,7 @@ func TestFailedAppendIsNotRecovered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var fail atomic.Bool
-			fsync := func(f *os.File) error {
+			fsync := func(f logfs.File) error {
 				if fail.Load() {
 					return errors.New("injected fsync failure")
 				}

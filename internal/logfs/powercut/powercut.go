@@ -8,6 +8,7 @@ package powercut
 import (
 	"errors"
 	"io"
+	iofs "io/fs"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -257,6 +258,9 @@ func (fs *FS) Files() map[string]int {
 type notExist struct{ name string }
 
 func (e *notExist) Error() string { return "powercut: " + e.name + ": file does not exist" }
+
+// Is makes errors.Is(err, fs.ErrNotExist) hold, as for a file on disk.
+func (e *notExist) Is(target error) bool { return target == iofs.ErrNotExist }
 
 // file is an open handle on an inode.
 type file struct {

@@ -3,6 +3,7 @@ package powercut_test
 import (
 	"bytes"
 	"errors"
+	iofs "io/fs"
 	"testing"
 
 	"github.com/analytics-client/analytics/internal/logfs/powercut"
@@ -76,4 +77,15 @@ func cutOnce(t *testing.T, seed uint64) {
 		}
 	}
 	t.Errorf("after the cut the file holds %q", got)
+}
+
+// A missing file is fs.ErrNotExist, as on disk: logs tell it from a failure.
+func TestMissingFileIsNotExist(t *testing.T) {
+	fsys := powercut.New(1)
+	if _, err := fsys.Open("missing"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("Open of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	if err := fsys.Remove("missing"); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("Remove of a missing file: %v, want fs.ErrNotExist", err)
+	}
 }
