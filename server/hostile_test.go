@@ -20,6 +20,7 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -354,8 +355,9 @@ func TestStoreShareOfOneClient(t *testing.T) {
 // (its answer has its own time and nothing reused) nor blocks the first
 // client's real command (issue 17.6).
 func TestIdempotencyKeysPerClient(t *testing.T) {
-	now := fixedTime
-	ts := startServer(t, func(c *server.Config) { c.Now = func() time.Time { return now } })
+	var now atomic.Int64 // the store's background work reads the clock too
+	now.Store(fixedTime.UnixNano())
+	ts := startServer(t, func(c *server.Config) { c.Now = func() time.Time { return time.Unix(0, now.Load()).UTC() } })
 	b := ts.clientAs(t, issueSubject(t, ts, cn("agent-b.example.com")))
 	// B squats A's key with another payload, then A sends its command.
 	if r := do(t, b, "POST", ts.url+"/commands/event", `{"event":"squat"}`, "Idempotency-Key", "k1"); r.status != 200 {
@@ -365,13 +367,13 @@ func TestIdempotencyKeysPerClient(t *testing.T) {
 		t.Fatalf("A's command after B used its key: %d %s, want 200", r.status, r.body)
 	}
 	// B repeats A's payload and key later: stored anew, with its own time.
-	now = now.Add(time.Hour)
+	now.Add(int64(time.Hour))
 	r := do(t, b, "POST", ts.url+"/commands/event", `{"event":"real"}`, "Idempotency-Key", "k1")
 	if r.status != 422 {
 		t.Errorf("B reusing its own key with another payload: %d, want 422", r.status)
 	}
 	r = do(t, b, "POST", ts.url+"/commands/event", `{"event":"real"}`, "Idempotency-Key", "k2")
-	now = now.Add(time.Hour)
+	now.Add(int64(time.Hour))
 	a := do(t, ts.client, "POST", ts.url+"/commands/event", `{"event":"real"}`, "Idempotency-Key", "k2")
 	if r.status != 200 || a.status != 200 || r.body == a.body {
 		t.Errorf("B then A with one key: %s and %s, want answers of their own", r.body, a.body)

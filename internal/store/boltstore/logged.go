@@ -237,11 +237,42 @@ func applyLeftLog(path string, opts store.Options) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil // nothing was ever applied: the log is empty or its file is gone
 	}
+	// Only a log holding groups the file lacks is applied: after a clean
+	// stop the file has them all, and the file is not opened for writing
+	// (check and migrate write nothing, and work on a read-only mount).
+	newest, err := wal.Newest(LogDir(path))
+	if err != nil {
+		return fmt.Errorf("store: read the log of %s: %w", path, err)
+	}
+	if newest == 0 {
+		return nil
+	}
+	if applied, err := appliedInFile(path); err == nil && newest <= applied {
+		return nil
+	}
 	l, err := OpenLogged(path, opts, LogOptions{})
 	if err != nil {
 		return err
 	}
 	return l.Close()
+}
+
+// appliedInFile reads the LSN of the last logged group the file at path
+// holds, opening it read-only.
+func appliedInFile(path string) (uint64, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var lsn uint64
+	err = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) != nil {
+			lsn = appliedIn(tx)
+		}
+		return nil
+	})
+	return lsn, err
 }
 
 // ApplyLog applies the write-ahead log left next to the store file path (by

@@ -5,7 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -203,21 +206,59 @@ func (l *Log) read(name string) (*loaded, error) {
 		return nil, fmt.Errorf("wal: read %s: %w", name, err)
 	}
 	ld := &loaded{segment: segment{name: name, f: f, size: size}}
+	decodeSegment(ld, buf)
+	return ld, nil
+}
+
+// decodeSegment reads a segment's header and records from buf into ld; a
+// segment with no valid header keeps gen 0.
+func decodeSegment(ld *loaded, buf []byte) {
 	fixed, data, n, err := format.Decode(buf)
 	if err != nil || !bytes.Equal(data, []byte(segMagic)) {
-		return ld, nil
+		return
 	}
 	ld.gen, ld.first = binary.LittleEndian.Uint64(fixed[8:]), binary.LittleEndian.Uint64(fixed)
 	for off, want := n, ld.first; ; want++ {
 		fixed, payload, n, err := format.Decode(buf[off:])
 		if err != nil || binary.LittleEndian.Uint64(fixed) != want || binary.LittleEndian.Uint64(fixed[8:]) != ld.gen {
 			ld.off = off
-			return ld, nil
+			return
 		}
 		ld.recs = append(ld.recs, record{lsn: want, payload: payload})
 		ld.last = want
 		off += n
 	}
+}
+
+// Newest returns the LSN of the newest record of the log in dir, 0 when it
+// holds none or there is no such directory. It only reads, so that a
+// command on a stopped service's store (a check, a migration) can learn
+// whether the log holds anything the file lacks without writing either.
+func Newest(dir string) (uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("wal: list %s: %w", dir, err)
+	}
+	var newest uint64
+	for _, e := range entries {
+		var num uint64
+		if _, err := fmt.Sscanf(e.Name(), "%016x"+segExt, &num); err != nil || e.Name() != segName(num) {
+			continue
+		}
+		buf, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return 0, fmt.Errorf("wal: read %s: %w", e.Name(), err)
+		}
+		ld := &loaded{}
+		decodeSegment(ld, buf)
+		if ld.gen != 0 {
+			newest = max(newest, ld.last)
+		}
+	}
+	return newest, nil
 }
 
 // replay hands the records after after to fn in LSN order and files the
