@@ -361,6 +361,12 @@ func classify(err error) (verdict, DropReason) {
 		return drop, DropRejected
 	case errors.As(err, &re):
 		return classifyStatus(re.StatusCode)
+	case isCertificateAlert(err):
+		// The service refused our certificate. The client has reloaded
+		// its files and tried again already; during a CA rotation the
+		// service may take the new ones a moment later, so this is
+		// retried on the usual schedule, not parked.
+		return retry, ""
 	case isTLSConfigError(err), errors.Is(err, ErrClosed):
 		return retryAtCap, ""
 	}
