@@ -97,3 +97,38 @@ func ScanPages(ctx context.Context, kind Kind, after uint64, size int, readPage 
 		}
 	}
 }
+
+// Pending is what an engine's Append starts from: an answer per record,
+// with the ones no store could take answered already, and which records
+// still need the write.
+type Pending struct {
+	Recs []Record
+	Res  []Result
+	Todo []bool // records that still need the write
+	N    int    // how many of Todo are set
+}
+
+// NewPending checks recs (CheckRecord) and marks for the write every
+// record with data or a key.
+func NewPending(recs []Record) *Pending {
+	p := &Pending{Recs: recs, Res: make([]Result, len(recs)), Todo: make([]bool, len(recs))}
+	for i, r := range recs {
+		if err := CheckRecord(r); err != nil {
+			p.Res[i].Err = AppendError(r.Kind, r.Key, err)
+		} else if r.Data != nil || r.Key != "" {
+			p.Todo[i], p.N = true, p.N+1
+		}
+	}
+	return p
+}
+
+// Fail answers every record still marked for the write with err, and
+// returns the answers.
+func (p *Pending) Fail(err error) []Result {
+	for i := range p.Res {
+		if p.Todo[i] {
+			p.Res[i] = Result{Err: AppendError(p.Recs[i].Kind, p.Recs[i].Key, err)}
+		}
+	}
+	return p.Res
+}

@@ -15,25 +15,9 @@ var _ store.Store = (*Store)(nil)
 // with concurrent calls, and Append returns after its fsync. ctx is checked
 // before the write; once the write has begun Append waits for the commit.
 func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result {
-	res := make([]store.Result, len(recs))
-	todo := make([]bool, len(recs)) // records that still need the write
-	n := 0
-	for i, r := range recs {
-		if err := store.CheckRecord(r); err != nil {
-			res[i].Err = store.AppendError(r.Kind, r.Key, err)
-		} else if r.Data != nil || r.Key != "" {
-			todo[i], n = true, n+1
-		}
-	}
-	fail := func(err error) []store.Result {
-		for i := range res {
-			if todo[i] {
-				res[i].Err = store.AppendError(recs[i].Kind, recs[i].Key, err)
-			}
-		}
-		return res
-	}
-	if n == 0 {
+	p := store.NewPending(recs)
+	res, todo, fail := p.Res, p.Todo, p.Fail
+	if p.N == 0 {
 		return res
 	}
 	if err := ctx.Err(); err != nil {

@@ -150,18 +150,9 @@ func (s *Store) Close() error {
 // before the write; once the write has begun Append waits for the commit
 // (bounded by postgresTxTimeout).
 func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result {
-	res := make([]store.Result, len(recs))
-	todo := make([]bool, len(recs))
-	n := 0
-	for i, r := range recs {
-		if err := store.CheckRecord(r); err != nil {
-			res[i].Err = store.AppendError(r.Kind, r.Key, err)
-		} else if r.Data != nil || r.Key != "" {
-			todo[i], n = true, n+1
-		}
-	}
-	if n == 0 {
-		return res
+	p := store.NewPending(recs)
+	if p.N == 0 {
+		return p.Res
 	}
 	err := ctx.Err()
 	if err == nil {
@@ -169,17 +160,13 @@ func (s *Store) Append(ctx context.Context, recs []store.Record) []store.Result 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return s.appendIn(tx, g, recs, todo, res)
+			return s.appendIn(tx, g, recs, p.Todo, p.Res)
 		})
 	}
 	if err != nil {
-		for i := range res {
-			if todo[i] {
-				res[i] = store.Result{Err: store.AppendError(recs[i].Kind, recs[i].Key, err)}
-			}
-		}
+		return p.Fail(err)
 	}
-	return res
+	return p.Res
 }
 
 // appendIn is Append's part of a group commit, in two round trips: one
