@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/analytics-client/analytics/internal/loadgen"
 	"github.com/analytics-client/analytics/internal/pgtest"
+	"github.com/analytics-client/analytics/internal/store"
 	"github.com/analytics-client/analytics/server"
 )
 
@@ -17,7 +19,30 @@ import (
 // events over TLS to the service with its durable store: every answer
 // waits for the event to be on disk.
 func BenchmarkIngest(b *testing.B) {
-	ingest(b, startServer(b, func(c *server.Config) { c.Logger = discard(); c.Now = time.Now }))
+	var commits commitStats
+	ingest(b, startServer(b, func(c *server.Config) {
+		c.Logger = discard()
+		c.Now = time.Now
+		server.SetStoreCommitHook(c, commits.observe)
+	}))
+	commits.report(b)
+}
+
+// commitStats counts a store's group commits, for a benchmark to report
+// how many calls each carried and how long each took.
+type commitStats struct{ commits, calls, took atomic.Int64 }
+
+func (c *commitStats) observe(ci store.CommitInfo) {
+	c.commits.Add(1)
+	c.calls.Add(int64(ci.Calls))
+	c.took.Add(int64(ci.Took))
+}
+
+func (c *commitStats) report(b *testing.B) {
+	if n := c.commits.Load(); n > 0 {
+		b.ReportMetric(float64(c.calls.Load())/float64(n), "calls/commit")
+		b.ReportMetric(float64(c.took.Load())/float64(n)/1e3, "µs/commit")
+	}
 }
 
 // BenchmarkIngestNoStorage is BenchmarkIngest against an in-memory store:
