@@ -51,6 +51,22 @@ func BenchmarkIngestNoStorage(b *testing.B) {
 	ingest(b, startServerWith(b, newMemStore(), func(c *server.Config) { c.Logger = discard(); c.Now = time.Now }))
 }
 
+// BenchmarkIngestSyncOnly is BenchmarkIngest against an in-memory store
+// that does nothing durable but what the write-ahead log must: one write
+// and one sync of a zero-filled file per group commit, with the log's
+// group commit. The most any store that syncs each group can reach on this
+// disk, in the same run: BenchmarkIngest over it is the log's own
+// efficiency, and it over BenchmarkIngestNoStorage the disk's share.
+func BenchmarkIngestSyncOnly(b *testing.B) {
+	var commits commitStats
+	st := newSyncOnlyStore(b, commits.observe)
+	ingest(b, startServerWith(b, st, func(c *server.Config) {
+		c.Logger = discard()
+		c.Now = time.Now
+	}))
+	commits.report(b)
+}
+
 // BenchmarkIngestBatch measures events/s for 4 concurrent keep-alive
 // HTTP/1.1 clients over mTLS, each POSTing batches of 64 events to
 // /commands/batch with the durable store: every answer waits for its 64

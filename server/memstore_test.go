@@ -3,8 +3,11 @@ package server_test
 import (
 	"context"
 	"sync"
+	"testing"
 
+	"github.com/analytics-client/analytics/internal/logfs"
 	"github.com/analytics-client/analytics/internal/store"
+	"github.com/analytics-client/analytics/internal/store/boltstore"
 )
 
 // memStore is an in-memory store.Store without durability, used only to
@@ -84,3 +87,73 @@ func (m *memStore) Count(_ context.Context, kind store.Kind) (int, error) {
 func (m *memStore) UsedBytes(context.Context) (int64, error) { return 0, nil }
 
 func (m *memStore) Close() error { return nil }
+
+// syncOnlyStore is memStore behind the write-ahead log's group commit
+// (store.NewCommitterGather, with boltstore.GatherWait) and sync: each
+// group appends its records' bytes to a zero-filled file through the log's
+// file seam and syncs once, and nothing else. It measures the most any
+// store that syncs once per group commit can do on this disk, to tell the
+// log's own cost from the disk's.
+type syncOnlyStore struct {
+	*memStore
+	commits *store.Committer[*syncOnlyTx]
+}
+
+type syncOnlyTx struct{ size int }
+
+// syncOnlyFileSize is the zero-filled file's size: a log segment's
+// (wal.DefaultSegmentSize), written round and round.
+const syncOnlyFileSize = 8 << 20
+
+func newSyncOnlyStore(tb testing.TB, onCommit func(store.CommitInfo)) *syncOnlyStore {
+	f, err := logfs.Dir(tb.TempDir()).Create("sync-only")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = f.Close() })
+	if _, err := f.WriteAt(make([]byte, syncOnlyFileSize), 0); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		tb.Fatal(err)
+	}
+	var off int64
+	buf := make([]byte, 0, 64<<10)
+	write := func(fn func(*syncOnlyTx) error) error {
+		t := &syncOnlyTx{}
+		if err := fn(t); err != nil {
+			return err
+		}
+		buf = buf[:min(t.size, cap(buf))]
+		if off+int64(len(buf)) > syncOnlyFileSize {
+			off = 0
+		}
+		if _, err := f.WriteAt(buf, off); err != nil {
+			return err
+		}
+		off += int64(len(buf))
+		return f.Sync()
+	}
+	s := &syncOnlyStore{memStore: newMemStore(),
+		commits: store.NewCommitterGather(write, func() bool { return true }, onCommit, boltstore.GatherWait)}
+	tb.Cleanup(s.commits.Close)
+	return s
+}
+
+func (s *syncOnlyStore) Append(ctx context.Context, recs []store.Record) []store.Result {
+	var res []store.Result
+	err := s.commits.Do(func(t *syncOnlyTx, _ *store.Group) error {
+		for _, r := range recs {
+			t.size += len(r.Data) + len(r.Key) + len(r.Sum) + 32 // a log record's framing, roughly
+		}
+		return nil
+	})
+	if err != nil {
+		res = make([]store.Result, len(recs))
+		for i := range res {
+			res[i].Err = err
+		}
+		return res
+	}
+	return s.memStore.Append(ctx, recs)
+}

@@ -119,10 +119,10 @@ type LogOptions struct {
 // DefaultApplyBatch is LogOptions.ApplyBatch when it is zero.
 const DefaultApplyBatch = 512
 
-// gatherWait bounds how long a group commit of the log waits for the
+// GatherWait bounds how long a group commit of the log waits for the
 // callers of the previous one (store.NewCommitterGather, which waits at most
 // as long as the previous commit took): a slow disk's sync.
-const gatherWait = 2 * time.Millisecond
+const GatherWait = 2 * time.Millisecond
 
 // DefaultApplyDelay is LogOptions.ApplyDelay when it is zero.
 const DefaultApplyDelay = 20 * time.Millisecond
@@ -160,7 +160,7 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 		_ = db.Close()
 		return nil, err
 	}
-	s.commits = store.NewCommitterGather(s.logGroup, func() bool { return s.synced }, onCommit, gatherWait)
+	s.commits = store.NewCommitterGather(s.logGroup, func() bool { return s.synced }, onCommit, GatherWait)
 	go s.runApplier()
 	return s, nil
 }
