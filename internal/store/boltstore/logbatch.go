@@ -28,6 +28,9 @@ type batch struct {
 	// batch bbolt does not hold yet.
 	bytes  int64
 	counts [store.Snapshots + 1]int
+	// size is the encoded record's length, which its records' bytes
+	// share: what the batch holds in memory until it is applied.
+	size int64
 }
 
 const (
@@ -66,7 +69,7 @@ func decodeBatch(lsn uint64, p []byte) (*batch, error) {
 	if len(p) < 8 {
 		return fail("short header")
 	}
-	b := &batch{lsn: lsn, at: int64(binary.BigEndian.Uint64(p))}
+	b := &batch{lsn: lsn, at: int64(binary.BigEndian.Uint64(p)), size: int64(len(p))}
 	p = p[8:]
 	n, k := binary.Uvarint(p)
 	if k <= 0 || n > uint64(len(p)) {

@@ -54,8 +54,9 @@ type Logged struct {
 	wal      *wal.Log
 	commits  *store.Committer[*logTx]
 	log      *slog.Logger
-	maxApply int
-	delay    time.Duration
+	maxApply  int
+	maxBehind int64
+	delay     time.Duration
 	// beforeApply, when set, runs before each bbolt commit of the applier
 	// and fails it: the power-cut tests cut the power there.
 	beforeApply func() error
@@ -69,6 +70,7 @@ type Logged struct {
 
 	mu       sync.Mutex
 	tail     []*batch // logged, not yet applied, in LSN order
+	behind   int64    // the tail's size (batch.size)
 	keys     map[string]pendingKey
 	logged   uint64 // LSN of the last group logged
 	applied  uint64 // LSN of the last group in the file
@@ -114,7 +116,22 @@ type LogOptions struct {
 	// ApplyBatch of them are there; zero means DefaultApplyDelay. Fewer
 	// bbolt commits leave the disk to the log's syncs.
 	ApplyDelay time.Duration
+	// MaxBehind bounds how far the file may fall behind the log: the
+	// bytes of the logged groups not applied yet, which the store holds
+	// in memory (and the log on disk). Once they reach it, an Append waits
+	// for the applier, or fails with ErrBehind when applying fails; zero
+	// means DefaultMaxBehind.
+	MaxBehind int64
 }
+
+// DefaultMaxBehind is LogOptions.MaxBehind when it is zero.
+const DefaultMaxBehind = 64 << 20
+
+// ErrBehind is in the chain of an Append error when the store file has
+// fallen LogOptions.MaxBehind behind its log because applying the log to it
+// fails (the applier's error is in the chain too): the store takes nothing
+// more until an attempt succeeds. Each refused Append makes one attempt.
+var ErrBehind = errors.New("the store file is too far behind its log")
 
 // DefaultApplyBatch is LogOptions.ApplyBatch when it is zero.
 const DefaultApplyBatch = 512
@@ -147,7 +164,7 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Logged{db: db, log: opts.Logger, maxApply: lopts.ApplyBatch, delay: lopts.ApplyDelay, keys: map[string]pendingKey{},
+	s := &Logged{db: db, log: opts.Logger, maxApply: lopts.ApplyBatch, maxBehind: lopts.MaxBehind, delay: lopts.ApplyDelay, keys: map[string]pendingKey{},
 		caught: make(chan struct{}), wake: make(chan struct{}, 1), urge: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if s.maxApply <= 0 {
@@ -155,6 +172,9 @@ func OpenLogged(path string, opts store.Options, lopts LogOptions) (*Logged, err
 	}
 	if s.delay <= 0 {
 		s.delay = DefaultApplyDelay
+	}
+	if s.maxBehind <= 0 {
+		s.maxBehind = DefaultMaxBehind
 	}
 	if err := s.openLog(path, lopts, opts.Logger); err != nil {
 		_ = db.Close()
@@ -349,6 +369,31 @@ func (s *Logged) catchUp(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	return nil
+}
+
+// waitForRoom holds an Append back while the file is s.maxBehind or more
+// behind the log: it hurries the applier and waits for its next attempt,
+// for as long as ctx allows, and fails with ErrBehind when an attempt
+// made while it waits fails and leaves the file as far behind.
+func (s *Logged) waitForRoom(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.behind >= s.maxBehind {
+		ch := s.caught
+		s.mu.Unlock()
+		s.hurry()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			s.mu.Lock()
+			return fmt.Errorf("store: waiting for the file to catch up with its log: %w", ctx.Err())
+		}
+		s.mu.Lock()
+		if err := s.applyErr; err != nil && s.behind >= s.maxBehind {
+			return fmt.Errorf("store: %w (%d bytes logged and not applied; applying fails: %w)", ErrBehind, s.behind, err)
+		}
+	}
 	return nil
 }
 

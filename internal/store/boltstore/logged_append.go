@@ -45,6 +45,9 @@ func (s *Logged) Append(ctx context.Context, recs []store.Record) []store.Result
 	if n == 0 {
 		return res
 	}
+	if err := s.waitForRoom(ctx); err != nil {
+		return fail(err)
+	}
 	err = s.commits.Do(func(t *logTx, g *store.Group) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -171,6 +174,7 @@ func (s *Logged) logGroup(fn func(*logTx) error) error {
 	}
 	s.mu.Lock()
 	s.tail = append(s.tail, b)
+	s.behind += b.size
 	s.logged = lsn
 	for _, r := range b.recs {
 		if r.Key != "" {

@@ -78,6 +78,7 @@ func (s *Logged) apply(todo []*batch) bool {
 		s.applied = last
 		s.tail = s.tail[len(todo):]
 		for _, b := range todo {
+			s.behind -= b.size
 			for _, r := range b.recs {
 				if k, ok := s.keys[r.Key]; ok && k.lsn <= last {
 					delete(s.keys, r.Key)

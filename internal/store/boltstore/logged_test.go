@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,4 +99,141 @@ func TestOpenersApplyLeftLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoggedRefusesWhenFarBehind makes applying the log to the file fail
+// (as a full disk under the file would) with a small MaxBehind: Appends are
+// acknowledged until the file is that far behind, then refused with
+// ErrBehind, so the memory the unapplied groups hold stays bounded, and
+// the failure is logged once. Once applying works again the next Append
+// succeeds, and every acknowledged entry is in the file exactly once.
+func TestLoggedRefusesWhenFarBehind(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	var logs strings.Builder
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	const maxBehind = 4 << 10
+	s, err := OpenLogged(path, store.Options{Logger: logger}, LogOptions{MaxBehind: maxBehind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	diskFull := errors.New("no space left on device")
+	s.mu.Lock()
+	s.beforeApply = func() error { return diskFull }
+	s.mu.Unlock()
+
+	acked := 0
+	var refused error
+	for i := 0; refused == nil; i++ {
+		if i > 1000 {
+			t.Fatal("no Append was refused")
+		}
+		res := s.Append(ctx, []store.Record{{Kind: store.Events, Data: fmt.Appendf(nil, `{"event":"e%d","padding":"%0100d"}`, i, 0)}})
+		if refused = res[0].Err; refused == nil {
+			acked++
+		}
+	}
+	if !errors.Is(refused, ErrBehind) || !errors.Is(refused, diskFull) {
+		t.Fatalf("refusal = %v, want ErrBehind and the applier's error", refused)
+	}
+	s.mu.Lock()
+	behind := s.behind
+	s.mu.Unlock()
+	if behind < maxBehind || behind > 2*maxBehind {
+		t.Errorf("%d bytes behind after %d acknowledged appends, want at least %d and not much more", behind, acked, maxBehind)
+	}
+	// A retried refusal makes another attempt, and is refused again.
+	if err := s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte(`{"event":"again"}`)}})[0].Err; !errors.Is(err, ErrBehind) {
+		t.Fatalf("second refusal = %v, want ErrBehind", err)
+	}
+	logMu.Lock()
+	failures := strings.Count(logs.String(), "cannot apply its log")
+	logMu.Unlock()
+	if failures != 1 {
+		t.Errorf("the apply failure was logged %d times, want once:\n%s", failures, logs.String())
+	}
+
+	s.mu.Lock()
+	s.beforeApply = nil
+	s.mu.Unlock()
+	if err := s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte(`{"event":"after"}`)}})[0].Err; err != nil {
+		t.Fatalf("Append once applying works again: %v", err)
+	}
+	acked++
+	if n, err := s.Count(ctx, store.Events); err != nil || n != acked {
+		t.Fatalf("Count = %d, %v; want the %d acknowledged", n, err, acked)
+	}
+	seen := map[string]int{}
+	if err := s.Scan(ctx, store.Events, 0, func(e store.Entry) error {
+		seen[string(e.Data)]++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != acked {
+		t.Errorf("the file holds %d distinct entries, want %d", len(seen), acked)
+	}
+	for data, n := range seen {
+		if n != 1 {
+			t.Errorf("%s stored %d times", data, n)
+		}
+	}
+}
+
+// TestLoggedWaitsForASlowApplier holds the applier's commit back while the
+// file is MaxBehind behind: an Append waits for it instead of failing, and
+// returns only after the commit went ahead.
+func TestLoggedWaitsForASlowApplier(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenLogged(filepath.Join(t.TempDir(), FileName), store.Options{}, LogOptions{MaxBehind: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var released atomic.Bool
+	s.mu.Lock()
+	s.beforeApply = func() error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		return nil
+	}
+	s.mu.Unlock()
+	if err := s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte(`{"event":"first"}`)}})[0].Err; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := s.Append(ctx, []store.Record{{Kind: store.Events, Data: []byte(`{"event":"second"}`)}})[0].Err
+		if err == nil && !released.Load() {
+			err = errors.New("Append returned while the applier was held back")
+		}
+		done <- err
+	}()
+	<-entered // the applier is committing the first group, the second Append waits for it
+	released.Store(true)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Count(ctx, store.Events); err != nil || n != 2 {
+		t.Fatalf("Count = %d, %v; want 2", n, err)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }
