@@ -50,10 +50,10 @@ import (
 // OpenReadOnly apply a log left behind, so `analyticsd check`, backups and
 // migrations see every acknowledged entry.
 type Logged struct {
-	db       *Store
-	wal      *wal.Log
-	commits  *store.Committer[*logTx]
-	log      *slog.Logger
+	db        *Store
+	wal       *wal.Log
+	commits   *store.Committer[*logTx]
+	log       *slog.Logger
 	maxApply  int
 	maxBehind int64
 	delay     time.Duration
