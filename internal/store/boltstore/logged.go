@@ -353,23 +353,8 @@ func (s *Logged) acquire() error {
 func (s *Logged) catchUp(ctx context.Context) error {
 	s.mu.Lock()
 	target := s.logged
-	for s.applied < target {
-		ch := s.caught
-		s.mu.Unlock()
-		s.hurry()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		s.mu.Lock()
-		if err := s.applyErr; err != nil && s.applied < target {
-			s.mu.Unlock()
-			return err
-		}
-	}
 	s.mu.Unlock()
-	return nil
+	return s.awaitApplier(ctx, func() bool { return s.applied >= target })
 }
 
 // waitForRoom holds an Append back while the file is s.maxBehind or more
@@ -377,9 +362,26 @@ func (s *Logged) catchUp(ctx context.Context) error {
 // for as long as ctx allows, and fails with ErrBehind when an attempt
 // made while it waits fails and leaves the file as far behind.
 func (s *Logged) waitForRoom(ctx context.Context) error {
+	err := s.awaitApplier(ctx, func() bool { return s.behind < s.maxBehind })
+	switch {
+	case err == nil:
+		return nil
+	case err == ctx.Err():
+		return fmt.Errorf("store: waiting for the file to catch up with its log: %w", err)
+	}
+	s.mu.Lock()
+	behind := s.behind
+	s.mu.Unlock()
+	return fmt.Errorf("store: %w (%d bytes logged and not applied; applying fails: %w)", ErrBehind, behind, err)
+}
+
+// awaitApplier waits, hurrying the applier, until ready (called with s.mu
+// held) reports true. It fails with ctx's error, or with the apply's error
+// when an attempt made while it waits fails and ready still does not hold.
+func (s *Logged) awaitApplier(ctx context.Context, ready func() bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.behind >= s.maxBehind {
+	for !ready() {
 		ch := s.caught
 		s.mu.Unlock()
 		s.hurry()
@@ -387,11 +389,11 @@ func (s *Logged) waitForRoom(ctx context.Context) error {
 		case <-ch:
 		case <-ctx.Done():
 			s.mu.Lock()
-			return fmt.Errorf("store: waiting for the file to catch up with its log: %w", ctx.Err())
+			return ctx.Err()
 		}
 		s.mu.Lock()
-		if err := s.applyErr; err != nil && s.behind >= s.maxBehind {
-			return fmt.Errorf("store: %w (%d bytes logged and not applied; applying fails: %w)", ErrBehind, s.behind, err)
+		if err := s.applyErr; err != nil && !ready() {
+			return err
 		}
 	}
 	return nil
