@@ -59,6 +59,7 @@ analytics_whitelist_entries 0
 		`analytics_whitelist_entries 2`,
 		`analytics_store_entries{kind="events"} 0`,
 		"analytics_store_bytes ",
+		"analytics_store_log_backlog_bytes ",
 		"analytics_last_checkin_timestamp_seconds 1.79", // fixedTime, 2026-11-29
 		"go_goroutines ", "process_resident_memory_bytes ",
 	} {

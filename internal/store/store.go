@@ -228,6 +228,14 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
+// Backlogger is implemented by stores that answer an Append from a
+// write-ahead log before their main file holds it (boltstore.Logged).
+type Backlogger interface {
+	// Backlog is the bytes logged and not yet applied to the main file:
+	// near zero normally, rising while the file cannot be written.
+	Backlog(ctx context.Context) (int64, error)
+}
+
 // Newest is implemented by stores that find their newest entry without a
 // scan (both engines): the check-in pins the range it uploads with it.
 type Newest interface {

@@ -100,6 +100,8 @@ var (
 		"Bytes the stored entries take, as analytics.max-store-bytes counts them.", nil, nil)
 	descQuarantined = prometheus.NewDesc("analytics_store_quarantined_entries",
 		"Stored entries that failed their checksum and were set aside, never served or uploaded.", nil, nil)
+	descBacklog = prometheus.NewDesc("analytics_store_log_backlog_bytes",
+		"Bytes of acknowledged entries in the store's write-ahead log and not yet in its file: near 0 normally, rising while the file cannot be written.", nil, nil)
 	descWhitelist = prometheus.NewDesc("analytics_whitelist_entries",
 		"Event names and snapshot fields in the whitelist; 0 when there is none.", nil, nil)
 )
@@ -109,6 +111,7 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descStoreEntries
 	ch <- descStoreBytes
 	ch <- descQuarantined
+	ch <- descBacklog
 	ch <- descWhitelist
 }
 
@@ -136,6 +139,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if n, err := cn.Quarantined(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(descQuarantined, prometheus.GaugeValue, float64(n))
+	}
+	if n, err := cn.Backlog(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, float64(n))
 	}
 }
 

@@ -58,6 +58,9 @@ type Counter interface {
 	UsedBytes(ctx context.Context) (int64, error)
 	// Quarantined is the number of entries set aside as damaged.
 	Quarantined(ctx context.Context) (int64, error)
+	// Backlog is the bytes acknowledged but not yet in the store's main
+	// file (its write-ahead log's backlog); 0 for a store without one.
+	Backlog(ctx context.Context) (int64, error)
 }
 
 // Throttle logs a condition at most once per interval per key, counting

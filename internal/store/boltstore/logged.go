@@ -97,6 +97,7 @@ var (
 	_ store.Store       = (*Logged)(nil)
 	_ store.Newest      = (*Logged)(nil)
 	_ store.Quarantiner = (*Logged)(nil)
+	_ store.Backlogger  = (*Logged)(nil)
 )
 
 // LogOptions configure the write-ahead log of OpenLogged. The zero value is
@@ -537,6 +538,18 @@ func (s *Logged) Newest(ctx context.Context, kind store.Kind) (uint64, error) {
 		return 0, fmt.Errorf("store: newest %s: %w", kind.Collection(), err)
 	}
 	return s.db.Newest(ctx, kind)
+}
+
+// Backlog implements store.Backlogger: the bytes of the logged groups the
+// file does not hold yet (at most about LogOptions.MaxBehind).
+func (s *Logged) Backlog(context.Context) (int64, error) {
+	if err := s.acquire(); err != nil {
+		return 0, err
+	}
+	defer s.closeMu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.behind, nil
 }
 
 // Quarantined implements store.Quarantiner: the damaged entries the file

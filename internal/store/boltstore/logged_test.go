@@ -138,9 +138,10 @@ func TestLoggedRefusesWhenFarBehind(t *testing.T) {
 	if !errors.Is(refused, ErrBehind) || !errors.Is(refused, diskFull) {
 		t.Fatalf("refusal = %v, want ErrBehind and the applier's error", refused)
 	}
-	s.mu.Lock()
-	behind := s.behind
-	s.mu.Unlock()
+	behind, err := s.Backlog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if behind < maxBehind || behind > 2*maxBehind {
 		t.Errorf("%d bytes behind after %d acknowledged appends, want at least %d and not much more", behind, acked, maxBehind)
 	}
@@ -174,6 +175,9 @@ func TestLoggedRefusesWhenFarBehind(t *testing.T) {
 	}
 	if len(seen) != acked {
 		t.Errorf("the file holds %d distinct entries, want %d", len(seen), acked)
+	}
+	if behind, err := s.Backlog(ctx); err != nil || behind != 0 {
+		t.Errorf("Backlog after a scan caught up = %d, %v; want 0", behind, err)
 	}
 	for data, n := range seen {
 		if n != 1 {

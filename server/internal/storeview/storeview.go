@@ -112,6 +112,15 @@ func (v View) Quarantined(ctx context.Context) (int64, error) {
 	return 0, nil
 }
 
+// Backlog is the bytes the store has logged and not yet applied to its
+// main file, 0 for a store without a write-ahead log.
+func (v View) Backlog(ctx context.Context) (int64, error) {
+	if b, ok := v.st.(store.Backlogger); ok {
+		return b.Backlog(ctx)
+	}
+	return 0, nil
+}
+
 // Counts reports whether the store counts its entries: whether Count and
 // UsedBytes can answer.
 func (v View) Counts() bool {
