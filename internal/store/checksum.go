@@ -23,6 +23,14 @@ func Checksum(seq uint64, data []byte) uint32 {
 	return crc32.Update(crc32.Checksum(k[:], castagnoli), castagnoli, data)
 }
 
+// KeyChecksum is the CRC-32C of an idempotency key's stored record: the key
+// followed by the record's bytes before the checksum. boltstore keeps it at
+// the end of each record, so that a damaged one is replaced rather than
+// answered from.
+func KeyChecksum(key string, rec []byte) uint32 {
+	return crc32.Update(crc32.Checksum([]byte(key), castagnoli), castagnoli, rec)
+}
+
 // EntryVersion1 is the first byte of an entry value in the versioned record
 // format: the version byte, the checksum (4 bytes, big-endian), then the
 // data. Entries from before the format (version 0) are bare JSON, which

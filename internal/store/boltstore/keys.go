@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -14,9 +15,16 @@ import (
 )
 
 // A remembered key's value is: stored-at time (8 bytes, big-endian Unix
-// nanoseconds), the length of Sum (1 byte), Sum, then Reply. The time index
+// nanoseconds), the length of Sum (1 byte, with keyChecked set), Sum,
+// Reply, then store.KeyChecksum of the key and everything before it (4
+// bytes, big-endian). Records from before the checksum (keyChecked clear)
+// end with Reply and are read unchecked until they expire. The time index
 // (bucketExpiry) holds stored-at time + key with empty values, so expired
 // keys are found at its start.
+
+// keyChecked flags, in a record's Sum-length byte, a record that ends with
+// its checksum (store.MaxSumLen leaves the bit free).
+const keyChecked = 0x80
 
 // keyRecord is a remembered key, decoded.
 type keyRecord struct {
@@ -25,20 +33,40 @@ type keyRecord struct {
 	reply    []byte
 }
 
-func decodeKeyRecord(v []byte) (keyRecord, bool) {
-	if len(v) < 9 || len(v) < 9+int(v[8]) {
-		return keyRecord{}, false
+// decodeKeyRecord decodes the record v of key, checking its checksum; an
+// error says how it is damaged.
+func decodeKeyRecord(key string, v []byte) (keyRecord, error) {
+	if len(v) < 9 {
+		return keyRecord{}, fmt.Errorf("a record of %d bytes", len(v))
 	}
-	n := 9 + int(v[8])
-	return keyRecord{storedAt: v[:8], sum: v[9:n], reply: v[n:]}, true
+	n := 9 + int(v[8]&^keyChecked)
+	end := len(v)
+	if v[8]&keyChecked != 0 {
+		end -= 4
+		if end < n {
+			return keyRecord{}, fmt.Errorf("a record of %d bytes", len(v))
+		}
+		if want, got := binary.BigEndian.Uint32(v[end:]), store.KeyChecksum(key, v[:end]); want != got {
+			return keyRecord{}, fmt.Errorf("checksum %08x, the record sums to %08x", want, got)
+		}
+	} else if end < n {
+		return keyRecord{}, fmt.Errorf("a record of %d bytes", len(v))
+	}
+	return keyRecord{storedAt: v[:8], sum: v[9:n], reply: v[n:end]}, nil
 }
 
 // lookup finds r.Key: dup when it is remembered with r.Sum (prior is a copy
 // of the reply), ErrKeyReused when with another Sum. An expired or unknown
-// key is neither.
+// key is neither, and so is a damaged record: the request is taken as new,
+// and remember replaces the record (an entry stored twice rather than an
+// answer the record cannot vouch for).
 func (s *Store) lookup(tx *bolt.Tx, r store.Record) (prior []byte, dup bool, err error) {
-	rec, ok := decodeKeyRecord(tx.Bucket(bucketKeys).Get([]byte(r.Key)))
-	if !ok || s.expired(rec.storedAt) {
+	v := tx.Bucket(bucketKeys).Get([]byte(r.Key))
+	if v == nil {
+		return nil, false, nil
+	}
+	rec, err := decodeKeyRecord(r.Key, v)
+	if err != nil || s.expired(rec.storedAt) {
 		return nil, false, nil
 	}
 	if !bytes.Equal(rec.sum, r.Sum) {
@@ -97,13 +125,13 @@ func (s *Store) makeKeyRoom(tx *bolt.Tx, need int64) error {
 }
 
 // forget removes the key of time-index entry k (stored-at time + key) and
-// the entry, if the key's record is the one the entry describes, and takes
-// it off the keys' room.
+// the entry, if the key's record is the one the entry describes (or is
+// damaged: a key has one index entry), and takes it off the keys' room.
 func (s *Store) forget(tx *bolt.Tx, k []byte) error {
 	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
 	key := k[8:]
 	if v := keys.Get(key); v != nil {
-		if rec, ok := decodeKeyRecord(v); ok && bytes.Equal(rec.storedAt, k[:8]) {
+		if rec, err := decodeKeyRecord(string(key), v); err != nil || bytes.Equal(rec.storedAt, k[:8]) {
 			cost := keyCost(len(key), len(v))
 			if err := keys.Delete(key); err != nil {
 				return fmt.Errorf("prune key %q: %w", key, err)
@@ -128,13 +156,52 @@ func (s *Store) remember(tx *bolt.Tx, r store.Record) error {
 // rememberAt is remember with the time the key was stored at (the write-ahead
 // log applies keys with the time they were logged).
 func (s *Store) rememberAt(tx *bolt.Tx, r store.Record, at time.Time) error {
-	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
-	if old, ok := decodeKeyRecord(keys.Get([]byte(r.Key))); ok {
-		if err := s.forget(tx, expiryKey(old.storedAt, r.Key)); err != nil {
+	keys := tx.Bucket(bucketKeys)
+	if old := keys.Get([]byte(r.Key)); old != nil {
+		rec, err := decodeKeyRecord(r.Key, old)
+		if err != nil {
+			s.log.Warn("store replaced a damaged idempotency key record; its request was taken as new",
+				"key", r.Key, "problem", err.Error())
+			return s.replaceDamagedKey(tx, r, at, old)
+		}
+		if err := s.forget(tx, expiryKey(rec.storedAt, r.Key)); err != nil {
 			return fmt.Errorf("drop expired key: %w", err)
 		}
 	}
-	v := make([]byte, 9, 9+len(r.Sum)+len(r.Reply))
+	return s.rememberNew(tx, r, at)
+}
+
+// replaceDamagedKey forgets the damaged record old of r.Key, with its index
+// entry (under the stored-at time the record holds, or found by a scan of
+// the index when that time is damaged too), and remembers r.
+func (s *Store) replaceDamagedKey(tx *bolt.Tx, r store.Record, at time.Time, old []byte) error {
+	expiry := tx.Bucket(bucketExpiry)
+	k := expiryKey(old[:min(8, len(old))], r.Key)
+	if ik, _ := expiry.Cursor().Seek(k); !bytes.Equal(ik, k) {
+		k = nil
+		_ = expiry.ForEach(func(ik, _ []byte) error {
+			if len(ik) >= 8 && string(ik[8:]) == r.Key {
+				k = bytes.Clone(ik)
+				return errFound
+			}
+			return nil
+		})
+	}
+	if k != nil {
+		if err := s.forget(tx, k); err != nil {
+			return fmt.Errorf("drop damaged key: %w", err)
+		}
+	}
+	return s.rememberNew(tx, r, at)
+}
+
+// errFound ends a ForEach that found what it looked for.
+var errFound = errors.New("found")
+
+// rememberNew stores r's key, stored at at, which the store does not hold.
+func (s *Store) rememberNew(tx *bolt.Tx, r store.Record, at time.Time) error {
+	keys, expiry := tx.Bucket(bucketKeys), tx.Bucket(bucketExpiry)
+	v := make([]byte, 9, 9+len(r.Sum)+len(r.Reply)+4)
 	cost := keyCost(len(r.Key), cap(v))
 	if err := s.makeKeyRoom(tx, cost); err != nil {
 		return err
@@ -143,8 +210,9 @@ func (s *Store) rememberAt(tx *bolt.Tx, r store.Record, at time.Time) error {
 		return err
 	}
 	binary.BigEndian.PutUint64(v, uint64(at.UnixNano()))
-	v[8] = byte(len(r.Sum))
+	v[8] = byte(len(r.Sum)) | keyChecked
 	v = append(append(v, r.Sum...), r.Reply...)
+	v = binary.BigEndian.AppendUint32(v, store.KeyChecksum(r.Key, v))
 	if err := keys.Put([]byte(r.Key), v); err != nil {
 		return fmt.Errorf("remember key: %w", err)
 	}
@@ -250,9 +318,10 @@ func (s *Store) readKeys(ctx context.Context, after []byte) ([]store.RememberedK
 			}
 		}
 		for ; k != nil && len(page) < s.scanPage; k, v = c.Next() {
-			rec, ok := decodeKeyRecord(v)
-			if !ok {
-				return &DamagedError{Problem: fmt.Sprintf("idempotency key %q: a record of %d bytes", k, len(v))}
+			rec, err := decodeKeyRecord(string(k), v)
+			if err != nil {
+				s.log.Warn("store skipped a damaged idempotency key record", "key", string(k), "problem", err.Error())
+				continue
 			}
 			page = append(page, store.RememberedKey{Key: string(k), Sum: bytes.Clone(rec.sum), Reply: bytes.Clone(rec.reply),
 				StoredAt: time.Unix(0, int64(binary.BigEndian.Uint64(rec.storedAt)))})
