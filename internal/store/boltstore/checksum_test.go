@@ -19,17 +19,19 @@ import (
 	"github.com/analytics-client/analytics/internal/store/storetest"
 )
 
-// errorLog counts the ERROR records logged and keeps their attributes.
-type errorLog struct {
+// recordLog keeps the records logged at min or above, each as its message
+// and attributes.
+type recordLog struct {
+	min  slog.Level
 	mu   sync.Mutex
 	msgs []string
 }
 
-func (l *errorLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
-func (l *errorLog) WithGroup(string) slog.Handler            { return l }
-func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Level < slog.LevelError {
+func (l *recordLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *recordLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *recordLog) WithGroup(string) slog.Handler            { return l }
+func (l *recordLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Level < l.min {
 		return nil
 	}
 	var b strings.Builder
@@ -41,7 +43,7 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-func (l *errorLog) errors() []string {
+func (l *recordLog) messages() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.msgs...)
@@ -81,7 +83,7 @@ func TestDamagedEntrySetAside(t *testing.T) {
 	s.Close()
 	alterValue(t, path, bucketEvents, 4, 5+len(`{"id":"ev`)) // "event-3" → "eVent-3"
 
-	log := &errorLog{}
+	log := &recordLog{min: slog.LevelError}
 	s = openAt(t, path, store.Options{Logger: slog.New(log), ScanPage: 3})
 	ctx := context.Background()
 	got := storetest.Datas(scanAll(t, s, store.Events, 0))
@@ -94,7 +96,7 @@ func TestDamagedEntrySetAside(t *testing.T) {
 		}
 	}
 	scanAll(t, s, store.Events, 0) // a second read logs nothing more
-	if errs := log.errors(); len(errs) != 1 || !strings.Contains(errs[0], "seq=4") || !strings.Contains(errs[0], "kind=events") {
+	if errs := log.messages(); len(errs) != 1 || !strings.Contains(errs[0], "seq=4") || !strings.Contains(errs[0], "kind=events") {
 		t.Fatalf("ERROR records %q, want one naming events entry 4", errs)
 	}
 	if n, err := s.Quarantined(ctx); err != nil || n != 1 {

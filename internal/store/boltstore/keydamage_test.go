@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,25 +33,24 @@ func TestDamagedKeyRecordIsReplaced(t *testing.T) {
 			t.Run(engine+"/"+part, func(t *testing.T) {
 				ctx := context.Background()
 				path := filepath.Join(t.TempDir(), FileName)
-				var logs strings.Builder
-				var logMu sync.Mutex
-				opts := store.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))}
+				logs := &recordLog{min: slog.LevelWarn}
+				opts := store.Options{Logger: slog.New(logs)}
 				rec := store.Record{Kind: store.Events, Key: "k1", Sum: []byte("sum-of-the-request"),
 					Reply: []byte("2026-12-02T10:00:00Z"), Data: []byte(`{"event":"first"}`)}
 
-				open := func() (store.Store, *Store) {
-					if engine == "bolt" {
-						s := openAt(t, path, opts)
-						return s, s
-					}
+				var st store.Store
+				var file *Store
+				if engine == "bolt" {
+					file = openAt(t, path, opts)
+					st = file
+				} else {
 					l, err := OpenLogged(path, opts, LogOptions{})
 					if err != nil {
 						t.Fatal(err)
 					}
 					t.Cleanup(func() { _ = l.Close() })
-					return l, l.db
+					st, file = l, l.db
 				}
-				st, file := open()
 				if r := st.Append(ctx, []store.Record{rec})[0]; r.Err != nil || r.Dup {
 					t.Fatalf("first Append = %+v", r)
 				}
@@ -88,11 +86,8 @@ func TestDamagedKeyRecordIsReplaced(t *testing.T) {
 				if err := st.Scan(ctx, store.Events, 0, func(store.Entry) error { return nil }); err != nil {
 					t.Fatal(err)
 				}
-				logMu.Lock()
-				logged := strings.Count(logs.String(), "replaced a damaged idempotency key record")
-				logMu.Unlock()
-				if logged != 1 {
-					t.Errorf("the replacement was logged %d times, want once:\n%s", logged, logs.String())
+				if msgs := logs.messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "replaced a damaged idempotency key record") {
+					t.Errorf("logged %q, want the replacement once", msgs)
 				}
 				if _, err := file.Check(ctx); err != nil {
 					t.Errorf("Check after the replacement: %v", err)
