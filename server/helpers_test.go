@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -196,6 +197,13 @@ func (w tbWriter) Write(p []byte) (int, error) {
 func isHandshakeFailure(err error) bool {
 	var alert tls.AlertError
 	if errors.As(err, &alert) {
+		return true
+	}
+	// In TLS 1.3 the client finishes its side of the handshake before the
+	// service checks its certificate, so the refusal reaches it while it
+	// sends the request: as the alert, as a reset or EOF, or as the
+	// transport's own close of the connection the alert ended.
+	if errors.Is(err, net.ErrClosed) {
 		return true
 	}
 	s := err.Error()
